@@ -1,0 +1,42 @@
+# Two commands do everything: `make lab` and `make test`. Both create .venv when missing.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip install --quiet --disable-pip-version-check
+# Each test worker runs one notebook kernel; two workers suit a 2-core machine.
+WORKERS ?= 2
+
+.PHONY: lab test build lint bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PIP) -e . 2>&1 | grep -v "is ignored: it is neither" || true
+	$(PY) -c "import labkit, torch, torchvision"
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(PIP) -e ".[test]" 2>&1 | grep -v "is ignored: it is neither" || true
+	$(PY) -c "import pytest, nbval, xdist"
+	touch $@
+
+lab: $(VENV)/.installed
+	$(PY) -m jupyter lab --ServerApp.root_dir=notebooks
+
+build: $(VENV)/.installed
+	$(PY) -m labkit build
+
+lint: $(VENV)/.installed-test
+	$(PY) -m ruff check labkit tests notebooks/src scripts benchmarks
+
+test: $(VENV)/.installed-test lint
+	$(PY) -m labkit build --solved-only
+	$(PY) -m pytest -n $(WORKERS) --dist loadfile tests \
+	    --nbval-lax --nbval-cell-timeout=600 notebooks build/solved
+
+bench: $(VENV)/.installed
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf build .pytest_cache .ruff_cache

@@ -1,0 +1,27 @@
+"""Settings for the whole test session, notebooks included.
+
+Kernels started by nbval inherit this process's environment, so the switches set
+here reach every notebook: no network, no progress bars, short training, and a
+data folder inside build/ that the tests own.
+"""
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+
+os.environ["LABKIT_OFFLINE"] = "1"
+os.environ["LABKIT_QUIET"] = "1"
+os.environ["LABKIT_FAST"] = "1"
+os.environ.setdefault("LABKIT_DATA", str(ROOT / "build" / "test-data"))
+# Learner notebooks: every check must say "not attempted". Solved notebooks set
+# LABKIT_EXPECT=passed in their first cell (see labkit/notebook/build.py).
+os.environ["LABKIT_EXPECT"] = "not-attempted"
+
+
+def pytest_configure(config):
+    # Write the offline MNIST files once, before any worker or kernel needs them.
+    if not hasattr(config, "workerinput"):
+        from labkit.data import ensure_mnist
+
+        ensure_mnist(os.environ["LABKIT_DATA"], verbose=False)

@@ -1,0 +1,155 @@
+"""Bind a chapter's exercises to a notebook's variables, explicitly.
+
+In a notebook::
+
+    from labkit import check
+    q = check.bind("03_mlp", globals())
+    q.relu.check()      # shows the result
+    q.relu.hint()       # shows hint 1; q.relu.hint(2) the next one
+    q.relu.solution()   # shows the reference solution
+
+``globals()`` is passed in on purpose: no frame walking, no process-wide state.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+from collections.abc import Mapping
+
+from labkit import settings
+from labkit.check.display import show
+from labkit.check.exercise import Exercise, evaluate
+from labkit.check.result import Note, Outcome, Result
+
+CHAPTERS = (
+    "00_setup", "01_tensors", "02_autograd", "03_mlp", "04_cnn",
+    "04b_optimizers", "05_gpu_and_ddp", "06_deployment",
+)
+
+
+def exercises_of(chapter: str) -> list[type[Exercise]]:
+    """The exercise classes of a chapter, in notebook order."""
+    if chapter not in CHAPTERS:
+        close = difflib.get_close_matches(str(chapter), CHAPTERS, n=1)
+        tip = f" Did you mean {close[0]!r}?" if close else ""
+        raise ValueError(f"unknown chapter {chapter!r}.{tip} Chapters: {', '.join(CHAPTERS)}")
+    try:
+        module = importlib.import_module(f"labkit.exercises.ch{chapter}")
+    except ModuleNotFoundError:
+        return []
+    return list(module.EXERCISES)
+
+
+def bind(chapter: str, namespace: Mapping) -> ExerciseSet:
+    """Bind ``chapter``'s exercises to ``namespace`` (pass ``globals()``)."""
+    if not isinstance(namespace, Mapping):
+        raise TypeError(
+            f"bind() needs the notebook's variables, got a {type(namespace).__name__}. "
+            f'Call it as check.bind("{chapter}", globals()).'
+        )
+    return ExerciseSet(chapter, exercises_of(chapter), namespace)
+
+
+class BoundExercise:
+    """One exercise tied to the notebook's variables."""
+
+    def __init__(self, exercise_class: type[Exercise], namespace: Mapping):
+        self._class = exercise_class
+        self._namespace = namespace
+
+    @property
+    def name(self) -> str:
+        return self._class.name
+
+    def result(self, **answers) -> Result:
+        """The Result, without showing it. Keyword answers replace notebook variables."""
+        namespace = {**self._namespace, **answers} if answers else self._namespace
+        return evaluate(self._class(), namespace)
+
+    def check(self) -> None:
+        """Check your answer and show the result."""
+        result = self.result()
+        show(result)
+        _assert_expected(result)
+
+    def hint(self, n: int = 1) -> None:
+        """Show hint ``n`` (1 is the gentlest)."""
+        hints = self._class.hints
+        if not hints:
+            show(Note(f"No hint for `{self.name}`", "This exercise has no hints."))
+            return
+        n = min(max(int(n), 1), len(hints))
+        more = f" (try `hint({n + 1})` for more)" if n < len(hints) else ""
+        show(Note(f"Hint {n} of {len(hints)} for `{self.name}`{more}", hints[n - 1]))
+
+    def solution(self) -> None:
+        """Show the reference solution."""
+        body = f"```python\n{self._class.solution.strip()}\n```"
+        show(Note(f"Solution: {self._class.title}", body))
+
+    def expect(self, outcome: str, fragment: str | None = None, **answers) -> Result:
+        """For authors: assert the check gives ``outcome`` (and mentions ``fragment``).
+
+        Used in author-test cells to feed known-wrong and known-right answers.
+        """
+        wanted = Outcome.parse(outcome)
+        result = self.result(**answers)
+        if result.outcome is not wanted or (fragment and fragment not in result.text()):
+            extra = f" mentioning {fragment!r}" if fragment else ""
+            raise AssertionError(
+                f"expected `{self.name}` to be {wanted.value}{extra}, got:\n{result.text()}"
+            )
+        return result
+
+    def __repr__(self) -> str:
+        return f"<exercise `{self.name}`: {self._class.title}; .check() .hint() .solution()>"
+
+
+class ExerciseSet:
+    """The exercises of one chapter, as attributes: ``q.relu``, ``q.accuracy``..."""
+
+    def __init__(self, chapter: str, classes, namespace: Mapping):
+        self._chapter = chapter
+        self._bound = {cls.name: BoundExercise(cls, namespace) for cls in classes}
+
+    def __getattr__(self, name: str) -> BoundExercise:
+        bound = self.__dict__.get("_bound", {})
+        if name in bound:
+            return bound[name]
+        close = difflib.get_close_matches(name, bound, n=1)
+        tip = f" Did you mean `{close[0]}`?" if close else ""
+        raise AttributeError(
+            f"chapter {self.__dict__.get('_chapter')} has no exercise `{name}`.{tip} "
+            f"Exercises: {', '.join(bound) or 'none yet'}"
+        )
+
+    def __dir__(self):
+        return [*super().__dir__(), *self._bound]
+
+    def __iter__(self):
+        return iter(self._bound.values())
+
+    def results(self) -> list[Result]:
+        return [bound.result() for bound in self]
+
+    def summary(self) -> None:
+        """Show every exercise's outcome and the points so far."""
+        results = self.results()
+        got = sum(r.points for r in results)
+        total = sum(r.max_points for r in results)
+        lines = [f"- `{r.name}`: {r.outcome.value}" for r in results]
+        show(Note(f"Chapter {self._chapter}: {got:g} of {total:g} points", "\n".join(lines)))
+
+    def __repr__(self) -> str:
+        names = ", ".join(self._bound) or "none yet"
+        return f"<exercises of {self._chapter}: {names}>"
+
+
+def _assert_expected(result: Result) -> None:
+    """Test harness only: fail loudly when a check's outcome is not the expected one."""
+    expected = settings.expected_outcome()
+    if expected and result.outcome is not Outcome.parse(expected):
+        raise AssertionError(
+            f"LABKIT_EXPECT={expected}, but the check gave:\n{result.text()}"
+        )

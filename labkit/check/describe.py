@@ -1,0 +1,46 @@
+"""Short, deterministic descriptions of values for learner messages."""
+
+from __future__ import annotations
+
+import torch
+
+MAX_REPR = 60
+
+
+def type_name(value) -> str:
+    return type(value).__name__
+
+
+def shape_text(shape) -> str:
+    dims = tuple(int(d) for d in shape)
+    return "(" + ", ".join(map(str, dims)) + ("," if len(dims) == 1 else "") + ")"
+
+
+def cut(text: str, limit: int = MAX_REPR) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def describe(value) -> str:
+    """One line about a value: tensors by shape, dtype and device, never printed whole."""
+    if value is ...:
+        return "the placeholder `...`"
+    if isinstance(value, torch.Tensor):
+        return (
+            f"a tensor of shape {shape_text(value.shape)}, dtype "
+            f"{str(value.dtype).removeprefix('torch.')}, on {value.device}"
+        )
+    if isinstance(value, torch.nn.Module):
+        return f"a `{type_name(value)}` module"
+    if isinstance(value, (bool, int, float, complex, str)):
+        return f"`{cut(repr(value))}` ({type_name(value)})"
+    if isinstance(value, (list, tuple)):
+        return f"a {type_name(value)} of length {len(value)}"
+    if callable(value):
+        return f"a {type_name(value)} `{getattr(value, '__name__', '?')}`"
+    return f"a `{type_name(value)}`"
+
+
+def index_text(index) -> str:
+    dims = [str(int(i)) for i in index]
+    return dims[0] if len(dims) == 1 else "(" + ", ".join(dims) + ")"

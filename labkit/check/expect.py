@@ -1,0 +1,133 @@
+"""Expectations that checks are built from.
+
+Each one either returns quietly or raises ``Incorrect`` with the fixed message form:
+what was checked, what was expected, what was found, then at most one hint. Tensor
+comparisons go step by step, stopping at the first problem:
+type -> shape -> dtype -> device -> values.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from labkit.check.describe import describe, index_text, shape_text, type_name
+from labkit.check.signals import Incorrect, LearnerError
+
+
+def that(condition: bool, *, checked: str, expected: str, found: str, hint: str | None = None):
+    """The general form: fail with the given words unless ``condition`` holds."""
+    if not condition:
+        raise Incorrect(checked, expected, found, hint)
+
+
+def is_type(value, types, *, name: str, hint: str | None = None) -> None:
+    types = types if isinstance(types, tuple) else (types,)
+    if not isinstance(value, types):
+        wanted = " or ".join(f"`{t.__name__}`" for t in types)
+        raise Incorrect(f"the type of `{name}`", wanted, describe(value), hint)
+
+
+def equal(actual, expected, *, name: str, hint: str | None = None) -> None:
+    """Exact equality for plain Python values (ints, strings, tuples, ...)."""
+    if isinstance(expected, (int, float)) and not isinstance(expected, bool):
+        is_type(actual, (int, float), name=name, hint=hint)
+    if actual != expected:
+        raise Incorrect(f"`{name}`", f"`{expected!r}`", describe(actual), hint)
+
+
+def tensor(value, *, name: str, shape=None, dtype=None, device=None, hint: str | None = None):
+    """``value`` is a tensor with the given shape, dtype and device (each optional)."""
+    if not isinstance(value, torch.Tensor):
+        raise Incorrect(f"the type of `{name}`", "a `Tensor`", describe(value), hint)
+    if shape is not None and tuple(value.shape) != tuple(shape):
+        raise Incorrect(
+            f"the shape of `{name}`", shape_text(shape), shape_text(value.shape), hint
+        )
+    if dtype is not None and value.dtype != dtype:
+        raise Incorrect(
+            f"the dtype of `{name}`", _dtype(dtype), _dtype(value.dtype), hint
+        )
+    if device is not None and value.device.type != torch.device(device).type:
+        raise Incorrect(f"the device of `{name}`", str(device), str(value.device), hint)
+
+
+def close(actual, expected, *, name: str, atol: float = 1e-5, rtol: float = 1e-4,
+          hint: str | None = None, check_dtype: bool = True) -> None:
+    """``actual`` matches the tensor (or number) ``expected`` within tolerance."""
+    if not isinstance(expected, torch.Tensor):
+        is_type(actual, (int, float, torch.Tensor), name=name, hint=hint)
+        found = actual.item() if isinstance(actual, torch.Tensor) and actual.numel() == 1 else actual
+        if isinstance(found, torch.Tensor):
+            raise Incorrect(f"`{name}`", "a single number", describe(actual), hint)
+        if not math.isclose(float(found), float(expected), abs_tol=atol, rel_tol=rtol):
+            raise Incorrect(f"`{name}`", f"{float(expected):.6g}", f"{float(found):.6g}", hint)
+        return
+    tensor(actual, name=name, shape=expected.shape,
+           dtype=expected.dtype if check_dtype else None, device=expected.device, hint=hint)
+    a = actual.detach().to(torch.float64)
+    e = expected.detach().to(torch.float64)
+    bad_nan = torch.isnan(a) & ~torch.isnan(e)
+    if bad_nan.any():
+        where = index_text(torch.nonzero(bad_nan)[0])
+        raise Incorrect(f"the values of `{name}`", "no NaN", f"NaN at index {where}", hint)
+    diff = (a - e).abs().nan_to_num(0.0)
+    allowed = atol + rtol * e.abs().nan_to_num(0.0)
+    if a.numel() and bool((diff > allowed).any()):
+        flat = int(torch.argmax(diff - allowed))
+        where = index_text(torch.unravel_index(torch.tensor(flat), a.shape)) if a.dim() else "()"
+        raise Incorrect(
+            f"the values of `{name}`",
+            f"values within {atol:g} + {rtol:g} x |expected| of the reference",
+            f"a difference of {float(diff.flatten()[flat]):.4g} at index {where} "
+            f"(expected {float(e.flatten()[flat]):.6g}, found {float(a.flatten()[flat]):.6g})",
+            hint,
+        )
+
+
+def gradcheck(fn, inputs, *, name: str, hint: str | None = None) -> None:
+    """The backward of ``fn`` matches finite differences (inputs in float64)."""
+    inputs = tuple(
+        x.detach().to(torch.float64).requires_grad_(x.is_floating_point()) for x in inputs
+    )
+    try:
+        ok = torch.autograd.gradcheck(fn, inputs, raise_exception=False, eps=1e-6, atol=1e-5)
+    except NotImplementedError:
+        raise
+    except Exception as err:
+        raise LearnerError(err, f"gradcheck of `{name}`") from err
+    that(ok, checked=f"the gradient of `{name}` (torch.autograd.gradcheck)",
+         expected="the analytic gradient to match finite differences",
+         found="a mismatch", hint=hint)
+
+
+def loss_decreases(losses, *, name: str, factor: float = 0.9, hint: str | None = None) -> None:
+    """The last loss is below ``factor`` times the first."""
+    values = [float(v) for v in losses]
+    that(len(values) >= 2, checked=f"`{name}`", expected="at least two loss values",
+         found=f"{len(values)}", hint=hint)
+    that(values[-1] < factor * values[0], checked=f"`{name}`",
+         expected=f"the loss to fall below {factor:g} x its first value ({values[0]:.4g})",
+         found=f"{values[0]:.4g} at the start and {values[-1]:.4g} at the end", hint=hint)
+
+
+def eval_mode(model, *, name: str, hint: str | None = None) -> None:
+    is_type(model, torch.nn.Module, name=name)
+    that(not model.training, checked=f"the mode of `{name}`", expected="eval mode",
+         found="train mode", hint=hint or "Call `model.eval()` before evaluating.")
+
+
+def param_count(model, count: int, *, name: str, hint: str | None = None) -> None:
+    is_type(model, torch.nn.Module, name=name)
+    found = sum(p.numel() for p in model.parameters())
+    that(found == count, checked=f"the number of parameters of `{name}`",
+         expected=f"{count:,}", found=f"{found:,}", hint=hint)
+
+
+def _dtype(dtype: torch.dtype) -> str:
+    return str(dtype).removeprefix("torch.")
+
+
+__all__ = ["close", "equal", "eval_mode", "gradcheck", "is_type", "loss_decreases",
+           "param_count", "tensor", "that", "type_name"]

@@ -1,0 +1,145 @@
+"""Build learner and solved notebooks from the chapter sources, as a list of small steps.
+
+``notebooks/src/NN_name.py`` (jupytext percent format) is the source of truth:
+
+    read source -> drop author tests (learner) -> strip or keep solutions
+    -> add the setup cell -> clear outputs -> stable cell ids -> write
+
+The learner notebook goes to ``notebooks/NN_name.ipynb`` (committed); the solved one
+to ``build/solved/NN_name.ipynb`` (tests only).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from labkit.notebook import regions
+from labkit.notebook.project import repository_url
+
+AUTHOR_TEST = "author-test"
+KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+
+SETUP_CELL = '''\
+# Setup: installs the course package only where it is missing (on Colab, for example).
+# --no-deps keeps the torch that is already installed.
+try:
+    import labkit
+except ImportError:
+    %pip install --quiet --no-deps "labkit @ git+{url}"
+    import labkit'''
+
+# Only in solved notebooks: the tests require every check there to pass.
+HARNESS_CELL = '''\
+# Test harness (solved notebook only): every check in this notebook must pass.
+import os
+os.environ["LABKIT_EXPECT"] = "passed"'''
+
+
+@dataclass(frozen=True)
+class Chapter:
+    source: Path
+
+    @property
+    def stem(self) -> str:
+        return self.source.stem
+
+    def learner_path(self, repo: Path) -> Path:
+        return repo / "notebooks" / f"{self.stem}.ipynb"
+
+    def solved_path(self, repo: Path) -> Path:
+        return repo / "build" / "solved" / f"{self.stem}.ipynb"
+
+
+def chapters(repo: Path) -> list[Chapter]:
+    return [Chapter(p) for p in sorted((repo / "notebooks" / "src").glob("[0-9]*.py"))]
+
+
+def read_source(path: Path):
+    import jupytext
+
+    try:
+        return jupytext.read(path, fmt="py:percent")
+    except Exception as err:
+        raise regions.RegionError(f"{path}: jupytext could not read it: {err}") from err
+
+
+def learner_notebook(path: Path, url: str):
+    nb = read_source(path)
+    nb.cells = [c for c in nb.cells if AUTHOR_TEST not in c.metadata.get("tags", [])]
+    _map_code(nb, path, regions.learner)
+    return _finish(nb, extra_cells=[_code(SETUP_CELL.format(url=url), "setup")])
+
+
+def solved_notebook(path: Path, url: str):
+    nb = read_source(path)
+    _map_code(nb, path, regions.solved)
+    return _finish(nb, extra_cells=[_code(SETUP_CELL.format(url=url), "setup"),
+                                    _code(HARNESS_CELL, "harness")])
+
+
+def _map_code(nb, path: Path, transform) -> None:
+    for number, cell in enumerate(nb.cells, start=1):
+        if cell.cell_type == "code":
+            cell.source = transform(cell.source, where=f"{path.name}, cell {number}")
+
+
+def _code(source: str, tag: str):
+    import nbformat
+
+    return nbformat.v4.new_code_cell(source, metadata={"tags": [tag]})
+
+
+def _finish(nb, extra_cells):
+    """Put the extra cells first, clear outputs, and give every cell a stable id."""
+    nb.cells = [*extra_cells, *nb.cells]
+    seen: dict[str, int] = {}
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+        tags = [t for t in cell.metadata.get("tags", [])]
+        cell.metadata = {"tags": tags} if tags else {}
+        digest = hashlib.sha1(cell.source.encode()).hexdigest()[:8]
+        seen[digest] = seen.get(digest, 0) + 1
+        cell.id = f"{digest}-{seen[digest]}"
+    nb.metadata = {"kernelspec": dict(KERNELSPEC), "language_info": {"name": "python"}}
+    nb.nbformat, nb.nbformat_minor = 4, 5
+    return nb
+
+
+def to_text(nb) -> str:
+    import nbformat
+
+    return nbformat.writes(nb) + "\n"
+
+
+def build(repo: Path, *, write_learner: bool = True, write_solved: bool = True) -> list[Path]:
+    """Build every chapter; return the committed files (notebooks, README) that were stale.
+
+    With ``write_learner=False`` the committed files are only compared, not written.
+    Solved notebooks are build products: written when asked, never reported.
+    """
+    from labkit.notebook import readme
+
+    url = repository_url(repo)
+    stale = []
+    for chapter in chapters(repo):
+        learner_text = to_text(learner_notebook(chapter.source, url))
+        target = chapter.learner_path(repo)
+        if not target.exists() or target.read_text() != learner_text:
+            stale.append(target)
+            if write_learner:
+                target.write_text(learner_text)
+        if write_solved:
+            solved = chapter.solved_path(repo)
+            solved.parent.mkdir(parents=True, exist_ok=True)
+            solved.write_text(to_text(solved_notebook(chapter.source, url)))
+    readme_path = repo / "README.md"
+    current = readme_path.read_text() if readme_path.exists() else ""
+    wanted = readme.with_chapter_table(current, [c.stem for c in chapters(repo)], url)
+    if wanted != current:
+        stale.append(readme_path)
+        if write_learner:
+            readme_path.write_text(wanted)
+    return stale

@@ -1,0 +1,77 @@
+"""Training curves: loss and accuracy per epoch, train against validation."""
+
+from __future__ import annotations
+
+from labkit.plot._common import new_figure
+
+
+def _measured(epochs, values):
+    """Only the epochs where a value was measured (None means not measured)."""
+    pairs = [(e, v) for e, v in zip(epochs, values, strict=True) if v is not None]
+    return [e for e, _ in pairs], [v for _, v in pairs]
+
+
+def draw_history(history, loss_ax, acc_ax) -> None:
+    """Draw `history` into two existing axes: loss on `loss_ax`, accuracy on `acc_ax`."""
+    epochs = history.epoch
+    if history.batch_losses and epochs:
+        # Batch k of n (over all epochs) sits at x = k * epochs / n, so the faint
+        # per-batch curve lines up with the per-epoch points (epoch e ends at x = e).
+        n = len(history.batch_losses)
+        xs = [(k + 1) * len(epochs) / n for k in range(n)]
+        loss_ax.plot(xs, history.batch_losses, color="tab:blue", alpha=0.25, linewidth=1,
+                     label="train (each batch)")
+    for values, label, color in (
+        (history.train_loss, "train", "tab:blue"),
+        (history.val_loss, "validation", "tab:orange"),
+    ):
+        xs, ys = _measured(epochs, values)
+        if ys:
+            loss_ax.plot(xs, ys, marker="o", color=color, label=label)
+    loss_ax.set_title("loss")
+    loss_ax.set_xlabel("epoch")
+
+    any_accuracy = False
+    for values, label, color in (
+        (history.train_acc, "train", "tab:blue"),
+        (history.val_acc, "validation", "tab:orange"),
+    ):
+        xs, ys = _measured(epochs, values)
+        if ys:
+            acc_ax.plot(xs, ys, marker="o", color=color, label=label)
+            any_accuracy = True
+    acc_ax.set_title("accuracy")
+    acc_ax.set_xlabel("epoch")
+    acc_ax.set_ylim(0, 1.02)
+    if not any_accuracy:
+        acc_ax.text(0.5, 0.5, "no accuracy\n(targets are not class labels)",
+                    ha="center", va="center", transform=acc_ax.transAxes, color="gray")
+    for ax in (loss_ax, acc_ax):
+        if ax.lines:
+            ax.legend(loc="best")
+
+
+def plot_history(history, *, axes=None):
+    """Loss and accuracy curves of a `History` (or its ``as_dict()``), train vs validation.
+
+    axes: two Axes to draw into (loss, accuracy); by default a new figure is made.
+    Returns the new Figure, or `axes` when they were given.
+    """
+    if isinstance(history, dict):
+        from labkit.train import History
+
+        history = History(**history)
+    if axes is None:
+        fig = new_figure(9, 3.5)
+        loss_ax, acc_ax = fig.subplots(1, 2)
+        draw_history(history, loss_ax, acc_ax)
+        return fig
+    try:
+        loss_ax, acc_ax = axes
+    except (TypeError, ValueError):
+        raise ValueError(
+            "plot_history(axes=...) needs two Axes (loss, accuracy), e.g. "
+            "`fig, axes = plt.subplots(1, 2)`."
+        ) from None
+    draw_history(history, loss_ax, acc_ax)
+    return axes

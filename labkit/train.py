@@ -1,0 +1,350 @@
+"""Training helpers: a plain training loop you can read, evaluation, and a History.
+
+The loop in `fit` is the same one you would write by hand:
+
+    for inputs, targets in train_loader:
+        optimizer.zero_grad()
+        loss = loss_fn(model(inputs), targets)
+        loss.backward()
+        optimizer.step()
+
+Everything else here (progress bar, live plot, History) is bookkeeping around it.
+`fit` uses the model, loss and optimizer you give it as they are: it never
+re-initialises weights and never creates an optimizer of its own.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from labkit import settings
+
+# With LABKIT_FAST=1 (the test suite), each epoch stops after this many batches.
+FAST_MAX_BATCHES = 20
+
+_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "seconds")
+
+
+@dataclass
+class History:
+    """What happened during `fit`: one entry per epoch in each list, plus every batch loss.
+
+    A value is None when it was not measured (no validation loader, or a task
+    without class labels, such as regression, has no accuracy).
+    """
+
+    epoch: list[int] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    train_acc: list[float | None] = field(default_factory=list)
+    val_loss: list[float | None] = field(default_factory=list)
+    val_acc: list[float | None] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+    batch_losses: list[float] = field(default_factory=list)
+
+    def add_epoch(self, **values: float | None) -> None:
+        """Append one epoch; `values` holds one value for each column of the table."""
+        for name in _COLUMNS:
+            getattr(self, name).append(values[name])
+
+    def __len__(self) -> int:
+        return len(self.epoch)
+
+    def last(self) -> dict:
+        """The last epoch as a dict, e.g. ``{"epoch": 3, "train_loss": 0.21, ...}``."""
+        if not self.epoch:
+            raise ValueError("This History is empty: fit() has not run any epoch yet.")
+        return self._row(len(self.epoch) - 1)
+
+    def best(self, metric: str = "val_loss") -> dict:
+        """The epoch with the best `metric`: lowest for a loss, highest for an accuracy."""
+        allowed = ("train_loss", "train_acc", "val_loss", "val_acc")
+        if metric not in allowed:
+            raise ValueError(f"best() got metric={metric!r}; use one of {', '.join(allowed)}.")
+        values = getattr(self, metric)
+        measured = [i for i, value in enumerate(values) if value is not None]
+        if not measured:
+            raise ValueError(
+                f"No epoch has a `{metric}` value. Validation metrics need "
+                "fit(..., val_loader=...); accuracy needs class labels as targets."
+            )
+        pick = min if metric.endswith("loss") else max
+        return self._row(pick(measured, key=lambda i: values[i]))
+
+    def as_dict(self) -> dict[str, list]:
+        """Plain lists, ready for ``pandas.DataFrame(history.as_dict())`` minus batch_losses."""
+        data = {name: list(getattr(self, name)) for name in _COLUMNS}
+        data["batch_losses"] = list(self.batch_losses)
+        return data
+
+    def _row(self, i: int) -> dict:
+        return {name: getattr(self, name)[i] for name in _COLUMNS}
+
+    def __repr__(self) -> str:
+        lines = [f"History({len(self)} epochs, {len(self.batch_losses)} batches)"]
+        if self.epoch:
+            lines.append("  ".join(f"{name:>10}" for name in _COLUMNS))
+            rows = list(range(len(self)))
+            if len(rows) > 10:  # keep the table short: first and last five epochs
+                rows = rows[:5] + [None] + rows[-5:]
+            for i in rows:
+                if i is None:
+                    lines.append(f"{'...':>10}")
+                    continue
+                cells = [_cell(value) for value in self._row(i).values()]
+                lines.append("  ".join(f"{cell:>10}" for cell in cells))
+        return "\n".join(lines)
+
+
+def _cell(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, int):
+        return str(value)
+    return f"{value:.4f}"
+
+
+@contextmanager
+def eval_mode(model: nn.Module):
+    """Run a block in eval mode without gradients, then put every layer back as it was."""
+    # Remember each layer's own flag: a learner may have frozen some layers in eval mode.
+    was_training = {module: module.training for module in model.modules()}
+    model.eval()  # dropout off, batch norm uses its running statistics
+    try:
+        with torch.no_grad():  # no graph is recorded: faster and uses less memory
+            yield model
+    finally:
+        for module, flag in was_training.items():
+            module.training = flag
+
+
+def predicted_classes(logits: torch.Tensor) -> torch.Tensor:
+    """Class predictions: argmax over classes, or ``logit > 0`` for one output column."""
+    if logits.ndim == 1 or (logits.ndim == 2 and logits.shape[1] == 1):
+        # One logit per example: sigmoid(logit) > 0.5 exactly when logit > 0.
+        return (logits.reshape(-1) > 0).long()  # (B,)
+    return logits.argmax(dim=1)  # (B, K) -> (B,)
+
+
+def _count_correct(logits: torch.Tensor, targets: torch.Tensor) -> int | None:
+    """Number of correct predictions, or None when targets are not class labels."""
+    binary = logits.ndim == 1 or (logits.ndim == 2 and logits.shape[1] == 1)
+    targets = targets.reshape(-1) if binary else targets
+    if targets.ndim != 1 or len(targets) != len(logits):
+        return None  # e.g. regression targets with several columns
+    if targets.is_floating_point():
+        if not binary or not bool(((targets == 0) | (targets == 1)).all()):
+            return None  # float targets are labels only for a 0/1 binary task
+    return int((predicted_classes(logits) == targets.long()).sum())
+
+
+def accuracy(logits: torch.Tensor, targets: torch.Tensor) -> float:
+    """Fraction of correct predictions.
+
+    logits:  (B, K) scores for K classes, or (B, 1) / (B,) for a binary task.
+    targets: (B,) class indices; for a binary task 0/1 values (float is fine).
+    """
+    correct = _count_correct(logits, targets)
+    if correct is None:
+        raise ValueError(
+            f"accuracy() needs class labels: got logits of shape {tuple(logits.shape)} and "
+            f"targets of shape {tuple(targets.shape)} ({targets.dtype}). Expected targets of "
+            "shape (B,) with class indices, or 0/1 values for a single logit column."
+        )
+    if len(logits) == 0:
+        raise ValueError("accuracy() got an empty batch; pass at least one example.")
+    return correct / len(logits)
+
+
+def _model_device(model: nn.Module, device) -> torch.device:
+    """Where the batches go: the device of the model's parameters."""
+    param = next(model.parameters(), None)
+    if device is None:
+        return param.device if param is not None else torch.device("cpu")
+    device = torch.device(device)
+    if param is not None and param.device.type != device.type:
+        raise ValueError(
+            f"device={str(device)!r} but the model's parameters are on {param.device}. "
+            "Move the model first with `model.to(device)`, then create the optimizer, "
+            "and call fit() without device= (it follows the model)."
+        )
+    return device
+
+
+def _unpack(batch, loader_name: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Check that a batch is an (inputs, targets) pair of tensors and return it."""
+    if isinstance(batch, (tuple, list)) and len(batch) == 2:
+        inputs, targets = batch
+        if isinstance(inputs, torch.Tensor) and isinstance(targets, torch.Tensor):
+            return inputs, targets
+        found = f"a pair of ({type(inputs).__name__}, {type(targets).__name__})"
+    elif isinstance(batch, torch.Tensor):
+        found = f"a single Tensor of shape {tuple(batch.shape)}"
+    elif isinstance(batch, (tuple, list)):
+        found = f"a {type(batch).__name__} of {len(batch)} items"
+    else:
+        found = f"a {type(batch).__name__}"
+    raise TypeError(
+        f"`{loader_name}` must yield (inputs, targets) pairs of tensors, but it yielded {found}. "
+        "Fix: build it from `TensorDataset(inputs, targets)` or a dataset whose items are "
+        "(image, label) pairs, or pass a list like [(inputs, targets)]."
+    )
+
+
+def _match_binary_shape(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Targets (B,) next to a single output column (B, 1) become (B, 1).
+
+    BCEWithLogitsLoss refuses the mismatch, and MSELoss would silently broadcast it
+    to a (B, B) matrix, so we line the shapes up. Nothing else is changed.
+    """
+    if outputs.ndim == 2 and outputs.shape[1] == 1 and targets.ndim == 1:
+        return targets.unsqueeze(1)  # (B,) -> (B, 1)
+    return targets
+
+
+def _cap_batches(loader, max_batches: int | None):
+    if max_batches is None and settings.fast():
+        max_batches = FAST_MAX_BATCHES  # test suite only: keep every loop short
+    if max_batches is not None and (not isinstance(max_batches, int) or max_batches < 1):
+        raise ValueError(f"max_batches must be a whole number >= 1 or None, got {max_batches!r}.")
+    batches = loader if max_batches is None else itertools.islice(loader, max_batches)
+    try:
+        count = len(loader)
+    except TypeError:  # an iterator or generator has no length
+        count = None
+    if max_batches is not None:
+        count = max_batches if count is None else min(count, max_batches)
+    return batches, count
+
+
+def evaluate(model: nn.Module, loader, *, loss_fn=None, device=None, max_batches=None) -> dict:
+    """Average loss and accuracy of `model` over `loader`, in eval mode without gradients.
+
+    Returns ``{"loss": float | None, "accuracy": float | None, "examples": int}``;
+    loss is None without `loss_fn`, accuracy is None when targets are not class labels.
+    The model's train/eval mode is restored afterwards.
+    """
+    device = _model_device(model, device)
+    batches, _ = _cap_batches(loader, max_batches)
+    total_loss, correct, seen = 0.0, 0, 0
+    with eval_mode(model):
+        for batch in batches:
+            inputs, targets = _unpack(batch, "loader")
+            inputs, targets = inputs.to(device), targets.to(device)
+            outputs = model(inputs)  # (B, K) logits, or (B, 1) for a binary task
+            targets = _match_binary_shape(outputs, targets)
+            if loss_fn is not None:
+                # The loss is a mean over the batch; weight it by the batch size.
+                total_loss += loss_fn(outputs, targets).item() * len(inputs)
+            batch_correct = _count_correct(outputs, targets)
+            correct = None if correct is None or batch_correct is None else correct + batch_correct
+            seen += len(inputs)
+    if seen == 0:
+        raise ValueError("evaluate() got a loader that yielded no batches.")
+    return {
+        "loss": total_loss / seen if loss_fn is not None else None,
+        "accuracy": correct / seen if correct is not None else None,
+        "examples": seen,
+    }
+
+
+def fit(
+    model: nn.Module,
+    train_loader,
+    *,
+    loss_fn,
+    optimizer: torch.optim.Optimizer,
+    epochs: int = 1,
+    val_loader=None,
+    device=None,
+    live: bool | None = None,
+    max_batches: int | None = None,
+    progress: bool | None = None,
+) -> History:
+    """Train `model` for `epochs` passes over `train_loader` and return a History.
+
+    train_loader: yields (inputs, targets) pairs; a DataLoader or a plain list [(x, y)].
+    device:       defaults to where the model's parameters are.
+    live:         redraw a loss/accuracy plot after each epoch (default: on unless LABKIT_QUIET).
+    max_batches:  stop each epoch after this many batches. With LABKIT_FAST=1 (used by the
+                  test suite only) it defaults to FAST_MAX_BATCHES.
+    progress:     tqdm progress bar (default: on unless LABKIT_QUIET; quiet mode always wins).
+
+    The model ends in train mode. The weights change only through `optimizer.step()`.
+    """
+    if not isinstance(epochs, int) or epochs < 0:
+        raise ValueError(f"epochs must be a whole number >= 0, got {epochs!r}.")
+    device = _model_device(model, device)
+    quiet = settings.quiet()
+    show_progress = progress is not False and not quiet
+    live = (not quiet) if live is None else live
+
+    history = History()
+    plot = bar = None
+    if live:
+        from labkit.plot.live import LivePlot
+
+        plot = LivePlot()
+    if show_progress:
+        from tqdm.auto import tqdm
+
+        _, per_epoch = _cap_batches(train_loader, max_batches)
+        bar = tqdm(total=None if per_epoch is None else per_epoch * epochs, unit="batch")
+
+    for epoch in range(1, epochs + 1):
+        start = time.perf_counter()
+        batches, _ = _cap_batches(train_loader, max_batches)
+        total_loss, correct, seen = 0.0, 0, 0
+
+        model.train()  # dropout and batch norm behave as in training
+        for batch in batches:
+            inputs, targets = _unpack(batch, "train_loader")
+            inputs, targets = inputs.to(device), targets.to(device)  # (B, ...), (B,)
+
+            optimizer.zero_grad()  # gradients add up across backward() calls otherwise
+            outputs = model(inputs)  # (B, K) logits, or (B, 1) for a binary task
+            targets = _match_binary_shape(outputs, targets)
+            loss = loss_fn(outputs, targets)  # mean loss over the batch
+            loss.backward()  # d(loss)/d(parameter) into each parameter's .grad
+            optimizer.step()  # update the parameters using their .grad
+
+            # Bookkeeping only: .item() and detach() keep the graph from being stored.
+            history.batch_losses.append(loss.item())
+            total_loss += loss.item() * len(inputs)
+            batch_correct = _count_correct(outputs.detach(), targets)
+            correct = None if correct is None or batch_correct is None else correct + batch_correct
+            seen += len(inputs)
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(epoch=epoch, loss=f"{loss.item():.4f}")
+
+        if seen == 0:
+            raise ValueError(
+                "`train_loader` yielded no batches; check that its dataset is not empty."
+            )
+        val = {"loss": None, "accuracy": None}
+        if val_loader is not None:
+            val = evaluate(model, val_loader, loss_fn=loss_fn, device=device,
+                           max_batches=max_batches)
+        history.add_epoch(
+            epoch=epoch,
+            # The average over the epoch, measured while the weights were still changing.
+            train_loss=total_loss / seen,
+            train_acc=correct / seen if correct is not None else None,
+            val_loss=val["loss"],
+            val_acc=val["accuracy"],
+            seconds=time.perf_counter() - start,
+        )
+        if plot is not None:
+            plot.update(history)
+
+    if bar is not None:
+        bar.close()
+    if plot is not None:
+        plot.close()
+    return history

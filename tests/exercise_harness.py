@@ -1,0 +1,107 @@
+"""The five standard tests every exercise gets, from a table of answers.
+
+A chapter's test module lists one ``Case`` per exercise::
+
+    CASES = [
+        Case(Relu,
+             right={"relu": lambda x: x.clamp(min=0)},
+             wrong=[({"relu": lambda x: x}, "values of `relu(x)`")]),
+    ]
+    test_right, test_blank, test_missing, test_wrong, test_checker_bug = standard_tests(CASES)
+
+and gets, for each exercise: the right answer passes; the placeholder ``...`` is
+"not attempted"; a missing variable is "not attempted" and named; every wrong answer
+is "incorrect" with the given fragment in its message; and a fault inside the
+checker is reported as a checker bug, never as the learner's fault.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from labkit.check import Outcome, evaluate, expect, variables
+
+SEEDS = (0, 1, 12345)  # fixed and varied: a check must hold for any seed
+
+
+@dataclass
+class Case:
+    exercise: type
+    right: dict
+    wrong: list = field(default_factory=list)  # [(answers, fragment)]
+    # Wrong answers that are an error in the learner's code rather than incorrect.
+    raising: list = field(default_factory=list)  # [(answers, fragment)]
+
+    @property
+    def id(self) -> str:
+        return self.exercise.name
+
+
+def _run(case: Case, answers: dict, seed: int = 0):
+    return evaluate(case.exercise(), {**case.right, **answers}, seed=seed)
+
+
+def standard_tests(cases: list[Case]):
+    if not cases:
+        raise ValueError("standard_tests needs at least one Case")
+    for case in cases:
+        if not case.wrong:
+            raise ValueError(f"{case.id}: every exercise needs at least one wrong answer")
+    ids = [c.id for c in cases]
+    parametrize = pytest.mark.parametrize("case", cases, ids=ids)
+
+    @parametrize
+    @pytest.mark.parametrize("seed", SEEDS)
+    def test_right(case, seed):
+        """Does the reference answer pass, whatever the seed?"""
+        result = evaluate(case.exercise(), case.right, seed=seed)
+        assert result.outcome is Outcome.PASSED, result.text()
+        assert result.points == case.exercise.points
+
+    @parametrize
+    def test_blank(case):
+        """Is the untouched placeholder `...` reported as not attempted?"""
+        for var in variables(case.exercise()):
+            result = _run(case, {var: ...})
+            assert result.outcome is Outcome.NOT_ATTEMPTED, result.text()
+            assert f"`{var}`" in result.text()
+            assert result.points == 0
+
+    @parametrize
+    def test_missing(case):
+        """Is a missing variable reported as not attempted, by name?"""
+        for var in variables(case.exercise()):
+            namespace = {k: v for k, v in case.right.items() if k != var}
+            result = evaluate(case.exercise(), namespace, seed=0)
+            assert result.outcome is Outcome.NOT_ATTEMPTED, result.text()
+            assert f"Found no variable `{var}`" in result.text()
+
+    @parametrize
+    @pytest.mark.parametrize("seed", SEEDS)
+    def test_wrong(case, seed):
+        """Does every plausible wrong answer fail, with the expected words?"""
+        for answers, fragment in case.wrong:
+            result = _run(case, answers, seed)
+            assert result.outcome is Outcome.INCORRECT, result.text()
+            assert fragment in result.text(), result.text()
+            assert result.points == 0
+        for answers, fragment in case.raising:
+            result = _run(case, answers, seed)
+            assert result.outcome is Outcome.LEARNER_ERROR, result.text()
+            assert fragment in result.text(), result.text()
+
+    @parametrize
+    def test_checker_bug(case, monkeypatch):
+        """Is a fault inside the checker reported as a checker bug?"""
+        def broken(*args, **kwargs):
+            raise KeyError("simulated fault in the checker")
+
+        for name in expect.__all__:
+            monkeypatch.setattr(expect, name, broken)
+        result = evaluate(case.exercise(), case.right, seed=0)
+        assert result.outcome is Outcome.CHECKER_BUG, result.text()
+        assert "not your fault" in result.text()
+
+    return test_right, test_blank, test_missing, test_wrong, test_checker_bug
