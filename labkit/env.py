@@ -72,7 +72,7 @@ def _mnist_status() -> str:
         return mnist_info().describe()
     except MnistDataError as err:
         return str(err)
-    except (OSError, ValueError):
+    except FileNotFoundError:
         return "not on disk yet; the first notebook that needs it will fetch or write it"
 
 

@@ -1,0 +1,14 @@
+"""Datasets for the course: offline-first MNIST and small synthetic 2-D sets."""
+
+from labkit.data.mnist import MnistDataError, MnistInfo, ensure_mnist, mnist_info
+from labkit.data.toy import make_circles, make_moons, make_spirals
+
+__all__ = [
+    "MnistDataError",
+    "MnistInfo",
+    "ensure_mnist",
+    "make_circles",
+    "make_moons",
+    "make_spirals",
+    "mnist_info",
+]

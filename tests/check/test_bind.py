@@ -1,0 +1,54 @@
+"""bind(): explicit, per-notebook, no global state."""
+
+import pytest
+import torch
+
+from labkit.check import CHAPTERS, Outcome, bind, exercises_of
+
+
+def test_each_binding_sees_its_own_namespace():
+    good = bind("00_setup", {"device": torch.device("cpu")})
+    empty = bind("00_setup", {})
+    assert good.device.result().outcome is not Outcome.NOT_ATTEMPTED
+    assert empty.device.result().outcome is Outcome.NOT_ATTEMPTED
+
+
+def test_binding_sees_later_changes_to_the_namespace():
+    namespace = {}
+    q = bind("00_setup", namespace)
+    namespace["device"] = ...
+    assert "placeholder" in q.device.result().text()
+
+
+def test_unknown_exercise_suggests_the_closest():
+    q = bind("00_setup", {})
+    with pytest.raises(AttributeError, match="Did you mean `device`"):
+        q.devise  # noqa: B018
+
+
+def test_unknown_chapter_lists_the_chapters():
+    with pytest.raises(ValueError, match="Did you mean '03_mlp'"):
+        bind("03-mlp", {})
+
+
+def test_namespace_must_be_a_mapping():
+    with pytest.raises(TypeError, match="globals()"):
+        bind("00_setup", ["device"])
+
+
+def test_expect_is_for_authors_and_reports_mismatches():
+    q = bind("00_setup", {})
+    q.device.expect("not attempted")
+    with pytest.raises(AssertionError, match="expected `device` to be passed"):
+        q.device.expect("passed")
+    with pytest.raises(AssertionError, match="mentioning 'banana'"):
+        q.device.expect("incorrect", "banana", device="cpu")
+
+
+def test_dir_lists_exercises_for_tab_completion():
+    assert {"device", "seeded_noise"} <= set(dir(bind("00_setup", {})))
+
+
+def test_chapters_are_in_course_order():
+    assert CHAPTERS[0] == "00_setup" and CHAPTERS[-1] == "06_deployment"
+    assert [cls.name for cls in exercises_of("00_setup")] == ["device", "seeded_noise"]

@@ -1,0 +1,121 @@
+"""evaluate(): the closed set of outcomes, and the fixed message form."""
+
+import torch
+
+from labkit.check import Exercise, NotAttempted, Outcome, evaluate, expect
+
+
+class Double(Exercise):
+    name = "double"
+    title = "Double a tensor"
+    points = 2
+
+    def check(self, double):
+        x = self.randn(4)
+        expect.close(self.call(double, x, during="`double(x)`"), 2 * x, name="double(x)",
+                     hint="Multiply by two.")
+
+
+class Broken(Exercise):
+    name = "broken"
+    title = "A checker with a bug"
+
+    def check(self, anything):
+        return {}["missing"]
+
+
+def test_passed_gives_full_points():
+    result = evaluate(Double(), {"double": lambda x: x * 2})
+    assert result.outcome is Outcome.PASSED and result.points == 2 and result.max_points == 2
+    assert result.text() == "`double`: passed (2/2 points)"
+
+
+def test_incorrect_message_has_the_fixed_form():
+    result = evaluate(Double(), {"double": lambda x: x + 2}, seed=0)
+    lines = result.text().splitlines()
+    assert lines[0] == "`double`: incorrect (0/2 points)"
+    assert [line.split(":")[0] for line in lines[1:]] == ["Checked", "Expected", "Found", "Hint"]
+    assert lines[-1] == "Hint: Multiply by two."
+
+
+def test_not_attempted_three_ways():
+    def stub(x):
+        raise NotImplementedError()
+
+    for namespace, words in [({}, "Found no variable `double`"),
+                             ({"double": ...}, "still the placeholder"),
+                             ({"double": stub}, "still raises `NotImplementedError`")]:
+        result = evaluate(Double(), namespace)
+        assert result.outcome is Outcome.NOT_ATTEMPTED
+        assert words in result.text()
+        assert result.points == 0
+
+
+def test_learner_error_shows_their_exception_not_a_traceback():
+    def crashes(x):
+        return x.reshape(3)
+
+    result = evaluate(Double(), {"double": crashes})
+    assert result.outcome is Outcome.LEARNER_ERROR
+    assert "`RuntimeError`: shape '[3]' is invalid" in result.text()
+    assert "in `crashes`" in result.text()
+    assert "Traceback" not in result.text()
+
+
+def test_checker_bug_is_not_blamed_on_the_learner():
+    result = evaluate(Broken(), {"anything": 1})
+    assert result.outcome is Outcome.CHECKER_BUG
+    assert "not your fault" in result.text() and "`KeyError`" in result.text()
+
+
+def test_check_can_say_not_attempted_itself():
+    class Given(Exercise):
+        name = "fixed"
+        title = "Fix the given code"
+
+        def check(self, fixed):
+            if fixed == "given":
+                raise NotAttempted("This is still the given code.")
+
+    assert evaluate(Given(), {"fixed": "given"}).outcome is Outcome.NOT_ATTEMPTED
+
+
+def test_random_inputs_depend_on_the_seed_and_repeat_with_it():
+    """Does a seed make a run reproducible, and do different seeds draw different inputs?"""
+    seen = []
+    evaluate(Double(), {"double": lambda x: seen.append(x.clone()) or 2 * x}, seed=5)
+    evaluate(Double(), {"double": lambda x: seen.append(x.clone()) or 2 * x}, seed=5)
+    evaluate(Double(), {"double": lambda x: seen.append(x.clone()) or 2 * x}, seed=6)
+    assert torch.equal(seen[0], seen[1]) and not torch.equal(seen[0], seen[2])
+
+
+def test_hard_coded_answer_fails():
+    fixed = 2 * Double(seed=0).randn(4)
+    result = evaluate(Double(), {"double": lambda x: fixed}, seed=1)
+    assert result.outcome is Outcome.INCORRECT
+
+
+def test_checking_leaves_the_learners_random_state_alone():
+    torch.manual_seed(0)
+    expected = torch.rand(3)
+    torch.manual_seed(0)
+    evaluate(Double(), {"double": lambda x: 2 * x + 0 * torch.rand(4)})
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_learner_code_cannot_change_the_checkers_inputs():
+    def in_place(x):
+        x.mul_(2)
+        return x
+
+    assert evaluate(Double(), {"double": in_place}).passed
+
+
+def test_seed_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv("LABKIT_SEED", "42")
+    assert evaluate(Double(), {"double": lambda x: 2 * x}).seed == 42
+    monkeypatch.setenv("LABKIT_SEED", "forty-two")
+    import pytest
+
+    with pytest.raises(ValueError, match="LABKIT_SEED must be a whole number"):
+        evaluate(Double(), {"double": lambda x: 2 * x})

@@ -1,0 +1,105 @@
+"""Tensor-aware expectations: one problem at a time, in a fixed order and form."""
+
+import pytest
+import torch
+
+from labkit.check import Incorrect, expect
+
+
+def fails(fn, *args, **kwargs) -> Incorrect:
+    with pytest.raises(Incorrect) as info:
+        fn(*args, **kwargs)
+    return info.value
+
+
+def test_close_accepts_a_match_within_tolerance():
+    x = torch.randn(3, 4)
+    expect.close(x + 1e-7, x, name="x")
+
+
+def test_close_reports_type_before_anything_else():
+    err = fails(expect.close, [1.0, 2.0], torch.ones(2), name="y")
+    assert (err.checked, err.expected, err.found) == (
+        "the type of `y`", "a `Tensor`", "a list of length 2")
+
+
+def test_close_reports_shape_before_dtype():
+    err = fails(expect.close, torch.ones(3, dtype=torch.float64), torch.ones(2), name="y")
+    assert err.checked == "the shape of `y`"
+    assert (err.expected, err.found) == ("(2,)", "(3,)")
+
+
+def test_close_reports_dtype():
+    err = fails(expect.close, torch.ones(2, dtype=torch.int64), torch.ones(2), name="y")
+    assert (err.checked, err.expected, err.found) == ("the dtype of `y`", "float32", "int64")
+
+
+def test_close_reports_the_largest_difference_and_where():
+    expected = torch.zeros(2, 3)
+    actual = expected.clone()
+    actual[1, 2] = 0.5
+    actual[0, 0] = 0.1
+    err = fails(expect.close, actual, expected, name="y")
+    assert err.checked == "the values of `y`"
+    assert err.found == "a difference of 0.5 at index (1, 2) (expected 0, found 0.5)"
+    assert "1e-05" in err.expected
+
+
+def test_close_reports_nan():
+    err = fails(expect.close, torch.tensor([1.0, float("nan")]), torch.ones(2), name="y")
+    assert err.found == "NaN at index 1"
+
+
+def test_close_on_numbers():
+    expect.close(4.5, 4.5, name="g")
+    expect.close(torch.tensor(4.5), 4.5, name="g")
+    err = fails(expect.close, 4.0, 4.5, name="g")
+    assert (err.expected, err.found) == ("4.5", "4")
+    err = fails(expect.close, "4.5", 4.5, name="g")
+    assert "str" in err.found
+
+
+def test_tensor_checks_device_by_type():
+    expect.tensor(torch.ones(1), name="x", device="cpu")
+    err = fails(expect.tensor, torch.ones(1), name="x", device="meta")
+    assert err.checked == "the device of `x`"
+
+
+def test_equal_and_that():
+    expect.equal(3, 3, name="n")
+    err = fails(expect.equal, 4, 3, name="n", hint="Count again.")
+    assert (err.expected, err.found, err.hint) == ("`3`", "`4` (int)", "Count again.")
+    fails(expect.that, False, checked="a", expected="b", found="c")
+
+
+def test_gradcheck_passes_and_fails():
+    x = torch.randn(4, dtype=torch.float64)
+    expect.gradcheck(torch.sin, (x,), name="sin")
+
+    class WrongGrad(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.sin()
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad  # should be grad * cos(x)
+
+    err = fails(expect.gradcheck, WrongGrad.apply, (x,), name="WrongGrad")
+    assert "finite differences" in err.expected
+
+
+def test_loss_decreases_eval_mode_and_param_count():
+    expect.loss_decreases([1.0, 0.5, 0.2], name="losses")
+    err = fails(expect.loss_decreases, [1.0, 0.99], name="losses")
+    assert "0.9 x its first value" in err.expected
+    model = torch.nn.Linear(3, 2)
+    expect.param_count(model, 8, name="model")
+    assert fails(expect.param_count, model, 6, name="model").found == "8"
+    assert fails(expect.eval_mode, model, name="model").found == "train mode"
+    expect.eval_mode(model.eval(), name="model")
+
+
+def test_long_values_are_cut():
+    err = fails(expect.equal, "x" * 500, "y", name="s")
+    assert len(err.found) < 80 and err.found.endswith("...` (str)")

@@ -1,0 +1,5 @@
+"""Unit-test settings: plots on the Agg backend, nothing shown on screen."""
+
+import matplotlib
+
+matplotlib.use("Agg")

@@ -1,0 +1,108 @@
+"""labkit build: learner and solved notebooks, and committed files kept up to date."""
+
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from labkit.notebook import build, chapters
+from labkit.notebook.build import learner_notebook, solved_notebook
+from labkit.notebook.project import repository_url
+from labkit.notebook.readme import BEGIN, END
+
+REPO = Path(__file__).resolve().parents[2]
+
+SOURCE = '''\
+# %% [markdown]
+# # 99 Demo
+
+# %%
+from labkit import check
+q = check.bind("00_setup", globals())
+
+# %%
+def double(x):
+    ### BEGIN SOLUTION
+    return 2 * x
+    ### END SOLUTION
+
+# %% tags=["author-test"]
+assert double(2) == 4
+'''
+
+
+@pytest.fixture
+def repo(tmp_path):
+    """A tiny course repository with one chapter."""
+    shutil.copy(REPO / "pyproject.toml", tmp_path)
+    (tmp_path / "notebooks" / "src").mkdir(parents=True)
+    (tmp_path / "notebooks" / "src" / "99_demo.py").write_text(SOURCE)
+    (tmp_path / "README.md").write_text(f"# Course\n{BEGIN}\n{END}\nmore text\n")
+    return tmp_path
+
+
+def test_committed_notebooks_and_readme_are_up_to_date():
+    """Does every committed learner notebook (and the README table) match its source?"""
+    stale = build(REPO, write_learner=False, write_solved=False)
+    assert not stale, f"run `make build` and commit: {[str(p) for p in stale]}"
+
+
+def test_every_chapter_has_a_committed_notebook():
+    for chapter in chapters(REPO):
+        assert chapter.learner_path(REPO).exists(), chapter.stem
+
+
+def test_learner_notebook(repo):
+    nb = learner_notebook(repo / "notebooks" / "src" / "99_demo.py", repository_url(repo))
+    nbformat.validate(nb)
+    sources = [c.source for c in nb.cells]
+    assert "%pip install --quiet --no-deps" in sources[0]
+    assert repository_url(repo) in sources[0]
+    assert not any("assert double(2)" in s for s in sources)  # author test removed
+    assert any("raise NotImplementedError()" in s for s in sources)
+    assert not any("return 2 * x" in s for s in sources)
+    assert all(c.get("outputs", []) == [] for c in nb.cells)
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+
+
+def test_solved_notebook_keeps_solutions_and_author_tests(repo):
+    nb = solved_notebook(repo / "notebooks" / "src" / "99_demo.py", repository_url(repo))
+    sources = "\n".join(c.source for c in nb.cells)
+    assert "return 2 * x" in sources and "assert double(2) == 4" in sources
+    assert 'os.environ["LABKIT_EXPECT"] = "passed"' in sources
+    assert "### BEGIN SOLUTION" not in sources
+
+
+def test_build_writes_then_reports_nothing_stale(repo):
+    stale = build(repo)
+    assert {p.name for p in stale} == {"99_demo.ipynb", "README.md"}
+    assert (repo / "build" / "solved" / "99_demo.ipynb").exists()
+    assert build(repo, write_learner=False, write_solved=False) == []
+    readme = (repo / "README.md").read_text()
+    assert "colab.research.google.com/github/labkit-course/pytorch-course/blob/main/" \
+           "notebooks/99_demo.ipynb" in readme
+    assert readme.endswith("more text\n")
+
+
+def test_a_stale_notebook_is_detected(repo):
+    build(repo)
+    path = repo / "notebooks" / "99_demo.ipynb"
+    nb = json.loads(path.read_text())
+    nb["cells"][1]["source"] = ["# changed by hand"]
+    path.write_text(json.dumps(nb))
+    assert build(repo, write_learner=False, write_solved=False) == [path]
+
+
+def test_cell_ids_are_stable(repo):
+    build(repo)
+    first = (repo / "notebooks" / "99_demo.ipynb").read_text()
+    build(repo)
+    assert (repo / "notebooks" / "99_demo.ipynb").read_text() == first
+
+
+def test_missing_readme_markers_are_explained(repo):
+    (repo / "README.md").write_text("# Course\n")
+    with pytest.raises(ValueError, match="chapters:begin"):
+        build(repo)
