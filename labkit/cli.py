@@ -26,7 +26,8 @@ def main(argv: list[str] | None = None) -> int:
         print(format_report(report()))
         return 0
 
-    from labkit.notebook import RegionError, build as build_notebooks
+    from labkit.notebook import RegionError
+    from labkit.notebook import build as build_notebooks
 
     try:
         stale = build_notebooks(args.root.resolve(),

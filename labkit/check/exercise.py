@@ -92,7 +92,6 @@ def evaluate(exercise: Exercise, namespace, *, seed: int | None = None) -> Resul
         seed = settings.check_seed()
     if seed is None:
         seed = secrets.randbelow(2**31)
-    name = exercise.name
     exercise.seed = seed
     exercise.rng = torch.Generator().manual_seed(seed)
 

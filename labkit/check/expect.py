@@ -58,7 +58,9 @@ def close(actual, expected, *, name: str, atol: float = 1e-5, rtol: float = 1e-4
     """``actual`` matches the tensor (or number) ``expected`` within tolerance."""
     if not isinstance(expected, torch.Tensor):
         is_type(actual, (int, float, torch.Tensor), name=name, hint=hint)
-        found = actual.item() if isinstance(actual, torch.Tensor) and actual.numel() == 1 else actual
+        found = actual
+        if isinstance(actual, torch.Tensor) and actual.numel() == 1:
+            found = actual.item()
         if isinstance(found, torch.Tensor):
             raise Incorrect(f"`{name}`", "a single number", describe(actual), hint)
         if not math.isclose(float(found), float(expected), abs_tol=atol, rel_tol=rtol):

@@ -41,8 +41,24 @@ _COLOURS = {
 }
 
 
+class _Shown:
+    """Display hooks: Jupyter picks the richest form its front end can show."""
+
+    def _repr_html_(self) -> str:
+        return self.html()
+
+    def _repr_markdown_(self) -> str:
+        return self.markdown()
+
+    def __str__(self) -> str:
+        return self.text()
+
+    def _repr_pretty_(self, printer, cycle) -> None:  # IPython in a terminal
+        printer.text(self.text())
+
+
 @dataclass(frozen=True)
-class Result:
+class Result(_Shown):
     """The outcome of checking one exercise."""
 
     name: str
@@ -89,22 +105,9 @@ class Result:
             f"<div><b>{_html_inline(first)}</b></div>{rows}</div>"
         )
 
-    # Jupyter picks the richest of these its front end can show.
-    def _repr_html_(self) -> str:
-        return self.html()
-
-    def _repr_markdown_(self) -> str:
-        return self.markdown()
-
-    def __str__(self) -> str:
-        return self.text()
-
-    def _repr_pretty_(self, printer, cycle) -> None:
-        printer.text(self.text())
-
 
 @dataclass(frozen=True)
-class Note:
+class Note(_Shown):
     """A hint or a solution: a title and a body of Markdown-ish text."""
 
     title: str
@@ -124,17 +127,6 @@ class Note:
             f"{_html_block(self.body)}</div>"
         )
 
-    def _repr_html_(self) -> str:
-        return self.html()
-
-    def _repr_markdown_(self) -> str:
-        return self.markdown()
-
-    def __str__(self) -> str:
-        return self.text()
-
-    def _repr_pretty_(self, printer, cycle) -> None:
-        printer.text(self.text())
 
 
 def _fmt(x: float) -> str:

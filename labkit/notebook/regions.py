@@ -31,7 +31,7 @@ class RegionError(ValueError):
 
 def _regions(lines: list[str], where: str):
     """Yield (kind, indent, start, end) for each region; start/end are marker line numbers."""
-    open_kind = None
+    open_kind, start, start_indent = None, 0, ""
     for number, line in enumerate(lines):
         match = _MARKER.match(line)
         if not match:
