@@ -1,0 +1,284 @@
+"""Exercises of chapter 01, Tensors."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import textwrap
+
+import torch
+
+from labkit.check import Exercise, NotAttempted, expect
+from labkit.check.describe import shape_text
+
+_LOOPS = {ast.For: "a `for` loop", ast.While: "a `while` loop",
+          ast.comprehension: "a comprehension (`[... for ...]`)"}
+
+
+def _python_loop(fn) -> str | None:
+    """The first Python loop in `fn`'s own source, or None (also when there is no source)."""
+    try:
+        source = textwrap.dedent(inspect.getsource(fn))
+        tree = ast.parse(source)
+    except (OSError, TypeError, SyntaxError):  # no source (a builtin, a lambda in a table)
+        return None
+    for node in ast.walk(tree):
+        for kind, words in _LOOPS.items():
+            if isinstance(node, kind):
+                return words
+    return None
+
+
+class StandardizeRows(Exercise):
+    name = "standardize_rows"
+    title = "Standardise each row"
+    hints = (
+        "Compute one mean and one standard deviation per row: reduce along `dim=1` with "
+        "`keepdim=True`, so the (N, 1) results broadcast against the (N, D) input.",
+        "`(x - x.mean(dim=1, keepdim=True)) / x.std(dim=1, keepdim=True, correction=0)`",
+    )
+    solution = '''\
+def standardize_rows(x):
+    mean = x.mean(dim=1, keepdim=True)               # (N, 1)
+    std = x.std(dim=1, keepdim=True, correction=0)   # (N, 1)
+    return (x - mean) / std                          # (N, D)'''
+
+    def check(self, standardize_rows):
+        inputs = [
+            torch.tensor([[1.0, 2.0, 3.0], [10.0, 20.0, 60.0]]),
+            self.randn(4, 7) * 3 + 5,
+            self.randn(5, 5) * 2 - 1,  # square: a missing keepdim broadcasts silently
+        ]
+        for x in inputs:
+            call = f"standardize_rows(x) for x of shape {shape_text(x.shape)}"
+            found = self.call(standardize_rows, x, during=f"`{call}`")
+            mean = x.mean(dim=1, keepdim=True)
+            expected = (x - mean) / x.std(dim=1, keepdim=True, correction=0)
+            expect.tensor(found, name=call, shape=x.shape, hint=self.hints[0])
+            unbiased = (x - mean) / x.std(dim=1, keepdim=True)
+            if torch.allclose(found.detach().float(), unbiased, atol=1e-5):
+                expect.that(False, checked=f"the values of `{call}`",
+                            expected="rows with variance 1, the average squared deviation "
+                                     "dividing by D",
+                            found="a standard deviation computed dividing by D - 1 "
+                                  "(the default of `std`)",
+                            hint="Pass `correction=0` to `std`.")
+            expect.close(found, expected, name=call,
+                         hint="Each row uses its own mean and standard deviation, "
+                              "computed along `dim=1`.")
+
+
+class PairwiseSqDists(Exercise):
+    name = "pairwise_sq_dists"
+    title = "Pairwise squared distances, no loops"
+    hints = (
+        "Give `a` a new axis in the middle and `b` a new axis in front: (N, 1, D) minus "
+        "(1, M, D) broadcasts to (N, M, D).",
+        "`((a[:, None, :] - b[None, :, :]) ** 2).sum(dim=-1)`",
+    )
+    solution = '''\
+def pairwise_sq_dists(a, b):
+    diff = a[:, None, :] - b[None, :, :]   # (N, 1, D) - (1, M, D) -> (N, M, D)
+    return (diff ** 2).sum(dim=-1)          # (N, M)'''
+
+    def check(self, pairwise_sq_dists):
+        inputs = [
+            (torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 2.0]]),
+             torch.tensor([[0.0, 0.0], [3.0, 4.0]])),
+            (self.randn(5, 3), self.randn(4, 3)),
+            (self.randn(1, 6), self.randn(3, 6)),
+            (self.randn(4, 2), self.randn(4, 2)),
+        ]
+        for a, b in inputs:
+            call = (f"pairwise_sq_dists(a, b) for a of shape {shape_text(a.shape)} "
+                    f"and b of shape {shape_text(b.shape)}")
+            found = self.call(pairwise_sq_dists, a, b, during=f"`{call}`")
+            expected = ((a[:, None, :] - b[None, :, :]) ** 2).sum(dim=-1)
+            expect.tensor(found, name=call, shape=(len(a), len(b)),
+                          hint="Row i, column j holds the squared distance between a[i] "
+                               "and b[j]; sum over the last axis, D.")
+            expect.close(found, expected, name=call, atol=1e-4,
+                         hint="Squared distances: no square root.")
+        loop = _python_loop(pairwise_sq_dists)
+        expect.that(loop is None, checked="the code of `pairwise_sq_dists`",
+                    expected="no Python loop: one broadcast expression",
+                    found=f"{loop}", hint=self.hints[0])
+
+
+class OneHot(Exercise):
+    name = "one_hot"
+    title = "One-hot encoding"
+    hints = (
+        "Start from `torch.zeros(len(labels), num_classes)` and write a 1 in row i, "
+        "column `labels[i]`: index with `torch.arange(len(labels))` and `labels` together.",
+        "Or compare with broadcasting: `(labels[:, None] == torch.arange(num_classes))"
+        ".float()` is (N, 1) against (C,) -> (N, C).",
+    )
+    solution = '''\
+def one_hot(labels, num_classes):
+    out = torch.zeros(len(labels), num_classes)       # (N, C), float32
+    out[torch.arange(len(labels)), labels] = 1.0      # row i, column labels[i]
+    return out'''
+
+    def check(self, one_hot):
+        inputs = [
+            (torch.tensor([2, 0, 1]), 4),  # the last class never appears
+            (self.randint(0, 10, 6), 10),
+            (torch.tensor([4]), 5),
+        ]
+        for labels, num_classes in inputs:
+            call = f"one_hot(labels, {num_classes}) for labels {labels.tolist()}"
+            found = self.call(one_hot, labels, num_classes, during=f"`{call}`")
+            expected = torch.zeros(len(labels), num_classes)
+            expected[torch.arange(len(labels)), labels] = 1.0
+            expect.tensor(found, name=call, shape=(len(labels), num_classes),
+                          hint="One row per label and one column per class: "
+                               "use `num_classes`, not the largest label.")
+            expect.tensor(found, name=call, dtype=torch.float32,
+                          hint="Convert with `.float()`: losses and matrix products "
+                               "expect floating point.")
+            expect.close(found, expected, name=call,
+                         hint="Row i is all zeros except a 1 in column `labels[i]`.")
+
+
+class RowsOfClass(Exercise):
+    name = "rows_of_class"
+    title = "Select rows with a mask"
+    hints = (
+        "`labels == k` is a boolean mask of shape (N,); indexing `x` with it keeps the "
+        "rows where the mask is True.",
+        "`x[labels == k]`",
+    )
+    solution = '''\
+def rows_of_class(x, labels, k):
+    return x[labels == k]   # (N, D) with an (N,) mask -> (K, D)'''
+
+    def check(self, rows_of_class):
+        labels = self.randint(0, 3, 8)
+        inputs = [
+            (torch.arange(12.0).view(4, 3), torch.tensor([1, 0, 1, 2]), 1),
+            (self.randn(8, 3), labels, int(labels[0])),
+            (self.randn(8, 2), labels, 5),  # a class with no rows: shape (0, D)
+        ]
+        for x, labels, k in inputs:
+            call = f"rows_of_class(x, labels, {k}) for labels {labels.tolist()}"
+            found = self.call(rows_of_class, x, labels, k, during=f"`{call}`")
+            expected = x[labels == k]
+            expect.tensor(found, name=call, shape=expected.shape,
+                          hint="Keep only the rows whose label is k, each whole: "
+                               "(K, D), where K may be 0.")
+            expect.close(found, expected, name=call,
+                         hint="The rows, unchanged and in their original order.")
+
+
+class PickScores(Exercise):
+    name = "pick_scores"
+    title = "Pick one score per row"
+    hints = (
+        "`scores[:, labels]` takes every chosen column for every row: (N, N). Pair row i "
+        "with its own label: `scores[torch.arange(N), labels]`.",
+        "With `gather`: `scores.gather(1, labels[:, None]).squeeze(1)`; the index must have "
+        "as many dimensions as `scores`.",
+    )
+    solution = '''\
+def pick_scores(scores, labels):
+    index = labels[:, None]                    # (N, 1)
+    return scores.gather(1, index).squeeze(1)  # (N, 1) -> (N,)'''
+
+    def check(self, pick_scores):
+        inputs = [
+            (torch.arange(12.0).view(3, 4), torch.tensor([3, 0, 2])),
+            (self.randn(5, 7), self.randint(0, 7, 5)),
+            (self.randn(1, 3), torch.tensor([2])),
+        ]
+        for scores, labels in inputs:
+            call = (f"pick_scores(scores, labels) for scores of shape "
+                    f"{shape_text(scores.shape)} and labels {labels.tolist()}")
+            found = self.call(pick_scores, scores, labels, during=f"`{call}`")
+            expected = scores[torch.arange(len(labels)), labels]
+            expect.tensor(found, name=call, shape=expected.shape, hint=self.hints[0])
+            expect.close(found, expected, name=call,
+                         hint="Element i is `scores[i, labels[i]]`.")
+
+
+class BatchScores(Exercise):
+    name = "batch_scores"
+    title = "A batched matrix product"
+    hints = (
+        "Per batch element you want (T, D) @ (D, S): swap the last two axes of `keys` "
+        "with `keys.transpose(1, 2)` (or `keys.mT`).",
+        "`queries @ keys.transpose(1, 2)`: (B, T, D) @ (B, D, S) -> (B, T, S).",
+    )
+    solution = '''\
+def batch_scores(queries, keys):
+    return queries @ keys.transpose(1, 2)   # (B, T, D) @ (B, D, S) -> (B, T, S)'''
+
+    def check(self, batch_scores):
+        inputs = [
+            (self.randn(2, 3, 4), self.randn(2, 5, 4)),
+            (self.randn(1, 1, 3), self.randn(1, 2, 3)),
+            (self.randn(3, 4, 2), self.randn(3, 4, 2)),
+        ]
+        for queries, keys in inputs:
+            call = (f"batch_scores(queries, keys) for queries of shape "
+                    f"{shape_text(queries.shape)} and keys of shape {shape_text(keys.shape)}")
+            found = self.call(batch_scores, queries, keys, during=f"`{call}`")
+            expected = torch.einsum("btd,bsd->bts", queries, keys)
+            b, t, s = queries.shape[0], queries.shape[1], keys.shape[1]
+            expect.tensor(found, name=call, shape=(b, t, s),
+                          hint="(B, T, S): one row per query, one column per key.")
+            expect.close(found, expected, name=call, atol=1e-4,
+                         hint="Entry [b, t, s] is the dot product of queries[b, t] "
+                              "and keys[b, s].")
+
+
+def buggy_mse(pred, target):
+    """The given code of the spot-the-bug exercise: (N, 1) - (N,) broadcasts to (N, N)."""
+    return ((pred - target) ** 2).mean()
+
+
+class FixMse(Exercise):
+    name = "fix_mse"
+    title = "Spot the bug: a loss that broadcasts"
+    hints = (
+        "Print the shape of `pred - target` for pred of shape (3, 1) and target of "
+        "shape (3,). Is it (3,)?",
+        "Make the shapes agree before subtracting: `pred.squeeze(1) - target` "
+        "(or `pred - target[:, None]`).",
+    )
+    solution = '''\
+def mse(pred, target):
+    # pred: (N, 1), target: (N,)
+    return ((pred.squeeze(1) - target) ** 2).mean()   # (N,) - (N,) -> (N,) -> ()'''
+
+    def check(self, mse):
+        inputs = [
+            (torch.tensor([[1.0], [2.0], [3.0]]), torch.tensor([1.0, 2.0, 3.0])),
+            (self.randn(6, 1), self.randn(6)),
+            (self.randn(4, 1), self.randn(4)),
+        ]
+        found = []
+        for pred, target in inputs:
+            call = (f"mse(pred, target) for pred of shape {shape_text(pred.shape)} "
+                    f"and target of shape {shape_text(target.shape)}")
+            found.append((call, self.call(mse, pred, target, during=f"`{call}`")))
+        still_buggy = all(
+            isinstance(value, torch.Tensor) and value.shape == ()
+            and torch.allclose(value.detach().float(), buggy_mse(pred, target))
+            for (_, value), (pred, target) in zip(found, inputs, strict=True)
+        )
+        if still_buggy:
+            raise NotAttempted(
+                "`mse` still gives the same results as the given buggy code. Find the shape "
+                "mistake, fix it, run the cell, then check again."
+            )
+        for (call, value), (pred, target) in zip(found, inputs, strict=True):
+            expected = ((pred[:, 0] - target) ** 2).mean()
+            expect.tensor(value, name=call, shape=(),
+                          hint="A loss is a single number: a tensor of shape ().")
+            expect.close(value, expected, name=call,
+                         hint="The mean over the N samples of (pred[i, 0] - target[i]) ** 2.")
+
+
+EXERCISES = [RowsOfClass, PickScores, OneHot, BatchScores, StandardizeRows,
+             PairwiseSqDists, FixMse]
