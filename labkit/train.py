@@ -1,16 +1,9 @@
 """Training helpers: a plain training loop you can read, evaluation, and a History.
 
-The loop in `fit` is the same one you would write by hand:
-
-    for inputs, targets in train_loader:
-        optimizer.zero_grad()
-        loss = loss_fn(model(inputs), targets)
-        loss.backward()
-        optimizer.step()
-
-Everything else here (progress bar, live plot, History) is bookkeeping around it.
-`fit` uses the model, loss and optimizer you give it as they are: it never
-re-initialises weights and never creates an optimizer of its own.
+Read `train_one_epoch` first: it is the loop you would write by hand (zero_grad,
+forward, loss, backward, step). `fit` repeats it for each epoch and adds bookkeeping
+(progress bar, validation, live plot, History). It uses the model, loss and optimizer
+you give it as they are: it never re-initialises weights or creates an optimizer.
 """
 
 from __future__ import annotations
@@ -77,7 +70,7 @@ class History:
         return self._row(pick(measured, key=lambda i: values[i]))
 
     def as_dict(self) -> dict[str, list]:
-        """Plain lists, ready for ``pandas.DataFrame(history.as_dict())`` minus batch_losses."""
+        """One plain list per column, plus `batch_losses` (a list as long as all batches)."""
         data = {name: list(getattr(self, name)) for name in _COLUMNS}
         data["batch_losses"] = list(self.batch_losses)
         return data
@@ -89,24 +82,17 @@ class History:
         lines = [f"History({len(self)} epochs, {len(self.batch_losses)} batches)"]
         if self.epoch:
             lines.append("  ".join(f"{name:>10}" for name in _COLUMNS))
-            rows = list(range(len(self)))
-            if len(rows) > 10:  # keep the table short: first and last five epochs
-                rows = rows[:5] + [None] + rows[-5:]
-            for i in rows:
-                if i is None:
-                    lines.append(f"{'...':>10}")
-                    continue
-                cells = [_cell(value) for value in self._row(i).values()]
-                lines.append("  ".join(f"{cell:>10}" for cell in cells))
+        rows = list(range(len(self)))
+        if len(rows) > 10:  # keep the table short: first and last five epochs
+            rows = rows[:5] + [None] + rows[-5:]
+        for i in rows:
+            cells = ["..."] if i is None else [_cell(v) for v in self._row(i).values()]
+            lines.append("  ".join(f"{cell:>10}" for cell in cells))
         return "\n".join(lines)
 
 
 def _cell(value) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, int):
-        return str(value)
-    return f"{value:.4f}"
+    return "-" if value is None else str(value) if isinstance(value, int) else f"{value:.4f}"
 
 
 @contextmanager
@@ -242,7 +228,7 @@ def evaluate(model: nn.Module, loader, *, loss_fn=None, device=None, max_batches
                 # The loss is a mean over the batch; weight it by the batch size.
                 total_loss += loss_fn(outputs, targets).item() * len(inputs)
             batch_correct = _count_correct(outputs, targets)
-            correct = None if correct is None or batch_correct is None else correct + batch_correct
+            correct = None if None in (correct, batch_correct) else correct + batch_correct
             seen += len(inputs)
     if seen == 0:
         raise ValueError("evaluate() got a loader that yielded no batches.")
@@ -253,19 +239,51 @@ def evaluate(model: nn.Module, loader, *, loss_fn=None, device=None, max_batches
     }
 
 
-def fit(
-    model: nn.Module,
-    train_loader,
-    *,
-    loss_fn,
-    optimizer: torch.optim.Optimizer,
-    epochs: int = 1,
-    val_loader=None,
-    device=None,
-    live: bool | None = None,
-    max_batches: int | None = None,
-    progress: bool | None = None,
-) -> History:
+def train_one_epoch(model: nn.Module, batches, *, loss_fn, optimizer, device=None,
+                    bar=None) -> dict:
+    """One pass over `batches`: the training loop itself.
+
+    Returns ``{"loss", "accuracy", "batch_losses"}``: the average loss over the epoch
+    (measured while the weights were still changing), the accuracy (None when targets are
+    not class labels) and the loss of every batch. `bar` is an optional tqdm bar.
+    """
+    device = _model_device(model, device)
+    total_loss, correct, seen, batch_losses = 0.0, 0, 0, []
+
+    model.train()  # dropout and batch norm behave as in training
+    for batch in batches:
+        inputs, targets = _unpack(batch, "train_loader")
+        inputs, targets = inputs.to(device), targets.to(device)  # (B, ...), (B,)
+
+        optimizer.zero_grad()  # gradients add up across backward() calls otherwise
+        outputs = model(inputs)  # (B, K) logits, or (B, 1) for a binary task
+        targets = _match_binary_shape(outputs, targets)
+        loss = loss_fn(outputs, targets)  # mean loss over the batch
+        loss.backward()  # d(loss)/d(parameter) into each parameter's .grad
+        optimizer.step()  # update the parameters using their .grad
+
+        # Bookkeeping only: .item() and detach() keep the graph from being stored.
+        batch_losses.append(loss.item())
+        total_loss += loss.item() * len(inputs)
+        batch_correct = _count_correct(outputs.detach(), targets)
+        correct = None if None in (correct, batch_correct) else correct + batch_correct
+        seen += len(inputs)
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss.item():.4f}")
+
+    if seen == 0:
+        raise ValueError("`train_loader` yielded no batches; is its dataset empty?")
+    return {
+        "loss": total_loss / seen,
+        "accuracy": correct / seen if correct is not None else None,
+        "batch_losses": batch_losses,
+    }
+
+
+def fit(model: nn.Module, train_loader, *, loss_fn, optimizer: torch.optim.Optimizer,
+        epochs: int = 1, val_loader=None, device=None, live: bool | None = None,
+        max_batches: int | None = None, progress: bool | None = None) -> History:
     """Train `model` for `epochs` passes over `train_loader` and return a History.
 
     train_loader: yields (inputs, targets) pairs; a DataLoader or a plain list [(x, y)].
@@ -281,70 +299,41 @@ def fit(
         raise ValueError(f"epochs must be a whole number >= 0, got {epochs!r}.")
     device = _model_device(model, device)
     quiet = settings.quiet()
-    show_progress = progress is not False and not quiet
     live = (not quiet) if live is None else live
-
-    history = History()
-    plot = bar = None
+    plot = None
     if live:
         from labkit.plot.live import LivePlot
 
         plot = LivePlot()
-    if show_progress:
-        from tqdm.auto import tqdm
+    show_bar = progress is not False and not quiet
+    if show_bar:
+        from tqdm.auto import tqdm  # a notebook or a terminal bar, whichever fits
+    else:
+        from tqdm import tqdm  # a disabled bar: no need to load the notebook machinery
+    _, per_epoch = _cap_batches(train_loader, max_batches)
+    bar = tqdm(total=per_epoch * epochs if per_epoch is not None else None, unit="batch",
+               disable=not show_bar)
 
-        _, per_epoch = _cap_batches(train_loader, max_batches)
-        bar = tqdm(total=None if per_epoch is None else per_epoch * epochs, unit="batch")
-
-    for epoch in range(1, epochs + 1):
-        start = time.perf_counter()
-        batches, _ = _cap_batches(train_loader, max_batches)
-        total_loss, correct, seen = 0.0, 0, 0
-
-        model.train()  # dropout and batch norm behave as in training
-        for batch in batches:
-            inputs, targets = _unpack(batch, "train_loader")
-            inputs, targets = inputs.to(device), targets.to(device)  # (B, ...), (B,)
-
-            optimizer.zero_grad()  # gradients add up across backward() calls otherwise
-            outputs = model(inputs)  # (B, K) logits, or (B, 1) for a binary task
-            targets = _match_binary_shape(outputs, targets)
-            loss = loss_fn(outputs, targets)  # mean loss over the batch
-            loss.backward()  # d(loss)/d(parameter) into each parameter's .grad
-            optimizer.step()  # update the parameters using their .grad
-
-            # Bookkeeping only: .item() and detach() keep the graph from being stored.
-            history.batch_losses.append(loss.item())
-            total_loss += loss.item() * len(inputs)
-            batch_correct = _count_correct(outputs.detach(), targets)
-            correct = None if correct is None or batch_correct is None else correct + batch_correct
-            seen += len(inputs)
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix(epoch=epoch, loss=f"{loss.item():.4f}")
-
-        if seen == 0:
-            raise ValueError(
-                "`train_loader` yielded no batches; check that its dataset is not empty."
-            )
-        val = {"loss": None, "accuracy": None}
-        if val_loader is not None:
-            val = evaluate(model, val_loader, loss_fn=loss_fn, device=device,
-                           max_batches=max_batches)
-        history.add_epoch(
-            epoch=epoch,
-            # The average over the epoch, measured while the weights were still changing.
-            train_loss=total_loss / seen,
-            train_acc=correct / seen if correct is not None else None,
-            val_loss=val["loss"],
-            val_acc=val["accuracy"],
-            seconds=time.perf_counter() - start,
-        )
-        if plot is not None:
-            plot.update(history)
-
-    if bar is not None:
-        bar.close()
+    history = History()
+    try:
+        for epoch in range(1, epochs + 1):
+            start = time.perf_counter()
+            bar.set_description(f"epoch {epoch}/{epochs}")
+            batches, _ = _cap_batches(train_loader, max_batches)
+            train = train_one_epoch(model, batches, loss_fn=loss_fn, optimizer=optimizer,
+                                    device=device, bar=bar)
+            val = {"loss": None, "accuracy": None}
+            if val_loader is not None:
+                val = evaluate(model, val_loader, loss_fn=loss_fn, device=device,
+                               max_batches=max_batches)
+            history.batch_losses.extend(train["batch_losses"])
+            history.add_epoch(epoch=epoch, train_loss=train["loss"],
+                              train_acc=train["accuracy"], val_loss=val["loss"],
+                              val_acc=val["accuracy"], seconds=time.perf_counter() - start)
+            if plot is not None:
+                plot.update(history)
+    finally:
+        bar.close()  # also when the learner's code raises, so no half bar is left behind
     if plot is not None:
         plot.close()
     return history

@@ -59,15 +59,18 @@ class Exercise:
     def randint(self, low: int, high: int, *shape: int) -> torch.Tensor:
         return torch.randint(low, high, shape, generator=self.rng)
 
-    def call(self, fn, *args, during: str, **kwargs):
+    def call(self, fn, *args, during: str, clone: bool = True, **kwargs):
         """Run learner code; its errors become the learner's, never the checker's.
 
-        Tensor arguments are cloned so learner code cannot change the checker's data.
+        Tensor arguments are copied (``clone=True``) so learner code cannot change the
+        checker's data; a leaf tensor stays a leaf, with the same ``requires_grad``.
+        Pass ``clone=False`` when the check must see what the learner did to its inputs.
         """
         if not callable(fn):
             raise Incorrect(during, "something callable (a function or a class)",
                             f"a `{type_name(fn)}`")
-        args = tuple(a.clone() if isinstance(a, torch.Tensor) else a for a in args)
+        if clone:
+            args = tuple(_copy(a) for a in args)
         try:
             return fn(*args, **kwargs)
         except NotImplementedError:
@@ -79,6 +82,14 @@ class Exercise:
             raise
         except Exception as err:
             raise LearnerError(err, during) from err
+
+
+def _copy(value):
+    if not isinstance(value, torch.Tensor):
+        return value
+    if value.is_leaf:
+        return value.detach().clone().requires_grad_(value.requires_grad)
+    return value.clone()  # part of a graph: the copy stays connected to it
 
 
 def variables(exercise: Exercise) -> list[str]:

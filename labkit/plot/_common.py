@@ -11,11 +11,40 @@ import numpy as np
 import torch
 
 
-def new_figure(width: float, height: float, **kwargs):
-    """A Figure of `width` x `height` inches with constrained layout (spacing done at draw)."""
+def new_figure(width: float, height: float, *, layout: str | None = "constrained"):
+    """A Figure of `width` x `height` inches; constrained layout spaces the panels at draw."""
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(width, height), layout="constrained", **kwargs)
+    _resolve_notebook_backend()
+    return Figure(figsize=(width, height), layout=layout)
+
+
+def _resolve_notebook_backend() -> None:
+    """Inside a notebook kernel, make sure IPython can draw a Figure as an image.
+
+    Matplotlib loads its backend lazily, and IPython learns to show figures as
+    images only when the inline backend loads. Until then a returned figure shows as
+    a line of text. Opening and closing one pyplot figure loads the backend, as the
+    learner's first pyplot call would; no setting is changed.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    from matplotlib.figure import Figure
+
+    png = shell.display_formatter.formatters.get("image/png")
+    if png is None:
+        return
+    try:
+        png.lookup_by_type(Figure)
+    except KeyError:
+        import matplotlib.pyplot as plt
+
+        plt.close(plt.figure())
 
 
 def grid_axes(fig, count: int, ncols: int):

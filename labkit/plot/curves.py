@@ -14,6 +14,7 @@ def _measured(epochs, values):
 def draw_history(history, loss_ax, acc_ax) -> None:
     """Draw `history` into two existing axes: loss on `loss_ax`, accuracy on `acc_ax`."""
     epochs = history.epoch
+    marker = "o" if len(epochs) <= 30 else None  # dots help for few epochs, clutter many
     if history.batch_losses and epochs:
         # Batch k of n (over all epochs) sits at x = k * epochs / n, so the faint
         # per-batch curve lines up with the per-epoch points (epoch e ends at x = e).
@@ -27,7 +28,7 @@ def draw_history(history, loss_ax, acc_ax) -> None:
     ):
         xs, ys = _measured(epochs, values)
         if ys:
-            loss_ax.plot(xs, ys, marker="o", color=color, label=label)
+            loss_ax.plot(xs, ys, marker=marker, color=color, label=label)
     loss_ax.set_title("loss")
     loss_ax.set_xlabel("epoch")
 
@@ -38,7 +39,7 @@ def draw_history(history, loss_ax, acc_ax) -> None:
     ):
         xs, ys = _measured(epochs, values)
         if ys:
-            acc_ax.plot(xs, ys, marker="o", color=color, label=label)
+            acc_ax.plot(xs, ys, marker=marker, color=color, label=label)
             any_accuracy = True
     acc_ax.set_title("accuracy")
     acc_ax.set_xlabel("epoch")

@@ -83,8 +83,9 @@ def draw_broadcast(shape_a, shape_b):
     width = max(len(shape_a), len(shape_b), 1)
     bad_column = width - mismatch[0] if mismatch else None
 
-    fig = new_figure(1.0 * width + 2.5, 2.6)
-    ax = fig.subplots()
+    # Boxes are placed in data units on one Axes that fills the figure (no auto layout).
+    fig = new_figure(max(6.5, 0.9 * width + 3.5), 2.6, layout=None)
+    ax = fig.add_axes((0.0, 0.0, 1.0, 0.86))
     rows = [("a", shape_a), ("b", shape_b)]
     if isinstance(result, tuple):
         rows.append(("result", result))
@@ -103,11 +104,12 @@ def draw_broadcast(shape_a, shape_b):
             ax.text(column + 0.45, y + 0.4, f"({size})" if missing else str(size),
                     ha="center", va="center", color=color, alpha=0.5 if missing else 1.0)
     if isinstance(result, str):
-        ax.text(0, -2 + 0.4, f"does not broadcast: {result}", va="center", color=FAIL_COLOR)
-    ax.set_xlim(-3.0, width + 0.2)
+        ax.text(-3.0, -2 + 0.4, f"does not broadcast: {result}", va="center", fontsize=9,
+                color=FAIL_COLOR)
+    ax.set_xlim(-3.2, width + 0.2)
     ax.set_ylim(-2.2, 1.0)
     ax.set_axis_off()
-    ax.set_title("broadcasting: align on the right, sizes must match or be 1")
+    ax.set_title("align on the right; sizes must be equal or 1", fontsize=10)
     return fig
 
 

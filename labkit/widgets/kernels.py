@@ -70,8 +70,9 @@ def draw_kernel(image: torch.Tensor, kernel_name: str):
     ax_kernel.imshow(to_numpy(kernel), cmap="RdBu_r", vmin=-scale, vmax=scale)
     for row in range(kernel.shape[0]):
         for column in range(kernel.shape[1]):
-            ax_kernel.text(column, row, f"{float(kernel[row, column]):.3g}", ha="center",
-                           va="center")
+            value = float(kernel[row, column])
+            ax_kernel.text(column, row, f"{value:.3g}", ha="center", va="center",
+                           color="white" if abs(value) > scale / 2 else "black")
     ax_kernel.set_title(f"kernel: {kernel_name}")
     ax_out.imshow(to_numpy(output), cmap="gray")
     ax_out.set_title("output")

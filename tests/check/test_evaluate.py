@@ -119,3 +119,58 @@ def test_seed_comes_from_the_environment(monkeypatch):
 
     with pytest.raises(ValueError, match="LABKIT_SEED must be a whole number"):
         evaluate(Double(), {"double": lambda x: 2 * x})
+
+
+def test_call_keeps_leaves_as_leaves():
+    """Can a learner function that calls backward() on its input work through call()?"""
+    class Grad(Exercise):
+        name = "grad"
+        title = "Gradient of a square"
+
+        def check(self, grad):
+            x = torch.tensor([1.0, 2.0], requires_grad=True)
+            found = self.call(grad, x, during="`grad(x)`")
+            expect.close(found, 2 * x.detach(), name="grad(x)")
+            expect.that(x.grad is None, checked="the checker's `x`", expected="untouched",
+                        found="changed")
+
+    def grad(x):
+        (x ** 2).sum().backward()
+        return x.grad
+
+    assert evaluate(Grad(), {"grad": grad}).passed
+
+
+def test_call_without_clone_lets_the_check_see_changes():
+    class InPlace(Exercise):
+        name = "zero_"
+        title = "Zero in place"
+
+        def check(self, zero_):
+            x = torch.ones(3)
+            self.call(zero_, x, during="`zero_(x)`", clone=False)
+            expect.close(x, torch.zeros(3), name="x after zero_(x)")
+
+    assert evaluate(InPlace(), {"zero_": lambda x: x.zero_()}).passed
+    assert not evaluate(InPlace(), {"zero_": lambda x: x * 0}).passed
+
+
+def test_gradcheck_of_an_unwritten_backward_is_not_attempted():
+    class Stub(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.sin()
+
+        @staticmethod
+        def backward(ctx, grad):
+            raise NotImplementedError()
+
+    class Backward(Exercise):
+        name = "sin_backward"
+        title = "Backward of sin"
+
+        def check(self, Sin):
+            expect.gradcheck(Sin.apply, (self.randn(3),), name="Sin")
+
+    result = evaluate(Backward(), {"Sin": Stub})
+    assert result.outcome is Outcome.NOT_ATTEMPTED, result.text()

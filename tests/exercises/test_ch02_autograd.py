@@ -1,0 +1,313 @@
+"""Exercises of chapter 02, each with a right, a blank, a missing and wrong answers."""
+
+import torch
+from exercise_harness import Case, standard_tests
+
+from labkit.check import Outcome, evaluate
+from labkit.exercises.ch02_autograd import (
+    FiniteDiff,
+    GradByHand,
+    GradientDescent,
+    RoundSte,
+    SigmoidBackward,
+    TrainSteps,
+    given_train_steps,
+)
+
+# --- grad_by_hand --------------------------------------------------------------
+
+
+def grad_f(x):
+    return 2 * x / (x.numel() * (1 + x**2))
+
+
+# --- train_steps ---------------------------------------------------------------
+
+
+def train_steps(w, b, x, y, lr=0.1, steps=5):
+    grads = []
+    for _ in range(steps):
+        loss = ((x @ w + b - y) ** 2).mean()
+        loss.backward()
+        grads.append((w.grad.clone(), b.grad.clone()))
+        with torch.no_grad():
+            w -= lr * w.grad
+            b -= lr * b.grad
+        w.grad = None
+        b.grad = None
+    return grads
+
+
+def train_steps_zero_first(w, b, x, y, lr=0.1, steps=5):
+    """Also right: zero the gradients in place before each backward."""
+    grads = []
+    for _ in range(steps):
+        if w.grad is not None:
+            w.grad.zero_()
+            b.grad.zero_()
+        loss = ((x @ w + b - y) ** 2).mean()
+        loss.backward()
+        grads.append((w.grad.clone(), b.grad.clone()))
+        with torch.no_grad():
+            w -= lr * w.grad
+            b -= lr * b.grad
+    return grads
+
+
+def train_steps_only_w(w, b, x, y, lr=0.1, steps=5):
+    grads = []
+    for _ in range(steps):
+        loss = ((x @ w + b - y) ** 2).mean()
+        loss.backward()
+        grads.append((w.grad.clone(), b.grad.clone()))
+        with torch.no_grad():
+            w -= lr * w.grad
+            b -= lr * b.grad
+        w.grad = None
+    return grads
+
+
+def train_steps_zero_before_update(w, b, x, y, lr=0.1, steps=5):
+    grads = []
+    for _ in range(steps):
+        loss = ((x @ w + b - y) ** 2).mean()
+        loss.backward()
+        grads.append((w.grad.clone(), b.grad.clone()))
+        w.grad.zero_()
+        b.grad.zero_()
+        with torch.no_grad():
+            w -= lr * w.grad
+            b -= lr * b.grad
+    return grads
+
+
+def train_steps_zero_first_crash(w, b, x, y, lr=0.1, steps=5):
+    grads = []
+    for _ in range(steps):
+        w.grad.zero_()  # None at the first step
+        loss = ((x @ w + b - y) ** 2).mean()
+        loss.backward()
+        grads.append((w.grad.clone(), b.grad.clone()))
+    return grads
+
+
+# --- round_ste -----------------------------------------------------------------
+
+
+def round_ste(x):
+    return x + (x.round() - x).detach()
+
+
+# --- finite_diff ---------------------------------------------------------------
+
+
+def finite_diff_grad(f, x, h=1e-6):
+    grad = torch.zeros_like(x)
+    for i in range(x.numel()):
+        plus, minus = x.clone(), x.clone()
+        plus.view(-1)[i] += h
+        minus.view(-1)[i] -= h
+        grad.view(-1)[i] = (f(plus) - f(minus)) / (2 * h)
+    return grad
+
+
+def forward_diff_grad(f, x, h=1e-6):
+    grad = torch.zeros_like(x)
+    for i in range(x.numel()):
+        plus = x.clone()
+        plus.view(-1)[i] += h
+        grad.view(-1)[i] = (f(plus) - f(x)) / h
+    return grad
+
+
+def central_over_h(f, x, h=1e-6):
+    return 2 * finite_diff_grad(f, x, h)
+
+
+def ignores_h(f, x, h=1e-6):
+    return finite_diff_grad(f, x, 1e-6)
+
+
+def python_floats(f, x, h=1e-6):
+    return torch.tensor(finite_diff_grad(f, x, h).tolist(), dtype=torch.float32)
+
+
+def shifts_everything(f, x, h=1e-6):
+    """Moves all entries at once: a directional derivative, not a gradient."""
+    return ((f(x + h) - f(x - h)) / (2 * h)) * torch.ones_like(x)
+
+
+# --- sigmoid_backward ----------------------------------------------------------
+
+
+class MySigmoid(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        s = 1 / (1 + torch.exp(-x))
+        ctx.save_for_backward(s)
+        return s
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (s,) = ctx.saved_tensors
+        return grad_output * s * (1 - s)
+
+
+class SigmoidNoLocal(MySigmoid):
+    @staticmethod
+    def backward(ctx, grad_output):
+        (s,) = ctx.saved_tensors
+        return grad_output * s
+
+
+class SigmoidNoIncoming(MySigmoid):
+    @staticmethod
+    def backward(ctx, grad_output):
+        (s,) = ctx.saved_tensors
+        return s * (1 - s)
+
+
+class SigmoidSummed(MySigmoid):
+    @staticmethod
+    def backward(ctx, grad_output):
+        (s,) = ctx.saved_tensors
+        return (grad_output * s * (1 - s)).sum()
+
+
+class SigmoidBlank(MySigmoid):
+    @staticmethod
+    def backward(ctx, grad_output):
+        raise NotImplementedError()
+
+
+# --- gradient_descent ----------------------------------------------------------
+
+
+def gradient_descent(f, start, lr, steps):
+    p = start.clone().requires_grad_(True)
+    path = [p.detach().clone()]
+    for _ in range(steps):
+        loss = f(p)
+        loss.backward()
+        with torch.no_grad():
+            p -= lr * p.grad
+        p.grad = None
+        path.append(p.detach().clone())
+    return torch.stack(path)
+
+
+def with_autograd_grad(f, start, lr, steps):
+    """Also right: torch.autograd.grad instead of backward()."""
+    p, path = start.clone(), [start.clone()]
+    for _ in range(steps):
+        p.requires_grad_(True)
+        (g,) = torch.autograd.grad(f(p), p)
+        p = (p - lr * g).detach()
+        path.append(p)
+    return torch.stack(path)
+
+
+def ascent(f, start, lr, steps):
+    return gradient_descent(lambda p: -f(p), start, lr, steps)
+
+
+def no_start(f, start, lr, steps):
+    return gradient_descent(f, start, lr, steps)[1:]
+
+
+def accumulates(f, start, lr, steps):
+    p = start.clone().requires_grad_(True)
+    path = [p.detach().clone()]
+    for _ in range(steps):
+        f(p).backward()
+        with torch.no_grad():
+            p -= lr * p.grad
+        path.append(p.detach().clone())
+    return torch.stack(path)
+
+
+def changes_start(f, start, lr, steps):
+    p = start.requires_grad_(True)
+    path = [p.detach().clone()]
+    for _ in range(steps):
+        f(p).backward()
+        with torch.no_grad():
+            p -= lr * p.grad
+        p.grad = None
+        path.append(p.detach().clone())
+    return torch.stack(path)
+
+
+CASES = [
+    Case(GradByHand, right={"grad_f": grad_f}, wrong=[
+        ({"grad_f": lambda x: 2 * x / (1 + x**2)}, "N times too large"),
+        ({"grad_f": lambda x: 1 / (x.numel() * (1 + x**2))}, "the values of"),
+        ({"grad_f": lambda x: grad_f(x).double()}, "the dtype of"),
+        ({"grad_f": lambda x: grad_f(x).sum()}, "the shape of"),
+    ]),
+    Case(TrainSteps, right={"train_steps": train_steps}, wrong=[
+        ({"train_steps": train_steps_only_w}, "train_steps(...)[1][1]"),
+        ({"train_steps": train_steps_zero_before_update}, "train_steps(...)[1][0]"),
+        ({"train_steps": lambda *args: train_steps(*args)[:-1]}, "len(train_steps"),
+    ], raising=[
+        ({"train_steps": train_steps_zero_first_crash}, "AttributeError"),
+    ]),
+    Case(RoundSte, right={"round_ste": round_ste}, wrong=[
+        ({"round_ste": lambda x: x.round()}, "`x.grad`"),
+        ({"round_ste": lambda x: x.detach().round()}, "connected to the graph"),
+        ({"round_ste": lambda x: x + (x.round() - x)}, "`x.grad`"),
+        ({"round_ste": lambda x: x}, "The values must be `x.round()`"),
+        ({"round_ste": lambda x: x.round().detach() + 0 * x.sum()},
+         "`x.grad`"),
+    ]),
+    Case(FiniteDiff, right={"finite_diff_grad": finite_diff_grad}, wrong=[
+        ({"finite_diff_grad": forward_diff_grad}, "(x**3).sum()"),
+        ({"finite_diff_grad": central_over_h}, "the values of"),
+        ({"finite_diff_grad": ignores_h}, "3 x**2 + h**2"),
+        ({"finite_diff_grad": python_floats}, "the dtype of"),
+        ({"finite_diff_grad": shifts_everything}, "the values of"),
+    ]),
+    Case(SigmoidBackward, right={"MySigmoid": MySigmoid}, wrong=[
+        ({"MySigmoid": SigmoidNoLocal}, "torch.autograd.gradcheck"),
+        ({"MySigmoid": SigmoidNoIncoming}, "torch.autograd.gradcheck"),
+        ({"MySigmoid": torch.nn.Sigmoid}, "a subclass of `torch.autograd.Function`"),
+    ], raising=[
+        ({"MySigmoid": SigmoidSummed}, "invalid gradient"),
+    ]),
+    Case(GradientDescent, right={"gradient_descent": gradient_descent}, wrong=[
+        ({"gradient_descent": ascent}, "steps=25)[1]`"),
+        ({"gradient_descent": no_start}, "the shape of"),
+        ({"gradient_descent": accumulates}, "reset `p.grad`"),
+        ({"gradient_descent": changes_start}, "the tensor unchanged"),
+    ]),
+]
+
+test_right, test_blank, test_missing, test_wrong, test_checker_bug = standard_tests(CASES)
+
+
+def _outcome(exercise, answers, seed=0):
+    return evaluate(exercise(), answers, seed=seed)
+
+
+def test_given_loop_is_not_attempted():
+    """Is the buggy loop as given in the notebook reported as not attempted?"""
+    for seed in (0, 1, 12345):
+        result = _outcome(TrainSteps, {"train_steps": given_train_steps}, seed)
+        assert result.outcome is Outcome.NOT_ATTEMPTED, result.text()
+        assert "same gradients as the loop given" in result.text()
+
+
+def test_other_fixes_are_right():
+    """Are other correct answers accepted (zero_ before backward, autograd.grad)?"""
+    for seed in (0, 1):
+        assert _outcome(TrainSteps, {"train_steps": train_steps_zero_first}, seed).passed
+        assert _outcome(GradientDescent, {"gradient_descent": with_autograd_grad}, seed).passed
+        assert _outcome(RoundSte, {"round_ste": lambda x: x.round() + x - x.detach()},
+                        seed).passed
+
+
+def test_unwritten_backward_is_not_attempted():
+    """Is a backward that still raises NotImplementedError reported as not attempted?"""
+    result = _outcome(SigmoidBackward, {"MySigmoid": SigmoidBlank})
+    assert result.outcome is Outcome.NOT_ATTEMPTED, result.text()
+    assert "`MySigmoid.backward`" in result.text()
