@@ -5,6 +5,8 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip install --quiet --disable-pip-version-check
 # Each test worker runs one notebook kernel; two workers suit a 2-core machine.
 WORKERS ?= 2
+# Jupyter refuses to run as root (containers, some cloud machines) unless told to.
+LAB_ARGS ?= $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
 .PHONY: lab test build lint bench clean
 
@@ -22,7 +24,7 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	touch $@
 
 lab: $(VENV)/.installed
-	$(PY) -m jupyter lab --ServerApp.root_dir=notebooks
+	$(PY) -m jupyter lab --ServerApp.root_dir=notebooks $(LAB_ARGS)
 
 build: $(VENV)/.installed
 	$(PY) -m labkit build

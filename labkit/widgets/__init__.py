@@ -4,7 +4,12 @@ LABKIT_QUIET=1) they return the figure for their default values.
 
 from labkit.widgets._base import Choice, FloatSlider, Text, explore
 from labkit.widgets.activations import activation_explorer
-from labkit.widgets.broadcast import broadcast_explorer, broadcast_result, parse_shape
+from labkit.widgets.broadcast import (
+    broadcast_explorer,
+    broadcast_result,
+    draw_broadcast,
+    parse_shape,
+)
 from labkit.widgets.kernels import apply_kernel, kernel_explorer, named_kernels
 
 __all__ = [
@@ -15,6 +20,7 @@ __all__ = [
     "apply_kernel",
     "broadcast_explorer",
     "broadcast_result",
+    "draw_broadcast",
     "explore",
     "kernel_explorer",
     "named_kernels",
