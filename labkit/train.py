@@ -288,7 +288,8 @@ def fit(model: nn.Module, train_loader, *, loss_fn, optimizer: torch.optim.Optim
 
     train_loader: yields (inputs, targets) pairs; a DataLoader or a plain list [(x, y)].
     device:       defaults to where the model's parameters are.
-    live:         redraw a loss/accuracy plot after each epoch (default: on unless LABKIT_QUIET).
+    live:         a loss/accuracy plot, redrawn after each epoch (default: on). With
+                  LABKIT_QUIET=1 it is drawn once, at the end.
     max_batches:  stop each epoch after this many batches. With LABKIT_FAST=1 (used by the
                   test suite only) it defaults to FAST_MAX_BATCHES.
     progress:     tqdm progress bar (default: on unless LABKIT_QUIET; quiet mode always wins).
@@ -299,7 +300,7 @@ def fit(model: nn.Module, train_loader, *, loss_fn, optimizer: torch.optim.Optim
         raise ValueError(f"epochs must be a whole number >= 0, got {epochs!r}.")
     device = _model_device(model, device)
     quiet = settings.quiet()
-    live = (not quiet) if live is None else live
+    live = True if live is None else live  # LivePlot itself waits for the end when quiet
     plot = None
     if live:
         from labkit.plot.live import LivePlot

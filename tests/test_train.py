@@ -230,3 +230,16 @@ def test_quiet_mode_prints_no_progress_bar(monkeypatch, capsys):
     monkeypatch.setenv("LABKIT_QUIET", "0")
     fit(model, [make_data()], loss_fn=nn.CrossEntropyLoss(), optimizer=opt, live=False)
     assert "batch" in capsys.readouterr().err
+
+
+def test_quiet_fit_draws_its_curves_once_at_the_end(monkeypatch):
+    """In quiet mode, is the live plot drawn exactly once, when training ends?"""
+    import labkit.plot.live as live
+
+    monkeypatch.setenv("LABKIT_QUIET", "1")
+    calls = []
+    monkeypatch.setattr(live.LivePlot, "_redraw", lambda self: calls.append("redraw"))
+    model = make_model()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    fit(model, [make_data()], loss_fn=nn.CrossEntropyLoss(), optimizer=opt, epochs=3)
+    assert calls == ["redraw"]

@@ -53,11 +53,11 @@ class _Shown:
     def __str__(self) -> str:
         return self.text()
 
-    def _repr_pretty_(self, printer, cycle) -> None:  # IPython in a terminal
-        printer.text(self.text())
+    def __repr__(self) -> str:  # the plain-text form in a notebook, and in a terminal
+        return self.text()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Result(_Shown):
     """The outcome of checking one exercise."""
 
@@ -106,7 +106,7 @@ class Result(_Shown):
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Note(_Shown):
     """A hint or a solution: a title and a body of Markdown-ish text."""
 
