@@ -14,6 +14,9 @@ os.environ["LABKIT_OFFLINE"] = "1"
 os.environ["LABKIT_QUIET"] = "1"
 os.environ["LABKIT_FAST"] = "1"
 os.environ.setdefault("LABKIT_DATA", str(ROOT / "build" / "test-data"))
+# The suite runs one notebook per core (pytest -n 2); a second PyTorch thread per
+# kernel would only fight the other kernel for the same core and slow both down.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 # Learner notebooks: every check must say "not attempted". Solved notebooks set
 # LABKIT_EXPECT=passed in their first cell (see labkit/notebook/build.py).
 os.environ["LABKIT_EXPECT"] = "not-attempted"

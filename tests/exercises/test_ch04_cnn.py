@@ -1,0 +1,246 @@
+"""Exercises of chapter 04, each with a right, a blank, a missing and wrong answers."""
+
+import torch
+import torch.nn.functional as F
+import torchvision
+from exercise_harness import Case, standard_tests
+from torch import nn, optim
+from torchvision.transforms import v2
+
+from labkit.check import Outcome, evaluate
+from labkit.data import ensure_mnist
+from labkit.exercises.ch04_cnn import (
+    ACCURACY_THRESHOLD,
+    CnnAccuracy,
+    Conv2dLoops,
+    ConvOutputSize,
+    ConvParams,
+    GivenSeedNet,
+    SeedNet,
+    TrainModel,
+    given_train_model,
+)
+
+
+# --- conv2d_loops --------------------------------------------------------------------
+def conv2d_loops(image, kernel):
+    H, W = image.shape
+    kH, kW = kernel.shape
+    out = torch.zeros(H - kH + 1, W - kW + 1)
+    for i in range(H - kH + 1):
+        for j in range(W - kW + 1):
+            out[i, j] = (image[i:i + kH, j:j + kW] * kernel).sum()
+    return out
+
+
+def true_convolution(image, kernel):
+    """The textbook convolution: the kernel is flipped first."""
+    return conv2d_loops(image, kernel.flip(0, 1))
+
+
+def off_by_one(image, kernel):
+    return conv2d_loops(image, kernel)[:-1, :-1]
+
+
+def zero_padded(image, kernel):
+    return F.conv2d(image[None, None], kernel[None, None], padding=1)[0, 0]
+
+
+# --- conv_params ---------------------------------------------------------------------
+def conv_params(in_channels, out_channels, kernel_size, bias=True):
+    return out_channels * in_channels * kernel_size**2 + (out_channels if bias else 0)
+
+
+# --- conv_output_size ----------------------------------------------------------------
+def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1):
+    return (size + 2 * padding - dilation * (kernel_size - 1) - 1) // stride + 1
+
+
+# --- seed_net ------------------------------------------------------------------------
+class FixedSeedNet(GivenSeedNet):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(64 * 12 * 12, 128)
+
+
+class MorePooling(GivenSeedNet):
+    """Also right: pool down to 6 x 6 so that 64 * 6 * 6 fits."""
+
+    def forward(self, x):
+        x = F.relu(self.conv2(F.relu(self.conv1(x))))
+        x = torch.flatten(F.max_pool2d(x, 4, 4), 1)  # (B, 64 * 6 * 6)
+        return self.fc2(F.relu(self.fc1(x)))
+
+
+class ViewFlatten(GivenSeedNet):
+    """view(-1, 64 * 6 * 6) hides the bug: 4 rows per image."""
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv2(F.relu(self.conv1(x)))), 2, 2)
+        x = x.view(-1, 64 * 6 * 6)
+        return self.fc2(F.relu(self.fc1(x)))
+
+
+class MixesBatch(FixedSeedNet):
+    """Subtracts the batch mean: an image's scores depend on the other images."""
+
+    def forward(self, x):
+        return super().forward(x - x.mean(0, keepdim=True))
+
+
+class NoPooling(GivenSeedNet):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(64 * 24 * 24, 128)  # forgot that the pooling halves 24
+
+
+# --- train_model ---------------------------------------------------------------------
+def train_model(model_class, loader, epochs=1):
+    model = model_class()
+    optimizer = optim.Adam(model.parameters(), lr=0.001)
+    loss_fn = nn.CrossEntropyLoss()
+    for _ in range(epochs):
+        for inputs, labels in loader:
+            optimizer.zero_grad()
+            loss = loss_fn(model(inputs), labels)
+            loss.backward()
+            optimizer.step()
+    return model
+
+
+def other_optimizer(model_class, loader, epochs=1):
+    """Half fixed: the optimizer still updates another instance."""
+    model = model_class()
+    optimizer = optim.Adam(model_class().parameters(), lr=0.001)
+    for _ in range(epochs):
+        for inputs, labels in loader:
+            optimizer.zero_grad()
+            F.cross_entropy(model(inputs), labels).backward()
+            optimizer.step()
+    return model
+
+
+def no_return(model_class, loader, epochs=1):
+    train_model(model_class, loader, epochs)
+
+
+def gradient_ascent(model_class, loader, epochs=1):
+    model = model_class()
+    optimizer = optim.Adam(model.parameters(), lr=0.001)
+    for _ in range(epochs):
+        for inputs, labels in loader:
+            optimizer.zero_grad()
+            (-F.cross_entropy(model(inputs), labels)).backward()
+            optimizer.step()
+    return model
+
+
+# --- cnn_accuracy --------------------------------------------------------------------
+TEST_TRANSFORM = v2.Compose([v2.ToImage(), v2.ToDtype(torch.float32, scale=True),
+                             v2.Normalize((0.13,), (0.31,))])
+
+
+class Lookup(nn.Module):
+    """Knows the answer for every test image (finds it by nearest neighbour), except that
+    it gives a wrong label for every `wrong_every`-th image."""
+
+    def __init__(self, wrong_every=0):
+        super().__init__()
+        test_set = torchvision.datasets.MNIST(ensure_mnist(verbose=False), train=False,
+                                              transform=TEST_TRANSFORM)
+        images = torch.stack([test_set[i][0] for i in range(len(test_set))])
+        labels = torch.as_tensor(test_set.targets)
+        if wrong_every:
+            labels[::wrong_every] = (labels[::wrong_every] + 1) % 10
+        self.register_buffer("images", images.flatten(1))  # (N, 784)
+        self.register_buffer("labels", labels)  # (N,)
+
+    def forward(self, x):  # (B, 1, 28, 28) -> (B, 10)
+        nearest = torch.cdist(x.flatten(1), self.images).argmin(dim=1)  # (B,)
+        return F.one_hot(self.labels[nearest], 10).float()
+
+
+def untrained_cnn():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(1, 8, 3), nn.ReLU(), nn.Flatten(), nn.Linear(8 * 26 * 26, 10))
+
+
+CASES = [
+    Case(Conv2dLoops, right={"conv2d_loops": conv2d_loops}, wrong=[
+        ({"conv2d_loops": true_convolution}, "the kernel flipped"),
+        ({"conv2d_loops": off_by_one}, "the shape of"),
+        ({"conv2d_loops": zero_padded}, "the shape of"),
+        ({"conv2d_loops": lambda image, kernel: conv2d_loops(image, kernel) + 1},
+         "the values of"),
+    ], raising=[
+        ({"conv2d_loops": lambda image, kernel: image @ kernel}, "RuntimeError"),
+    ]),
+    Case(ConvParams, right={"conv_params": conv_params}, wrong=[
+        ({"conv_params": lambda c_in, c_out, k, bias=True: c_out * k * k + c_out},
+         "conv_params(6, 16, 5, bias=True)"),
+        ({"conv_params": lambda c_in, c_out, k, bias=True: c_out * c_in * k * k + c_out},
+         "bias=False"),
+        ({"conv_params": lambda c_in, c_out, k, bias=True: c_out * c_in * k * k},
+         "conv_params(1, 6, 5, bias=True)"),
+    ]),
+    Case(ConvOutputSize, right={"conv_output_size": conv_output_size}, wrong=[
+        ({"conv_output_size": lambda size, kernel_size, stride=1, padding=0, dilation=1:
+          (size + 2 * padding - kernel_size) // stride + 1}, "dilation=2"),
+        ({"conv_output_size": lambda size, kernel_size, stride=1, padding=0, dilation=1:
+          (size - dilation * (kernel_size - 1) - 1) // stride + 1}, "padding=1"),
+        ({"conv_output_size": lambda size, kernel_size, stride=1, padding=0, dilation=1:
+          (size + 2 * padding - dilation * (kernel_size - 1) - 1) / stride + 1},
+         "the type of"),
+    ]),
+    Case(SeedNet, right={"SeedNet": FixedSeedNet}, wrong=[
+        ({"SeedNet": ViewFlatten}, "the shape of `SeedNet()(x)`"),
+        ({"SeedNet": MixesBatch}, "the values of `SeedNet()(x[:1])`"),
+    ], raising=[
+        ({"SeedNet": NoPooling}, "mat1 and mat2 shapes cannot be multiplied"),
+    ]),
+    Case(TrainModel, right={"train_model": train_model}, wrong=[
+        ({"train_model": other_optimizer}, "weights that changed during training"),
+        ({"train_model": no_return}, "the type of `train_model(TinyNet, loader, epochs=5)`"),
+        ({"train_model": gradient_ascent}, "below its loss before training"),
+    ]),
+    Case(CnnAccuracy, right={"model": Lookup(), "test_transform": TEST_TRANSFORM}, wrong=[
+        ({"model": untrained_cnn()}, "at least 95%"),
+        ({"model": Lookup(wrong_every=10)}, "the accuracy of `model`"),
+        ({"model": nn.Sequential(nn.Flatten(), nn.Linear(784, 1))},
+         "the shape of `model(images)`"),
+        ({"test_transform": None}, "`test_transform`"),
+    ], raising=[
+        ({"model": nn.Linear(784, 10)}, "RuntimeError"),
+    ]),
+]
+
+test_right, test_blank, test_missing, test_wrong, test_checker_bug = standard_tests(CASES)
+
+
+def test_given_buggy_code_is_not_attempted():
+    """Is the untouched buggy code of a spot-the-bug exercise reported as not attempted?"""
+    for exercise, answers in [(SeedNet(), {"SeedNet": GivenSeedNet}),
+                              (TrainModel(), {"train_model": given_train_model})]:
+        for seed in (0, 1, 12345):
+            result = evaluate(exercise, answers, seed=seed)
+            assert result.outcome is Outcome.NOT_ATTEMPTED, result.text()
+            assert "still fails like the given code" in result.text()
+
+
+def test_other_correct_fixes_pass():
+    """Does a different but valid fix (pooling down to 6 x 6) pass too?"""
+    for seed in (0, 1, 12345):
+        assert evaluate(SeedNet(), {"SeedNet": MorePooling}, seed=seed).passed
+
+
+def test_training_check_holds_for_many_seeds():
+    """Does the right training code pass, and the half-fixed one fail, for any seed?"""
+    for seed in range(30):
+        assert evaluate(TrainModel(), {"train_model": train_model}, seed=seed).passed
+        result = evaluate(TrainModel(), {"train_model": other_optimizer}, seed=seed)
+        assert result.outcome is Outcome.INCORRECT
+
+
+def test_threshold_is_stated():
+    """Is the threshold the one the notebook states (95 %)?"""
+    assert ACCURACY_THRESHOLD == 0.95
