@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-PIP    := $(PY) -m pip install --quiet --disable-pip-version-check
+PIP    := $(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt
 # Each test worker runs one notebook kernel; two workers suit a 2-core machine.
 WORKERS ?= 2
 # Jupyter refuses to run as root (containers, some cloud machines) unless told to.
@@ -13,7 +13,7 @@ LAB_ARGS ?= $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: pyproject.toml | $(PY)
+$(VENV)/.installed: pyproject.toml constraints.txt | $(PY)
 	$(PIP) -e . 2>&1 | grep -v "is ignored: it is neither" || true
 	$(PY) -c "import labkit, torch, torchvision"
 	touch $@

@@ -52,3 +52,17 @@ def test_ci_runs_make_test_and_readme_shows_it_first():
     readme = (REPO / "README.md").read_text()
     first_section = readme.split("\n## ")[1]
     assert "make lab" in first_section and "make test" in first_section
+
+
+def test_make_installs_the_tested_versions():
+    """Does `make` install with constraints.txt, and do its pins fit pyproject's ranges?"""
+    makefile = (REPO / "Makefile").read_text()
+    assert "-c constraints.txt" in makefile
+    pins = dict(_split(line) for line in (REPO / "constraints.txt").read_text().splitlines()
+                if line.strip() and not line.startswith("#"))
+    assert pins["torch"] == "==2.14.1"
+    from packaging.specifiers import SpecifierSet
+
+    ranges = pyproject_deps()
+    for name, pin in pins.items():
+        assert pin.removeprefix("==") in SpecifierSet(ranges[name]), (name, pin, ranges[name])

@@ -30,7 +30,7 @@ import torch
 from labkit import settings
 from labkit.check.describe import cut, type_name
 from labkit.check.result import Outcome, Result
-from labkit.check.signals import Incorrect, LearnerError, NotAttempted
+from labkit.check.signals import Incorrect, LearnerError, NotAttempted, is_stub_error
 
 PLACEHOLDER = ...
 
@@ -73,14 +73,14 @@ class Exercise:
             args = tuple(_copy(a) for a in args)
         try:
             return fn(*args, **kwargs)
-        except NotImplementedError:
-            raise NotAttempted(
-                f"{during} still raises `NotImplementedError`: replace the placeholder "
-                "with your code, run the cell, then check again."
-            ) from None
         except (Incorrect, NotAttempted, LearnerError):
             raise
         except Exception as err:
+            if is_stub_error(err):
+                raise NotAttempted(
+                    f"{during} still raises `NotImplementedError`: replace the placeholder "
+                    "with your code, run the cell, then check again."
+                ) from None
             raise LearnerError(err, during) from err
 
 

@@ -13,7 +13,7 @@ import math
 import torch
 
 from labkit.check.describe import describe, index_text, shape_text, type_name
-from labkit.check.signals import Incorrect, LearnerError, NotAttempted
+from labkit.check.signals import Incorrect, LearnerError, NotAttempted, is_stub_error
 
 
 def that(condition: bool, *, checked: str, expected: str, found: str, hint: str | None = None):
@@ -95,12 +95,12 @@ def gradcheck(fn, inputs, *, name: str, hint: str | None = None) -> None:
     )
     try:
         ok = torch.autograd.gradcheck(fn, inputs, raise_exception=False, eps=1e-6, atol=1e-5)
-    except NotImplementedError:
-        raise NotAttempted(
-            f"`{name}` still raises `NotImplementedError`: write its code, run the cell, "
-            "then check again."
-        ) from None
     except Exception as err:
+        if is_stub_error(err):
+            raise NotAttempted(
+                f"`{name}` still raises `NotImplementedError`: write its code, run the cell, "
+                "then check again."
+            ) from None
         raise LearnerError(err, f"gradcheck of `{name}`") from err
     that(ok, checked=f"the gradient of `{name}` (torch.autograd.gradcheck)",
          expected="the analytic gradient to match finite differences",

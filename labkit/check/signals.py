@@ -29,3 +29,12 @@ class LearnerError(Exception):
     def __init__(self, error: BaseException, during: str):
         super().__init__(f"{type(error).__name__} during {during}")
         self.error, self.during = error, during
+
+
+def is_stub_error(err: BaseException) -> bool:
+    """True for the stub's bare ``raise NotImplementedError()``.
+
+    PyTorch raises NotImplementedError *with a message* for operations it does not
+    support (e.g. the mean of a bool tensor); that is an error in the learner's code.
+    """
+    return type(err) is NotImplementedError and not str(err)

@@ -174,3 +174,13 @@ def test_gradcheck_of_an_unwritten_backward_is_not_attempted():
 
     result = evaluate(Backward(), {"Sin": Stub})
     assert result.outcome is Outcome.NOT_ATTEMPTED, result.text()
+
+
+def test_pytorch_not_implemented_is_the_learners_error_not_a_stub():
+    """Is torch's NotImplementedError (with a message) an error in the learner's code?"""
+    def unsupported(x):
+        raise NotImplementedError("mean(): could not infer output dtype. Got: Bool")
+
+    result = evaluate(Double(), {"double": unsupported})
+    assert result.outcome is Outcome.LEARNER_ERROR, result.text()
+    assert "could not infer output dtype" in result.text()
