@@ -18,14 +18,10 @@ offline subset, so chapters treat it as optional::
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import tempfile
 from pathlib import Path
 
 from labkit import settings
-
-DOWNLOAD_TIMEOUT_S = 20
+from labkit.data.download import failure_reason, scratch_folder
 
 
 def cifar10_or_none(root: str | os.PathLike | None = None, *, train: bool = True,
@@ -74,27 +70,18 @@ def _download(root: Path, folder: Path) -> str | None:
     """
     from torchvision import datasets
 
-    root.mkdir(parents=True, exist_ok=True)
-    # The scratch folder sits inside root (same disk, so the final move is atomic) and
-    # has a name torchvision never looks at.
-    scratch = Path(tempfile.mkdtemp(prefix=".cifar10-download-", dir=root))
-    previous_timeout = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)  # urllib would otherwise wait forever
     try:
-        datasets.CIFAR10(scratch, train=True, download=True)
-        downloaded = scratch / folder.name
-        if not _intact(downloaded):
-            return "the downloaded files do not match their checksums"
-        try:
-            os.replace(downloaded, folder)
-        except OSError:
-            # Another process may have finished first; its copy is as good as ours.
-            if not _intact(folder):
-                raise
+        with scratch_folder(root, ".cifar10-download-") as scratch:
+            datasets.CIFAR10(scratch, train=True, download=True)
+            downloaded = scratch / folder.name
+            if not _intact(downloaded):
+                return "the downloaded files do not match their checksums"
+            try:
+                os.replace(downloaded, folder)
+            except OSError:
+                # Another process may have finished first; its copy is as good as ours.
+                if not _intact(folder):
+                    raise
         return None
     except Exception as err:  # no network, a mirror down, a proxy: all mean "skip"
-        lines = [line.strip() for line in str(err).splitlines() if line.strip()]
-        return lines[-1][:160] if lines else type(err).__name__
-    finally:
-        socket.setdefaulttimeout(previous_timeout)
-        shutil.rmtree(scratch, ignore_errors=True)
+        return failure_reason(err)

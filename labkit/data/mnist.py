@@ -19,8 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import socket
 import tempfile
 from dataclasses import dataclass
 from importlib import resources
@@ -29,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from labkit import settings
+from labkit.data.download import failure_reason, scratch_folder
 from labkit.data.idx import idx_bytes, idx_header
 
 FILES = {  # file name -> key in the shipped .npz
@@ -39,7 +38,6 @@ FILES = {  # file name -> key in the shipped .npz
 }
 SUBSET_MARKER = "LABKIT_SUBSET.txt"
 FULL_TRAIN, FULL_TEST = 60_000, 10_000
-DOWNLOAD_TIMEOUT_S = 20
 
 
 class MnistDataError(RuntimeError):
@@ -131,25 +129,15 @@ def _download_full(root: Path, raw: Path) -> str | None:
     """Let torchvision download full MNIST; return a note if it failed."""
     from torchvision import datasets
 
-    # Download into a scratch folder first, so a failed or partial download never
-    # leaves half-written files where torchvision will look for them.
-    root.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=".mnist-download-", dir=root))
-    previous_timeout = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)  # urllib would otherwise wait forever
     try:
-        datasets.MNIST(scratch, train=True, download=True)
-        raw.mkdir(parents=True, exist_ok=True)
-        for name in FILES:
-            os.replace(scratch / "MNIST" / "raw" / name, raw / name)
+        with scratch_folder(root, ".mnist-download-") as scratch:
+            datasets.MNIST(scratch, train=True, download=True)
+            raw.mkdir(parents=True, exist_ok=True)
+            for name in FILES:
+                os.replace(scratch / "MNIST" / "raw" / name, raw / name)
         return None
     except Exception as err:  # no network, a mirror down, a proxy: all mean "fall back"
-        lines = [line.strip() for line in str(err).splitlines() if line.strip()]
-        reason = lines[-1][:160] if lines else type(err).__name__
-        return f"Could not download full MNIST ({reason}); using the offline subset."
-    finally:
-        socket.setdefaulttimeout(previous_timeout)
-        shutil.rmtree(scratch, ignore_errors=True)
+        return f"Could not download full MNIST ({failure_reason(err)}); using the offline subset."
 
 
 def _write_subset(raw: Path, overwrite: list[str] | None = None) -> None:

@@ -106,3 +106,13 @@ def test_missing_readme_markers_are_explained(repo):
     (repo / "README.md").write_text("# Course\n")
     with pytest.raises(ValueError, match="chapters:begin"):
         build(repo)
+
+
+def test_setup_cell_is_valid_ipython(repo):
+    """Does the Colab setup cell (an indented %pip inside try/except) compile in IPython?"""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    nb = learner_notebook(repo / "notebooks" / "src" / "99_demo.py", repository_url(repo))
+    code = TransformerManager().transform_cell(nb.cells[0].source)
+    assert "run_line_magic('pip'" in code
+    compile(code, "setup cell", "exec")
