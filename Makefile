@@ -38,7 +38,8 @@ test: $(VENV)/.installed-test lint
 	    --nbval-lax --nbval-cell-timeout=600 notebooks build/solved
 
 bench: $(VENV)/.installed
-	$(PY) benchmarks/run.py
+	$(PY) benchmarks/import_time.py
+	LABKIT_OFFLINE=1 $(PY) benchmarks/cnn_mnist.py
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache
