@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
+from labkit.kernel import running_in_kernel
+
 
 def show(item) -> None:
-    try:
-        from IPython import get_ipython
-    except ImportError:  # labkit used without IPython installed
-        get_ipython = None
-    if get_ipython is not None and get_ipython() is not None:
+    if running_in_kernel():
         from IPython.display import display
 
         display(item)  # the front end picks HTML, Markdown or text from the item's reprs

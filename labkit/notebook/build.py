@@ -123,8 +123,9 @@ def build(repo: Path, *, write_learner: bool = True, write_solved: bool = True) 
     from labkit.notebook import readme
 
     url = repository_url(repo)
+    sources = chapters(repo)
     stale = []
-    for chapter in chapters(repo):
+    for chapter in sources:
         learner_text = to_text(learner_notebook(chapter.source, url))
         target = chapter.learner_path(repo)
         if not target.exists() or target.read_text() != learner_text:
@@ -137,7 +138,7 @@ def build(repo: Path, *, write_learner: bool = True, write_solved: bool = True) 
             solved.write_text(to_text(solved_notebook(chapter.source, url)))
     readme_path = repo / "README.md"
     current = readme_path.read_text() if readme_path.exists() else ""
-    wanted = readme.with_chapter_table(current, [c.stem for c in chapters(repo)], url)
+    wanted = readme.with_chapter_table(current, [c.stem for c in sources], url)
     if wanted != current:
         stale.append(readme_path)
         if write_learner:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from labkit.kernel import kernel_shell
+
 
 def new_figure(width: float, height: float, *, layout: str | None = "constrained"):
     """A Figure of `width` x `height` inches; constrained layout spaces the panels at draw."""
@@ -27,11 +29,7 @@ def _resolve_notebook_backend() -> None:
     a line of text. Opening and closing one pyplot figure loads the backend, as the
     learner's first pyplot call would; no setting is changed.
     """
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return
-    shell = get_ipython()
+    shell = kernel_shell()
     if shell is None:
         return
     from matplotlib.figure import Figure

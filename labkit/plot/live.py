@@ -7,20 +7,10 @@ Nothing else in the cell is cleared, so printed text and progress bars stay.
 
 from __future__ import annotations
 
-import sys
-
 from labkit import settings
+from labkit.kernel import running_in_kernel
 from labkit.plot._common import new_figure
 from labkit.plot.curves import draw_history
-
-
-def running_in_kernel() -> bool:
-    """True inside a Jupyter kernel (a notebook), False in plain Python or a terminal."""
-    ipython = sys.modules.get("IPython")
-    if ipython is None:  # IPython was never imported, so this is plain Python
-        return False
-    shell = ipython.get_ipython()
-    return shell is not None and getattr(shell, "kernel", None) is not None
 
 
 class LivePlot:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from labkit import settings
-from labkit.plot.live import running_in_kernel
+from labkit.kernel import running_in_kernel
 
 
 @dataclass(frozen=True)
