@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from labkit.check.handle import is_handle
+
 MAX_REPR = 60
 
 
@@ -25,6 +27,8 @@ def describe(value) -> str:
     """One line about a value: tensors by shape, dtype and device, never printed whole."""
     if value is ...:
         return "the placeholder `...`"
+    if is_handle(value):
+        return f"a `{value.type_name}`"
     if isinstance(value, torch.Tensor):
         return (
             f"a tensor of shape {shape_text(value.shape)}, dtype "

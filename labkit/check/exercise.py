@@ -14,23 +14,30 @@ method, so there is one source of truth for what a learner must define::
                 found = self.call(relu, x, during=f"`relu(x)` with x of shape {tuple(x.shape)}")
                 expect.close(found, x.clamp(min=0), name="relu(x)")
 
-``evaluate(Relu(), namespace)`` returns a ``Result`` and never raises. Nothing here
-touches IPython; the notebook layer lives in ``labkit.check.bind``.
+The learner's values reach ``check`` as plain data (tensors, numbers, strings and
+containers of them) or as handles (functions, classes, models). A check touches a
+handle only through ``self.call`` and ``self.probe``, which run on the learner's side
+(the notebook, or the grader's child process) and return plain data; comparisons
+happen here. ``evaluate(Relu(), namespace_or_host)`` returns a ``Result`` and never
+raises. Nothing here touches IPython; the notebook layer lives in ``labkit.check.bind``.
 """
 
 from __future__ import annotations
 
 import inspect
 import secrets
-import traceback
+from collections.abc import Mapping
 from typing import ClassVar
 
 import torch
 
 from labkit import settings
-from labkit.check.describe import cut, type_name
+from labkit.check import probes
+from labkit.check.describe import cut, describe, type_name
+from labkit.check.handle import TouchedLearnerObject, is_handle
+from labkit.check.host import Host, LocalHost, ProbeFailed
 from labkit.check.result import Outcome, Result
-from labkit.check.signals import Incorrect, LearnerError, NotAttempted, is_stub_error
+from labkit.check.signals import Incorrect, LearnerError, NotAttempted
 
 PLACEHOLDER = ...
 
@@ -44,9 +51,10 @@ class Exercise:
     hints: ClassVar[tuple[str, ...]] = ()
     solution: ClassVar[str] = ""
 
-    def __init__(self, seed: int = 0):
-        self.seed = seed
-        self.rng = torch.Generator().manual_seed(seed)
+    def __init__(self):
+        self.seed = 0
+        self.rng = torch.Generator().manual_seed(0)
+        self.host: Host | None = None
 
     def check(self, *learner_values) -> None:  # pragma: no cover - overridden
         raise NotImplementedError("an exercise defines check(self, <learner variables>)")
@@ -59,70 +67,58 @@ class Exercise:
     def randint(self, low: int, high: int, *shape: int) -> torch.Tensor:
         return torch.randint(low, high, shape, generator=self.rng)
 
-    def call(self, fn, *args, during: str, clone: bool = True, **kwargs):
-        """Run learner code; its errors become the learner's, never the checker's.
+    def call(self, fn, *args, during: str, **kwargs):
+        """Call the learner's ``fn`` where it lives; return plain data or a handle.
 
-        Tensor arguments are copied (``clone=True``) so learner code cannot change the
-        checker's data; a leaf tensor stays a leaf, with the same ``requires_grad``.
-        Pass ``clone=False`` when the check must see what the learner did to its inputs.
+        Arguments are copied to the learner's side, so learner code never changes the
+        check's data. The learner's errors are reported as theirs, a bare
+        ``NotImplementedError`` as "not attempted".
         """
-        if not callable(fn):
+        if not is_handle(fn):
+            if callable(fn):
+                raise TypeError("self.call takes a learner object; run labkit's own "
+                                "functions on learner objects with self.probe")
             raise Incorrect(during, "something callable (a function or a class)",
-                            f"a `{type_name(fn)}`")
-        if clone:
-            args = tuple(_copy(a) for a in args)
-        try:
-            return fn(*args, **kwargs)
-        except (Incorrect, NotAttempted, LearnerError):
-            raise
-        except Exception as err:
-            if is_stub_error(err):
-                raise NotAttempted(
-                    f"{during} still raises `NotImplementedError`: replace the placeholder "
-                    "with your code, run the cell, then check again."
-                ) from None
-            raise LearnerError(err, during) from err
+                            describe(fn))
+        return self.probe(probes.call, fn, *args, during=during, **kwargs)
+
+    def probe(self, probe, *args, during: str = "the check", **kwargs):
+        """Run ``probe(*args, **kwargs)`` on the learner's side; plain data comes back."""
+        return self.host.run(probe, args, kwargs, during=during)
+
+    def is_instance(self, value, cls: type, *, during: str = "the check") -> bool:
+        """``isinstance`` for a learner value, asked on the learner's side."""
+        if not is_handle(value):
+            return isinstance(value, cls)
+        wanted = f"{cls.__module__}.{cls.__qualname__}"
+        return wanted in self.probe(probes.kind, value, during=during)["mro"]
 
 
-def _copy(value):
-    if not isinstance(value, torch.Tensor):
-        return value
-    if value.is_leaf:
-        return value.detach().clone().requires_grad_(value.requires_grad)
-    return value.clone()  # part of a graph: the copy stays connected to it
-
-
-def variables(exercise: Exercise) -> list[str]:
+def variables(exercise: Exercise | type[Exercise]) -> list[str]:
     """The learner variable names an exercise checks, from its check() parameters."""
-    return list(inspect.signature(exercise.check).parameters)
+    return list(inspect.signature(exercise.check).parameters)[
+        1 if isinstance(exercise, type) else 0:]
 
 
-def evaluate(exercise: Exercise, namespace, *, seed: int | None = None) -> Result:
-    """Check the learner's variables in ``namespace``; always returns a Result."""
+def evaluate(exercise: Exercise, learner: Mapping | Host, *, seed: int | None = None) -> Result:
+    """Check the learner's variables (a namespace, or a host); always returns a Result."""
     if seed is None:
         seed = settings.check_seed()
     if seed is None:
         seed = secrets.randbelow(2**31)
-    exercise.seed = seed
+    host = learner if isinstance(learner, Host) else LocalHost(learner)
+    host.seed = seed
+    exercise.seed, exercise.host = seed, host
     exercise.rng = torch.Generator().manual_seed(seed)
-
-    values = []
-    for var in variables(exercise):
-        if var not in namespace:
-            return _result(exercise, Outcome.NOT_ATTEMPTED, seed,
-                           f"Found no variable `{var}`. Run the cell that defines it, "
-                           "then check again.")
-        if namespace[var] is PLACEHOLDER:
-            return _result(exercise, Outcome.NOT_ATTEMPTED, seed,
-                           f"`{var}` is still the placeholder `...`. Write your answer "
-                           "where it says `# YOUR CODE HERE`, run the cell, then check again.")
-        values.append(namespace[var])
 
     # Checks draw their own random numbers; the learner's generator state is left
     # exactly as it was, so checking never changes what later cells compute.
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         try:
+            values = _learner_values(exercise, host)
+            if isinstance(values, Result):
+                return values
             exercise.check(*values)
         except NotAttempted as signal:
             return _result(exercise, Outcome.NOT_ATTEMPTED, seed, signal.reason)
@@ -133,17 +129,43 @@ def evaluate(exercise: Exercise, namespace, *, seed: int | None = None) -> Resul
                 details.append(("Hint", signal.hint))
             return _result(exercise, Outcome.INCORRECT, seed, "", tuple(details))
         except LearnerError as signal:
-            err = signal.error
+            details = [("Error", f"`{signal.type_name}`: {signal.message}")]
+            if signal.where:
+                details.append(("Where", signal.where))
             return _result(exercise, Outcome.LEARNER_ERROR, seed,
                            f"Your code raised an error while the check ran {signal.during}.",
-                           (("Error", f"`{type_name(err)}`: {cut(str(err), 300)}"),
-                            ("Where", _learner_line(err))))
+                           tuple(details))
         except Exception as err:
+            if is_lost(err):
+                raise  # the grader's child is gone: the grader records why
+            kind = "touched a learner object" if isinstance(err, TouchedLearnerObject) else (
+                "a probe failed" if isinstance(err, ProbeFailed) else type_name(err))
             return _result(exercise, Outcome.CHECKER_BUG, seed,
                            "The check itself failed. This is not your fault.",
-                           (("Error", f"`{type_name(err)}`: {cut(str(err), 300)}"),
+                           (("Error", f"`{kind}`: {cut(str(err), 300)}"),
                             ("Fix", "Tell your instructor, and include this message.")))
     return _result(exercise, Outcome.PASSED, seed)
+
+
+def is_lost(err: BaseException) -> bool:
+    """True for the grader's signal that the learner's process ended (see labkit.grade)."""
+    return getattr(err, "learner_process_lost", False)
+
+
+def _learner_values(exercise: Exercise, host: Host):
+    values = []
+    for var in variables(exercise):
+        reply = host.lookup(var)
+        if reply[0] == "missing":
+            return _result(exercise, Outcome.NOT_ATTEMPTED, exercise.seed,
+                           f"Found no variable `{var}`. Run the cell that defines it, "
+                           "then check again.")
+        if reply[0] == "placeholder":
+            return _result(exercise, Outcome.NOT_ATTEMPTED, exercise.seed,
+                           f"`{var}` is still the placeholder `...`. Write your answer "
+                           "where it says `# YOUR CODE HERE`, run the cell, then check again.")
+        values.append(reply[1])
+    return values
 
 
 def _result(exercise, outcome, seed, summary="", details=()) -> Result:
@@ -156,14 +178,3 @@ def _result(exercise, outcome, seed, summary="", details=()) -> Result:
         details=tuple(details),
         seed=seed,
     )
-
-
-def _learner_line(err: BaseException) -> str:
-    """The last traceback line that is not inside labkit or torch."""
-    frames = traceback.extract_tb(err.__traceback__)
-    for frame in reversed(frames):
-        path = frame.filename.replace("\\", "/")
-        if "/labkit/" not in path and "/torch/" not in path:
-            line = f"line {frame.lineno}, in `{frame.name}`"
-            return line + (f": `{cut(frame.line, 80)}`" if frame.line else "")
-    return "inside a library call (see the error above)"

@@ -12,6 +12,7 @@ import math
 
 import torch
 
+from labkit.check.handle import is_handle
 from labkit.check.describe import describe, index_text, shape_text, type_name
 from labkit.check.signals import Incorrect, LearnerError, NotAttempted, is_stub_error
 
@@ -23,8 +24,9 @@ def that(condition: bool, *, checked: str, expected: str, found: str, hint: str 
 
 
 def is_type(value, types, *, name: str, hint: str | None = None) -> None:
+    """``value`` is plain data of one of ``types``; a learner object (handle) never is."""
     types = types if isinstance(types, tuple) else (types,)
-    if not isinstance(value, types):
+    if is_handle(value) or not isinstance(value, types):
         wanted = " or ".join(f"`{t.__name__}`" for t in types)
         raise Incorrect(f"the type of `{name}`", wanted, describe(value), hint)
 
@@ -33,13 +35,13 @@ def equal(actual, expected, *, name: str, hint: str | None = None) -> None:
     """Exact equality for plain Python values (ints, strings, tuples, ...)."""
     if isinstance(expected, (int, float)) and not isinstance(expected, bool):
         is_type(actual, (int, float), name=name, hint=hint)
-    if actual != expected:
+    if is_handle(actual) or actual != expected:
         raise Incorrect(f"`{name}`", f"`{expected!r}`", describe(actual), hint)
 
 
 def tensor(value, *, name: str, shape=None, dtype=None, device=None, hint: str | None = None):
     """``value`` is a tensor with the given shape, dtype and device (each optional)."""
-    if not isinstance(value, torch.Tensor):
+    if is_handle(value) or not isinstance(value, torch.Tensor):
         raise Incorrect(f"the type of `{name}`", "a `Tensor`", describe(value), hint)
     if shape is not None and tuple(value.shape) != tuple(shape):
         raise Incorrect(
@@ -88,25 +90,6 @@ def close(actual, expected, *, name: str, atol: float = 1e-5, rtol: float = 1e-4
         )
 
 
-def gradcheck(fn, inputs, *, name: str, hint: str | None = None) -> None:
-    """The backward of ``fn`` matches finite differences (inputs in float64)."""
-    inputs = tuple(
-        x.detach().to(torch.float64).requires_grad_(x.is_floating_point()) for x in inputs
-    )
-    try:
-        ok = torch.autograd.gradcheck(fn, inputs, raise_exception=False, eps=1e-6, atol=1e-5)
-    except Exception as err:
-        if is_stub_error(err):
-            raise NotAttempted(
-                f"`{name}` still raises `NotImplementedError`: write its code, run the cell, "
-                "then check again."
-            ) from None
-        raise LearnerError(err, f"gradcheck of `{name}`") from err
-    that(ok, checked=f"the gradient of `{name}` (torch.autograd.gradcheck)",
-         expected="the analytic gradient to match finite differences",
-         found="a mismatch", hint=hint)
-
-
 def loss_decreases(losses, *, name: str, factor: float = 0.9, hint: str | None = None) -> None:
     """The last loss is below ``factor`` times the first."""
     values = [float(v) for v in losses]
@@ -117,22 +100,9 @@ def loss_decreases(losses, *, name: str, factor: float = 0.9, hint: str | None =
          found=f"{values[0]:.4g} at the start and {values[-1]:.4g} at the end", hint=hint)
 
 
-def eval_mode(model, *, name: str, hint: str | None = None) -> None:
-    is_type(model, torch.nn.Module, name=name)
-    that(not model.training, checked=f"the mode of `{name}`", expected="eval mode",
-         found="train mode", hint=hint or "Call `model.eval()` before evaluating.")
-
-
-def param_count(model, count: int, *, name: str, hint: str | None = None) -> None:
-    is_type(model, torch.nn.Module, name=name)
-    found = sum(p.numel() for p in model.parameters())
-    that(found == count, checked=f"the number of parameters of `{name}`",
-         expected=f"{count:,}", found=f"{found:,}", hint=hint)
-
-
 def _dtype(dtype: torch.dtype) -> str:
     return str(dtype).removeprefix("torch.")
 
 
-__all__ = ["close", "equal", "eval_mode", "gradcheck", "is_type", "loss_decreases",
-           "param_count", "tensor", "that", "type_name"]
+__all__ = ["close", "equal", "is_type", "loss_decreases", "tensor", "that",
+           "type_name"]

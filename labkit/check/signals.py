@@ -24,11 +24,23 @@ class NotAttempted(Exception):
 
 
 class LearnerError(Exception):
-    """The learner's code raised while the check ran it."""
+    """The learner's code raised while the check ran it.
 
-    def __init__(self, error: BaseException, during: str):
-        super().__init__(f"{type(error).__name__} during {during}")
-        self.error, self.during = error, during
+    It carries plain text only (the error's type, message and learner line), since the
+    learner's exception may live in another process.
+    """
+
+    def __init__(self, type_name: str, message: str, where: str, during: str):
+        super().__init__(f"{type_name} during {during}")
+        self.type_name, self.message, self.where, self.during = (
+            type_name, message, where, during)
+
+    def same_error(self, other: BaseException | None) -> bool:
+        """True if ``other`` (an exception the check raised itself) is this very error."""
+        from labkit.check.describe import cut
+
+        return (other is not None and type(other).__name__ == self.type_name
+                and cut(str(other), 300) == self.message)
 
 
 def is_stub_error(err: BaseException) -> bool:

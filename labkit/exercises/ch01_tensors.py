@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 import ast
-import inspect
 import textwrap
 
 import torch
 
-from labkit.check import Exercise, NotAttempted, expect
+from labkit.check import Exercise, NotAttempted, expect, probes
 from labkit.check.describe import shape_text
 
 _LOOPS = {ast.For: "a `for` loop", ast.While: "a `while` loop",
           ast.comprehension: "a comprehension (`[... for ...]`)"}
 
 
-def _python_loop(fn) -> str | None:
-    """The first Python loop in `fn`'s own source, or None (also when there is no source)."""
+def _python_loop(source: str | None) -> str | None:
+    """The first Python loop in a function's source, or None (also when there is no source)."""
+    if source is None:  # no source (a builtin, a lambda in a table)
+        return None
     try:
-        source = textwrap.dedent(inspect.getsource(fn))
-        tree = ast.parse(source)
-    except (OSError, TypeError, SyntaxError):  # no source (a builtin, a lambda in a table)
+        tree = ast.parse(textwrap.dedent(source))
+    except SyntaxError:
         return None
     for node in ast.walk(tree):
         for kind, words in _LOOPS.items():
@@ -99,7 +99,7 @@ def pairwise_sq_dists(a, b):
                                "and b[j]; sum over the last axis, D.")
             expect.close(found, expected, name=call, atol=1e-4,
                          hint="Squared distances: no square root.")
-        loop = _python_loop(pairwise_sq_dists)
+        loop = _python_loop(self.probe(probes.source, pairwise_sq_dists))
         expect.that(loop is None, checked="the code of `pairwise_sq_dists`",
                     expected="no Python loop: one broadcast expression",
                     found=f"{loop}", hint=self.hints[0])

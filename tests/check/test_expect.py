@@ -72,32 +72,10 @@ def test_equal_and_that():
     fails(expect.that, False, checked="a", expected="b", found="c")
 
 
-def test_gradcheck_passes_and_fails():
-    x = torch.randn(4, dtype=torch.float64)
-    expect.gradcheck(torch.sin, (x,), name="sin")
-
-    class WrongGrad(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            return x.sin()
-
-        @staticmethod
-        def backward(ctx, grad):
-            return grad  # should be grad * cos(x)
-
-    err = fails(expect.gradcheck, WrongGrad.apply, (x,), name="WrongGrad")
-    assert "finite differences" in err.expected
-
-
-def test_loss_decreases_eval_mode_and_param_count():
+def test_loss_decreases():
     expect.loss_decreases([1.0, 0.5, 0.2], name="losses")
     err = fails(expect.loss_decreases, [1.0, 0.99], name="losses")
     assert "0.9 x its first value" in err.expected
-    model = torch.nn.Linear(3, 2)
-    expect.param_count(model, 8, name="model")
-    assert fails(expect.param_count, model, 6, name="model").found == "8"
-    assert fails(expect.eval_mode, model, name="model").found == "train mode"
-    expect.eval_mode(model.eval(), name="model")
 
 
 def test_long_values_are_cut():

@@ -1,0 +1,245 @@
+"""Where learner objects live, and the one door a check reaches them through.
+
+A check never holds a learner object. It asks a *host* to look a variable up, or to
+run a *probe* (a function of labkit's, see ``labkit.check.probes``) on learner objects;
+what comes back is plain data or a ``Handle``. Two hosts serve the same requests:
+
+- ``LocalHost``: in a notebook, the learner's own ``globals()``, in the same process.
+- the grader's remote host (``labkit.grade.child``): the learner's objects live in a
+  child process; requests and replies cross a pipe as bytes.
+
+Both run ``LearnerSide.handle`` on the learner's side and ``decode`` the reply on the
+check's side, so a check behaves the same in a notebook and in the grader.
+"""
+
+from __future__ import annotations
+
+import importlib
+import itertools
+import pickle
+import sys
+import traceback
+from collections.abc import Mapping
+from pathlib import Path
+
+import torch
+
+from labkit.check import plain
+from labkit.check.describe import cut
+from labkit.check.handle import _HandleRef, is_handle
+from labkit.check.signals import Incorrect, LearnerError, NotAttempted, is_stub_error
+
+PLACEHOLDER = ...
+
+
+class ProbeFailed(RuntimeError):
+    """A probe itself failed on the learner's side (a checker bug, not the learner's)."""
+
+
+class NotCallable(TypeError):
+    """Raised by the call probe when the learner's value cannot be called."""
+
+    def __init__(self, type_name: str):
+        super().__init__(type_name)
+        self.type_name = type_name
+
+
+def probe_name(function) -> str:
+    """``module:qualname`` of a probe function, as it travels in a request."""
+    module, qualname = function.__module__, function.__qualname__
+    if "<locals>" in qualname or module == "__main__":
+        raise ValueError(f"probe {qualname!r} must be a module-level function of a module "
+                         "that the learner's side can import")
+    return f"{module}:{qualname}"
+
+
+# --- the learner's side -------------------------------------------------------------
+
+class LearnerSide:
+    """Keeps learner objects and answers requests about them with bytes."""
+
+    def __init__(self, namespace: Mapping, *, allowed_modules: tuple[str, ...] = ("labkit.",)):
+        self.namespace = namespace
+        self.objects: dict[int, object] = {}
+        self._numbers = itertools.count(1)
+        self._ids: dict[int, int] = {}
+        self.allowed_modules = allowed_modules
+
+    def keep(self, obj) -> int:
+        number = self._ids.get(id(obj))
+        if number is None or self.objects.get(number) is not obj:
+            number = next(self._numbers)
+            self.objects[number] = obj
+            self._ids[id(obj)] = number
+        return number
+
+    def handle(self, request_bytes: bytes) -> bytes:
+        try:
+            request = pickle.loads(request_bytes)
+        except Exception as err:
+            return plain.encode(("probe_error", type(err).__name__, cut(str(err), 300)))
+        if request["op"] == "lookup":
+            reply = self._lookup(request["name"])
+        else:
+            reply = self._probe(request)
+        try:
+            return plain.encode(reply)
+        except plain.TooLarge as err:
+            return plain.encode(("too_large", str(err)))
+
+    def _lookup(self, name: str):
+        if name not in self.namespace:
+            return ("missing",)
+        value = self.namespace[name]
+        if value is PLACEHOLDER:
+            return ("placeholder",)
+        return ("ok", plain.export(value, self.keep))
+
+    def _probe(self, request: dict):
+        during = request.get("during", "the check")
+        try:
+            function = self._resolve_probe(request["probe"])
+            args = self._resolve(request["args"])
+            kwargs = self._resolve(request["kwargs"])
+        except Exception as err:
+            return ("probe_error", type(err).__name__, cut(str(err), 300))
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(request.get("seed", 0))
+            try:
+                value = function(*args, **kwargs)
+                return ("ok", plain.export(value, self.keep))
+            except NotCallable as err:
+                return ("incorrect", during, "something callable (a function or a class)",
+                        f"a `{err.type_name}`", None)
+            except Incorrect as sig:
+                return ("incorrect", sig.checked, sig.expected, sig.found, sig.hint)
+            except NotAttempted as sig:
+                return ("not_attempted", sig.reason)
+            except LearnerError as sig:
+                return ("learner_error", sig.type_name, sig.message, sig.where, sig.during)
+            except (Exception, SystemExit) as err:
+                return _classify(err, during)
+
+    def _resolve_probe(self, name: str):
+        module_name, _, qualname = name.partition(":")
+        if not any(module_name.startswith(p) or module_name == p.rstrip(".")
+                   for p in self.allowed_modules):
+            raise ValueError(f"probe {name!r} is not from an allowed module")
+        target = importlib.import_module(module_name)
+        for part in qualname.split("."):
+            target = getattr(target, part)
+        return target
+
+    def _resolve(self, value):
+        if type(value) is _HandleRef:
+            return self.objects[value.ref]
+        if type(value) in (list, tuple):
+            return type(value)(self._resolve(v) for v in value)
+        if type(value) is dict:
+            return {k: self._resolve(v) for k, v in value.items()}
+        return value
+
+
+def _classify(err: BaseException, during: str):
+    """An exception inside a probe: the learner's stub, the learner's error, or a probe bug."""
+    if is_stub_error(err):
+        return ("not_attempted",
+                f"{during} still raises `NotImplementedError`: replace the placeholder with "
+                "your code, run the cell, then check again.")
+    where = learner_line(err)
+    if where is None:
+        return ("probe_error", type(err).__name__, cut(str(err), 300))
+    return ("learner_error", type(err).__name__, cut(str(err), 300), where, during)
+
+
+def _library_roots() -> tuple[str, ...]:
+    roots = {str(Path(p).resolve()) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    roots.add(str(Path(__file__).resolve().parents[1]))  # labkit itself
+    roots.add(str(Path(torch.__file__).resolve().parent))
+    return tuple(sorted(roots))
+
+
+_ROOTS: tuple[str, ...] | None = None
+
+
+def learner_line(err: BaseException) -> str | None:
+    """Where learner code raised: its last traceback frame outside libraries, or None."""
+    global _ROOTS
+    if _ROOTS is None:
+        _ROOTS = _library_roots()
+    frames = traceback.extract_tb(err.__traceback__)
+    for frame in reversed(frames):
+        path = frame.filename
+        library = path.startswith("<frozen") or any(
+            path.startswith(root) for root in _ROOTS)
+        if not library:
+            line = f"line {frame.lineno}, in `{frame.name}`"
+            return line + (f": `{cut(frame.line, 80)}`" if frame.line else "")
+    return None
+
+
+# --- the check's side ---------------------------------------------------------------
+
+class Host:
+    """The check's side of the door: ``lookup`` a variable, ``run`` a probe."""
+
+    def __init__(self):
+        self.seed = 0
+        self._requests = itertools.count()
+
+    def exchange(self, request: bytes) -> bytes:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def lookup(self, name: str):
+        """("missing",), ("placeholder",) or ("ok", value)."""
+        reply = self._ask({"op": "lookup", "name": name})
+        if reply[0] in ("missing", "placeholder", "ok"):
+            return reply
+        return self._raise(reply)
+
+    def run(self, probe, args: tuple, kwargs: dict, *, during: str):
+        request = {"op": "probe", "probe": probe_name(probe), "args": _refs(args),
+                   "kwargs": _refs(kwargs), "during": during,
+                   "seed": self.seed + next(self._requests)}
+        reply = self._ask(request)
+        if reply[0] == "ok":
+            return reply[1]
+        return self._raise(reply)
+
+    def _ask(self, request: dict):
+        data = self.exchange(pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL))
+        return plain.decode(data, self)
+
+    def _raise(self, reply):
+        kind = reply[0]
+        if kind == "incorrect":
+            raise Incorrect(*reply[1:5])
+        if kind == "not_attempted":
+            raise NotAttempted(reply[1])
+        if kind == "learner_error":
+            raise LearnerError(*reply[1:5])
+        if kind == "too_large":
+            raise LearnerError("ValueError", f"the result is too large to check ({reply[1]})",
+                               "", "the check")
+        raise ProbeFailed(f"{reply[1]}: {reply[2]}" if len(reply) > 2 else str(reply))
+
+
+def _refs(value):
+    if is_handle(value):
+        return value.ref()
+    if type(value) in (list, tuple):
+        return type(value)(_refs(v) for v in value)
+    if type(value) is dict:
+        return {k: _refs(v) for k, v in value.items()}
+    return value
+
+
+class LocalHost(Host):
+    """Learner objects in this process (a notebook's ``globals()``), same protocol."""
+
+    def __init__(self, namespace: Mapping, **options):
+        super().__init__()
+        self.side = LearnerSide(namespace, **options)
+
+    def exchange(self, request: bytes) -> bytes:
+        return self.side.handle(request)
