@@ -92,6 +92,7 @@ class NoSuperInit(nn.Module):
 
 
 def train_step(model, X, y, loss_fn, optimizer):
+    model.train()
     optimizer.zero_grad()
     loss = loss_fn(model(X), y)
     loss.backward()
@@ -99,7 +100,18 @@ def train_step(model, X, y, loss_fn, optimizer):
     return loss.item()
 
 
+def zero_grad_last(model, X, y, loss_fn, optimizer):
+    """Also right: the tutorial order, zero_grad() after the step."""
+    model.train()
+    loss = loss_fn(model(X), y)
+    loss.backward()
+    optimizer.step()
+    optimizer.zero_grad()
+    return loss.item()
+
+
 def no_zero_grad(model, X, y, loss_fn, optimizer):
+    model.train()
     loss = loss_fn(model(X), y)
     loss.backward()
     optimizer.step()
@@ -107,6 +119,7 @@ def no_zero_grad(model, X, y, loss_fn, optimizer):
 
 
 def no_step(model, X, y, loss_fn, optimizer):
+    model.train()
     optimizer.zero_grad()
     loss = loss_fn(model(X), y)
     loss.backward()
@@ -114,6 +127,7 @@ def no_step(model, X, y, loss_fn, optimizer):
 
 
 def zero_grad_too_late(model, X, y, loss_fn, optimizer):
+    model.train()
     loss = loss_fn(model(X), y)
     loss.backward()
     optimizer.zero_grad()
@@ -122,6 +136,7 @@ def zero_grad_too_late(model, X, y, loss_fn, optimizer):
 
 
 def returns_tensor(model, X, y, loss_fn, optimizer):
+    model.train()
     optimizer.zero_grad()
     loss = loss_fn(model(X), y)
     loss.backward()
@@ -131,6 +146,32 @@ def returns_tensor(model, X, y, loss_fn, optimizer):
 
 def loss_after_step(model, X, y, loss_fn, optimizer):
     train_step(model, X, y, loss_fn, optimizer)
+    return loss_fn(model(X), y).item()
+
+
+def no_train_mode(model, X, y, loss_fn, optimizer):
+    optimizer.zero_grad()
+    loss = loss_fn(model(X), y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def swapped_loss_arguments(model, X, y, loss_fn, optimizer):
+    model.train()
+    optimizer.zero_grad()
+    loss = loss_fn(y, model(X))
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def two_forward_passes(model, X, y, loss_fn, optimizer):
+    """Computes the loss twice: the step uses other dropout masks than the loss it returns."""
+    model.train()
+    optimizer.zero_grad()
+    loss_fn(model(X), y).backward()
+    optimizer.step()
     return loss_fn(model(X), y).item()
 
 
@@ -195,6 +236,9 @@ CASES = [
         ({"train_step": zero_grad_too_late}, "unchanged parameters"),
         ({"train_step": returns_tensor}, "the type of `train_step(...)`"),
         ({"train_step": loss_after_step}, "`train_step(...)`"),
+        ({"train_step": no_train_mode}, "training mode, so that dropout is active"),
+        ({"train_step": swapped_loss_arguments}, "`train_step(...)`"),
+        ({"train_step": two_forward_passes}, "`train_step(...)`"),
     ]),
     Case(Accuracy, right={"accuracy": accuracy}, wrong=[
         ({"accuracy": lambda logits, labels: (logits.argmax(dim=1) == labels).sum().item()},
@@ -232,6 +276,12 @@ def test_given_buggy_loss_is_not_attempted():
     result = evaluate(BceFix(), {"loss_fn": nn.BCELoss()}, seed=0)
     assert result.outcome is Outcome.NOT_ATTEMPTED, result.text()
     assert "`nn.BCELoss()`" in result.text()
+
+
+def test_tutorial_order_is_also_right():
+    """Is `zero_grad()` after `step()` (the order of many tutorials) accepted?"""
+    for seed in (0, 1, 2):
+        assert evaluate(TrainStep(), {"train_step": zero_grad_last}, seed=seed).passed
 
 
 def test_accuracy_as_tensor_is_also_right():
