@@ -112,6 +112,10 @@ def grade(paths, out: Path, *, jobs: int | None = None, timeout: float = 300,
         book.finish(sub.student, key_chapter, graded)
         return graded
 
+    if todo and not sandbox:
+        from labkit.grade.process import warm_up
+
+        warm_up()
     bar = _bar(len(todo), progress)
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         for future in as_completed([pool.submit(work, item) for item in todo]):

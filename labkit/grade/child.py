@@ -55,9 +55,20 @@ class _CappedStream:
         raise OSError("no file descriptor while grading")
 
 
-def apply_limits(config: dict) -> None:
-    """Limits for this process and everything it starts (called first thing in the child)."""
+_KEEP_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "PYTHONPATH", "PYTHONHASHSEED",
+             "VIRTUAL_ENV", "LD_LIBRARY_PATH", "CUDA_VISIBLE_DEVICES", "LABKIT_FAST",
+             "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+
+def apply_limits(config: dict) -> dict:
+    """Limits for this process and everything it starts (called first thing in the child).
+
+    Returns which protections took effect, for the grader's report.
+    """
+    from labkit.grade import cgroup, landlock
+
     os.setsid()
+    applied = {"pids_cap": cgroup.join(config["token"], config["nproc"])}
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     file_cap = config["file_mb"] * 2**20
     resource.setrlimit(resource.RLIMIT_FSIZE, (file_cap, file_cap))
@@ -65,6 +76,7 @@ def apply_limits(config: dict) -> None:
     cpu = int(config["timeout"] * 2 + 30)  # a loop left behind cannot spin for ever
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
     workdir = config["workdir"]
+    applied["user"] = "same as the grader"
     if os.geteuid() == 0 and config.get("drop_to") is not None:
         uid, gid = config["drop_to"]
         os.chown(workdir, uid, gid)
@@ -73,22 +85,25 @@ def apply_limits(config: dict) -> None:
         os.setuid(uid)
         nproc = config["nproc"]
         resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+        applied["user"] = "nobody"
+    applied["writes_only_in_workdir"] = landlock.restrict_writes(
+        [workdir, "/dev/null", "/dev/shm"])
     if config.get("memory_mb"):
         with open("/proc/self/status") as status:
             vm = next(int(line.split()[1]) for line in status if line.startswith("VmSize:"))
         cap = vm * 1024 + config["memory_mb"] * 2**20
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     os.chdir(workdir)
+    kept = {k: v for k, v in os.environ.items() if k in _KEEP_ENV or k.startswith("LC_")}
+    os.environ.clear()
+    os.environ.update(kept)
     os.environ.update({"HOME": workdir, "TMPDIR": workdir, "MPLBACKEND": "Agg",
                        "LABKIT_OFFLINE": "1", "LABKIT_QUIET": "1",
                        "LABKIT_GRADE_TOKEN": config["token"], "PYTHONNOUSERSITE": "1",
                        "OMP_NUM_THREADS": str(config.get("threads", 1))})
-    os.environ.pop("LABKIT_EXPECT", None)
     if config.get("data_dir"):
         os.environ["LABKIT_DATA"] = config["data_dir"]
-    for key in list(os.environ):
-        if key.startswith("LABKIT_GRADE_") and key != "LABKIT_GRADE_TOKEN":
-            os.environ.pop(key)
+    return applied
 
 
 def _quiet_stdio(cap: int) -> tuple[_CappedStream, _CappedStream]:
@@ -102,7 +117,7 @@ def _quiet_stdio(cap: int) -> tuple[_CappedStream, _CappedStream]:
 
 def serve(conn, config: dict) -> None:
     """The child's main loop: run cells and answer check requests until told to stop."""
-    apply_limits(config)
+    applied = apply_limits(config)
     out, err = _quiet_stdio(config["output_cap"])
     import torch
 
@@ -117,7 +132,10 @@ def serve(conn, config: dict) -> None:
     shell.showtraceback = lambda *a, **k: None  # errors come back in the reply instead
     shell.showsyntaxerror = lambda *a, **k: None
     side = LearnerSide(shell.user_ns, allowed_modules=tuple(config["probe_modules"]))
-    conn.send_bytes(b"ready")
+    import json
+
+    conn.send_bytes(b"ready" + json.dumps(applied).encode())
+    me = os.getpid()
     while True:
         try:
             message = conn.recv_bytes()
@@ -126,9 +144,14 @@ def serve(conn, config: dict) -> None:
         kind, payload = message[:1], message[1:]
         if kind == b"c":  # run a cell
             reply = _run_cell(shell, payload.decode(), out, err)
+            if os.getpid() != me:  # a copy made by os.fork() in the cell: it must not reply
+                os._exit(0)
             conn.send_bytes(_pack(reply))
         elif kind == b"r":  # a check request
-            conn.send_bytes(side.handle(payload))
+            reply = side.handle(payload)
+            if os.getpid() != me:
+                os._exit(0)
+            conn.send_bytes(reply)
         else:
             return
 

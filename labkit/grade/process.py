@@ -40,6 +40,18 @@ def fork_context():
     return _CONTEXT
 
 
+def _nothing() -> None:
+    pass
+
+
+def warm_up() -> None:
+    """Start the fork server and wait until it has imported everything."""
+    if sys.platform.startswith("linux"):
+        proc = fork_context().Process(target=_nothing)
+        proc.start()
+        proc.join()
+
+
 def nobody() -> tuple[int, int] | None:
     """The unprivileged user a root grader hands student code to.
 
@@ -73,7 +85,7 @@ class LearnerProcess:
         config = {
             "timeout": timeout, "memory_mb": memory_mb, "output_cap": output_cap,
             "file_mb": 64, "workdir": self.workdir, "token": self.token,
-            "drop_to": None if sandbox else nobody(), "nproc": 256 * max(jobs, 1),
+            "drop_to": None if sandbox else nobody(), "nproc": 64,
             "extra_paths": [str(p) for p in extra_paths],
             "probe_modules": list(probe_modules), "data_dir": data_dir,
         }
@@ -82,9 +94,12 @@ class LearnerProcess:
             self._start_sandboxed(config, data_dir, hide)
         else:
             self._start_forked(config)
-        ready = self._receive(min(120.0, max(timeout, 30.0)), starting=True)
-        if ready != b"ready":
+        self.deadline = time.monotonic() + 120.0  # starting: the fork server may be busy
+        ready = self._receive(120.0, starting=True)
+        if not ready.startswith(b"ready"):
             raise LearnerProcessLost("crashed", "the grading process did not start")
+        self.protections = json.loads(ready[5:] or b"{}")
+        self.deadline = time.monotonic() + timeout  # the student's time starts now
 
     # --- starting -------------------------------------------------------------------
     def _start_forked(self, config: dict) -> None:
@@ -186,7 +201,10 @@ class LearnerProcess:
 
     # --- ending -----------------------------------------------------------------------
     def stop(self) -> None:
-        """Kill the child, its process group, and anything else carrying its token."""
+        """Kill the child, its process group, its cgroup, and anything carrying its token."""
+        from labkit.grade import cgroup
+
+        cgroup.kill_all(self.token)
         for _ in range(3):
             try:
                 os.killpg(self.pid, signal.SIGKILL)
