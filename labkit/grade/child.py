@@ -67,7 +67,10 @@ def apply_limits(config: dict) -> dict:
     """
     from labkit.grade import cgroup, landlock
 
-    os.setsid()
+    try:
+        os.setsid()
+    except OSError:  # already a session leader (bubblewrap's --new-session)
+        pass
     applied = {"pids_cap": cgroup.join(config["token"], config["nproc"])}
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     file_cap = config["file_mb"] * 2**20
@@ -117,6 +120,8 @@ def _quiet_stdio(cap: int) -> tuple[_CappedStream, _CappedStream]:
 
 def serve(conn, config: dict) -> None:
     """The child's main loop: run cells and answer check requests until told to stop."""
+    preload()  # done already in a fork server; a fresh interpreter (--sandbox) does it here,
+    # before the memory cap, which counts the address space of what is loaded
     applied = apply_limits(config)
     out, err = _quiet_stdio(config["output_cap"])
     import torch

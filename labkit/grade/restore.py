@@ -68,11 +68,15 @@ def restore(submitted: dict, chapter_nb) -> Restored:
                 out.cells.append(Cell(cid, source, "learner", tags))
         else:
             out.cells.append(Cell(f"added-{len(out.cells)}", source, "added"))
-    # Deleted chapter cells: protected and demo cells come back after their neighbour.
-    position = -1
+    # Deleted chapter cells come back just before the next chapter cell that is still
+    # there (after any cells the learner added in between), or at the end.
+    pending: list[Cell] = []
     for cid, source, tags in reference:
         if cid in seen:
-            position = next(i for i, c in enumerate(out.cells) if c.id == cid)
+            if pending:
+                position = next(i for i, c in enumerate(out.cells) if c.id == cid)
+                out.cells[position:position] = pending
+                pending = []
             continue
         cell = Cell(cid, source, "chapter", tags)
         if EXERCISE in tags:
@@ -80,6 +84,6 @@ def restore(submitted: dict, chapter_nb) -> Restored:
             continue
         if PROTECTED in tags:
             out.notes.append(f"a deleted protected cell ({cid}) was put back")
-        position += 1
-        out.cells.insert(position, cell)
+        pending.append(cell)
+    out.cells.extend(pending)
     return out

@@ -30,7 +30,7 @@ def bwrap_command(workdir: str, data_dir: str | None, extra_paths, *, hide=()) -
     """The bwrap prefix for one child; ``workdir`` becomes its writable /tmp/work and
     every folder in ``hide`` (the grader's output) is covered by an empty one."""
     command = [bwrap_path(), "--die-with-parent", "--new-session", "--unshare-all",
-               "--cap-drop", "ALL"]
+               "--cap-drop", "ALL", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     for folder in ("/usr", "/etc", "/opt", "/lib", "/lib64", "/bin", "/sbin", "/root",
                    "/home", "/work", sys.prefix, sys.base_prefix):
         if Path(folder).exists():
@@ -41,6 +41,5 @@ def bwrap_command(workdir: str, data_dir: str | None, extra_paths, *, hide=()) -
         command += ["--ro-bind", data_dir, data_dir]
     for folder in hide:
         command += ["--tmpfs", str(Path(folder).resolve())]
-    command += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
-                "--bind", workdir, "/tmp/work", "--chdir", "/tmp/work"]
+    command += ["--bind", workdir, "/tmp/work", "--chdir", "/tmp/work"]
     return command
