@@ -384,6 +384,9 @@ def accuracy(logits, labels):
                       f"and labels of shape {shape_text(labels.shape)}")
             found = run(self, accuracy, x, labels, during=during)
             expected = (x.argmax(dim=1) == labels).float().mean().item()
+            expect.is_type(found, (float, int), name="accuracy(logits, labels)",
+                           hint="Return a Python number: `.item()` turns a one-element "
+                                "tensor into one.")
             expect.close(found, expected, name="accuracy(logits, labels)",
                          hint="A fraction between 0 and 1: correct predictions over the "
                               "batch size.")

@@ -462,10 +462,10 @@ def train_model(model_class, loader, epochs=1):
                          "call `backward()`, then `optimizer.step()`.")
         names = [name for name, _ in trained.named_parameters()]
         for name, now, ref in zip(names, weights["now"], trained.parameters(), strict=True):
-            expect.close(now, ref.detach(), name=f"{name} of the model returned by {call}",
+            expect.close(now, ref.detach(), name=f"model.{name}, after training",
                          atol=1e-5, rtol=1e-4,
-                         hint="The check replays the fixed loop from your model's first "
-                              f"weights: one Adam optimizer (lr=0.001) made once, {epochs} "
+                         hint=f"The check replays {call} fixed, from the first weights "
+                              f"of your model: one Adam optimizer (lr=0.001) made once, {epochs} "
                               "epochs over every batch, and `zero_grad()`, loss, "
                               "`backward()`, `step()` for each batch.")
 
