@@ -17,6 +17,7 @@ def device_when(device_fn, cuda: bool, mps: bool, *, what: str):
     accelerator = "cuda" if cuda else "mps" if mps else None
     replaced = [
         (torch.cuda, "is_available", lambda: cuda),
+        (torch.cuda, "device_count", lambda: int(cuda)),
         (torch.backends.mps, "is_available", lambda: mps),
     ]
     if hasattr(torch, "accelerator"):

@@ -79,14 +79,30 @@ def invoke(fn, args, kwargs, what: str):
         raise LearnerError(type(err).__name__, cut(str(err), 300), "", what) from None
 
 
+def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
+    return a.shape == b.shape and a.dtype == b.dtype and bool(
+        ((a == b) | (a.isnan() & b.isnan())).all())
+
+
 def guarded_call(fn, args=(), kwargs=None, *, what: str, no_grad: bool = False,
-                 rule_out: tuple[str, ...] = ()) -> dict:
+                 rule_out: tuple[str, ...] = (), keep_inputs: bool = True) -> dict:
     """``fn(*args, **kwargs)`` with the tools an exercise rules out replaced by stand-ins
     that raise, under ``torch.no_grad()`` if asked.
 
-    Returns ``{"value": result}``, or ``{"ruled_out": "`torch.optim.SGD`"}`` when the
-    function reached for a ruled-out tool.
+    Returns ``{"value": result, "changed": [...]}`` (the positions of the tensor
+    arguments the call changed in place, when ``keep_inputs``), or
+    ``{"ruled_out": "`torch.optim.SGD`"}`` when the function reached for a ruled-out tool.
     """
+    before = [a.detach().clone() if keep_inputs and isinstance(a, torch.Tensor) else None
+              for a in args]
+    reply = _guarded(fn, args, kwargs, what, no_grad, rule_out)
+    if "value" in reply:
+        reply["changed"] = [i for i, (a, b) in enumerate(zip(args, before, strict=True))
+                            if b is not None and not _same(a.detach(), b)]
+    return reply
+
+
+def _guarded(fn, args, kwargs, what, no_grad, rule_out) -> dict:
     saved = []
     for group in rule_out:
         for owner, name, words in _RULED_OUT[group]():
@@ -104,13 +120,20 @@ def guarded_call(fn, args=(), kwargs=None, *, what: str, no_grad: bool = False,
 
 def run(exercise: Exercise, fn, *args, during: str, no_grad: bool = False,
         rule_out: tuple[str, ...] = (), rule_text: str = "", **kwargs):
-    """Call the learner's ``fn`` through ``guarded_call``; a ruled-out tool is incorrect."""
+    """Call the learner's ``fn`` through ``guarded_call``. A ruled-out tool, or a tensor
+    argument changed in place, is incorrect."""
     reply = exercise.probe(guarded_call, fn, args, kwargs, what=during, no_grad=no_grad,
                            rule_out=rule_out, during=during)
     if "ruled_out" in reply:
         raise Incorrect(f"how {during} computes its result", rule_text,
                         f"a call to {reply['ruled_out']}",
                         "Write the computation out yourself, as the exercise asks.")
+    if reply["changed"]:
+        which = ", ".join(f"argument {i + 1}" for i in reply["changed"])
+        raise Incorrect(f"the arguments after {during}", "the arguments left unchanged",
+                        f"{which} changed in place",
+                        "Compute into new tensors: in-place operations (names ending in `_`, "
+                        "`x[...] = ...`, `+=`) change the caller's tensor.")
     return reply["value"]
 
 
@@ -141,7 +164,7 @@ def descent_probe(gradient_descent, f, start, lr, steps, *, what: str):
     """The learner's descent with torch.optim ruled out; also what became of ``start``."""
     given = start.clone()
     reply = guarded_call(gradient_descent, (f, given, lr, steps), what=what,
-                         rule_out=("optim",))
+                         rule_out=("optim",), keep_inputs=False)
     reply["start"] = given.detach().clone()
     reply["start_requires_grad"] = given.requires_grad
     return reply

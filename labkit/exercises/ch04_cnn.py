@@ -43,8 +43,8 @@ def sources(fn, depth: int = 2) -> dict[str, str]:
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
                 target = names.get(node.func.id)
-                if inspect.isfunction(target) and not target.__module__.startswith(
-                        ("torch", "labkit")):
+                module = getattr(target, "__module__", None) or ""
+                if inspect.isfunction(target) and not module.startswith(("torch", "labkit")):
                     todo.append((node.func.id, target, level + 1))
     return found
 

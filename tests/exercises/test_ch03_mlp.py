@@ -40,6 +40,18 @@ def sigmoid_grad_by_autograd(x):
     return x.grad
 
 
+def sigmoid_grad_in_place(x):
+    s = x.sigmoid_()  # overwrites the caller's x
+    return s * (1 - s)
+
+
+def relu_grad_in_place(x):
+    positive = x > 0
+    x[positive] = 1.0
+    x[~positive] = 0.0
+    return x
+
+
 def tanh_grad_by_autograd(x):
     x = x.clone().requires_grad_(True)
     (grad,) = torch.autograd.grad(torch.tanh(x).sum(), x)
@@ -236,6 +248,8 @@ CASES = [
         ({"tanh_grad": lambda x: 1 - torch.tanh(x)}, "the values of `tanh_grad(x)`"),
         ({"sigmoid_grad": sigmoid_grad_by_autograd}, "without autograd"),
         ({"tanh_grad": tanh_grad_by_autograd}, "a call to `torch.autograd.grad`"),
+        ({"sigmoid_grad": sigmoid_grad_in_place}, "argument 1 changed in place"),
+        ({"relu_grad": relu_grad_in_place}, "argument 1 changed in place"),
         ({"relu_grad": lambda x: x > 0}, "the dtype of `relu_grad(x)`"),
         ({"relu_grad": lambda x: (x >= 0).float()}, "the values of `relu_grad(x)`"),
         ({"relu_grad": torch.relu}, "the values of `relu_grad(x)`"),
@@ -252,6 +266,8 @@ CASES = [
          "the values of `mlp_forward(x, W1, b1, W2, b2)`"),
         ({"mlp_forward": lambda x, W1, b1, W2, b2: torch.sigmoid(x @ W1.T + b1) @ W2.T + b2},
          "the values of `mlp_forward(x, W1, b1, W2, b2)`"),
+        ({"mlp_forward": lambda x, W1, b1, W2, b2: torch.relu(x @ W1.t_() + b1) @ W2.T + b2},
+         "argument 2 changed in place"),
     ]),
     Case(MnistMlpModule, right={"MnistMLP": MnistMLP}, wrong=[
         ({"MnistMLP": no_relu}, "more than a linear map"),
