@@ -60,6 +60,9 @@ for name in ("gradebook.sqlite", "../gradebook.sqlite", "../../gradebook.csv"):
     except OSError:
         pass
 '''
+# A process that leaves its group and its environment behind, to outlive grading.
+ESCAPE = ('import subprocess\nsubprocess.Popen(["sleep", "613"], start_new_session=True, '
+          'env={}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)')
 PATCH_TORCH = ("import torch\ntorch.allclose = lambda *a, **k: True\n"
                "torch.equal = lambda *a, **k: True\n"
                "torch.Tensor.__eq__ = lambda *a, **k: True\n")
@@ -164,6 +167,7 @@ CASES = {
     "writes_next_to_gradebook": lambda nb: _answer(
         right(nb), {}, prefix={"rows_of_class": FIND_GRADEBOOK}),
     "hard_coded_answers": _with(HARD_CODED),
+    "leaves_processes": lambda nb: _answer(right(nb), {}, prefix={"rows_of_class": ESCAPE}),
 }
 RAW = {
     "malformed_json": b'{"cells": [',
@@ -183,6 +187,7 @@ EXPECTED = {  # case: (submission status, points)
     "deleted_exercise_cell": ("graded", 6), "patched_torch_allclose": ("graded", 0),
     "patched_check_module": ("graded", 0), "forged_stdout": ("graded", 0),
     "writes_next_to_gradebook": ("graded", 7), "hard_coded_answers": ("graded", 0),
+    "leaves_processes": ("graded", 7),
     "malformed_json": ("invalid", None), "empty_file": ("invalid", None),
     "not_a_notebook": ("invalid", None), "old_nbformat": ("invalid", None),
 }

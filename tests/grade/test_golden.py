@@ -6,8 +6,10 @@ and, where it matters, each exercise's status.
 """
 
 import sqlite3
+from pathlib import Path
 
 import pytest
+from labkit.grade import cgroup
 from labkit.grade.batch import grade
 
 import grade_fixtures as golden
@@ -66,6 +68,20 @@ def test_nothing_was_planted_next_to_the_gradebook(graded):
     assert not (out / "planted.txt").exists()
     assert sqlite3.connect(out / "gradebook.sqlite").execute(
         "SELECT count(*) FROM results").fetchone()[0] > 100
+
+
+@pytest.mark.skipif(cgroup.group_path("probe") is None,
+                    reason="no writable pids cgroup: a process that leaves its session and "
+                           "environment can only be stopped by --sandbox here")
+def test_no_process_outlives_grading(graded):
+    left = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and b"sleep\x00613" in (entry / "cmdline").read_bytes():
+                left.append(entry.name)
+        except OSError:
+            continue
+    assert not left
 
 
 def test_feedback_says_what_the_notebook_says(graded):
