@@ -643,5 +643,5 @@ def train(model, batches, epochs, lr=0.1):
                 "Keep the given optimizer, scheduler and loss; change only the two bugs."))
 
 
-EXERCISES = [MomentumStep, AdamStep, AdamWStep, ClipGlobalNorm, WarmupCosine,
-             PickLearningRate, FixTrainLoop]
+EXERCISES = [PickLearningRate, MomentumStep, AdamStep, AdamWStep, ClipGlobalNorm, WarmupCosine,
+             FixTrainLoop]
