@@ -50,7 +50,7 @@ def _rosenbrock(p: torch.Tensor) -> torch.Tensor:
 _SURFACES = {
     "quadratic": Surface("quadratic", _quadratic, (-4.5, 1.5), (0.0, 0.0),
                          (-5.0, 5.0), (-2.0, 2.0), False),
-    "rosenbrock": Surface("rosenbrock", _rosenbrock, (-1.5, 2.0), (1.0, 1.0),
+    "rosenbrock": Surface("rosenbrock", _rosenbrock, (-1.2, 1.0), (1.0, 1.0),
                           (-2.0, 2.0), (-1.0, 3.0), True),
 }
 
@@ -125,10 +125,12 @@ def plot_paths(surface: Surface | str, paths: dict, *, ax=None, title: str | Non
     else:
         levels = np.linspace(0, values.max(), 15)[1:]
     ax.contour(to_numpy(xs), to_numpy(ys), values, levels=levels, cmap="Greys", linewidths=0.7)
-    for name, points in paths.items():
+    # Earlier paths are drawn wider, so a path that a later one runs over stays visible.
+    for index, (name, points) in enumerate(paths.items()):
         points = to_numpy(points)
-        ax.plot(points[:, 0], points[:, 1], ".-", color=COLORS.get(name), markersize=2.5,
-                linewidth=1, label=name)
+        width = max(1.0, 3.5 - 0.8 * index)
+        ax.plot(points[:, 0], points[:, 1], ".-", color=COLORS.get(name), markersize=width,
+                linewidth=width, alpha=0.85, label=name)
     ax.plot(*surface.start, "ko", markersize=5)
     ax.plot(*surface.minimum, "k*", markersize=12, label="minimum")
     ax.set_xlim(*surface.xlim)

@@ -30,9 +30,9 @@ def draw_optimizers(surface: str, log10_lr: float, log10_adaptive_lr: float, mom
     return fig
 
 
-def optimizer_explorer(*, surface: str = "quadratic", lr: float = 0.05,
-                       adaptive_lr: float = 0.3, momentum: float = 0.9, beta2: float = 0.99,
-                       steps: int = 60):
+def optimizer_explorer(*, surface: str = "quadratic", lr: float = 0.09,
+                       adaptive_lr: float = 0.1, momentum: float = 0.7, beta2: float = 0.99,
+                       steps: int = 40):
     """Sliders for the learning rates (log scale), momentum, beta2 and the number of steps.
 
     `lr` is for SGD and momentum, `adaptive_lr` for RMSprop and Adam. In a notebook: live
@@ -47,6 +47,6 @@ def optimizer_explorer(*, surface: str = "quadratic", lr: float = 0.05,
                                          "log10 lr ad."),
         "momentum": FloatSlider(0.0, 0.99, 0.01, momentum, "momentum"),
         "beta2": FloatSlider(0.5, 0.999, 0.001, beta2, "beta2"),
-        "steps": FloatSlider(10, 500, 10, steps, "steps"),
+        "steps": FloatSlider(10, 1000, 10, steps, "steps"),
     }
     return explore(draw_optimizers, controls)
