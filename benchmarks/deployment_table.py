@@ -66,8 +66,8 @@ def save_formats(net: nn.Module, folder: Path) -> list[tuple[str, Path, object]]
     torch.export.save(program, path)
     rows.append(("ExportedProgram (.pt2)", path, torch.export.load(path).module()))
 
-    path = folder / "model.onnx"
-    torch.onnx.export(net, (example,), path, dynamo=True, external_data=False, verbose=False,
+    onnx_path = folder / "model.onnx"
+    torch.onnx.export(net, (example,), onnx_path, dynamo=True, external_data=False, verbose=False,
                       dynamic_shapes={"x": {0: batch}}, input_names=["x"])
     sessions = {}
 
@@ -75,11 +75,11 @@ def save_formats(net: nn.Module, folder: Path) -> list[tuple[str, Path, object]]
         if threads not in sessions:
             options = ort.SessionOptions()
             options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
-            sessions[threads] = ort.InferenceSession(str(path), options,
+            sessions[threads] = ort.InferenceSession(str(onnx_path), options,
                                                      providers=["CPUExecutionProvider"])
         return sessions[threads].run(None, {"x": x.numpy()})
 
-    rows.append(("ONNX (.onnx), ONNX Runtime", path, onnx_runner))
+    rows.append(("ONNX (.onnx), ONNX Runtime", onnx_path, onnx_runner))
 
     path = folder / "int8.pt"
     with warnings.catch_warnings():
