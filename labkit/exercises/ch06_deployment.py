@@ -192,11 +192,15 @@ def load_checkpoint(path, model, optimizer, scheduler):
 
     def _compare(self, reply, stop):
         start = reply["start"]
+        found = start if isinstance(start, str) else f"`{start!r}`"
+        if found == describe(None):
+            found = "`None`: the function returns nothing"
+        epochs = f"{stop} finished epoch" + ("s" if stop != 1 else "")
         expect.that(type(start) is int and start == stop,
                     checked=f"what `load_checkpoint` returns for a checkpoint saved after "
-                            f"{stop} finished epochs",
+                            f"{epochs}",
                     expected=f"`{stop}`, the `epoch` passed to `save_checkpoint`",
-                    found=start if isinstance(start, str) else f"`{start!r}`",
+                    found=found,
                     hint="Save `epoch` in the checkpoint and return it: training goes on "
                          "with `for epoch in range(start, epochs)`.")
         saved, loaded = reply["at_save"], reply["after_load"]
