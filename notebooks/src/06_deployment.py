@@ -340,8 +340,7 @@ q.model_size_bytes.expect("incorrect", "4 bytes per element",
 q.model_size_bytes.expect("passed")
 
 # %% [markdown]
-# Compare with the file saved above. (In the learner's version, the line says what to do
-# until your function works.)
+# Once your function works, compare it with the size of the file saved above:
 
 # %%
 try:
@@ -783,6 +782,10 @@ with warnings.catch_warnings(record=True) as caught:
 print("warning:", str(caught[0].message).splitlines()[0][:100] if caught else "none")
 print(quantized.classifier)
 
+# %% [markdown]
+# (The removal date in the warning has already slipped by; do not count on the old API
+# staying.) The quantized model against the original, on the test set and the clock:
+
 # %%
 quantized_path = workdir / "cnn_int8.pt"
 torch.save(quantized.state_dict(), quantized_path)
@@ -803,7 +806,7 @@ for name, model, path, acc in rows:
 # %% [markdown]
 # The file shrinks by about the share of the weights that sit in the dense layers
 # (`Linear(800, 128)` holds most of them), and the accuracy barely moves. The dense
-# layers themselves ("dense ms") get faster, but the whole model hardly does: in a CNN
+# layers themselves ("dense ms") usually get faster, but the whole model hardly does: in a CNN
 # the convolutions do most of the arithmetic, and they were not quantized. Dynamic
 # quantization pays off for models made mostly of `Linear` layers, like MLPs and
 # transformers. For convolutions, *static* quantization (which calibrates the input
