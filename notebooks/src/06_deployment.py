@@ -146,10 +146,13 @@ def train_epoch(model, optimizer, x, y, batch_size=64):
 
 
 # %% [markdown]
-# A few epochs are enough for a useful model (the course's test suite trains fewer).
+# A few epochs are enough for a useful model: 6 on the offline subset, 1 on full MNIST,
+# which has 15 times more images (the course's test suite trains 2).
 
 # %%
-epochs = 2 if settings.fast() else 6
+epochs = 6 if len(x_train) <= 10_000 else 1
+if settings.fast():
+    epochs = 2
 torch.manual_seed(0)
 net = CNN()
 optimizer = torch.optim.Adam(net.parameters(), lr=2e-3)
@@ -264,6 +267,9 @@ except pickle.UnpicklingError as err:
 # the given `model` with `weights_only=True`, return it in eval mode, and *raise an
 # error* for a file that holds anything but tensors. The check saves and loads a model
 # of its own, then hands `load_model` a file with code hidden inside.
+#
+# Stuck? `q.safe_model_files.hint()` gives a hint, `q.safe_model_files.solution()` an
+# answer; the same works for every exercise.
 
 # %%
 def save_model(model, path):
