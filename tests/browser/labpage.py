@@ -93,6 +93,8 @@ HELPERS_JS = r"""
         }
         const area = cell.outputArea.node;
         info.text = area.innerText;
+        info.brokenWidgets = Array.from(area.querySelectorAll('.jupyter-widgets-error-widget'))
+            .map(e => e.innerText.trim());
         info.results = Array.from(area.querySelectorAll('.labkit-result')).map(e => ({
           cls: e.className, text: e.innerText, lines: e.children.length}));
         info.explorers = [];
@@ -256,13 +258,15 @@ class NotebookPage:
         return self.page.locator(f'[data-lk-cell="{index}"]')
 
     # -- what went wrong ----------------------------------------------------------------
-    def log_errors(self) -> list[str]:
-        """New errors in JupyterLab's log console for this notebook (since the last call)."""
+    def log_errors(self, where: str = "") -> list[str]:
+        """New errors in JupyterLab's log console for this notebook (since the last call);
+        `where` says what was just done, e.g. which control was moved."""
         entries = self.page.evaluate("(p) => window.__lk.logEntries(p)", self.path)
         if entries is None:
             return [f"{self.name}: could not read JupyterLab's log console"]
         new, self._log_seen = entries[self._log_seen:], len(entries)
-        return [f"{self.name}: log console {e['level']}: {_short(_output_message(e['output']))}"
+        where = where or self.name
+        return [f"{where}: log console {e['level']}: {_short(_output_message(e['output']))}"
                 for e in new if e["level"] in ("error", "critical")
                 or e["output"].get("output_type") == "error"]
 
@@ -293,7 +297,9 @@ class NotebookPage:
                 if output.get("output_type") == "error":
                     problems.append(f"{where}: error output {_short(_output_message(output))}")
             text = cell["text"]
-            if "Error displaying widget" in text:
+            for shown in cell["brokenWidgets"]:
+                problems.append(f"{where}: widget failed to display: {_short(shown, 200)!r}")
+            if "Error displaying widget" in text and not cell["brokenWidgets"]:
                 problems.append(f"{where}: widget shows {_short(text, 200)!r}")
             if "Loading widget" in text:
                 problems.append(f"{where}: widget never left 'Loading widget...'")
@@ -325,7 +331,13 @@ class NotebookPage:
         for n, (cell, explorer) in enumerate(self.explorers(), start=1):
             node = self.page.locator(f'[data-lk-explorer="{explorer["id"]}"]')
             for control in explorer["controls"]:
-                what = f"{control['kind']} {control['label']!r}".replace(" ''", "")
+                label = f" {control['label']!r}" if control["label"] else ""
+                action = {"slider": "moving the slider", "dropdown": "picking another option in",
+                          "text": "typing into the text box"}[control["kind"]]
+                if control["kind"] == "dropdown":
+                    action += f" the dropdown{label}"
+                else:
+                    action += label
                 before = self.page.evaluate("(id) => window.__lk.view(id)", explorer["id"])
                 widget = node.locator(f'[data-lk-control="{control["index"]}"]')
                 widget.scroll_into_view_if_needed()
@@ -334,10 +346,10 @@ class NotebookPage:
                 where = self.where(cell)
                 if not changed:
                     seen = _short((before or {}).get("text", ""), 160)
-                    problems.append(f"{where}: moving the {what} did not change the output "
+                    problems.append(f"{where}: {action} did not change the output "
                                     f"(it still shows {seen!r})")
-                done.append(f"{where}: {what}")
-                problems += self.log_errors()
+                done.append(f"{where}: {action}")
+                problems += self.log_errors(f"{where}, after {action}")
             node.screenshot(path=str(self.shots / f"explorer-{n}.png"))
         return problems, done
 
@@ -375,7 +387,7 @@ class NotebookPage:
     def _operate_text(self, widget) -> None:
         """Type a new value and press Enter."""
         box = widget.locator("input")
-        new = "2, 3" if box.input_value().strip() != "2, 3" else "4"
+        new = "2, 3" if box.input_value().strip() != "2, 3" else "4, 1, 3"
         box.click()
         self.page.keyboard.press("ControlOrMeta+a")
         self.page.keyboard.type(new, delay=20)
