@@ -5,10 +5,12 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt
 # Each test worker runs one notebook kernel; two workers suit a 2-core machine.
 WORKERS ?= 2
+# The browser tests (tests/browser) drive a Chromium: LABKIT_CHROMIUM, else the system's.
+CHROMIUM ?= $(or $(LABKIT_CHROMIUM),$(firstword $(wildcard /usr/bin/chromium /usr/bin/chromium-browser)))
 # Jupyter refuses to run as root (containers, some cloud machines) unless told to.
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
-.PHONY: lab test build lint bench clean
+.PHONY: lab test test-browser build lint bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +22,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt | $(PY)
 
 $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	$(PIP) -e ".[test]" 2>&1 | grep -v "is ignored: it is neither" || true
-	$(PY) -c "import pytest, nbval, xdist"
+	$(PY) -c "import pytest, nbval, xdist, playwright"
 	touch $@
 
 lab: $(VENV)/.installed
@@ -34,8 +36,17 @@ lint: $(VENV)/.installed-test
 
 test: $(VENV)/.installed-test lint
 	$(PY) -m labkit build --solved-only
-	$(PY) -m pytest -n $(WORKERS) --dist loadfile tests \
+	$(PY) -m pytest -n $(WORKERS) --dist loadfile tests --ignore=tests/browser \
 	    --nbval-lax --nbval-cell-timeout=600 notebooks build/solved
+	@$(MAKE) --no-print-directory test-browser
+
+# Every learner notebook in JupyterLab in a real browser, one at a time (see README).
+test-browser: $(VENV)/.installed-test
+ifeq ($(CHROMIUM),)
+	@echo "Browser tests skipped: no Chromium found (apt-get install chromium, or set LABKIT_CHROMIUM=/path/to/chromium)."
+else
+	LABKIT_CHROMIUM=$(CHROMIUM) $(PY) -m pytest tests/browser
+endif
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/import_time.py

@@ -185,17 +185,19 @@ q.seeded_noise.expect("passed")
 # %%
 import ipywidgets as widgets
 
+# The callback reads these two names whenever the slider moves, so later cells must not
+# reuse them: that is why the text widget is not simply called `label`.
 slider = widgets.IntSlider(value=3, min=0, max=10, description="x")
-label = widgets.Label()
+square_label = widgets.Label()
 
 
 def show_square(change=None):
-    label.value = f"x squared is {slider.value ** 2}"
+    square_label.value = f"x squared is {slider.value ** 2}"
 
 
 slider.observe(show_square, names="value")
 show_square()
-widgets.VBox([slider, label])
+widgets.VBox([slider, square_label])
 
 # %% [markdown]
 # ## 5. The MNIST data

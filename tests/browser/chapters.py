@@ -1,0 +1,68 @@
+"""One exercise per chapter, solved in the browser: which one, and a known wrong answer.
+
+The right answer is not written here: it is the reference solution of that exercise in
+the chapter source (`notebooks/src/NN_name.py`), the code cell right before
+`q.<name>.check()` in the solved notebook. The wrong answer replaces the same cell and
+must be judged "incorrect", with an explanation that mentions `mentions` (leave it empty
+to require only that some explanation is shown).
+
+Chosen for stable names and verdicts: exercises whose checks are not being reworked.
+A new chapter needs a row here; its test says so until it has one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Solve:
+    exercise: str
+    wrong: str
+    mentions: str = ""
+
+
+SOLVE = {
+    "00_setup": Solve(
+        "seeded_noise",
+        "def seeded_noise(seed, n):\n    return torch.randn(n)  # forgets the seed\n",
+        "the same numbers"),
+    "01_tensors": Solve(
+        "one_hot",
+        "def one_hot(labels, num_classes):\n"
+        "    return torch.nn.functional.one_hot(labels, num_classes)  # int64, not float32\n",
+        "dtype"),
+    "02_autograd": Solve(
+        "finite_diff",
+        "def finite_diff_grad(f, x, h=1e-6):\n"
+        "    grad = torch.zeros_like(x)\n"
+        "    for i in range(x.numel()):  # a forward difference, not a central one\n"
+        "        plus = x.clone()\n"
+        "        plus.view(-1)[i] += h\n"
+        "        grad.view(-1)[i] = (f(plus) - f(x)) / h\n"
+        "    return grad\n"),
+    "03_mlp": Solve(
+        "mlp_forward",
+        "def mlp_forward(x, W1, b1, W2, b2):\n"
+        "    return (x @ W1.T + b1) @ W2.T + b2  # no ReLU between the layers\n",
+        "values of"),
+    "04_cnn": Solve(
+        "conv_params",
+        "def conv_params(in_channels, out_channels, kernel_size, bias=True):\n"
+        "    return out_channels * kernel_size * kernel_size + out_channels  # no in_channels\n",
+        "conv_params("),
+}
+
+
+def reference_answer(repo: Path, chapter: str, exercise: str) -> str:
+    """The solved exercise cell from the chapter source (author tests left out)."""
+    from labkit.notebook.build import AUTHOR_TEST, solved_notebook
+
+    notebook = solved_notebook(repo / "notebooks" / "src" / f"{chapter}.py", url="")
+    code = [c for c in notebook.cells if c.cell_type == "code"
+            and AUTHOR_TEST not in c.metadata.get("tags", [])]
+    for before, cell in zip(code, code[1:], strict=False):
+        if cell.source.strip() == f"q.{exercise}.check()":
+            return before.source + "\n"
+    raise LookupError(f"{chapter}: no cell `q.{exercise}.check()` in the chapter source")

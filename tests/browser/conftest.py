@@ -1,0 +1,81 @@
+"""Fixtures for the browser tests: one JupyterLab server and one Chromium per session.
+
+The tests run only where a Chromium is found (LABKIT_CHROMIUM=/path, or the system's
+/usr/bin/chromium) and Playwright is installed; elsewhere they are skipped with a line
+that says how to enable them. Playwright drives that Chromium directly: no browser is
+ever downloaded.
+"""
+
+from __future__ import annotations
+
+import atexit
+import time
+from pathlib import Path
+
+import pytest
+from browser.server import CHROMIUM_ARGS, REPO, SKIP_HINT, LabServer, find_chromium
+
+SHOTS = REPO / "build" / "browser"
+TIMES: dict[str, float] = {}
+
+
+def chromium_or_skip() -> str:
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        pytest.skip("browser tests skipped: Playwright is not installed "
+                    "(pip install -e '.[test]')", allow_module_level=True)
+    path = find_chromium()
+    if path is None:
+        pytest.skip(f"browser tests skipped: no Chromium found; {SKIP_HINT}",
+                    allow_module_level=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory):
+    server = LabServer(tmp_path_factory.mktemp("jupyterlab"))
+    atexit.register(server.stop)  # also when the session is interrupted
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory):
+    """A Chromium browser context with a fresh profile."""
+    from playwright.sync_api import sync_playwright
+
+    executable = chromium_or_skip()
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=executable,
+            headless=True, args=CHROMIUM_ARGS, viewport={"width": 1400, "height": 1000})
+        yield context
+        context.close()
+
+
+@pytest.fixture
+def timer(request):
+    """Record how long a test took, for the summary at the end."""
+    start = time.monotonic()
+    yield
+    TIMES[request.node.name] = time.monotonic() - start
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not TIMES:
+        return
+    write = terminalreporter.write_line
+    terminalreporter.section("browser test times")
+    for name, seconds in TIMES.items():
+        write(f"{seconds:7.1f} s  {name}")
+    write(f"{sum(TIMES.values()):7.1f} s  in all; screenshots under {SHOTS.relative_to(REPO)}/")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    (SHOTS / "times.txt").write_text(
+        "".join(f"{s:.1f}\t{n}\n" for n, s in TIMES.items()))
+
+
+def shots_for(notebook: Path) -> Path:
+    """build/browser/<notebook path without .ipynb>/ (translations keep their folder)."""
+    return SHOTS / notebook.relative_to(REPO / "notebooks").with_suffix("")

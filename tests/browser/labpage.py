@@ -1,0 +1,466 @@
+"""Drive one notebook in JupyterLab as a learner would, and list what looks wrong.
+
+Every check returns *problems*: short sentences naming the notebook, the cell and the
+text that was seen. The tests assert that the list is empty; the self-test plants
+faults and asserts that each one shows up in it.
+
+The page is read through JupyterLab's own objects (``window.jupyterapp``, exposed by
+the server flag ``--expose-app-in-browser``): its commands run the cells, its models
+hold the outputs, and its logger registry holds what the log console shows. What a
+person sees (rendered HTML, widgets, figures) is read from the page itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from pathlib import Path
+
+# Installed once per page: small helpers over JupyterLab's objects.
+HELPERS_JS = r"""
+() => {
+  const app = window.jupyterapp;
+  const CONTROLS = '.widget-slider, .widget-dropdown, .widget-text';
+  const panel = (path) => Array.from(app.shell.widgets('main'))
+      .find(w => w.context && w.context.path === path) || null;
+  const brief = (out) => {
+    const o = Object.assign({}, out);
+    if (o.data) {
+      const d = {};
+      for (const [k, v] of Object.entries(o.data)) {
+        d[k] = k.startsWith('text/') ? String(v).slice(0, 4000) : '(' + k + ')';
+      }
+      o.data = d;
+    }
+    if (o.traceback) o.traceback = o.traceback.slice(-3);
+    return o;
+  };
+  let registry = null;
+  const loggerRegistry = async () => {
+    if (registry) return registry;
+    const services = app.pluginRegistry && app.pluginRegistry._services;
+    const token = services && Array.from(services.keys())
+        .find(t => t.name === '@jupyterlab/logconsole:ILoggerRegistry');
+    registry = token ? await app.resolveRequiredService(token) : null;
+    return registry;
+  };
+  window.__lk = {
+    ready(path) {
+      const p = panel(path);
+      return !!(p && p.context.isReady && p.sessionContext.session &&
+                p.sessionContext.session.kernel &&
+                p.sessionContext.session.kernel.status === 'idle');
+    },
+    kernelStatus(path) {
+      const p = panel(path);
+      const k = p && p.sessionContext.session && p.sessionContext.session.kernel;
+      return k ? k.status : 'none';
+    },
+    busy(path) {
+      const p = panel(path);
+      const k = p.sessionContext.session && p.sessionContext.session.kernel;
+      const running = p.content.widgets.some(c => c.model.type === 'code' &&
+          /\*/.test((c.node.querySelector('.jp-InputPrompt') || {}).textContent || ''));
+      return running || !k || k.status !== 'idle';
+    },
+    runAll(path) {
+      const p = panel(path);
+      app.shell.activateById(p.id);
+      window.__lkRunAll = {done: false, error: null};
+      app.commands.execute('notebook:run-all-cells')
+        .then(() => { window.__lkRunAll.done = true; })
+        .catch(e => { window.__lkRunAll.done = true; window.__lkRunAll.error = String(e); });
+    },
+    toTop(path) {
+      const p = panel(path);
+      p.content.activeCellIndex = 0;
+      (p.content.outerNode || p.content.node).scrollTop = 0;
+      return true;
+    },
+    runAllState() { return window.__lkRunAll; },
+    cells(path) {
+      const p = panel(path);
+      return p.content.widgets.map((cell, i) => {
+        const m = cell.model;
+        cell.node.setAttribute('data-lk-cell', String(i));
+        const info = {index: i, type: m.type, source: m.sharedModel.getSource()};
+        if (m.type !== 'code') return info;
+        info.count = m.executionCount;
+        info.outputs = [];
+        for (let k = 0; k < m.outputs.length; k++) {
+          info.outputs.push(brief(m.outputs.get(k).toJSON()));
+        }
+        const area = cell.outputArea.node;
+        info.text = area.innerText;
+        info.brokenWidgets = Array.from(area.querySelectorAll('.jupyter-widgets-error-widget'))
+            .map(e => e.innerText.trim());
+        info.results = Array.from(area.querySelectorAll('.labkit-result')).map(e => ({
+          cls: e.className, text: e.innerText, lines: e.children.length}));
+        info.explorers = [];
+        area.querySelectorAll('.jp-OutputArea-output').forEach((out, k) => {
+          const controls = Array.from(out.querySelectorAll(CONTROLS));
+          if (!controls.length) return;
+          out.setAttribute('data-lk-explorer', i + '-' + k);
+          info.explorers.push({id: i + '-' + k, controls: controls.map((c, j) => {
+            c.setAttribute('data-lk-control', String(j));
+            const kind = c.classList.contains('widget-slider') ? 'slider'
+                : c.classList.contains('widget-dropdown') ? 'dropdown' : 'text';
+            const label = c.querySelector('.widget-label');
+            return {kind, index: j, label: label ? label.innerText.trim() : ''};
+          })});
+        });
+        return info;
+      });
+    },
+    // What an explorer shows, leaving out its own controls (a slider's readout moves
+    // with the handle even when nothing else reacts).
+    view(id) {
+      const node = document.querySelector('[data-lk-explorer="' + id + '"]');
+      if (!node) return null;
+      const clone = node.cloneNode(true);
+      clone.querySelectorAll(CONTROLS).forEach(e => e.remove());
+      return {text: clone.textContent,
+              images: Array.from(clone.querySelectorAll('img')).map(e => e.src),
+              canvases: clone.querySelectorAll('canvas').length};
+    },
+    async logEntries(path) {
+      const reg = await loggerRegistry();
+      if (!reg) return null;
+      const model = reg.getLogger(path).outputAreaModel;
+      const out = [];
+      for (let k = 0; k < model.length; k++) {
+        const item = model.get(k);
+        out.push({level: item.level, output: brief(item.toJSON())});
+      }
+      return out;
+    },
+  };
+  return true;
+}
+"""
+
+CHECK_CALL = re.compile(r"^\s*q\.(\w+)\.check\(\)\s*$", re.M)
+RAW_RESULT = re.compile(r"<div class=\"labkit-(result|note)")
+OUTCOME_CLASS = {"passed": "labkit-passed", "incorrect": "labkit-incorrect",
+                 "not attempted": "labkit-not_attempted"}
+
+
+class NotebookFailure(AssertionError):
+    pass
+
+
+def first_line(source: str) -> str:
+    for line in source.splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            return line.strip()[:80]
+    return source.strip().splitlines()[0][:80] if source.strip() else "(empty)"
+
+
+def _short(text: str, n: int = 300) -> str:
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(text))  # ANSI colours of tracebacks
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 3] + "..."
+
+
+def _output_message(output: dict) -> str:
+    """One line for a log or cell output: an error's name and value, or its text."""
+    kind = output.get("output_type")
+    if kind == "error":
+        return f"{output.get('ename')}: {output.get('evalue')}"
+    if kind == "stream":
+        return output.get("text", "")
+    data = output.get("data") or {}
+    return data.get("text/plain") or data.get("text/html") or str(output)
+
+
+def _digest(view: dict | None) -> str:
+    if view is None:
+        return "(gone)"
+    h = hashlib.sha1(view["text"].encode())
+    for src in view["images"]:
+        h.update(src.encode())
+    h.update(str(view["canvases"]).encode())
+    return h.hexdigest()
+
+
+class NotebookPage:
+    """One notebook open in JupyterLab in its own browser page."""
+
+    def __init__(self, context, server, path: str, shots: Path):
+        self.server = server
+        self.path = path  # relative to the server root, e.g. "03_mlp.ipynb"
+        self.name = path
+        self.shots = Path(shots)
+        self.shots.mkdir(parents=True, exist_ok=True)
+        self.page = context.new_page()
+        self.page.set_default_timeout(30_000)
+        self.browser_errors: list[str] = []
+        self.page.on("pageerror", lambda e: self.browser_errors.append(f"page error: {e}"))
+        self.page.on("console", self._console)
+        self._log_seen = 0
+
+    def _console(self, message) -> None:
+        if message.type == "error":
+            self.browser_errors.append(f"browser console error: {_short(message.text)}")
+
+    def where(self, cell: dict) -> str:
+        return f"{self.name}, cell {cell['index'] + 1} `{first_line(cell['source'])}`"
+
+    # -- opening and running ------------------------------------------------------------
+    def open(self, timeout: float = 120) -> NotebookPage:
+        self.page.goto(self.server.url(self.path))
+        self.page.wait_for_function(
+            "() => !!(window.jupyterapp && window.jupyterapp.shell)", timeout=timeout * 1000)
+        self.page.evaluate(HELPERS_JS)
+        self.page.wait_for_function("(p) => window.__lk.ready(p)", arg=self.path,
+                                    timeout=timeout * 1000, polling=250)
+        # More room for the notebook in screenshots: fold the file browser away.
+        self.page.evaluate("() => window.jupyterapp.shell.leftCollapsed || "
+                           "window.jupyterapp.commands.execute('application:toggle-left-area')")
+        return self
+
+    def wait_idle(self, timeout: float, settle: float = 1.0) -> None:
+        """Wait until no cell runs and the kernel has been idle for `settle` seconds."""
+        deadline = time.monotonic() + timeout
+        quiet_since = None
+        while time.monotonic() < deadline:
+            if self.page.evaluate("(p) => window.__lk.busy(p)", self.path):
+                quiet_since = None
+            elif quiet_since is None:
+                quiet_since = time.monotonic()
+            elif time.monotonic() - quiet_since >= settle:
+                return
+            time.sleep(0.25)
+        raise NotebookFailure(f"{self.name}: still running after {timeout:.0f} s")
+
+    def run_all(self, timeout: float) -> float:
+        """Run All with JupyterLab's own command; returns the seconds it took."""
+        start = time.monotonic()
+        self.page.evaluate("(p) => window.__lk.runAll(p)", self.path)
+        deadline = start + timeout
+        while time.monotonic() < deadline:
+            state = self.page.evaluate("() => window.__lk.runAllState()")
+            if state["done"]:
+                break
+            time.sleep(0.5)
+        else:
+            raise NotebookFailure(f"{self.name}: Run All did not finish in {timeout:.0f} s")
+        if state["error"]:
+            raise NotebookFailure(f"{self.name}: Run All failed: {state['error']}")
+        self.wait_idle(max(10.0, deadline - time.monotonic()))
+        return time.monotonic() - start
+
+    def cells(self) -> list[dict]:
+        return self.page.evaluate("(p) => window.__lk.cells(p)", self.path)
+
+    def cell(self, index: int):
+        return self.page.locator(f'[data-lk-cell="{index}"]')
+
+    # -- what went wrong ----------------------------------------------------------------
+    def log_errors(self, where: str = "") -> list[str]:
+        """New errors in JupyterLab's log console for this notebook (since the last call);
+        `where` says what was just done, e.g. which control was moved."""
+        entries = self.page.evaluate("(p) => window.__lk.logEntries(p)", self.path)
+        if entries is None:
+            return [f"{self.name}: could not read JupyterLab's log console"]
+        new, self._log_seen = entries[self._log_seen:], len(entries)
+        where = where or self.name
+        return [f"{where}: log console {e['level']}: {_short(_output_message(e['output']))}"
+                for e in new if e["level"] in ("error", "critical")
+                or e["output"].get("output_type") == "error"]
+
+    def take_browser_errors(self) -> list[str]:
+        found, self.browser_errors = self.browser_errors, []
+        return [f"{self.name}: {e}" for e in found]
+
+    def wait_widgets(self, timeout: float = 20) -> list[dict]:
+        """Cells, once no widget says "Loading widget" any more (or `timeout` passed)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            cells = self.cells()
+            loading = any("Loading widget" in c.get("text", "") for c in cells)
+            if not loading or time.monotonic() > deadline:
+                return cells
+            time.sleep(0.5)
+
+    def audit(self, expect_outcome: str = "not attempted") -> list[str]:
+        """Problems after Run All: errors, unrun cells, widgets, check results, log."""
+        problems = []
+        for cell in self.wait_widgets():
+            if cell["type"] != "code" or not cell["source"].strip():
+                continue
+            where = self.where(cell)
+            if cell["count"] is None:
+                problems.append(f"{where}: not run")
+            for output in cell["outputs"]:
+                if output.get("output_type") == "error":
+                    problems.append(f"{where}: error output {_short(_output_message(output))}")
+            text = cell["text"]
+            for shown in cell["brokenWidgets"]:
+                problems.append(f"{where}: widget failed to display: {_short(shown, 200)!r}")
+            if "Error displaying widget" in text and not cell["brokenWidgets"]:
+                problems.append(f"{where}: widget shows {_short(text, 200)!r}")
+            if "Loading widget" in text:
+                problems.append(f"{where}: widget never left 'Loading widget...'")
+            if RAW_RESULT.search(text):
+                problems.append(f"{where}: check result shown as raw HTML: {_short(text, 160)!r}")
+            if CHECK_CALL.search(cell["source"]) and cell["count"] is not None:
+                problems += self._check_result(cell, where, expect_outcome)
+        problems += self.log_errors()
+        problems += self.take_browser_errors()
+        return problems
+
+    def _check_result(self, cell: dict, where: str, outcome: str) -> list[str]:
+        if not cell["results"]:
+            seen = _short(cell["text"], 200) or "(no output)"
+            return [f"{where}: no rendered check result; saw {seen!r}"]
+        result = cell["results"][-1]
+        if OUTCOME_CLASS[outcome] not in result["cls"].split() or outcome not in result["text"]:
+            return [f"{where}: expected {outcome!r}, saw {_short(result['text'], 200)!r}"]
+        return []
+
+    # -- explorers ----------------------------------------------------------------------
+    def explorers(self) -> list[tuple[dict, dict]]:
+        return [(cell, explorer) for cell in self.cells() if cell["type"] == "code"
+                for explorer in cell.get("explorers", [])]
+
+    def operate_explorers(self, timeout: float = 60) -> tuple[list[str], list[str]]:
+        """Operate every control of every explorer; (problems, what was done)."""
+        problems, done = [], []
+        for n, (cell, explorer) in enumerate(self.explorers(), start=1):
+            node = self.page.locator(f'[data-lk-explorer="{explorer["id"]}"]')
+            for control in explorer["controls"]:
+                label = f" {control['label']!r}" if control["label"] else ""
+                action = {"slider": "moving the slider", "dropdown": "picking another option in",
+                          "text": "typing into the text box"}[control["kind"]]
+                if control["kind"] == "dropdown":
+                    action += f" the dropdown{label}"
+                else:
+                    action += label
+                before = self.page.evaluate("(id) => window.__lk.view(id)", explorer["id"])
+                widget = node.locator(f'[data-lk-control="{control["index"]}"]')
+                widget.scroll_into_view_if_needed()
+                getattr(self, f"_operate_{control['kind']}")(widget)
+                changed = self._wait_view_change(explorer["id"], _digest(before), timeout)
+                where = self.where(cell)
+                if not changed:
+                    seen = _short((before or {}).get("text", ""), 160)
+                    problems.append(f"{where}: {action} did not change the output "
+                                    f"(it still shows {seen!r})")
+                done.append(f"{where}: {action}")
+                problems += self.log_errors(f"{where}, after {action}")
+            node.screenshot(path=str(self.shots / f"explorer-{n}.png"))
+        return problems, done
+
+    def _wait_view_change(self, explorer_id: str, before: str, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if _digest(self.page.evaluate("(id) => window.__lk.view(id)", explorer_id)) != before:
+                # It changed; let the redraw finish, then compare the settled view.
+                self.wait_idle(max(5.0, deadline - time.monotonic()), settle=0.75)
+                view = self.page.evaluate("(id) => window.__lk.view(id)", explorer_id)
+                return _digest(view) != before
+            time.sleep(0.25)
+        return False
+
+    def _operate_slider(self, widget) -> None:
+        """Drag the handle with the mouse to a quarter or three quarters of the track."""
+        track = widget.locator(".noUi-target").bounding_box()
+        handle = widget.locator(".noUi-handle").first.bounding_box()
+        x0, y = handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2
+        targets = [track["x"] + f * track["width"] for f in (0.25, 0.75)]
+        x1 = max(targets, key=lambda x: abs(x - x0))
+        mouse = self.page.mouse
+        mouse.move(x0, y)
+        mouse.down()
+        mouse.move(x1, y, steps=8)
+        mouse.up()
+
+    def _operate_dropdown(self, widget) -> None:
+        """Pick the next option (the first one when the last is selected)."""
+        select = widget.locator("select")
+        options = select.locator("option").all_inner_texts()
+        current = select.evaluate("(s) => s.selectedIndex")
+        select.select_option(index=(current + 1) % len(options))
+
+    def _operate_text(self, widget) -> None:
+        """Type a new value and press Enter."""
+        box = widget.locator("input")
+        new = "2, 3" if box.input_value().strip() != "2, 3" else "4, 1, 3"
+        box.click()
+        self.page.keyboard.press("ControlOrMeta+a")
+        self.page.keyboard.type(new, delay=20)
+        self.page.keyboard.press("Enter")
+
+    # -- solving an exercise ------------------------------------------------------------
+    def check_cell(self, exercise: str) -> tuple[dict, dict]:
+        """(the exercise cell, its check cell): the code cell before `q.<name>.check()`."""
+        code = [c for c in self.cells() if c["type"] == "code"]
+        for k, cell in enumerate(code):
+            match = CHECK_CALL.search(cell["source"])
+            if match and match.group(1) == exercise and k > 0:
+                return code[k - 1], cell
+        raise NotebookFailure(f"{self.name}: no cell `q.{exercise}.check()`")
+
+    def type_into(self, cell: dict, text: str) -> None:
+        """Replace a cell's code the way a person pastes it: select all, insert."""
+        editor = self.cell(cell["index"]).locator(".cm-content")
+        editor.scroll_into_view_if_needed()
+        editor.click()
+        self.page.keyboard.press("ControlOrMeta+a")
+        self.page.keyboard.press("Delete")
+        self.page.keyboard.insert_text(text)
+
+    def run_cell(self, cell: dict, timeout: float = 120) -> dict:
+        """Click into the cell, press Shift+Enter, wait; return the cell as it is now."""
+        index = cell["index"]
+        before = self.cells()[index]["count"]
+        self.cell(index).locator(".cm-content").click()
+        self.page.keyboard.press("Shift+Enter")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            now = self.cells()[index]
+            if now["count"] is not None and now["count"] != before:
+                break
+            time.sleep(0.25)
+        else:
+            raise NotebookFailure(f"{self.where(cell)}: Shift+Enter did not run it")
+        self.wait_idle(max(5.0, deadline - time.monotonic()), settle=0.5)
+        return self.cells()[index]
+
+    def solve(self, exercise: str, answer: str, outcome: str,
+              fragment: str = "") -> list[str]:
+        """Type `answer` into the exercise, run it and its check; problems if the check
+        does not say `outcome` (and, for "incorrect", explain why, mentioning `fragment`)."""
+        work, check = self.check_cell(exercise)
+        self.type_into(work, answer)
+        after = self.run_cell(work)
+        problems = [f"{self.where(after)}: error output {_short(_output_message(o))}"
+                    for o in after["outputs"] if o.get("output_type") == "error"]
+        check = self.run_cell(check)
+        where = self.where(check)
+        problems += self._check_result(check, where, outcome)
+        if not problems and outcome == "incorrect":
+            result = check["results"][-1]
+            if result["lines"] < 2:
+                problems.append(f"{where}: 'incorrect' without an explanation: "
+                                f"{_short(result['text'])!r}")
+            elif fragment and fragment not in result["text"]:
+                problems.append(f"{where}: the explanation does not mention {fragment!r}: "
+                                f"{_short(result['text'])!r}")
+        self.cell(check["index"]).screenshot(
+            path=str(self.shots / f"solve-{outcome.replace(' ', '-')}.png"))
+        return problems + self.log_errors() + self.take_browser_errors()
+
+    # -- pictures -----------------------------------------------------------------------
+    def scroll_to_top(self) -> None:
+        self.page.evaluate("(p) => window.__lk.toTop(p)", self.path)
+
+    def screenshot(self, name: str) -> Path:
+        path = self.shots / f"{name}.png"
+        self.page.screenshot(path=str(path))
+        return path
+
+    def close(self) -> None:
+        self.page.close()

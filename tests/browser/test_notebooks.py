@@ -1,0 +1,62 @@
+"""Every learner notebook, met as a learner meets it: JupyterLab in a real browser.
+
+For each notebook under notebooks/ (new chapters join by themselves): open it, Run All
+with JupyterLab's own command, and fail on error outputs, cells left unrun, errors in
+the log console or the browser, widgets that fail or never load, and check results that
+are not rendered or do not say "not attempted". Then operate every control of every
+explorer and require its picture or text to change, and solve one exercise per chapter
+(chapters.py): the reference answer must pass, a known wrong one must be "incorrect".
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from browser.chapters import SOLVE, reference_answer
+from browser.conftest import chromium_or_skip, shots_for
+from browser.labpage import NotebookPage
+from browser.server import REPO, learner_notebooks
+
+chromium_or_skip()
+
+RUN_ALL_TIMEOUT = float(os.environ.get("LABKIT_BROWSER_TIMEOUT", "480"))
+NOTEBOOKS = learner_notebooks()
+
+
+def _id(path):
+    return str(path.relative_to(REPO / "notebooks"))
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[_id(p) for p in NOTEBOOKS])
+def test_notebook_in_jupyterlab(lab, browser, notebook, timer):
+    path = _id(notebook)
+    chapter = notebook.stem
+    page = NotebookPage(browser, lab, path, shots_for(notebook)).open()
+    problems = []
+    try:
+        page.run_all(RUN_ALL_TIMEOUT)
+        page.scroll_to_top()
+        page.screenshot("after-run-all")
+        problems += page.audit("not attempted")
+
+        operated, done = page.operate_explorers()
+        problems += operated
+
+        row = SOLVE.get(chapter)
+        if row is None:
+            problems.append(f"{path}: no exercise to solve in the browser; add a row for "
+                            f"{chapter!r} to SOLVE in tests/browser/chapters.py")
+        else:
+            answer = reference_answer(REPO, chapter, row.exercise)
+            problems += page.solve(row.exercise, answer, "passed")
+            problems += page.solve(row.exercise, row.wrong, "incorrect", row.mentions)
+    except Exception:
+        page.screenshot("failure")
+        raise
+    finally:
+        if problems:
+            page.screenshot("failure")
+        page.close()
+        lab.shutdown_kernels()  # the next notebook gets the machine to itself
+    assert not problems, f"{len(problems)} problem(s) in {path}:\n" + "\n".join(problems)

@@ -1,0 +1,112 @@
+"""The browser checks catch what they claim to: each kind of fault, planted in a scratch
+notebook, shows up among the problems (naming its cell); a clean notebook shows none.
+
+The faults share one notebook (a kernel start and a torch import cost seconds on a
+small machine); the error cell comes last because Run All stops there.
+"""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+from browser.conftest import SHOTS, chromium_or_skip
+from browser.labpage import NotebookPage
+
+chromium_or_skip()
+
+SLIDER = '''\
+import ipywidgets as widgets
+slider = widgets.IntSlider(value=3, min=0, max=10, description="x")
+shown = widgets.Label()
+def show(change=None):
+    {extra}
+    shown.value = f"x squared is {{slider.value ** 2}}"
+slider.observe(show, names="value")
+show()
+widgets.VBox([slider, shown])'''
+
+GHOST = '''\
+import ipywidgets as widgets
+from traitlets import Unicode
+class Ghost(widgets.DOMWidget):  # its front-end code exists nowhere
+    _view_name = Unicode("GhostView").tag(sync=True)
+    _view_module = Unicode("no-such-widget-module").tag(sync=True)
+    _view_module_version = Unicode("1.0.0").tag(sync=True)
+Ghost()'''
+
+CHECKS = '''\
+from labkit.check.result import Outcome, Result
+class Demo:
+    def __init__(self, outcome, show):
+        self.result, self.show = Result("demo", outcome, 0, 1), show
+    def check(self):
+        self.show(self.result)
+class q:
+    shown_as_text = Demo(Outcome.NOT_ATTEMPTED, print)
+    raw_html = Demo(Outcome.NOT_ATTEMPTED, lambda r: print(r.html()))
+    says_passed = Demo(Outcome.PASSED, display)
+    fine = Demo(Outcome.NOT_ATTEMPTED, display)'''
+
+# Each fault: its cell, and what the problems must say about it. The cell numbers in
+# the fragments follow the order of this list (1-based).
+FAULTS = [
+    ("dead widget", GHOST, ["cell 1 `import ipywidgets as widgets`: widget failed",
+                            "No version of module no-such-widget-module"]),
+    ("callback error only in the log console",
+     SLIDER.format(extra="if change: raise RuntimeError('planted in a callback')"),
+     ["cell 2 `import ipywidgets as widgets`, after moving the slider 'x': log console "
+      "error: RuntimeError: planted in a callback",
+      "cell 2 `import ipywidgets as widgets`: moving the slider 'x' did not change"]),
+    ("a later cell rebinds a widget's name", SLIDER.format(extra="pass"),
+     ["cell 3 `import ipywidgets as widgets`, after moving the slider 'x': log console "
+      "error: AttributeError: 'str' object has no attribute 'value'",
+      "cell 3 `import ipywidgets as widgets`: moving the slider 'x' did not change"]),
+    ("", "shown = 'text'  # the widget's name, reused", []),
+    ("", CHECKS, []),
+    ("check result as text, not HTML", "q.shown_as_text.check()",
+     ["cell 6 `q.shown_as_text.check()`: no rendered check result; saw '`demo`: not attempted"]),
+    ("check result as raw HTML", "q.raw_html.check()",
+     ["cell 7 `q.raw_html.check()`: check result shown as raw HTML"]),
+    ("check result not 'not attempted'", "q.says_passed.check()",
+     ["cell 8 `q.says_passed.check()`: expected 'not attempted', saw 'demo: passed"]),
+    ("", "q.fine.check()", []),
+    ("error cell", "raise ValueError('planted fault')",
+     ["cell 10 `raise ValueError('planted fault')`: error output ValueError: planted fault"]),
+    ("unrun cell", "after_the_error = 1", ["cell 11 `after_the_error = 1`: not run"]),
+]
+
+
+def _run(lab, browser, name, cells) -> list[str]:
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    path = f"scratch/{name}.ipynb"
+    nbformat.write(nb, lab.root / path)
+    page = NotebookPage(browser, lab, path, SHOTS / "selftest" / name).open()
+    try:
+        page.run_all(180)
+        problems = page.audit("not attempted")
+        operated, _ = page.operate_explorers(timeout=5)
+        page.screenshot("after")
+        return problems + operated
+    finally:
+        page.close()
+        lab.shutdown_kernels()
+
+
+@pytest.fixture(scope="module")
+def planted(lab, browser):
+    return "\n".join(_run(lab, browser, "faults", [cell for _, cell, _ in FAULTS]))
+
+
+@pytest.mark.parametrize("fault", [f for f in FAULTS if f[0]], ids=lambda f: f[0])
+def test_planted_fault_is_caught(planted, fault):
+    name, _, fragments = fault
+    for fragment in fragments:
+        assert fragment in planted, f"{name}: {fragment!r} not among the problems:\n{planted}"
+
+
+def test_clean_notebook_has_no_problems(lab, browser):
+    problems = _run(lab, browser, "clean", [SLIDER.format(extra="pass"), CHECKS,
+                                            "q.fine.check()"])
+    assert not problems, "\n".join(problems)
