@@ -232,7 +232,7 @@ class MnistMLP(nn.Module):
                         expected="raw scores (logits) from the last linear layer",
                         found="rows that sum to 1, as after a softmax",
                         hint="`nn.CrossEntropyLoss` applies the softmax itself; return logits.")
-            expect.close(out, h, name="model(x)", atol=1e-4, rtol=1e-3,
+            expect.close(out, h, name="model(x)", atol=1e-3, rtol=1e-2,  # TF32 on a GPU
                          hint="The check recomputes your model from its own weights: "
                               "flatten, fc1, ReLU, fc2, ReLU, fc3, and nothing else (no other "
                               "activation, no dropout in eval mode, no softmax).")

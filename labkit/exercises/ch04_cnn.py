@@ -50,7 +50,11 @@ def sources(fn, depth: int = 2) -> dict[str, str]:
 
 
 def model_call(model, x, *, what: str):
-    """``model(x)`` without gradients, in the mode the model is in."""
+    """``model(x)`` without gradients, in the mode the model is in, ``x`` on the model's
+    device."""
+    param = next(model.parameters(), None) if isinstance(model, nn.Module) else None
+    if param is not None:
+        x = x.to(param.device)
     with torch.no_grad():
         return invoke(model, (x,), {}, what)
 
@@ -340,7 +344,7 @@ class SeedNet(nn.Module):
                              "3 x 3, fc1 (-> 128) and fc2 (128 -> 10)",
                     found="other layers",
                     hint="Fix the flatten size only; keep the rest of the network.")
-        expect.close(together, expected, name="SeedNet()(x)", atol=1e-4, rtol=1e-3,
+        expect.close(together, expected, name="SeedNet()(x)", atol=1e-3, rtol=1e-2,  # TF32 on a GPU
                      hint="The check recomputes the given network from your weights: conv1, "
                           "ReLU, conv2, ReLU, max pooling, flatten, fc1, ReLU, fc2. Change "
                           "only what makes the sizes fit.")
