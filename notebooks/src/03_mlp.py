@@ -279,7 +279,7 @@ print("by formula: ", (2 + 1) * 10 + (10 + 1) * 1)
 # each image to 784 numbers, and applies `Linear(784, 128)`, ReLU, `Linear(128, 64)`, ReLU,
 # `Linear(64, 10)`. It returns the `(B, 10)` logits, one score per digit, with no softmax.
 # The check calls `MnistMLP()`, then looks at the output shape, the layers and the number of
-# parameters.
+# parameters, and recomputes the output from your layers' own weights.
 
 # %%
 class MnistMLP(nn.Module):

@@ -352,3 +352,23 @@ def test_unwritten_backward_is_not_attempted():
     result = _outcome(SigmoidBackward, {"MySigmoid": SigmoidBlank})
     assert result.outcome is Outcome.NOT_ATTEMPTED, result.text()
     assert "`MySigmoid.backward`" in result.text()
+
+
+def test_perturb_and_restore_in_place_is_right():
+    """Is moving x[i] by +h and back by -h in place (with rounding) accepted?"""
+
+    def in_place(f, x, h=1e-6):
+        grad = torch.zeros_like(x)
+        flat = x.view(-1)
+        for i in range(x.numel()):
+            flat[i] += h
+            plus = f(x)
+            flat[i] -= 2 * h
+            minus = f(x)
+            flat[i] += h
+            grad.view(-1)[i] = (plus - minus) / (2 * h)
+        return grad
+
+    for seed in (0, 1, 12345):
+        result = _outcome(FiniteDiff, {"finite_diff_grad": in_place}, seed)
+        assert result.passed, result.text()
