@@ -5,7 +5,7 @@ import math
 import warnings
 
 import torch
-from exercise_harness import Case, standard_tests
+from exercise_harness import Case, run_solution, solution_names, standard_tests
 from torch import nn
 
 from labkit.check import Outcome, evaluate
@@ -333,7 +333,12 @@ CASES = [
     ]),
 ]
 
-test_right, test_blank, test_missing, test_wrong, test_checker_bug = standard_tests(CASES)
+# The notebook's names when a solution runs: math, and the learner's own adam_step
+# (which the AdamW exercise builds on).
+_NAMES = solution_names(math=math)
+_NAMES["adam_step"] = run_solution(AdamStep, _NAMES)["adam_step"]
+(test_right, test_blank, test_missing, test_wrong, test_checker_bug,
+ test_solution) = standard_tests(CASES, names=_NAMES)
 
 
 def test_the_given_loop_is_not_attempted():
