@@ -1,9 +1,9 @@
 """The instructor commands: release, grade and gradebook, as a person types them."""
 
-import pytest
-from labkit.cli import main
-
 import grade_fixtures as golden
+import pytest
+
+from labkit.cli import main
 
 
 def test_release_writes_notebooks_and_refuses_to_overwrite_changes(tmp_path, capsys):

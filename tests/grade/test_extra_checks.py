@@ -2,9 +2,9 @@
 
 import textwrap
 
-from labkit.grade.batch import grade
-
 import grade_fixtures as golden
+
+from labkit.grade.batch import grade
 
 HIDDEN = '''
 import torch

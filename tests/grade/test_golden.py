@@ -8,11 +8,11 @@ and, where it matters, each exercise's status.
 import sqlite3
 from pathlib import Path
 
+import grade_fixtures as golden
 import pytest
+
 from labkit.grade import cgroup
 from labkit.grade.batch import grade
-
-import grade_fixtures as golden
 
 SHORT = {"infinite_loop"}
 

@@ -3,11 +3,11 @@
 import os
 import shutil
 
+import grade_fixtures as golden
 import pytest
+
 from labkit.grade import landlock, sandbox
 from labkit.grade.batch import grade
-
-import grade_fixtures as golden
 
 
 @pytest.mark.skipif(landlock.abi_version() < 1, reason="this kernel has no Landlock")

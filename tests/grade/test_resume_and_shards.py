@@ -8,11 +8,11 @@ import sys
 import time
 from pathlib import Path
 
+import grade_fixtures as golden
 import pytest
+
 from labkit.grade.batch import Shard, grade
 from labkit.grade.gradebook import Gradebook, merge
-
-import grade_fixtures as golden
 
 CASES = ["correct", "blank", "wrong", "partly_right", "syntax_error", "hard_coded_answers",
          "deleted_exercise_cell", "stderr_noise"]

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+
 from labkit.grade.restore import restore
 from labkit.grade.submission import Invalid, chapter_from_name, find, read
 
