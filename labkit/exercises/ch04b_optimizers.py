@@ -515,8 +515,12 @@ class PickLearningRate(Exercise):
     solution = "pick_lr = 2 / (1.0 + 25.0)   # 2 / (lambda_min + lambda_max)"
 
     def check(self, pick_lr):
-        expect.is_type(pick_lr, (int, float), name="pick_lr",
-                       hint="A single Python number, like 0.01.")
+        expect.is_type(pick_lr, (int, float, torch.Tensor), name="pick_lr",
+                       hint="A single number, like 0.01.")
+        if isinstance(pick_lr, torch.Tensor):  # e.g. computed from torch.linalg.eigvalsh
+            expect.that(pick_lr.numel() == 1 and pick_lr.is_floating_point(),
+                        checked="`pick_lr`", expected="a single number",
+                        found=describe(pick_lr), hint="Use `float(...)` on your result.")
         lr = float(pick_lr)
         expect.that(math.isfinite(lr) and lr > 0, checked="`pick_lr`",
                     expected="a positive learning rate", found=describe(pick_lr))

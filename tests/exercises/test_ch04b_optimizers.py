@@ -323,6 +323,7 @@ CASES = [
         ({"pick_lr": 0.025}, "Too slow"),
         ({"pick_lr": -0.05}, "a positive learning rate"),
         ({"pick_lr": "0.05"}, "the type of"),
+        ({"pick_lr": torch.tensor([0.05, 0.06])}, "a single number"),
     ]),
     Case(FixTrainLoop, right={"train": train}, wrong=[
         ({"train": train_zero_grad_only}, "halved once per epoch"),
@@ -387,6 +388,8 @@ def test_other_right_answers_pass():
         (WarmupCosine(), {"warmup_cosine": schedule_with_torch}),
         (PickLearningRate(), {"pick_lr": 2 / 26}),
         (PickLearningRate(), {"pick_lr": 0.04}),
+        (PickLearningRate(), {"pick_lr": 2 / torch.linalg.eigvalsh(
+            torch.tensor([[13.0, 12.0], [12.0, 13.0]])).sum()}),
     ]
     for exercise, answer in others:
         for seed in (0, 1, 12345):
