@@ -114,8 +114,12 @@ def bowl_losses(lr, steps=200):
     return losses
 
 
-rates = torch.linspace(0.09, 0.11, 201).tolist()
-stable = [lr for lr in rates if bowl_losses(lr)[-1] <= bowl_losses(lr)[0]]
+rates = torch.linspace(0.09, 0.11, 81, dtype=torch.float64).tolist()   # steps of 0.00025
+stable = []
+for lr in rates:
+    losses = bowl_losses(lr)
+    if losses[-1] <= losses[0]:                # did not grow over 200 steps
+        stable.append(lr)
 lam_max = float(torch.linalg.eigvalsh(H_bowl).max())
 print(f"largest stable rate found: {max(stable):.4f}   2 / lambda_max = {2 / lam_max:.4f}")
 
@@ -451,6 +455,27 @@ q.adam_step.expect("incorrect", "inside the square root", adam_step=eps_inside)
 q.adam_step.expect("passed")
 
 # %% [markdown]
+# Once your `adam_step` passes, this cell runs it next to `torch.optim.Adam` on a weight
+# matrix, as the check did, and prints how far apart the two are after each step:
+
+# %%
+torch.manual_seed(1)
+param = torch.randn(3, 4)                                    # (3, 4)
+p_torch = nn.Parameter(param.clone())
+opt = torch.optim.Adam([p_torch], lr=0.01)
+m, v = torch.zeros(3, 4), torch.zeros(3, 4)
+try:
+    for t in range(1, 6):
+        g = torch.randn(3, 4)
+        p_torch.grad = g.clone()
+        opt.step()
+        param, m, v = adam_step(param, g, m, v, t, lr=0.01)
+        print(f"step {t}: largest difference from torch.optim.Adam "
+              f"{float((param - p_torch.detach()).abs().max()):.1e}")
+except NotImplementedError:
+    print("Solve exercise 3 first; this cell then compares your steps with torch.optim.Adam.")
+
+# %% [markdown]
 # ## 6. The four optimizers on two surfaces
 #
 # Below, each path is a real `torch.optim` optimizer stepping a single 2-D parameter:
@@ -465,7 +490,8 @@ q.adam_step.expect("passed")
 fig, (ax_bowl, ax_valley) = plt.subplots(1, 2, figsize=(12, 4.2))
 # surface: (axes, lr for sgd and momentum, lr for rmsprop and adam, momentum, steps)
 settings_by_surface = {"quadratic": (ax_bowl, 0.09, 0.1, 0.7, 40),
-                       "rosenbrock": (ax_valley, 1e-3, 0.01, 0.9, 1000)}
+                       "rosenbrock": (ax_valley, 1e-3, 0.01, 0.9,
+                                      300 if settings.fast() else 1000)}
 for name, (ax, lr_sgd, lr_adaptive, momentum, steps) in settings_by_surface.items():
     surface = loss_surface(name)
     paths = {opt: descent_path(surface, opt, lr=lr_adaptive if opt in ("rmsprop", "adam")
@@ -481,14 +507,15 @@ plt.show()
 # In the bowl, plain GD zig-zags across the steep $\theta_2$ direction while it creeps
 # along the flat one; momentum moves faster along the floor but overshoots and swings;
 # RMSprop and Adam rescale each coordinate, so their paths point at the minimum from the
-# start (Adam, whose steps are about `lr` long, is still on its way). In the valley, plain GD is still far from the minimum after a thousand steps,
-# while momentum and Adam follow the curved floor all the way (compare the final losses).
+# start (Adam, whose steps are about `lr` long, is still on its way). In the valley,
+# plain GD is still far from the minimum at the end, while momentum and Adam follow the
+# curved floor all the way (compare the final losses).
 #
 # Try it yourself: change the learning rates (on a log scale), the momentum (used as
 # $\beta_1$ by Adam), $\beta_2$ (used as $\rho$ by RMSprop) and the number of steps. Things
 # to try: momentum 0.95 in the bowl; a learning rate for SGD just above 0.1 (the limit of
-# section 1: `log10 lr` = -0.95); the valley with 1000 steps and `log10 lr` = -3. Without a widget front end you see
-# one drawing with the default values.
+# section 1: `log10 lr` = -0.95); the valley with 1000 steps and `log10 lr` = -3.
+# Without a widget front end you see one drawing with the default values.
 
 # %%
 optimizer_explorer(surface="quadratic", lr=0.09, adaptive_lr=0.1, momentum=0.7, beta2=0.99,
@@ -946,13 +973,14 @@ plt.show()
 
 # %% [markdown]
 # Compare the suggestions with the rates used above: the test finds the right order of
-# magnitude in seconds, without a single full training run. Treat it as a starting point, and confirm
-# with a short training run.
+# magnitude in seconds, without a single full training run. Treat it as a starting point,
+# and confirm with a short training run.
 #
 # ## 10. Spot the bugs: an optimizer and a scheduler
 #
-# The seed texts' training loops get the optimizer calls in the wrong places more than
-# once. This one has two bugs of that kind. It trains `model` on a list of `(x, y)`
+# Chapter 04 fixed one slip of the seed texts: an optimizer built on the parameters of a
+# different model instance than the one trained. Here are two more classic ones, a missing
+# line and a line in the wrong place. The loop trains `model` on a list of `(x, y)`
 # batches for `epochs` epochs with SGD and momentum, and means to halve the learning rate
 # after every epoch. Find both, and fix them without changing the optimizer, the
 # scheduler or the loss. The check trains a small `nn.Linear` with your function and
