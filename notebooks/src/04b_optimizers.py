@@ -72,14 +72,14 @@ def descend_1d(lr, steps=15, start=0.0):
     return path
 
 
-fig, axes = plt.subplots(1, 3, figsize=(11, 3), sharey=True)
+fig, axes = plt.subplots(1, 3, figsize=(11, 3.2), sharey=True, layout="constrained")
 grid = torch.linspace(-1.5, 7.5, 100)
 for ax, lr in zip(axes, [0.05, 0.8, 1.05], strict=True):
     path = torch.tensor(descend_1d(lr))
     ax.plot(grid, (grid - 3) ** 2, color="lightgray")
     ax.plot(path, (path - 3) ** 2, "o-", markersize=3)
     ax.set_ylim(-1, 25)
-    ax.set_title(f"lr = {lr}: theta after 15 steps = {path[-1]:.3g}")
+    ax.set_title(f"lr = {lr}\ntheta after 15 steps: {path[-1]:.3g}")
 plt.show()
 
 # %% [markdown]
