@@ -591,7 +591,7 @@ def adam_with_l2(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8
     return adam_step(param, grad + weight_decay * param, m, v, t, lr, beta1, beta2, eps)
 
 
-q.adamw_step.expect("incorrect", "L2 penalty", adamw_step=adam_with_l2)
+q.adamw_step.expect("incorrect", "L2", adamw_step=adam_with_l2)
 q.adamw_step.expect("passed")
 
 # %% [markdown]
