@@ -90,7 +90,7 @@ def _without_torch_optim(used: list, clip: bool):
 
 def from_formula(fn, *args, clip: bool = False, **kwargs):
     """``fn(*args, **kwargs)`` with torch.optim's optimizer classes and functional updates
-    (and with ``clip=True`` the clipping helpers of ``torch.nn.utils``) made to raise.
+    (and with ``clip=True`` the clipping functions of ``torch.nn.utils``) made to raise.
 
     Returns ``{"used": name}`` when learner code reached one of them (even if it caught
     the error), else ``{"value": result}``. The check decides what that means.
@@ -110,7 +110,7 @@ def from_formula(fn, *args, clip: bool = False, **kwargs):
     return {"value": value}
 
 
-# --- helpers for the checks --------------------------------------------------------------
+# --- shared by the checks ------------------------------------------------------------------
 
 def _run_formula(exercise: Exercise, fn, name: str, args: tuple, kwargs: dict, *,
                  during: str, clip: bool = False):

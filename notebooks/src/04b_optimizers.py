@@ -658,7 +658,7 @@ plt.show()
 # any shapes. Return `(clipped, total)`: a list of the clipped gradients (new tensors, in
 # order) and the global norm *before* clipping. Scale by `max_norm / (total + 1e-6)` when
 # `total > max_norm`, as `clip_grad_norm_` does; leave the gradients unchanged otherwise.
-# Write it with tensor operations: the check switches `clip_grad_norm_` (and its helpers
+# Write it with tensor operations: the check switches `clip_grad_norm_` (and its siblings
 # in `torch.nn.utils`) off while your function runs, and compares with it.
 
 # %%
