@@ -90,7 +90,7 @@ def _without_torch_optim(used: list, clip: bool):
 
 def from_formula(fn, *args, clip: bool = False, **kwargs):
     """``fn(*args, **kwargs)`` with torch.optim's optimizer classes and functional updates
-    (and with ``clip=True`` the clipping helpers of ``torch.nn.utils``) made to raise.
+    (and with ``clip=True`` the clipping functions of ``torch.nn.utils``) made to raise.
 
     Returns ``{"used": name}`` when learner code reached one of them (even if it caught
     the error), else ``{"value": result}``. The check decides what that means.
@@ -110,7 +110,7 @@ def from_formula(fn, *args, clip: bool = False, **kwargs):
     return {"value": value}
 
 
-# --- helpers for the checks --------------------------------------------------------------
+# --- shared by the checks ------------------------------------------------------------------
 
 def _run_formula(exercise: Exercise, fn, name: str, args: tuple, kwargs: dict, *,
                  during: str, clip: bool = False):
@@ -280,6 +280,10 @@ def adam_step(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
         return ("Follow the formula in order: m, v, the bias corrections with this step's "
                 "t, then `param - lr * m_hat / (v_hat.sqrt() + eps)`.")
 
+    def several_hint(self, matches: list[str]) -> str:
+        """The hint when the answer equals several known mistakes at once."""
+        return matches[0]
+
     def run(self, fn, name: str):
         for config, scale in self.CONFIGS:
             for shape in SHAPES:
@@ -298,13 +302,12 @@ def adam_step(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
                                                       names="param, m, v")
                     expect.tensor(new_param, name=f"{call}[0]", shape=shape,
                                   dtype=param.dtype)
-                    hint = self.generic_hint(t)
-                    for wrong, words in mistakes:
-                        if torch.allclose(new_param.detach().float(), wrong, atol=1e-6,
-                                          rtol=1e-5) and not torch.allclose(
-                                              wrong, ref_param, atol=1e-5, rtol=1e-4):
-                            hint = words
-                            break
+                    matches = [words for wrong, words in mistakes
+                               if torch.allclose(new_param.detach().float(), wrong, atol=1e-6,
+                                                 rtol=1e-5)
+                               and not torch.allclose(wrong, ref_param, atol=1e-5, rtol=1e-4)]
+                    hint = (self.generic_hint(t) if not matches else matches[0]
+                            if len(matches) == 1 else self.several_hint(matches))
                     expect.close(new_param, ref_param, name=f"{call}[0]", hint=hint)
                     expect.close(new_m, state["exp_avg"], name=f"{call}[1]", hint=(
                         "That is m: return m itself, not the bias-corrected m_hat."))
@@ -360,6 +363,14 @@ def adamw_step(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8,
     def generic_hint(self, t: int) -> str:
         return ("Decoupled decay: multiply the parameter by `1 - lr * weight_decay`, then "
                 "take the Adam step with the gradient as it is.")
+
+    def several_hint(self, matches: list[str]) -> str:
+        # At the first step Adam moves each entry by about lr * sign(gradient), so plain
+        # Adam and Adam with an L2 term in the gradient can give the very same step.
+        return ("This step equals plain Adam's (an L2 term added to the gradient can give "
+                "the same first step, since Adam rescales it away). AdamW leaves the "
+                "gradient alone and multiplies the parameter by `1 - lr * weight_decay` "
+                "before the Adam step.")
 
     def check(self, adamw_step):
         self.run(adamw_step, "adamw_step")

@@ -72,14 +72,14 @@ def descend_1d(lr, steps=15, start=0.0):
     return path
 
 
-fig, axes = plt.subplots(1, 3, figsize=(11, 3), sharey=True)
+fig, axes = plt.subplots(1, 3, figsize=(11, 3.2), sharey=True, layout="constrained")
 grid = torch.linspace(-1.5, 7.5, 100)
 for ax, lr in zip(axes, [0.05, 0.8, 1.05], strict=True):
     path = torch.tensor(descend_1d(lr))
     ax.plot(grid, (grid - 3) ** 2, color="lightgray")
     ax.plot(path, (path - 3) ** 2, "o-", markersize=3)
     ax.set_ylim(-1, 25)
-    ax.set_title(f"lr = {lr}: theta after 15 steps = {path[-1]:.3g}")
+    ax.set_title(f"lr = {lr}\ntheta after 15 steps: {path[-1]:.3g}")
 plt.show()
 
 # %% [markdown]
@@ -591,7 +591,7 @@ def adam_with_l2(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8
     return adam_step(param, grad + weight_decay * param, m, v, t, lr, beta1, beta2, eps)
 
 
-q.adamw_step.expect("incorrect", "L2 penalty", adamw_step=adam_with_l2)
+q.adamw_step.expect("incorrect", "L2", adamw_step=adam_with_l2)
 q.adamw_step.expect("passed")
 
 # %% [markdown]
@@ -658,7 +658,7 @@ plt.show()
 # any shapes. Return `(clipped, total)`: a list of the clipped gradients (new tensors, in
 # order) and the global norm *before* clipping. Scale by `max_norm / (total + 1e-6)` when
 # `total > max_norm`, as `clip_grad_norm_` does; leave the gradients unchanged otherwise.
-# Write it with tensor operations: the check switches `clip_grad_norm_` (and its helpers
+# Write it with tensor operations: the check switches `clip_grad_norm_` (and its siblings
 # in `torch.nn.utils`) off while your function runs, and compares with it.
 
 # %%

@@ -296,11 +296,11 @@ CASES = [
         ({"adam_step": adam_with_torch}, "a call to `torch.optim"),
     ]),
     Case(AdamWStep, right={"adamw_step": adamw_step, "adam_step": adam_step}, wrong=[
-        ({"adamw_step": adamw_as_l2}, "L2 penalty"),
+        ({"adamw_step": adamw_as_l2}, "L2"),
         ({"adamw_step": adamw_decay_without_lr}, "scaled by the learning rate"),
         ({"adamw_step": adamw_decay_after}, "before the Adam step"),
         ({"adamw_step": lambda p, g, m, v, t, lr, beta1, beta2, eps, weight_decay: adam_step(
-            p, g, m, v, t, lr, beta1, beta2, eps)}, "weight decay is missing"),
+            p, g, m, v, t, lr, beta1, beta2, eps)}, "plain Adam"),
         ({"adamw_step": adamw_with_torch}, "a call to `torch.optim"),
     ]),
     Case(ClipGlobalNorm, right={"clip_by_global_norm": clip_by_global_norm}, wrong=[
