@@ -25,7 +25,7 @@ import multiprocessing
 import shutil
 import tempfile
 import textwrap
-import traceback
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -93,12 +93,16 @@ def _worker(rank: int, world_size: int, init_file: str, task, args, out: str):
         from labkit.check.signals import is_stub_error
 
         reply = {"error": (type(err).__name__, " ".join(str(err).split())[:300],
-                           learner_line(err) or "", is_stub_error(err),
-                           traceback.format_exc(limit=-3))}
-    finally:
-        if dist.is_initialized():
-            dist.destroy_process_group()
-    torch.save(reply, out)
+                           learner_line(err) or "", is_stub_error(err))}
+    # The result is on disk before the group is torn down: a rank that dies while
+    # leaving cannot lose what it computed.
+    partial = Path(out + ".partial")
+    torch.save(reply, partial)
+    partial.rename(out)
+    if dist.is_initialized():
+        if "ok" in reply:
+            dist.barrier()  # leave together, so no rank closes a connection still in use
+        dist.destroy_process_group()
 
 
 def _context():
@@ -119,7 +123,7 @@ def run_in_group(task, args: tuple = (), *, world_size: int = 2, timeout: float 
     """
     folder = Path(tempfile.mkdtemp(prefix="labkit-group-"))
     context = _context()
-    processes = []
+    processes, grace = [], 0.0
     try:
         for rank in range(world_size):
             process = context.Process(
@@ -128,28 +132,38 @@ def run_in_group(task, args: tuple = (), *, world_size: int = 2, timeout: float 
                       str(folder / f"rank{rank}.pt")))
             process.start()
             processes.append(process)
-        for process in processes:
-            process.join(timeout)
-        if any(p.is_alive() for p in processes):
-            raise GroupError(f"the {world_size} processes did not finish within {timeout:.0f} s "
-                             "(does every rank call the same collectives in the same order?)",
-                             type_name="TimeoutError")
+        paths = [folder / f"rank{rank}.pt" for rank in range(world_size)]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and any(p.is_alive() for p in processes):
+            if all(path.exists() for path in paths) or any(
+                    "error" in torch.load(path, weights_only=True)
+                    for path in paths if path.exists()):
+                break  # every result is in, or one rank failed: no need to wait longer
+            time.sleep(0.05)
+        # The first error written is the cause; a peer's later one is a consequence.
+        errors = sorted((path.stat().st_mtime_ns, rank, reply["error"])
+                        for rank, path in enumerate(paths) if path.exists()
+                        for reply in [torch.load(path, weights_only=True)] if "error" in reply)
+        if errors:
+            _, rank, (type_name, message, where, stub) = errors[0]
+            raise GroupError(message, rank=rank, type_name=type_name, where=where, stub=stub)
+        if not all(path.exists() for path in paths):
+            if any(p.is_alive() for p in processes):
+                raise GroupError(f"the {world_size} processes did not finish within "
+                                 f"{timeout:.0f} s (does every rank call the same collectives "
+                                 "in the same order?)", type_name="TimeoutError")
+        grace = 5.0  # every rank has its result: give them a moment to leave the group
         results = []
-        for rank in range(world_size):
-            path = folder / f"rank{rank}.pt"
+        for rank, path in enumerate(paths):
             if not path.exists():
                 raise GroupError(f"rank {rank} ended without a result (exit code "
                                  f"{processes[rank].exitcode})", rank=rank,
                                  type_name="ProcessError")
-            reply = torch.load(path, weights_only=True)
-            if "error" in reply:
-                type_name, message, where, stub, _ = reply["error"]
-                raise GroupError(message, rank=rank, type_name=type_name, where=where,
-                                 stub=stub)
-            results.append(reply["ok"])
+            results.append(torch.load(path, weights_only=True)["ok"])
         return results
     finally:
         for process in processes:
+            process.join(grace)
             if process.is_alive():
                 process.terminate()
                 process.join(5)

@@ -848,6 +848,8 @@ def main(out_dir):
     report["epoch_losses"] = losses
     with open(os.path.join(out_dir, f"rank{rank}.json"), "w") as f:
         json.dump(report, f)
+    dist.barrier()  # leave together: no rank tears down while another still talks to it
+    del ddp
     dist.destroy_process_group()
 
 
@@ -881,8 +883,10 @@ start = time.perf_counter()
 env = {**os.environ, "OMP_NUM_THREADS": "1"}
 launched = subprocess.run(command, capture_output=True, text=True, timeout=240, env=env)
 print(f"exit code {launched.returncode} after {time.perf_counter() - start:.1f} s")
-if launched.returncode != 0:
-    print(launched.stdout[-2000:], launched.stderr[-2000:])
+if launched.returncode != 0:  # show what went wrong: the workers' errors, not every line
+    important = [line for line in launched.stderr.splitlines()
+                 if any(word in line for word in ("Error", "error:", "what()", "exitcode"))]
+    print("\n".join(important[-15:]) or launched.stderr[-2000:])
 
 # %%
 reports = [json.loads((work / f"rank{r}.json").read_text()) for r in range(nproc)]
