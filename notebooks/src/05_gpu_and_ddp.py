@@ -139,13 +139,13 @@ except RuntimeError as err:
 # objects it was given, and its state (Adam's running averages) lives on the device where
 # it was created. Depending on the devices involved, `.to()` may replace the parameter
 # objects; then the optimizer keeps updating the old ones and the model never learns.
-# Here (CPU to `meta`) it does:
+# From the CPU to the `meta` device it does:
 
 # %%
 torch.manual_seed(0)
 net = nn.Linear(4, 2)
 optimizer = torch.optim.Adam(net.parameters())
-net.to(other)
+net.to("meta")
 print("optimizer holds the model's weight:", optimizer.param_groups[0]["params"][0] is net.weight)
 
 # %% [markdown]
