@@ -79,14 +79,16 @@ def unship(packed: tuple):
     return namespace[packed[2]]
 
 
-def _worker(rank: int, world_size: int, init_file: str, task, args, out: str):
+def _worker(rank: int, world_size: int, init_file: str, task, args, out: str,
+            collective_timeout: float):
     import torch.distributed as dist
 
     torch.set_num_threads(1)
     reply: dict
     try:
         dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank,
-                                world_size=world_size, timeout=timedelta(seconds=60))
+                                world_size=world_size,
+                                timeout=timedelta(seconds=collective_timeout))
         reply = {"ok": task(rank, world_size, *args)}
     except BaseException as err:  # noqa: BLE001 - reported to the parent, never lost
         from labkit.check.host import learner_line
@@ -100,9 +102,12 @@ def _worker(rank: int, world_size: int, init_file: str, task, args, out: str):
     torch.save(reply, partial)
     partial.rename(out)
     if dist.is_initialized():
-        if "ok" in reply:
-            dist.barrier()  # leave together, so no rank closes a connection still in use
-        dist.destroy_process_group()
+        try:
+            if "ok" in reply:
+                dist.barrier()  # leave together, so no rank closes a connection in use
+            dist.destroy_process_group()
+        except RuntimeError:
+            pass  # a peer already failed; its error is the one reported
 
 
 def _context():
@@ -115,9 +120,12 @@ def _context():
     return context
 
 
-def run_in_group(task, args: tuple = (), *, world_size: int = 2, timeout: float = 90.0):
+def run_in_group(task, args: tuple = (), *, world_size: int = 2, timeout: float = 90.0,
+                 collective_timeout: float = 60.0):
     """``[task(rank, world_size, *args) for each rank]``, each in its own process.
 
+    ``timeout`` bounds the whole run; ``collective_timeout`` how long one collective
+    (or joining the group) may wait for the other ranks.
     ``task`` must be importable (a module-level function); pass learner functions
     inside ``args`` as ``ship(fn)``. Results travel back with ``torch.save``.
     """
@@ -129,7 +137,7 @@ def run_in_group(task, args: tuple = (), *, world_size: int = 2, timeout: float 
             process = context.Process(
                 target=_worker, daemon=True,
                 args=(rank, world_size, str(folder / "rendezvous"), task, args,
-                      str(folder / f"rank{rank}.pt")))
+                      str(folder / f"rank{rank}.pt"), collective_timeout))
             process.start()
             processes.append(process)
         paths = [folder / f"rank{rank}.pt" for rank in range(world_size)]

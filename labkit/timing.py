@@ -50,6 +50,10 @@ class SimulatedDevice:
 
 def simulated_timing(time_it, device_type, durations, warmup, repeats) -> dict:
     """Run ``time_it`` with a simulated clock (and, for "cuda", a simulated GPU)."""
+    if not callable(time_it):
+        from labkit.check.host import NotCallable
+
+        raise NotCallable(type(time_it).__name__)
     sim = SimulatedDevice(device_type, durations)
     clocks = {"perf_counter": sim.clock, "monotonic": sim.clock, "time": sim.clock,
               "perf_counter_ns": sim.clock_ns, "monotonic_ns": sim.clock_ns,

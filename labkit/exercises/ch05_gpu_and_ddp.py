@@ -17,6 +17,7 @@ from torch import nn
 
 from labkit import gloo_group, timing
 from labkit.check import Exercise, NotAttempted, expect
+from labkit.check.host import NotCallable
 from labkit.check.signals import LearnerError, is_stub_error
 
 # --- to_device -------------------------------------------------------------------------
@@ -472,8 +473,14 @@ EXERCISES = [ToDevice, TimeIt, AmpStep, ShardIndices, AverageGradients]
 # --- probes (run on the learner's side) ------------------------------------------------
 
 
+def _needs_callable(fn):
+    if not callable(fn):
+        raise NotCallable(type(fn).__name__)
+
+
 def moved(to_device, batch, device) -> dict:
     """Call ``to_device`` and describe its result and the input afterwards."""
+    _needs_callable(to_device)
     before = _skeleton(batch, values=False)
     result = to_device(batch, device)
     return {"result": _skeleton(result, values=True),
@@ -493,6 +500,7 @@ def _stale_grads(model):
 
 def amp_step_state(amp_step, state, x, y, setup) -> dict:
     """One ``amp_step`` on a fresh model, SGD and CPU GradScaler: what changed."""
+    _needs_callable(amp_step)
     model = _amp_model()
     model.load_state_dict(state)
     optimizer, scaler = _amp_optimizer(model, setup)
@@ -520,9 +528,7 @@ def _rank_gradients(rank, world_size, packed, state, x, y):
 
 def average_in_group(average_gradients, state, x, y) -> list:
     """Run ``average_gradients`` in a 2-process gloo group; each rank's gradients."""
-    if not callable(average_gradients):
-        raise TypeError(f"`average_gradients` is a {type(average_gradients).__name__}, "
-                        "not a function")
+    _needs_callable(average_gradients)
     tiny = nn.Linear(2, 1)
     tiny(torch.ones(1, 2)).sum().backward()
     try:  # the untouched stub says so at once, without starting two processes
@@ -537,11 +543,16 @@ def average_in_group(average_gradients, state, x, y) -> list:
     except ValueError as err:
         raise LearnerError("ValueError", str(err), "", "preparing the 2-process check") from None
     try:
-        return gloo_group.run_in_group(_rank_gradients, (packed, state, x, y), world_size=2)
+        return gloo_group.run_in_group(_rank_gradients, (packed, state, x, y), world_size=2,
+                                       timeout=30, collective_timeout=10)
     except gloo_group.GroupError as err:
         if err.stub:
             raise NotAttempted("`average_gradients` still raises NotImplementedError. Write "
                                "your answer where it says `# YOUR CODE HERE`.") from None
         where = f"rank {err.rank}: {err.where}" if err.rank is not None else err.where
-        raise LearnerError(err.type_name, str(err), where,
+        message = str(err)
+        if "Timed out" in message or err.type_name == "TimeoutError":
+            message = ("a collective operation waited in vain for the other rank. Every rank "
+                       "must call the same collectives (`all_reduce`, ...) in the same order.")
+        raise LearnerError(err.type_name, message, where,
                            "`average_gradients(model)` on 2 processes") from None

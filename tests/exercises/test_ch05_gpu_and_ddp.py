@@ -412,3 +412,27 @@ def test_stub_is_not_attempted_without_starting_processes():
     result = evaluate(AverageGradients(), {"average_gradients": average_gradients}, seed=0)
     assert result.outcome is Outcome.NOT_ATTEMPTED, result.text()
     assert time.perf_counter() - start < 2
+
+
+def test_not_callable_is_incorrect():
+    """Is a number where a function belongs reported as incorrect, not as a checker bug?"""
+    for exercise, name in [(ToDevice, "to_device"), (TimeIt, "time_it"), (AmpStep, "amp_step"),
+                           (ShardIndices, "shard_indices"),
+                           (AverageGradients, "average_gradients")]:
+        result = evaluate(exercise(), {name: 5}, seed=0)
+        assert result.outcome is Outcome.INCORRECT, result.text()
+        assert "something callable" in result.text()
+
+
+def average_gradients_rank0_only(model):
+    if dist.get_rank() == 0:  # noqa: F821
+        for p in model.parameters():
+            dist.all_reduce(p.grad)  # noqa: F821
+
+
+def test_deadlock_is_explained():
+    """Does a collective that only one rank calls end with an explanation, in bounded time?"""
+    result = evaluate(AverageGradients(), {"average_gradients": average_gradients_rank0_only},
+                      seed=0)
+    assert result.outcome is Outcome.LEARNER_ERROR, result.text()
+    assert "same collectives" in result.text()
