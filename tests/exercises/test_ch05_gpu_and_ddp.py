@@ -167,6 +167,14 @@ def time_it_mean(fn, device, *, warmup=2, repeats=5):
     return sum(times) / len(times)
 
 
+def time_it_milliseconds(fn, device, *, warmup=2, repeats=5):
+    return 1000 * time_it(fn, device, warmup=warmup, repeats=repeats)
+
+
+def time_it_no_return(fn, device, *, warmup=2, repeats=5):
+    time_it(fn, device, warmup=warmup, repeats=repeats)
+
+
 def time_it_no_sync(fn, device, *, warmup=2, repeats=5):
     for _ in range(warmup):
         fn()
@@ -265,6 +273,8 @@ def _make(order):
 
 amp_clip_before_unscale = _make(["zero", "forward", "backward", "clip", "unscale", "step",
                                  "update"])
+amp_no_clip = _make(["zero", "forward", "backward", "unscale", "step", "update"])
+amp_no_unscale = _make(["zero", "forward", "backward", "clip", "step", "update"])
 amp_no_update = _make(["zero", "forward", "backward", "unscale", "clip", "step"])
 amp_optimizer_step = _make(["zero", "forward", "backward", "unscale", "clip",
                             "optimizer-step", "update"])
@@ -351,6 +361,8 @@ CASES = [
     Case(TimeIt, right={"time_it": time_it}, wrong=[
         ({"time_it": time_it_no_warmup}, "warm-up"),
         ({"time_it": time_it_mean}, "the mean"),
+        ({"time_it": time_it_milliseconds}, "the median of the 5 timed runs"),
+        ({"time_it": time_it_no_return}, "`NoneType`"),
         ({"time_it": time_it_no_sync}, "synchronize"),
         ({"time_it": time_it_sync_after_only}, "still working"),
     ], raising=[
@@ -359,6 +371,8 @@ CASES = [
     Case(AmpStep, right={"amp_step": amp_step}, wrong=[
         ({"amp_step": amp_clip_before_unscale}, "clipped before `scaler.unscale_"),
         ({"amp_step": amp_no_update}, "`scaler.get_scale()`"),
+        ({"amp_step": amp_no_clip}, "gradients not clipped"),
+        ({"amp_step": amp_no_unscale}, "clipped before `scaler.unscale_"),
         ({"amp_step": amp_optimizer_step}, "`optimizer.step()` does not"),
         ({"amp_step": amp_no_zero_grad}, "no `optimizer.zero_grad()`"),
         ({"amp_step": amp_no_autocast}, "in full precision"),
