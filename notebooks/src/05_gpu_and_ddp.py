@@ -924,20 +924,28 @@ assert ddp_grad_difference < 1e-5 and first["weight_difference"] < 1e-5
 #          --rdzv-id=job42 train.py
 # ```
 #
-# On a cluster with Slurm, a batch script starts one `torchrun` per node with `srun`:
-#
-# ```bash
-# #!/bin/bash
-# #SBATCH --nodes=2
-# #SBATCH --ntasks-per-node=1        # one torchrun per node; it starts the 8 workers
-# #SBATCH --gpus-per-node=8
-# #SBATCH --time=02:00:00
-# head=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)
-# srun torchrun --nnodes="$SLURM_NNODES" --nproc_per_node=8 \
-#      --rdzv-backend=c10d --rdzv-endpoint="$head:29500" --rdzv-id="$SLURM_JOB_ID" \
-#      train.py
-# ```
-#
+# On a cluster with Slurm, a batch script starts one `torchrun` per node with `srun`.
+# Here is one for the script above, written next to it; on a cluster you would submit
+# it with `sbatch train.sbatch` (nothing is submitted here):
+
+# %%
+SBATCH_SCRIPT = f"""\
+#!/bin/bash
+#SBATCH --job-name=ddp-demo
+#SBATCH --nodes=2
+#SBATCH --ntasks-per-node=1        # one torchrun per node; it starts the workers
+#SBATCH --gpus-per-node=8
+#SBATCH --time=00:10:00
+head=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)
+mkdir -p results
+srun torchrun --nnodes="$SLURM_NNODES" --nproc_per_node=8 \\
+     --rdzv-backend=c10d --rdzv-endpoint="$head:29500" --rdzv-id="$SLURM_JOB_ID" \\
+     {script.name} results/
+"""
+(work / "train.sbatch").write_text(SBATCH_SCRIPT)
+print(SBATCH_SCRIPT)
+
+# %% [markdown]
 # ### When the model does not fit: FSDP
 #
 # DDP keeps a full copy of the weights, gradients and optimizer state on every device.
