@@ -213,6 +213,9 @@ q.to_device.expect("incorrect", "a `tuple`", to_device=lists_only)
 q.to_device.expect("passed")
 
 # %% [markdown]
+# Stuck? `q.to_device.hint()` gives a hint, `q.to_device.solution()` an answer; the same
+# works for every exercise.
+#
 # ## 2. Timing done right
 #
 # A CUDA GPU works **asynchronously**: `c = a @ b` only puts the multiplication in a
