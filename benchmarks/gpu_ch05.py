@@ -220,6 +220,8 @@ if rank == 0:
     with open(sys.argv[1], "w") as f:
         json.dump({"backend": dist.get_backend(), "world": world, "grad_diff": diff,
                    "grad_scale": scale, "step_s": times[len(times) // 2]}, f)
+dist.barrier()  # leave together
+del ddp
 dist.destroy_process_group()
 '''
 

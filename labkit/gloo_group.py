@@ -25,7 +25,7 @@ import multiprocessing
 import shutil
 import tempfile
 import textwrap
-import traceback
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -79,26 +79,35 @@ def unship(packed: tuple):
     return namespace[packed[2]]
 
 
-def _worker(rank: int, world_size: int, init_file: str, task, args, out: str):
+def _worker(rank: int, world_size: int, init_file: str, task, args, out: str,
+            collective_timeout: float):
     import torch.distributed as dist
 
     torch.set_num_threads(1)
     reply: dict
     try:
         dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank,
-                                world_size=world_size, timeout=timedelta(seconds=60))
+                                world_size=world_size,
+                                timeout=timedelta(seconds=collective_timeout))
         reply = {"ok": task(rank, world_size, *args)}
     except BaseException as err:  # noqa: BLE001 - reported to the parent, never lost
         from labkit.check.host import learner_line
         from labkit.check.signals import is_stub_error
 
         reply = {"error": (type(err).__name__, " ".join(str(err).split())[:300],
-                           learner_line(err) or "", is_stub_error(err),
-                           traceback.format_exc(limit=-3))}
-    finally:
-        if dist.is_initialized():
+                           learner_line(err) or "", is_stub_error(err))}
+    # The result is on disk before the group is torn down: a rank that dies while
+    # leaving cannot lose what it computed.
+    partial = Path(out + ".partial")
+    torch.save(reply, partial)
+    partial.rename(out)
+    if dist.is_initialized():
+        try:
+            if "ok" in reply:
+                dist.barrier()  # leave together, so no rank closes a connection in use
             dist.destroy_process_group()
-    torch.save(reply, out)
+        except RuntimeError:
+            pass  # a peer already failed; its error is the one reported
 
 
 def _context():
@@ -111,45 +120,58 @@ def _context():
     return context
 
 
-def run_in_group(task, args: tuple = (), *, world_size: int = 2, timeout: float = 90.0):
+def run_in_group(task, args: tuple = (), *, world_size: int = 2, timeout: float = 90.0,
+                 collective_timeout: float = 60.0):
     """``[task(rank, world_size, *args) for each rank]``, each in its own process.
 
+    ``timeout`` bounds the whole run; ``collective_timeout`` how long one collective
+    (or joining the group) may wait for the other ranks.
     ``task`` must be importable (a module-level function); pass learner functions
     inside ``args`` as ``ship(fn)``. Results travel back with ``torch.save``.
     """
     folder = Path(tempfile.mkdtemp(prefix="labkit-group-"))
     context = _context()
-    processes = []
+    processes, grace = [], 0.0
     try:
         for rank in range(world_size):
             process = context.Process(
                 target=_worker, daemon=True,
                 args=(rank, world_size, str(folder / "rendezvous"), task, args,
-                      str(folder / f"rank{rank}.pt")))
+                      str(folder / f"rank{rank}.pt"), collective_timeout))
             process.start()
             processes.append(process)
-        for process in processes:
-            process.join(timeout)
-        if any(p.is_alive() for p in processes):
-            raise GroupError(f"the {world_size} processes did not finish within {timeout:.0f} s "
-                             "(does every rank call the same collectives in the same order?)",
-                             type_name="TimeoutError")
+        paths = [folder / f"rank{rank}.pt" for rank in range(world_size)]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and any(p.is_alive() for p in processes):
+            if all(path.exists() for path in paths) or any(
+                    "error" in torch.load(path, weights_only=True)
+                    for path in paths if path.exists()):
+                break  # every result is in, or one rank failed: no need to wait longer
+            time.sleep(0.05)
+        # The first error written is the cause; a peer's later one is a consequence.
+        errors = sorted((path.stat().st_mtime_ns, rank, reply["error"])
+                        for rank, path in enumerate(paths) if path.exists()
+                        for reply in [torch.load(path, weights_only=True)] if "error" in reply)
+        if errors:
+            _, rank, (type_name, message, where, stub) = errors[0]
+            raise GroupError(message, rank=rank, type_name=type_name, where=where, stub=stub)
+        if not all(path.exists() for path in paths):
+            if any(p.is_alive() for p in processes):
+                raise GroupError(f"the {world_size} processes did not finish within "
+                                 f"{timeout:.0f} s (does every rank call the same collectives "
+                                 "in the same order?)", type_name="TimeoutError")
+        grace = 5.0  # every rank has its result: give them a moment to leave the group
         results = []
-        for rank in range(world_size):
-            path = folder / f"rank{rank}.pt"
+        for rank, path in enumerate(paths):
             if not path.exists():
                 raise GroupError(f"rank {rank} ended without a result (exit code "
                                  f"{processes[rank].exitcode})", rank=rank,
                                  type_name="ProcessError")
-            reply = torch.load(path, weights_only=True)
-            if "error" in reply:
-                type_name, message, where, stub, _ = reply["error"]
-                raise GroupError(message, rank=rank, type_name=type_name, where=where,
-                                 stub=stub)
-            results.append(reply["ok"])
+            results.append(torch.load(path, weights_only=True)["ok"])
         return results
     finally:
         for process in processes:
+            process.join(grace)
             if process.is_alive():
                 process.terminate()
                 process.join(5)

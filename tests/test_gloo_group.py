@@ -1,5 +1,7 @@
 """Does run_in_group run a function on every rank of a real gloo group, and report failures?"""
 
+import time
+
 import pytest
 import torch
 
@@ -64,6 +66,21 @@ def test_stub_error_is_marked():
         gloo_group.run_in_group(_call_shipped, (gloo_group.ship(stub),), world_size=2,
                                 timeout=120)
     assert caught.value.stub
+
+
+def only_rank_zero_reduces(rank):
+    if rank == 0:
+        dist.all_reduce(torch.ones(1))  # noqa: F821 - rank 1 never joins: a deadlock
+    return torch.zeros(1)
+
+
+def test_a_deadlock_ends_with_a_timeout():
+    """Does a collective that one rank never calls end in a clear error, not a hang?"""
+    start = time.monotonic()
+    with pytest.raises(gloo_group.GroupError, match="same collectives"):
+        gloo_group.run_in_group(_call_shipped, (gloo_group.ship(only_rank_zero_reduces),),
+                                world_size=2, timeout=6)
+    assert time.monotonic() - start < 20
 
 
 def test_lambda_cannot_be_shipped():

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import math
 import statistics
-import time
-import timeit
 
 import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import nn
 
-from labkit import gloo_group
+from labkit import gloo_group, timing
 from labkit.check import Exercise, NotAttempted, expect
+from labkit.check.host import NotCallable
 from labkit.check.signals import LearnerError, is_stub_error
 
 # --- to_device -------------------------------------------------------------------------
@@ -195,7 +194,7 @@ def time_it(fn, device, *, warmup=2, repeats=5):
             where = ("on a simulated GPU, where `fn()` returns at once and the work runs "
                      "until the next `torch.cuda.synchronize()`" if device_type == "cuda"
                      else "on the CPU")
-            found = self.probe(simulated_timing, time_it, device_type, durations, warmup,
+            found = self.probe(timing.simulated_timing, time_it, device_type, durations, warmup,
                                repeats, during=f"`{call}` {where}")
             events, result = found["events"], found["result"]
             expect.is_type(result, (int, float), name=call)
@@ -474,80 +473,18 @@ EXERCISES = [ToDevice, TimeIt, AmpStep, ShardIndices, AverageGradients]
 # --- probes (run on the learner's side) ------------------------------------------------
 
 
+def _needs_callable(fn):
+    if not callable(fn):
+        raise NotCallable(type(fn).__name__)
+
+
 def moved(to_device, batch, device) -> dict:
     """Call ``to_device`` and describe its result and the input afterwards."""
+    _needs_callable(to_device)
     before = _skeleton(batch, values=False)
     result = to_device(batch, device)
     return {"result": _skeleton(result, values=True),
             "input_unchanged": _skeleton(batch, values=False) == before}
-
-
-class _SimulatedDevice:
-    """A clock and a device queue: on "cuda", ``fn()`` only queues its work, and time
-    passes when ``synchronize`` waits for the queue; on "cpu", ``fn()`` takes its time."""
-
-    def __init__(self, device_type: str, durations: list[float]):
-        self.asynchronous = device_type == "cuda"
-        self.durations = durations
-        self.now, self.queued, self.events = 1000.0, 0.0, []
-
-    def fn(self):
-        duration = self.durations[min(self.events.count("call"), len(self.durations) - 1)]
-        self.events.append("call")
-        if self.asynchronous:
-            self.now += 1e-5  # launching the work takes a moment, the rest runs later
-            self.queued += duration - 1e-5
-        else:
-            self.now += duration
-
-    def synchronize(self, *args, **kwargs):
-        self.events.append("sync")
-        self.now += self.queued
-        self.queued = 0.0
-
-    def clock(self):
-        self.events.append("clock")
-        return self.now
-
-    def clock_ns(self):
-        return int(self.clock() * 1e9)
-
-
-def simulated_timing(time_it, device_type, durations, warmup, repeats) -> dict:
-    """Run ``time_it`` with a simulated clock (and, for "cuda", a simulated GPU)."""
-    sim = _SimulatedDevice(device_type, durations)
-    clocks = {"perf_counter": sim.clock, "monotonic": sim.clock, "time": sim.clock,
-              "perf_counter_ns": sim.clock_ns, "monotonic_ns": sim.clock_ns,
-              "time_ns": sim.clock_ns}
-    patches = [(time, name, fake) for name, fake in clocks.items()]
-    patches.append((timeit, "default_timer", sim.clock))
-    if sim.asynchronous:
-        patches += [(torch.cuda, "synchronize", sim.synchronize),
-                    (torch.cuda, "is_available", lambda: True),
-                    (torch.accelerator, "synchronize", sim.synchronize),
-                    (torch.accelerator, "is_available", lambda: True)]
-    # Names the learner imported directly (`from time import perf_counter`).
-    originals = {id(getattr(obj, name)): fake for obj, name, fake in patches}
-    namespace = getattr(time_it, "__globals__", {})
-    patches += [(namespace, key, originals[id(value)]) for key, value in list(namespace.items())
-                if id(value) in originals and not isinstance(value, type(time))]
-    saved = []
-    try:
-        for target, name, fake in patches:
-            if isinstance(target, dict):
-                saved.append((target, name, target[name]))
-                target[name] = fake
-            else:
-                saved.append((target, name, getattr(target, name)))
-                setattr(target, name, fake)
-        result = time_it(sim.fn, torch.device(device_type), warmup=warmup, repeats=repeats)
-    finally:
-        for target, name, original in reversed(saved):
-            if isinstance(target, dict):
-                target[name] = original
-            else:
-                setattr(target, name, original)
-    return {"result": result, "events": sim.events}
 
 
 def _amp_optimizer(model, setup):
@@ -563,6 +500,7 @@ def _stale_grads(model):
 
 def amp_step_state(amp_step, state, x, y, setup) -> dict:
     """One ``amp_step`` on a fresh model, SGD and CPU GradScaler: what changed."""
+    _needs_callable(amp_step)
     model = _amp_model()
     model.load_state_dict(state)
     optimizer, scaler = _amp_optimizer(model, setup)
@@ -590,9 +528,7 @@ def _rank_gradients(rank, world_size, packed, state, x, y):
 
 def average_in_group(average_gradients, state, x, y) -> list:
     """Run ``average_gradients`` in a 2-process gloo group; each rank's gradients."""
-    if not callable(average_gradients):
-        raise TypeError(f"`average_gradients` is a {type(average_gradients).__name__}, "
-                        "not a function")
+    _needs_callable(average_gradients)
     tiny = nn.Linear(2, 1)
     tiny(torch.ones(1, 2)).sum().backward()
     try:  # the untouched stub says so at once, without starting two processes
@@ -607,11 +543,16 @@ def average_in_group(average_gradients, state, x, y) -> list:
     except ValueError as err:
         raise LearnerError("ValueError", str(err), "", "preparing the 2-process check") from None
     try:
-        return gloo_group.run_in_group(_rank_gradients, (packed, state, x, y), world_size=2)
+        return gloo_group.run_in_group(_rank_gradients, (packed, state, x, y), world_size=2,
+                                       timeout=30, collective_timeout=10)
     except gloo_group.GroupError as err:
         if err.stub:
             raise NotAttempted("`average_gradients` still raises NotImplementedError. Write "
                                "your answer where it says `# YOUR CODE HERE`.") from None
         where = f"rank {err.rank}: {err.where}" if err.rank is not None else err.where
-        raise LearnerError(err.type_name, str(err), where,
+        message = str(err)
+        if "Timed out" in message or err.type_name == "TimeoutError":
+            message = ("a collective operation waited in vain for the other rank. Every rank "
+                       "must call the same collectives (`all_reduce`, ...) in the same order.")
+        raise LearnerError(err.type_name, message, where,
                            "`average_gradients(model)` on 2 processes") from None

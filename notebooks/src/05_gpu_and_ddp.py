@@ -139,13 +139,13 @@ except RuntimeError as err:
 # objects it was given, and its state (Adam's running averages) lives on the device where
 # it was created. Depending on the devices involved, `.to()` may replace the parameter
 # objects; then the optimizer keeps updating the old ones and the model never learns.
-# Here (CPU to `meta`) it does:
+# From the CPU to the `meta` device it does:
 
 # %%
 torch.manual_seed(0)
 net = nn.Linear(4, 2)
 optimizer = torch.optim.Adam(net.parameters())
-net.to(other)
+net.to("meta")
 print("optimizer holds the model's weight:", optimizer.param_groups[0]["params"][0] is net.weight)
 
 # %% [markdown]
@@ -213,6 +213,9 @@ q.to_device.expect("incorrect", "a `tuple`", to_device=lists_only)
 q.to_device.expect("passed")
 
 # %% [markdown]
+# Stuck? `q.to_device.hint()` gives a hint, `q.to_device.solution()` an answer; the same
+# works for every exercise.
+#
 # ## 2. Timing done right
 #
 # A CUDA GPU works **asynchronously**: `c = a @ b` only puts the multiplication in a
@@ -848,6 +851,8 @@ def main(out_dir):
     report["epoch_losses"] = losses
     with open(os.path.join(out_dir, f"rank{rank}.json"), "w") as f:
         json.dump(report, f)
+    dist.barrier()  # leave together: no rank tears down while another still talks to it
+    del ddp
     dist.destroy_process_group()
 
 
@@ -881,8 +886,10 @@ start = time.perf_counter()
 env = {**os.environ, "OMP_NUM_THREADS": "1"}
 launched = subprocess.run(command, capture_output=True, text=True, timeout=240, env=env)
 print(f"exit code {launched.returncode} after {time.perf_counter() - start:.1f} s")
-if launched.returncode != 0:
-    print(launched.stdout[-2000:], launched.stderr[-2000:])
+if launched.returncode != 0:  # show what went wrong: the workers' errors, not every line
+    important = [line for line in launched.stderr.splitlines()
+                 if any(word in line for word in ("Error", "error:", "what()", "exitcode"))]
+    print("\n".join(important[-15:]) or launched.stderr[-2000:])
 
 # %%
 reports = [json.loads((work / f"rank{r}.json").read_text()) for r in range(nproc)]
@@ -920,20 +927,28 @@ assert ddp_grad_difference < 1e-5 and first["weight_difference"] < 1e-5
 #          --rdzv-id=job42 train.py
 # ```
 #
-# On a cluster with Slurm, a batch script starts one `torchrun` per node with `srun`:
-#
-# ```bash
-# #!/bin/bash
-# #SBATCH --nodes=2
-# #SBATCH --ntasks-per-node=1        # one torchrun per node; it starts the 8 workers
-# #SBATCH --gpus-per-node=8
-# #SBATCH --time=02:00:00
-# head=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)
-# srun torchrun --nnodes="$SLURM_NNODES" --nproc_per_node=8 \
-#      --rdzv-backend=c10d --rdzv-endpoint="$head:29500" --rdzv-id="$SLURM_JOB_ID" \
-#      train.py
-# ```
-#
+# On a cluster with Slurm, a batch script starts one `torchrun` per node with `srun`.
+# Here is one for the script above, written next to it; on a cluster you would submit
+# it with `sbatch train.sbatch` (nothing is submitted here):
+
+# %%
+SBATCH_SCRIPT = f"""\
+#!/bin/bash
+#SBATCH --job-name=ddp-demo
+#SBATCH --nodes=2
+#SBATCH --ntasks-per-node=1        # one torchrun per node; it starts the workers
+#SBATCH --gpus-per-node=8
+#SBATCH --time=00:10:00
+head=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)
+mkdir -p results
+srun torchrun --nnodes="$SLURM_NNODES" --nproc_per_node=8 \\
+     --rdzv-backend=c10d --rdzv-endpoint="$head:29500" --rdzv-id="$SLURM_JOB_ID" \\
+     {script.name} results/
+"""
+(work / "train.sbatch").write_text(SBATCH_SCRIPT)
+print(SBATCH_SCRIPT)
+
+# %% [markdown]
 # ### When the model does not fit: FSDP
 #
 # DDP keeps a full copy of the weights, gradients and optimizer state on every device.

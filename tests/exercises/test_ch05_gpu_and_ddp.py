@@ -167,6 +167,14 @@ def time_it_mean(fn, device, *, warmup=2, repeats=5):
     return sum(times) / len(times)
 
 
+def time_it_milliseconds(fn, device, *, warmup=2, repeats=5):
+    return 1000 * time_it(fn, device, warmup=warmup, repeats=repeats)
+
+
+def time_it_no_return(fn, device, *, warmup=2, repeats=5):
+    time_it(fn, device, warmup=warmup, repeats=repeats)
+
+
 def time_it_no_sync(fn, device, *, warmup=2, repeats=5):
     for _ in range(warmup):
         fn()
@@ -265,6 +273,8 @@ def _make(order):
 
 amp_clip_before_unscale = _make(["zero", "forward", "backward", "clip", "unscale", "step",
                                  "update"])
+amp_no_clip = _make(["zero", "forward", "backward", "unscale", "step", "update"])
+amp_no_unscale = _make(["zero", "forward", "backward", "clip", "step", "update"])
 amp_no_update = _make(["zero", "forward", "backward", "unscale", "clip", "step"])
 amp_optimizer_step = _make(["zero", "forward", "backward", "unscale", "clip",
                             "optimizer-step", "update"])
@@ -351,6 +361,8 @@ CASES = [
     Case(TimeIt, right={"time_it": time_it}, wrong=[
         ({"time_it": time_it_no_warmup}, "warm-up"),
         ({"time_it": time_it_mean}, "the mean"),
+        ({"time_it": time_it_milliseconds}, "the median of the 5 timed runs"),
+        ({"time_it": time_it_no_return}, "`NoneType`"),
         ({"time_it": time_it_no_sync}, "synchronize"),
         ({"time_it": time_it_sync_after_only}, "still working"),
     ], raising=[
@@ -359,6 +371,8 @@ CASES = [
     Case(AmpStep, right={"amp_step": amp_step}, wrong=[
         ({"amp_step": amp_clip_before_unscale}, "clipped before `scaler.unscale_"),
         ({"amp_step": amp_no_update}, "`scaler.get_scale()`"),
+        ({"amp_step": amp_no_clip}, "gradients not clipped"),
+        ({"amp_step": amp_no_unscale}, "clipped before `scaler.unscale_"),
         ({"amp_step": amp_optimizer_step}, "`optimizer.step()` does not"),
         ({"amp_step": amp_no_zero_grad}, "no `optimizer.zero_grad()`"),
         ({"amp_step": amp_no_autocast}, "in full precision"),
@@ -414,3 +428,27 @@ def test_stub_is_not_attempted_without_starting_processes():
     result = evaluate(AverageGradients(), {"average_gradients": average_gradients}, seed=0)
     assert result.outcome is Outcome.NOT_ATTEMPTED, result.text()
     assert time.perf_counter() - start < 2
+
+
+def test_not_callable_is_incorrect():
+    """Is a number where a function belongs reported as incorrect, not as a checker bug?"""
+    for exercise, name in [(ToDevice, "to_device"), (TimeIt, "time_it"), (AmpStep, "amp_step"),
+                           (ShardIndices, "shard_indices"),
+                           (AverageGradients, "average_gradients")]:
+        result = evaluate(exercise(), {name: 5}, seed=0)
+        assert result.outcome is Outcome.INCORRECT, result.text()
+        assert "something callable" in result.text()
+
+
+def average_gradients_rank0_only(model):
+    if dist.get_rank() == 0:  # noqa: F821
+        for p in model.parameters():
+            dist.all_reduce(p.grad)  # noqa: F821
+
+
+def test_deadlock_is_explained():
+    """Does a collective that only one rank calls end with an explanation, in bounded time?"""
+    result = evaluate(AverageGradients(), {"average_gradients": average_gradients_rank0_only},
+                      seed=0)
+    assert result.outcome is Outcome.LEARNER_ERROR, result.text()
+    assert "same collectives" in result.text()
