@@ -7,6 +7,7 @@ comparison happens in ``check``.
 
 from __future__ import annotations
 
+import operator
 import os
 import tempfile
 
@@ -131,9 +132,13 @@ def resume_probe(save_checkpoint, load_checkpoint, x, y, seed: int, stop: int) -
         torch.rand(7)
         start = load_checkpoint(path, model, optimizer, scheduler)
         after_load = _snapshot(model, optimizer, scheduler)
+        try:  # an int, or anything `range` takes as one (a 0-d integer tensor, say)
+            start = describe(start) if isinstance(start, bool) else operator.index(start)
+        except TypeError:
+            start = describe(start)
         reply = {"straight": straight, "at_save": at_save, "after_load": after_load,
-                 "start": start if isinstance(start, (int, torch.Tensor)) else describe(start)}
-        if isinstance(start, bool) or not isinstance(start, int) or not 0 <= start <= EPOCHS:
+                 "start": start}
+        if isinstance(start, str) or not 0 <= start <= EPOCHS:
             return reply  # the check reports the value; training on from it makes no sense
         for _ in range(start, EPOCHS):
             _train_epoch(model, optimizer, scheduler, x, y)

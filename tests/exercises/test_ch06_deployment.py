@@ -51,6 +51,10 @@ def load_everything_more(path, model, optimizer, scheduler):
     return int(checkpoint["epoch"])
 
 
+def save_epoch_as_tensor(path, model, optimizer, scheduler, epoch):
+    save_checkpoint(path, model, optimizer, scheduler, torch.tensor(epoch))
+
+
 def load_without_rng(path, model, optimizer, scheduler):
     checkpoint = torch.load(path, weights_only=True)
     model.load_state_dict(checkpoint["model"])
@@ -232,6 +236,7 @@ CASES = [
               "what `load_checkpoint` returns"),
              ({"load_checkpoint": load_next_epoch}, "`epoch` passed to `save_checkpoint`"),
              ({"load_checkpoint": load_rng_before_building}, "random generator"),
+             ({"load_checkpoint": lambda *args: float(load_checkpoint(*args))}, "(float)"),
          ],
          raising=[
              ({"save_checkpoint": save_without_epoch}, "KeyError"),
@@ -294,6 +299,8 @@ def test_other_right_answers_pass():
     others = [
         (Checkpoint(), {"save_checkpoint": save_everything_more,
                         "load_checkpoint": load_everything_more}),
+        (Checkpoint(), {"save_checkpoint": save_epoch_as_tensor,
+                        "load_checkpoint": load_checkpoint}),
         (ExportDynamic(), {"export_dynamic_batch": lambda m, x: torch.export.export(
             m, (x,), dynamic_shapes=({0: static_dim},))}),
         (ExportDynamic(), {"export_dynamic_batch": lambda m, x: torch.export.export(
