@@ -51,6 +51,10 @@ endif
 bench: $(VENV)/.installed
 	$(PY) benchmarks/import_time.py
 	LABKIT_OFFLINE=1 $(PY) benchmarks/cnn_mnist.py
+	LABKIT_OFFLINE=1 $(PY) benchmarks/optimizers_mnist.py
+	LABKIT_OFFLINE=1 $(PY) benchmarks/gpu_ch05.py --quick
+	LABKIT_OFFLINE=1 $(PY) benchmarks/deployment_table.py
+	LABKIT_OFFLINE=1 $(PY) benchmarks/grade_throughput.py
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache

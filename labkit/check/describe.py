@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import torch
 
 from labkit.check.handle import is_handle
@@ -18,8 +20,12 @@ def shape_text(shape) -> str:
     return "(" + ", ".join(map(str, dims)) + ("," if len(dims) == 1 else "") + ")"
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
 def cut(text: str, limit: int = MAX_REPR) -> str:
-    text = " ".join(str(text).split())
+    """One line of at most ``limit`` characters, without terminal colour codes."""
+    text = " ".join(_ANSI.sub("", str(text)).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

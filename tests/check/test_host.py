@@ -175,3 +175,10 @@ def test_a_wrong_signature_is_the_learners_error_not_a_checker_bug():
         nn.Flatten(0), nn.Linear(2, 3))},
                         seed=0)
     assert built_in.outcome is Outcome.LEARNER_ERROR, built_in.text()
+
+
+def test_terminal_colour_codes_never_reach_a_message():
+    from labkit.check.describe import cut
+
+    assert cut("\x1b[1mWeights only load failed\x1b[0m: see below") == (
+        "Weights only load failed: see below")
