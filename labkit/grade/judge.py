@@ -149,19 +149,14 @@ def _grade_cells(graded: Graded, restored, exercises, options: Options, on_row) 
         judged = {r.exercise for r in graded.rows}
         for number, exercise in enumerate(order):
             if exercise.name not in judged:
-                _emit(graded, on_row, _row(
-                    exercise, number, lost.status, None,
-                    f"Not judged: the notebook's process was {_lost_words(lost)}."))
+                _emit(graded, on_row, _row(exercise, number, lost.status, None,
+                                           f"Not judged: {lost.detail}."))
     finally:
         if process is not None:
             process.stop()
     if any(run.error and "memory" in run.error.lower() for run in graded.cells) and (
             graded.status == "graded"):
         graded.status, graded.reason = "memory", "a cell ran out of memory"
-
-
-def _lost_words(lost: LearnerProcessLost) -> str:
-    return lost.detail
 
 
 def _run(process, graded: Graded, index: int, cell) -> None:

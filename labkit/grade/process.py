@@ -152,7 +152,8 @@ class LearnerProcess:
                 self.stop()
                 self.stopped_by_us = "timeout"
                 raise LearnerProcessLost(
-                    "timeout", f"stopped after the time limit of {self.timeout:g} s")
+                    "timeout", "the notebook's process was stopped after the time limit of "
+                    f"{self.timeout:g} s")
             raise self._lost()
         try:
             return self.conn.recv_bytes()
@@ -167,8 +168,10 @@ class LearnerProcess:
                     return True
             except (EOFError, OSError):
                 return True  # recv will tell
-            if not self._alive() or time.monotonic() >= end:
-                return self.conn.poll(0) if self._alive() is False else False
+            if not self._alive():
+                return True  # recv() will find the end of the pipe and say why
+            if time.monotonic() >= end:
+                return False
 
     def _alive(self) -> bool:
         if self.proc is not None:
@@ -190,12 +193,14 @@ class LearnerProcess:
         if code is not None and code < 0:
             sig = -code
             if sig == signal.SIGXCPU:
-                return LearnerProcessLost("timeout", "stopped by the CPU-time limit")
+                return LearnerProcessLost(
+                    "timeout", "the notebook's process was stopped by the CPU-time limit")
             if sig == signal.SIGKILL:
                 return LearnerProcessLost(
-                    "memory", "killed by the system, most likely for using too much memory")
+                    "memory", "the notebook's process was killed by the system, most likely "
+                    "for using too much memory")
             return LearnerProcessLost(
-                "crashed", f"the process crashed ({signal.Signals(sig).name})")
+                "crashed", f"the notebook's process crashed ({signal.Signals(sig).name})")
         return LearnerProcessLost(
             "crashed", f"the notebook ended its own process (exit code {code})")
 
