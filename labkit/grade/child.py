@@ -89,8 +89,11 @@ def apply_limits(config: dict) -> dict:
         nproc = config["nproc"]
         resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
         applied["user"] = "nobody"
+    import glob
+
+    devices = glob.glob("/dev/nvidia*") + glob.glob("/dev/dri")  # a GPU opens these read-write
     applied["writes_only_in_workdir"] = landlock.restrict_writes(
-        [workdir, "/dev/null", "/dev/shm"])
+        [workdir, "/dev/null", "/dev/shm", *devices])
     if config.get("memory_mb"):
         with open("/proc/self/status") as status:
             vm = next(int(line.split()[1]) for line in status if line.startswith("VmSize:"))

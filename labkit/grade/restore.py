@@ -9,6 +9,7 @@ invented: the exercises that needed it are reported as missing.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 from labkit.notebook.build import EXERCISE, PROTECTED
@@ -38,7 +39,10 @@ class Restored:
 
 
 def _code_cells(nb) -> list[tuple[str | None, str, tuple[str, ...]]]:
-    cells = []
+    """(id, source, tags) of each code cell. A cell without an id (a notebook saved by an
+    older Jupyter) gets the id the build would give its source, so unchanged cells
+    still match the chapter's."""
+    cells, seen = [], {}
     for cell in nb["cells"]:
         if cell.get("cell_type") != "code":
             continue
@@ -46,7 +50,12 @@ def _code_cells(nb) -> list[tuple[str | None, str, tuple[str, ...]]]:
         source = "".join(source) if isinstance(source, list) else source
         tags = cell.get("metadata", {}).get("tags", []) if isinstance(
             cell.get("metadata"), dict) else []
-        cells.append((cell.get("id"), source, tuple(t for t in tags if isinstance(t, str))))
+        cid = cell.get("id")
+        if not isinstance(cid, str) or not cid:
+            digest = hashlib.sha1(source.encode()).hexdigest()[:8]
+            seen[digest] = seen.get(digest, 0) + 1
+            cid = f"{digest}-{seen[digest]}"
+        cells.append((cid, source, tuple(t for t in tags if isinstance(t, str))))
     return cells
 
 

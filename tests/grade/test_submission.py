@@ -54,3 +54,23 @@ def test_a_deleted_exercise_cell_is_missing_not_invented():
     out = restore(_nb(("imp", "import torch", ())), chapter)
     assert [c.id for c in out.missing] == ["ex"]
     assert [c.source for c in out.cells] == ["import torch"]
+
+
+def test_cells_without_ids_match_by_their_source():
+    """A notebook saved by an older Jupyter (nbformat 4.4, no cell ids) still restores."""
+    import hashlib
+
+    def cid(source):
+        return hashlib.sha1(source.encode()).hexdigest()[:8] + "-1"
+
+    chapter = _nb((cid("import torch"), "import torch", ("protected",)),
+                  (cid("f = ..."), "f = ...", ("exercise",)),
+                  (cid("q.f.check()"), "q.f.check()", ("protected",)))
+    submitted = {"nbformat": 4, "cells": [
+        {"cell_type": "code", "source": s, "metadata": {}}
+        for s in ("import torch", "def f(): return 1", "q.f.check()")]}
+    out = restore(submitted, chapter)
+    assert [c.source for c in out.cells] == ["import torch", "def f(): return 1",
+                                             "q.f.check()"]
+    assert [c.origin for c in out.cells] == ["chapter", "added", "chapter"]
+    assert not out.notes
