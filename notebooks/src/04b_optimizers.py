@@ -809,9 +809,7 @@ for epoch in range(3):
 #
 # This is exactly what `SequentialLR` gives with `LinearLR(start_factor=1/warmup_steps,
 # total_iters=warmup_steps - 1)` then `CosineAnnealingLR(T_max=total_steps -
-# warmup_steps, eta_min=min_lr)`, which the check compares with at several steps. (You
-# could pass your function to `lr_scheduler.LambdaLR`, which multiplies the base rate by
-# whatever a function of the step returns.)
+# warmup_steps, eta_min=min_lr)`, which the check compares with at several steps.
 
 # %%
 def warmup_cosine(step, warmup_steps, total_steps, base_lr, min_lr=0.0):
@@ -831,6 +829,24 @@ q.warmup_cosine.expect("incorrect", "warm-up step number",
                        warmup_cosine=lambda s, w, t, b, min_lr=0.0: warmup_cosine(
                            min(s + 1, t), w, t, b, min_lr))
 q.warmup_cosine.expect("passed")
+
+# %% [markdown]
+# Your function can drive a real scheduler. `lr_scheduler.LambdaLR(optimizer, f)` sets
+# the rate to the optimizer's own rate times `f(step)`, a *factor*; so pass `base_lr=1.0`
+# to get the factor. Once exercise 6 passes, this cell checks it on all 101 steps of the
+# warm-up + cosine curve of the plot above:
+
+# %%
+try:
+    ours = lr_curve(lambda o: lr_scheduler.LambdaLR(
+        o, lambda step: warmup_cosine(step, 10, 100, 1.0)), steps=101)
+    theirs = lr_curve(lambda o: lr_scheduler.SequentialLR(o, [
+        lr_scheduler.LinearLR(o, start_factor=0.1, end_factor=1.0, total_iters=9),
+        lr_scheduler.CosineAnnealingLR(o, T_max=90)], milestones=[10]), steps=101)
+    print(f"largest difference from SequentialLR over 101 steps: "
+          f"{max(abs(a - b) for a, b in zip(ours, theirs, strict=True)):.1e}")
+except NotImplementedError:
+    print("Solve exercise 6 first; this cell then runs it inside LambdaLR.")
 
 # %% [markdown]
 # ## 9. The optimizers on MNIST
