@@ -1100,7 +1100,9 @@ q.train.expect("passed")
 #   learning rate or a larger batch removes the wandering at the end.
 # - Momentum accumulates gradients (`buf = μ buf + (1 - dampening) g`, plain copy at the
 #   first step; Nesterov steps along `g + μ buf`). RMSprop divides by a running RMS of the
-#   gradient. Adam does both, with bias correction, and its `lr` is a step length.
+#   gradient, with no bias correction (its first step is `lr / sqrt(1 - alpha)` per
+#   coordinate). Adam does both, with bias correction, and its `lr` is roughly a step
+#   length.
 # - `AdamW` decays weights directly by $(1 - \alpha\lambda)$; `Adam(weight_decay=...)` adds
 #   L2 to the gradient, which adaptive scaling weakens for weights with large gradients.
 # - `clip_grad_norm_` scales all gradients by one factor when their global norm exceeds
