@@ -536,8 +536,8 @@ for opt in ("rmsprop", "adam"):
 #
 # Try it yourself: change the learning rates (on a log scale), the momentum (used as
 # $\beta_1$ by Adam), $\beta_2$ (used as $\rho$ by RMSprop) and the number of steps. Things
-# to try: momentum 0.95 in the bowl; a learning rate for SGD just above 0.1 (the limit of
-# section 1: `log10 lr` = -0.95); the valley with 1000 steps and `log10 lr` = -3.
+# to try: momentum 0.95 in the bowl; a learning rate for SGD just above 0.1, the limit of
+# section 1 (`log10 lr` = -0.95 is 0.11); the valley with 1000 steps and `log10 lr` = -3.
 # Without a widget front end you see one drawing with the default values.
 
 # %%
@@ -880,7 +880,7 @@ def train_loader():
 
 
 # %% [markdown]
-# Five optimizers, each with a learning rate that is a common default for it, and the same
+# Five optimizers, each with a learning rate that is a common choice for it, and the same
 # starting weights and batches. (The test suite trains only a few batches per epoch.)
 
 # %%
