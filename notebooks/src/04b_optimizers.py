@@ -43,7 +43,7 @@ from torch.optim import lr_scheduler
 from torch.utils.data import DataLoader, TensorDataset
 
 from labkit import check, data, settings
-from labkit.plot.paths import COLORS, descent_path, loss_surface, plot_paths
+from labkit.plot.paths import descent_path, loss_surface, plot_paths
 from labkit.train import evaluate, fit
 from labkit.widgets.optimizers import optimizer_explorer
 
@@ -510,8 +510,6 @@ for name, (ax, lr_sgd, lr_adaptive, momentum, steps) in settings_by_surface.item
                                else lr_sgd, steps=steps, momentum=momentum, beta2=0.99)
              for opt in ("sgd", "momentum", "rmsprop", "adam")}
     plot_paths(surface, paths, ax=ax, title=f"{name}, {steps} steps")
-    for opt, p in paths.items():                                  # where each path ends
-        ax.plot(*p[-1], "o", color=COLORS[opt], markeredgecolor="black", markersize=7)
     finals = ", ".join(f"{opt} {float(surface.loss(p[-1])):.2g}" for opt, p in paths.items())
     print(f"{name} (lr {lr_sgd:g} and {lr_adaptive:g}, momentum {momentum:g}), "
           f"final loss: {finals}")
