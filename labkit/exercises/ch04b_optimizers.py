@@ -17,6 +17,7 @@ from torch import nn
 
 from labkit.check import Exercise, NotAttempted, expect, probes
 from labkit.check.describe import describe, shape_text
+from labkit.check.handle import is_handle
 from labkit.check.host import NotCallable
 
 SHAPES = ((5,), (3, 4), (1,))  # a vector, a matrix, a single number
@@ -309,14 +310,28 @@ def adam_step(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
                     hint = (self.generic_hint(t) if not matches else matches[0]
                             if len(matches) == 1 else self.several_hint(matches))
                     expect.close(new_param, ref_param, name=f"{call}[0]", hint=hint)
-                    expect.close(new_m, state["exp_avg"], name=f"{call}[1]", hint=(
-                        "That is m: return m itself, not the bias-corrected m_hat."))
-                    expect.close(new_v, state["exp_avg_sq"], name=f"{call}[2]", hint=(
-                        "That is v: return v itself, not the bias-corrected v_hat."))
+                    beta1, beta2 = config["beta1"], config["beta2"]
+                    expect.close(new_m, state["exp_avg"], name=f"{call}[1]", hint=_state_hint(
+                        new_m, state["exp_avg"] / (1 - beta1**t), "m",
+                        "m = beta1 * m + (1 - beta1) * grad"))
+                    expect.close(new_v, state["exp_avg_sq"], name=f"{call}[2]",
+                                 hint=_state_hint(new_v, state["exp_avg_sq"] / (1 - beta2**t),
+                                                  "v", "v = beta2 * v + (1 - beta2) * grad**2"))
                     param, m, v = new_param, new_m, new_v
 
     def check(self, adam_step):
         self.run(adam_step, "adam_step")
+
+
+def _state_hint(found, corrected: torch.Tensor, name: str, formula: str) -> str:
+    """The hint for a wrong m or v: the bias-corrected value, or just a wrong update."""
+    is_corrected = (not is_handle(found) and isinstance(found, torch.Tensor)
+                    and found.shape == corrected.shape
+                    and torch.allclose(found.detach().float(), corrected, atol=1e-6, rtol=1e-5))
+    if is_corrected:
+        return (f"That is {name}_hat: return {name} itself, before bias correction; it is "
+                "the state the next step starts from.")
+    return f"Return the new {name}: `{formula}`."
 
 
 class AdamWStep(AdamStep):
@@ -325,7 +340,7 @@ class AdamWStep(AdamStep):
     hints = (
         "AdamW leaves the gradient alone: the Adam step uses `grad` as it is. The decay "
         "shrinks the parameter itself, scaled by the learning rate.",
-        "`param = param * (1 - lr * weight_decay)` first, then the Adam step of exercise 2 "
+        "`param = param * (1 - lr * weight_decay)` first, then the Adam step of exercise 3 "
         "on that parameter, with the same m, v and t.",
     )
     solution = '''\
@@ -544,11 +559,18 @@ class PickLearningRate(Exercise):
                         found=f"a loss that grew from {losses[0]:.4g} to {final:.4g}",
                         hint=f"Too large: above 2 / lambda_max = {limit:.4g} the steep "
                              "direction overshoots more at each step.")
+        low, high = (float(x) for x in torch.linalg.eigvalsh(QUADRATIC_H))
+        if abs(1 - lr * high) >= abs(1 - lr * low):
+            hint = (f"Too close to the limit 2 / lambda_max = {limit:.4g}: each step multiplies "
+                    f"the steep direction by 1 - lr * {high:g} = {1 - lr * high:.3g}, so it "
+                    "swings from side to side and barely shrinks. Take a smaller rate.")
+        else:
+            hint = (f"Too slow: each step multiplies the flat direction only by 1 - lr * "
+                    f"{low:g} = {1 - lr * low:.3g}. Take a larger rate, below "
+                    f"2 / lambda_max = {limit:.4g}.")
         expect.that(final < QUADRATIC_TARGET, checked=f"gradient descent with lr={lr:g} for "
                     f"{QUADRATIC_STEPS} steps", expected=f"a loss below {QUADRATIC_TARGET:g}",
-                    found=f"{final:.4g}",
-                    hint="Too slow: the flat direction barely moves. Look at both "
-                         "eigenvalues of H.")
+                    found=f"{final:.4g}", hint=hint)
 
 
 # --- exercise: spot the bug -----------------------------------------------------------------
@@ -624,9 +646,10 @@ def train(model, batches, epochs, lr=0.1):
     return model'''
 
     def check(self, train):
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(self.seed)
-            start = {k: v.detach().clone() for k, v in nn.Linear(3, 2).state_dict().items()}
+        # Drawn from the check's generator, not by nn.Linear's own initialisation: a
+        # `train` that trains a fresh nn.Linear(3, 2) instead of `model` must not start
+        # from the same weights by chance (the learner's side is seeded too).
+        start = {"weight": 0.5 * self.randn(2, 3), "bias": 0.5 * self.randn(2)}
         batches = [(self.randn(8, 3), self.randn(8, 2)) for _ in range(3)]
         epochs, lr = 3, 0.05
         call = f"train(model, batches, epochs={epochs}, lr={lr})"
@@ -644,6 +667,11 @@ def train(model, batches, epochs, lr=0.1):
             raise NotAttempted("`train` still gives the same weights as the given code. "
                                "Find the two bugs, fix them, run the cell, then check again.")
         checked = f"the weights after `{call}`"
+        expect.that(not _same_state(found, start), checked=checked,
+                    expected="weights that moved during training",
+                    found="the starting weights, unchanged",
+                    hint="Nothing was learned: is `optimizer.zero_grad()` between "
+                         "`backward()` and `step()`? It must come before `backward()`.")
         expect.that(not _same_state(found, weights(zero_grad=True, per_epoch=False)),
                     checked=checked, expected="a learning rate halved once per epoch",
                     found="weights trained with the rate halved after every batch",
@@ -655,7 +683,8 @@ def train(model, batches, epochs, lr=0.1):
         reference = weights(zero_grad=True, per_epoch=True)
         for key, value in reference.items():
             expect.close(found.get(key), value, name=f"{key} after {call}", hint=(
-                "Keep the given optimizer, scheduler and loss; change only the two bugs."))
+                "Train and return the `model` you are given, not a new one; keep the given "
+                "optimizer, scheduler and loss, and change only the two bugs."))
 
 
 EXERCISES = [PickLearningRate, MomentumStep, AdamStep, AdamWStep, ClipGlobalNorm, WarmupCosine,

@@ -106,7 +106,8 @@ def descent_path(surface: Surface | str, optimizer: str, *, lr: float, steps: in
 
 
 def plot_paths(surface: Surface | str, paths: dict, *, ax=None, title: str | None = None):
-    """Contours of `surface` with each path in `paths` ({name: (n, 2) points}) on top.
+    """Contours of `surface` with each path in `paths` ({name: (n, 2) points}) on top,
+    and a dot with a black edge where each path ends.
 
     Returns the new Figure, or `ax` when it was given.
     """
@@ -131,6 +132,11 @@ def plot_paths(surface: Surface | str, paths: dict, *, ax=None, title: str | Non
         width = max(1.0, 3.5 - 0.8 * index)
         ax.plot(points[:, 0], points[:, 1], ".-", color=COLORS.get(name), markersize=width,
                 linewidth=width, alpha=0.85, label=name)
+    # Where each path ends, drawn last: paths that overlap can still end apart.
+    for name, points in paths.items():
+        end = to_numpy(points)[-1]
+        ax.plot(end[0], end[1], "o", color=COLORS.get(name), markeredgecolor="black",
+                markersize=7)
     ax.plot(*surface.start, "ko", markersize=5)
     ax.plot(*surface.minimum, "k*", markersize=12, label="minimum")
     ax.set_xlim(*surface.xlim)

@@ -370,9 +370,19 @@ for step, g in enumerate(grads, start=1):
     p_ours, s = rmsprop_step(p_ours, g, s)
     print(f"step {step}: largest difference from torch.optim.RMSprop "
           f"{float((p_ours - p_torch.detach()).abs().max()):.1e}")
+first_step = (param - rmsprop_step(param, grads[0], torch.zeros(3, 4))[0]).abs() / 0.01
+print(f"size of the first step, in units of lr: from {float(first_step.min()):.2f} "
+      f"to {float(first_step.max()):.2f}")
 
 # %% [markdown]
 # The differences are float32 rounding: the formula is the whole story.
+#
+# Look at the first step, though. Since $s$ starts at zero, after one step
+# $s_1 = (1-\rho)\, g_1^2$ and every coordinate moves by
+# $\alpha\, |g_1| / \sqrt{(1-\rho)\, g_1^2} = \alpha / \sqrt{1-\rho}$: ten times `lr`
+# for $\rho = 0.99$, whatever the gradient. The running average is too small at first, and
+# RMSprop does nothing about it; the steps shrink back towards `lr` as $s$ fills up.
+# Adam fixes exactly this.
 #
 # ## 5. Adam
 #
@@ -411,9 +421,10 @@ print(f"first step without correction: m / sqrt(v) = "
 # %% [markdown]
 # The two shrinkages do not cancel: $v$ is shrunk far more than $m$, so without the
 # correction the first steps would be about three times too long, just when the averages
-# know the least. With it, the first step of Adam has size $\alpha$ in every coordinate,
-# whatever the scale of the gradient: Adam's learning rate is a distance in parameter
-# space.
+# know the least. With it, the first step of Adam has size $\alpha$ in every coordinate
+# (almost exactly: $\alpha\,|g| / (|g| + \varepsilon)$), whatever the scale of the
+# gradient. Later steps stay of the order of $\alpha$ or below: Adam's learning rate is
+# roughly a distance in parameter space.
 #
 # ### Exercise 3: Adam from its formula
 # Write `adam_step(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8)` for
@@ -483,8 +494,9 @@ except NotImplementedError:
 # `adam` (whose $\beta_1$ is the same momentum value). Left, the bowl of section 1
 # (condition number 20); right, the Rosenbrock valley
 # $J = (1-\theta_1)^2 + 100(\theta_2 - \theta_1^2)^2$, a curved, flat-bottomed valley with
-# its minimum at $(1, 1)$. RMSprop and Adam take steps of about `lr` whatever the gradient,
-# so they get their own learning rate.
+# its minimum at $(1, 1)$. RMSprop and Adam divide by the size of the gradient, so their
+# steps hardly depend on its scale and they need a learning rate of their own. A dot with a
+# black edge marks where each path ends.
 
 # %%
 fig, (ax_bowl, ax_valley) = plt.subplots(1, 2, figsize=(12, 4.2))
@@ -501,20 +513,29 @@ for name, (ax, lr_sgd, lr_adaptive, momentum, steps) in settings_by_surface.item
     finals = ", ".join(f"{opt} {float(surface.loss(p[-1])):.2g}" for opt, p in paths.items())
     print(f"{name} (lr {lr_sgd:g} and {lr_adaptive:g}, momentum {momentum:g}), "
           f"final loss: {finals}")
+    if name == "quadratic":
+        bowl_paths = paths
 plt.show()
+for opt in ("rmsprop", "adam"):
+    first = (bowl_paths[opt][1] - bowl_paths[opt][0]).abs()
+    print(f"bowl, {opt}: first step {first.numpy().round(2)} (in theta_1 and theta_2), "
+          f"ends at theta = {bowl_paths[opt][-1].numpy().round(2)}")
 
 # %% [markdown]
 # In the bowl, plain GD zig-zags across the steep $\theta_2$ direction while it creeps
-# along the flat one; momentum moves faster along the floor but overshoots and swings;
-# RMSprop and Adam rescale each coordinate, so their paths point at the minimum from the
-# start (Adam, whose steps are about `lr` long, is still on its way). In the valley,
-# plain GD is still far from the minimum at the end, while momentum and Adam follow the
-# curved floor all the way (compare the final losses).
+# along the flat one; momentum moves faster along the floor but overshoots and swings.
+# RMSprop and Adam rescale each coordinate: their first step is the same size in
+# $\theta_1$ and $\theta_2$, so both set off along the diagonal, then turn along the floor,
+# without a zig-zag. Their paths overlap, but not their speeds: Adam's steps are about
+# `lr` = 0.1 per coordinate, so after 40 steps it is still on its way (its end dot), while
+# RMSprop's first steps are ten times longer (section 4) and it reaches the minimum. In
+# the valley, plain GD is still far from the minimum at the end, while momentum and Adam
+# follow the curved floor all the way (compare the final losses).
 #
 # Try it yourself: change the learning rates (on a log scale), the momentum (used as
 # $\beta_1$ by Adam), $\beta_2$ (used as $\rho$ by RMSprop) and the number of steps. Things
-# to try: momentum 0.95 in the bowl; a learning rate for SGD just above 0.1 (the limit of
-# section 1: `log10 lr` = -0.95); the valley with 1000 steps and `log10 lr` = -3.
+# to try: momentum 0.95 in the bowl; a learning rate for SGD just above 0.1, the limit of
+# section 1 (`log10 lr` = -0.95 is 0.11); the valley with 1000 steps and `log10 lr` = -3.
 # Without a widget front end you see one drawing with the default values.
 
 # %%
@@ -640,6 +661,7 @@ for clip in (False, True):
     ax.semilogy(losses, label="clip_grad_norm_(max_norm=1)" if clip else "no clipping")
     print(f"clipping {clip}: final loss {losses[-1]:.3g}")
 print(f"gradient norm before clipping at the bad step: {norms[20]:.3g}")
+ax.set_ylim(top=1e6)                      # the run without clipping leaves the plot
 ax.set_xlabel("step")
 ax.set_ylabel("loss (log scale)")
 ax.legend()
@@ -647,8 +669,8 @@ plt.show()
 
 # %% [markdown]
 # Without clipping, the one bad step throws the weights so far out that the next steps
-# overshoot by more and more, until the loss overflows to `inf` and then `nan` (where the
-# curve stops): the run is lost. With clipping, the bad batch moves the weights by at most
+# overshoot by more and more, until the loss overflows to `inf` and then `nan` (its curve
+# leaves the top of the plot and stops): the run is lost. With clipping, the bad batch moves the weights by at most
 # `lr x max_norm`, and training carries on. Clipping
 # slows the normal steps too when `max_norm` is below the usual gradient norm, so pick it
 # from the logged norms, above their typical size.
@@ -757,13 +779,16 @@ print("warning:", str(caught[0].message)[:80], "...")
 # %% [markdown]
 # **Stepping per batch a scheduler meant per epoch.** `StepLR(step_size=30)` in a recipe
 # usually means "every 30 epochs". Called inside the batch loop, it counts batches
-# instead. With 63 batches per epoch (our MNIST subset with batches of 64):
+# instead. Take 4,000 training images in batches of 64 (the offline MNIST subset of
+# section 9):
 
 # %%
+batches_per_epoch = math.ceil(4000 / 64)
+print("batches per epoch:", batches_per_epoch)
 per_batch = lr_curve(lambda o: lr_scheduler.StepLR(o, step_size=30, gamma=0.1),
-                     steps=63 * 3)
+                     steps=batches_per_epoch * 3)
 for epoch in range(3):
-    print(f"epoch {epoch}: rate at its first batch {per_batch[63 * epoch]:.0e}, "
+    print(f"epoch {epoch}: rate at its first batch {per_batch[batches_per_epoch * epoch]:.0e}, "
           f"meant to be 1e-01")
 
 # %% [markdown]
@@ -782,9 +807,7 @@ for epoch in range(3):
 #
 # This is exactly what `SequentialLR` gives with `LinearLR(start_factor=1/warmup_steps,
 # total_iters=warmup_steps - 1)` then `CosineAnnealingLR(T_max=total_steps -
-# warmup_steps, eta_min=min_lr)`, which the check compares with at several steps. (You
-# could pass your function to `lr_scheduler.LambdaLR`, which multiplies the base rate by
-# whatever a function of the step returns.)
+# warmup_steps, eta_min=min_lr)`, which the check compares with at several steps.
 
 # %%
 def warmup_cosine(step, warmup_steps, total_steps, base_lr, min_lr=0.0):
@@ -806,13 +829,31 @@ q.warmup_cosine.expect("incorrect", "warm-up step number",
 q.warmup_cosine.expect("passed")
 
 # %% [markdown]
+# Your function can drive a real scheduler. `lr_scheduler.LambdaLR(optimizer, f)` sets
+# the rate to the optimizer's own rate times `f(step)`, a *factor*; so pass `base_lr=1.0`
+# to get the factor. Once exercise 6 passes, this cell checks it on all 101 steps of the
+# warm-up + cosine curve of the plot above:
+
+# %%
+try:
+    ours = lr_curve(lambda o: lr_scheduler.LambdaLR(
+        o, lambda step: warmup_cosine(step, 10, 100, 1.0)), steps=101)
+    theirs = lr_curve(lambda o: lr_scheduler.SequentialLR(o, [
+        lr_scheduler.LinearLR(o, start_factor=0.1, end_factor=1.0, total_iters=9),
+        lr_scheduler.CosineAnnealingLR(o, T_max=90)], milestones=[10]), steps=101)
+    print(f"largest difference from SequentialLR over 101 steps: "
+          f"{max(abs(a - b) for a, b in zip(ours, theirs, strict=True)):.1e}")
+except NotImplementedError:
+    print("Solve exercise 6 first; this cell then runs it inside LambdaLR.")
+
+# %% [markdown]
 # ## 9. The optimizers on MNIST
 #
 # Time for a real network: the MLP of chapter 03 (784 → 128 → 64 → 10) on MNIST. The
 # images are loaded with `torchvision.datasets.MNIST`; without internet access labkit
 # provides a smaller real subset, and the line below says which one you have. The whole
-# set fits in memory, so we turn it into one tensor once, and each epoch then takes
-# well under a second.
+# set fits in memory, so we turn it into one tensor once, which keeps each epoch quick
+# (the table below times it).
 
 # %%
 root = data.ensure_mnist()
@@ -837,7 +878,7 @@ def train_loader():
 
 
 # %% [markdown]
-# Five optimizers, each with a learning rate that is a common default for it, and the same
+# Five optimizers, each with a learning rate that is a common choice for it, and the same
 # starting weights and batches. (The test suite trains only a few batches per epoch.)
 
 # %%
@@ -872,19 +913,28 @@ def smooth(values, k=20):
 
 fig, ax = plt.subplots(figsize=(7, 3.8))
 for name, history in histories.items():
-    ax.plot(smooth(history.batch_losses), label=name)
+    ax.plot(smooth(history.batch_losses), label=name,
+            linestyle="--" if name.startswith("AdamW") else "-")   # AdamW lies on Adam
 ax.set_xlabel("batch")
 ax.set_ylabel("training loss (moving average)")
 ax.set_yscale("log")
 ax.legend(fontsize=8)
 plt.show()
+adam_vs_adamw = (torch.tensor(histories["Adam lr=1e-3"].batch_losses)
+                 - torch.tensor(histories["AdamW lr=1e-3 wd=0.01"].batch_losses)).abs().max()
+print(f"largest difference between the Adam and AdamW losses: {float(adam_vs_adamw):.3f}")
 
 # %% [markdown]
 # Read the table and the curves together. At these rates and this short budget, the
-# adaptive optimizers (RMSprop, Adam, AdamW) bring the loss down fastest, and plain SGD
-# is the slowest. That is a statement about these rates and this budget, not a ranking of
-# optimizers: SGD with momentum and a tuned schedule still trains many image models, and
-# differences of a fraction of a percent are within the noise of a single seed.
+# adaptive optimizers (RMSprop, Adam, AdamW) bring the loss down fastest, and the two SGD
+# runs are the slowest. Adam and AdamW lie on top of each other (AdamW is dashed): its
+# decay multiplies the weights by $1 - 0.001 \times 0.01$ per step, which hardly matters
+# in a few epochs. The two SGD loss curves come together for a reason too: with momentum
+# 0.9 the buffer grows to $1/(1-0.9) = 10$ times the gradient, so `lr=0.01` with momentum
+# takes about the same steps as `lr=0.1` without, once the buffer has built up. All of
+# this is a statement about these rates and this budget, not a ranking of optimizers: SGD
+# with momentum and a tuned schedule still trains many image models, and differences of a
+# fraction of a percent are within the noise of a single seed.
 #
 # What does the update itself cost? SGD touches each weight once; Adam does about ten
 # element-wise operations per weight and keeps two extra numbers per weight. The forward
@@ -1048,7 +1098,9 @@ q.train.expect("passed")
 #   learning rate or a larger batch removes the wandering at the end.
 # - Momentum accumulates gradients (`buf = μ buf + (1 - dampening) g`, plain copy at the
 #   first step; Nesterov steps along `g + μ buf`). RMSprop divides by a running RMS of the
-#   gradient. Adam does both, with bias correction, and its `lr` is a step length.
+#   gradient, with no bias correction (its first step is `lr / sqrt(1 - alpha)` per
+#   coordinate). Adam does both, with bias correction, and its `lr` is roughly a step
+#   length.
 # - `AdamW` decays weights directly by $(1 - \alpha\lambda)$; `Adam(weight_decay=...)` adds
 #   L2 to the gradient, which adaptive scaling weakens for weights with large gradients.
 # - `clip_grad_norm_` scales all gradients by one factor when their global norm exceeds

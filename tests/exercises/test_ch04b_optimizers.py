@@ -4,6 +4,7 @@ import importlib
 import math
 import warnings
 
+import numpy as np
 import torch
 from exercise_harness import Case, run_solution, solution_names, standard_tests
 from torch import nn
@@ -95,6 +96,25 @@ def momentum_ema(param, grad, buf, lr, momentum, dampening=0.0, nesterov=False):
     return param - lr * buf, buf
 
 
+def momentum_lr_in_buffer(param, grad, buf, lr, momentum, dampening=0.0, nesterov=False):
+    # The "v = mu v + lr g; param -= v" form: the same path, but a different buffer.
+    buf = lr * grad if buf is None else momentum * buf + lr * (1 - dampening) * grad
+    direction = lr * grad + momentum * buf if nesterov else buf
+    return param - direction, buf
+
+
+def momentum_nesterov_swapped(param, grad, buf, lr, momentum, dampening=0.0, nesterov=False):
+    buf = grad.clone() if buf is None else momentum * buf + (1 - dampening) * grad
+    direction = buf + momentum * grad if nesterov else buf
+    return param - lr * direction, buf
+
+
+def momentum_dampens_buffer(param, grad, buf, lr, momentum, dampening=0.0, nesterov=False):
+    buf = grad.clone() if buf is None else momentum * (1 - dampening) * buf + grad
+    direction = grad + momentum * buf if nesterov else buf
+    return param - lr * direction, buf
+
+
 def momentum_with_torch(param, grad, buf, lr, momentum, dampening=0.0, nesterov=False):
     p = nn.Parameter(param.clone())
     optimizer = torch.optim.SGD([p], lr=lr, momentum=momentum, dampening=dampening,
@@ -148,6 +168,22 @@ def adam_returns_hats(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps
     return param - lr * m_hat / (v_hat.sqrt() + eps), m_hat, v_hat
 
 
+def adam_betas_swapped(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    return adam_step(param, grad, m, v, t, lr, beta2, beta1, eps)
+
+
+def adam_corrects_m_only(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * grad**2
+    return param - lr * (m / (1 - beta1**t)) / (v.sqrt() + eps), m, v
+
+
+def adam_no_sqrt(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * grad**2
+    return param - lr * (m / (1 - beta1**t)) / (v / (1 - beta2**t) + eps), m, v
+
+
 def adam_with_torch(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     p = nn.Parameter(param.clone())
     optimizer = torch.optim.Adam([p], lr=lr, betas=(beta1, beta2), eps=eps)
@@ -172,6 +208,17 @@ def adamw_decay_after(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps
                       weight_decay=0.01):
     new, m, v = adam_step(param, grad, m, v, t, lr, beta1, beta2, eps)
     return new - lr * weight_decay * new, m, v
+
+
+def adamw_subtracts_constant(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999,
+                              eps=1e-8, weight_decay=0.01):
+    return adam_step(param - lr * weight_decay, grad, m, v, t, lr, beta1, beta2, eps)
+
+
+def adamw_l2_and_decoupled(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8,
+                           weight_decay=0.01):
+    return adam_step(param * (1 - lr * weight_decay), grad + weight_decay * param, m, v, t, lr,
+                     beta1, beta2, eps)
 
 
 def adamw_with_torch(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8,
@@ -206,6 +253,17 @@ def clip_always_rescales(grads, max_norm):
     return [g * max_norm / total for g in grads], total
 
 
+def clip_by_value(grads, max_norm):
+    total = torch.sqrt(sum((g**2).sum() for g in grads))
+    return [g.clamp(-max_norm, max_norm) for g in grads], total
+
+
+def clip_squared_norm(grads, max_norm):
+    total = sum((g**2).sum() for g in grads)
+    scale = min(1.0, max_norm / (float(total) + 1e-6))
+    return [g * scale for g in grads], total
+
+
 def clip_with_torch(grads, max_norm):
     params = [nn.Parameter(torch.zeros_like(g)) for g in grads]
     for p, g in zip(params, grads, strict=True):
@@ -232,6 +290,19 @@ def schedule_cosine_over_total(step, warmup_steps, total_steps, base_lr, min_lr=
 
 def schedule_ignores_min_lr(step, warmup_steps, total_steps, base_lr, min_lr=0.0):
     return warmup_cosine(step, warmup_steps, total_steps, base_lr, 0.0)
+
+
+def schedule_warmup_over_one_more(step, warmup_steps, total_steps, base_lr, min_lr=0.0):
+    if step < warmup_steps:
+        return base_lr * (step + 1) / (warmup_steps + 1)
+    return warmup_cosine(step, warmup_steps, total_steps, base_lr, min_lr)
+
+
+def schedule_min_lr_on_top(step, warmup_steps, total_steps, base_lr, min_lr=0.0):
+    if step < warmup_steps:
+        return base_lr * (step + 1) / warmup_steps
+    p = (step - warmup_steps) / (total_steps - warmup_steps)
+    return min_lr + base_lr * (1 + math.cos(math.pi * p)) / 2
 
 
 def train_zero_grad_only(model, batches, epochs, lr=0.1):
@@ -271,6 +342,32 @@ def train_scheduler_first(model, batches, epochs, lr=0.1):
     return model
 
 
+def train_a_new_model(model, batches, epochs, lr=0.1):
+    return train(nn.Linear(3, 2), batches, epochs, lr)  # trains another instance
+
+
+def train_zero_grad_after_backward(model, batches, epochs, lr=0.1):
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.5)
+    for _ in range(epochs):
+        for x, y in batches:
+            nn.MSELoss()(model(x), y).backward()
+            optimizer.zero_grad()  # wipes the gradient the step was about to use
+            optimizer.step()
+        scheduler.step()
+    return model
+
+
+def train_fresh_optimizer_each_epoch(model, batches, epochs, lr=0.1):
+    for epoch in range(epochs):
+        optimizer = torch.optim.SGD(model.parameters(), lr=lr * 0.5**epoch, momentum=0.9)
+        for x, y in batches:
+            optimizer.zero_grad()
+            nn.MSELoss()(model(x), y).backward()
+            optimizer.step()
+    return model
+
+
 def train_returns_nothing(model, batches, epochs, lr=0.1):
     train(model, batches, epochs, lr)
 
@@ -281,6 +378,9 @@ CASES = [
         ({"sgd_momentum_step": momentum_ignores_dampening}, "(1 - dampening)"),
         ({"sgd_momentum_step": momentum_nesterov_old_buf}, "nesterov=True"),
         ({"sgd_momentum_step": momentum_ema}, "the values of"),
+        ({"sgd_momentum_step": momentum_lr_in_buffer}, "a copy of the gradient"),
+        ({"sgd_momentum_step": momentum_nesterov_swapped}, "nesterov=True"),
+        ({"sgd_momentum_step": momentum_dampens_buffer}, "(1 - dampening) * grad"),
         ({"sgd_momentum_step": momentum_with_torch}, "a call to `torch.optim"),
         ({"sgd_momentum_step": momentum_functional}, "a call to `torch.optim"),
         ({"sgd_momentum_step": momentum_hides_torch}, "a call to `torch.optim"),
@@ -292,7 +392,10 @@ CASES = [
         ({"adam_step": adam_t_plus_one}, "the step for t ="),
         ({"adam_step": adam_t_minus_one}, "NaN"),
         ({"adam_step": adam_eps_inside}, "inside the square root"),
-        ({"adam_step": adam_returns_hats}, "not the bias-corrected m_hat"),
+        ({"adam_step": adam_returns_hats}, "That is m_hat: return m itself"),
+        ({"adam_step": adam_betas_swapped}, "Return the new m: `m = beta1 * m"),
+        ({"adam_step": adam_corrects_m_only}, "bias correction makes"),
+        ({"adam_step": adam_no_sqrt}, "bias correction makes"),
         ({"adam_step": adam_with_torch}, "a call to `torch.optim"),
     ]),
     Case(AdamWStep, right={"adamw_step": adamw_step, "adam_step": adam_step}, wrong=[
@@ -301,6 +404,8 @@ CASES = [
         ({"adamw_step": adamw_decay_after}, "before the Adam step"),
         ({"adamw_step": lambda p, g, m, v, t, lr, beta1, beta2, eps, weight_decay: adam_step(
             p, g, m, v, t, lr, beta1, beta2, eps)}, "plain Adam"),
+        ({"adamw_step": adamw_subtracts_constant}, "multiply the parameter by"),
+        ({"adamw_step": adamw_l2_and_decoupled}, "take the Adam step with the gradient as it"),
         ({"adamw_step": adamw_with_torch}, "a call to `torch.optim"),
     ]),
     Case(ClipGlobalNorm, right={"clip_by_global_norm": clip_by_global_norm}, wrong=[
@@ -308,6 +413,8 @@ CASES = [
         ({"clip_by_global_norm": clip_returns_clipped_norm}, "*before* clipping"),
         ({"clip_by_global_norm": clip_returns_sum_of_norms}, "*before* clipping"),
         ({"clip_by_global_norm": clip_always_rescales}, "come back unchanged"),
+        ({"clip_by_global_norm": clip_by_value}, "not each tensor's own norm"),
+        ({"clip_by_global_norm": clip_squared_norm}, "the square root of the sum"),
         ({"clip_by_global_norm": clip_with_torch}, "a call to `torch.nn.utils.clip_grad_norm_"),
     ]),
     Case(WarmupCosine, right={"warmup_cosine": warmup_cosine}, wrong=[
@@ -315,12 +422,16 @@ CASES = [
         ({"warmup_cosine": schedule_warmup_from_zero}, "Found: 0\n"),
         ({"warmup_cosine": schedule_cosine_over_total}, "in the cosine part"),
         ({"warmup_cosine": schedule_ignores_min_lr}, "reaches min_lr"),
+        ({"warmup_cosine": schedule_warmup_over_one_more}, "warm-up step number 1 of"),
+        ({"warmup_cosine": schedule_min_lr_on_top}, "in the cosine part"),
     ]),
     Case(PickLearningRate, right={"pick_lr": 0.07}, wrong=[
         ({"pick_lr": 0.1}, "Too large"),
         ({"pick_lr": 0.081}, "Too large"),
         ({"pick_lr": 0.001}, "Too slow"),
-        ({"pick_lr": 0.025}, "Too slow"),
+        ({"pick_lr": 0.025}, "Too slow: each step multiplies the flat direction"),
+        ({"pick_lr": 0.079}, "Too close to the limit"),
+        ({"pick_lr": 0.08}, "Too close to the limit"),
         ({"pick_lr": -0.05}, "a positive learning rate"),
         ({"pick_lr": "0.05"}, "the type of"),
         ({"pick_lr": torch.tensor([0.05, 0.06])}, "a single number"),
@@ -330,6 +441,9 @@ CASES = [
         ({"train": train_scheduler_only}, "a fresh gradient at every step"),
         ({"train": train_scheduler_first}, "change only the two bugs"),
         ({"train": train_returns_nothing}, "the trained model"),
+        ({"train": train_a_new_model}, "not a new one"),
+        ({"train": train_zero_grad_after_backward}, "between `backward()` and `step()`"),
+        ({"train": train_fresh_optimizer_each_epoch}, "change only the two bugs"),
     ]),
 ]
 
@@ -379,6 +493,26 @@ def test_other_right_answers_pass():
         param = param.add(grad.add(buf, alpha=momentum) if nesterov else buf, alpha=-lr)
         return param, buf
 
+    def clip_norm_of_norms(grads, max_norm):
+        # torch's own way: the norm of the per-tensor norms, no 1e-6, scaled in place.
+        total = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g)
+                                                      for g in grads]))
+        if total > max_norm:
+            for g in grads:
+                g.mul_(max_norm / total)
+        return grads, total.item()
+
+    def train_zero_grad_at_the_end(model, batches, epochs, lr=0.1):
+        optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+        scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.5)
+        for _ in range(epochs):
+            for x, y in batches:
+                nn.MSELoss()(model(x), y).backward()
+                optimizer.step()
+                model.zero_grad()
+            scheduler.step()
+        return model
+
     def schedule_with_torch(step, warmup_steps, total_steps, base_lr, min_lr=0.0):
         return reference_schedule(warmup_steps, total_steps, base_lr, min_lr)[step]
 
@@ -393,6 +527,12 @@ def test_other_right_answers_pass():
         (WarmupCosine(), {"warmup_cosine": schedule_with_torch}),
         (PickLearningRate(), {"pick_lr": 2 / 26}),
         (PickLearningRate(), {"pick_lr": 0.04}),
+        (PickLearningRate(), {"pick_lr": np.float32(0.05)}),
+        (AdamWStep(), {"adamw_step": lambda p, g, m, v, t, lr, beta1, beta2, eps, weight_decay: (
+            lambda new, m, v: (new - lr * weight_decay * p, m, v))(
+                *adam_step(p, g, m, v, t, lr, beta1, beta2, eps))}),
+        (ClipGlobalNorm(), {"clip_by_global_norm": clip_norm_of_norms}),
+        (FixTrainLoop(), {"train": train_zero_grad_at_the_end}),
         (PickLearningRate(), {"pick_lr": 2 / torch.linalg.eigvalsh(
             torch.tensor([[13.0, 12.0], [12.0, 13.0]])).sum()}),
     ]

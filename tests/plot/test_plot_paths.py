@@ -42,11 +42,14 @@ def test_rosenbrock_has_its_minimum_at_one_one():
 
 
 def test_plot_paths_returns_a_figure_or_the_axes():
-    """Does plot_paths make a figure, or draw into the given axes and return them?"""
+    """Does plot_paths make a figure (or draw into the given axes) and mark each end?"""
     paths = {name: descent_path("quadratic", name, lr=0.05, steps=5) for name in OPTIMIZERS}
     fig = plot_paths("quadratic", paths)
     ax = fig.axes[0]
     assert [line.get_label() for line in ax.get_lines()][:4] == list(OPTIMIZERS)
+    ends = [(float(line.get_xdata()[0]), float(line.get_ydata()[0])) for line in ax.get_lines()
+            if line.get_marker() == "o" and line.get_markeredgecolor() == "black"]
+    assert ends == [tuple(float(x) for x in path[-1]) for path in paths.values()]
     other = matplotlib.figure.Figure().subplots()
     assert plot_paths("rosenbrock", paths, ax=other) is other
 
