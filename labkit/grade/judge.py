@@ -9,6 +9,7 @@ loops or exits later keeps the points it had already earned.
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -20,6 +21,9 @@ from labkit.grade.restore import restore
 from labkit.grade.submission import Invalid, Submission, chapter_of, content_hash, read
 from labkit.notebook.build import CHECK_CALL
 
+# Checks in different threads take turns with torch's global random generator (see
+# labkit.grade.process.RemoteHost); they let go of it while they wait for a child.
+CHECK_LOCK = threading.Lock()
 STATUS = {Outcome.PASSED: "passed", Outcome.INCORRECT: "incorrect",
           Outcome.NOT_ATTEMPTED: "not_attempted", Outcome.LEARNER_ERROR: "error",
           Outcome.CHECKER_BUG: "checker_bug"}
@@ -139,7 +143,8 @@ def _grade_cells(graded: Graded, restored, exercises, options: Options, on_row) 
                     ran.add(index)
                     _run(process, graded, index, cells[index])
             seed = seed_for(options.salt, graded.sha256, exercise.name)
-            result = evaluate(exercise(), process.host(), seed=seed)
+            with CHECK_LOCK:
+                result = evaluate(exercise(), process.host(CHECK_LOCK), seed=seed)
             row = _row(exercise, number, STATUS[result.outcome], seed, result.text(),
                        _public(result))
             row.points = result.points

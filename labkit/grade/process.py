@@ -231,8 +231,8 @@ class LearnerProcess:
         self._exitcode()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
-    def host(self) -> RemoteHost:
-        return RemoteHost(self)
+    def host(self, lock=None) -> RemoteHost:
+        return RemoteHost(self, lock)
 
 
 def _world_readable(path: Path) -> bool:
@@ -260,11 +260,28 @@ def _processes_with_token(token: str) -> list[int]:
 
 
 class RemoteHost(Host):
-    """The check's side of the door when the learner's objects live in a child."""
+    """The check's side of the door when the learner's objects live in a child.
 
-    def __init__(self, process: LearnerProcess):
+    Checks of several submissions run in threads of one grader process, and torch's
+    random generator is global: each check holds ``lock`` while it computes, lets go of
+    it while it waits for its child, and takes its own generator state along, so no
+    check ever draws from another's sequence.
+    """
+
+    def __init__(self, process: LearnerProcess, lock=None):
         super().__init__()
         self.process = process
+        self.lock = lock
 
     def exchange(self, request: bytes) -> bytes:
-        return self.process.exchange(request)
+        if self.lock is None:
+            return self.process.exchange(request)
+        import torch
+
+        state = torch.get_rng_state()
+        self.lock.release()
+        try:
+            return self.process.exchange(request)
+        finally:
+            self.lock.acquire()
+            torch.set_rng_state(state)
