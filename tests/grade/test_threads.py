@@ -5,6 +5,7 @@ import threading
 import time
 
 import torch
+
 from labkit.check import Exercise, evaluate, expect
 from labkit.check.host import LearnerSide
 from labkit.grade.judge import CHECK_LOCK
