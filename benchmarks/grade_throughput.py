@@ -33,26 +33,17 @@ KINDS = ["right", "right", "right", "half", "half", "blank", "blank", "broken_js
 LOOP_EVERY = 50  # one submission in fifty loops for ever and meets the time limit
 
 
-def _exercise_cells(nb) -> list[dict]:
-    return [c for c in nb["cells"] if "exercise" in c.get("metadata", {}).get("tags", [])]
-
-
 def make_submissions(chapter: str, count: int, folder: Path) -> dict[str, int]:
-    from labkit.notebook.build import learner_notebook, solved_notebook, to_text
-    from labkit.notebook.project import repository_url
+    from labkit.grade.samples import exercise_cells, learner_and_answers
 
-    source = ROOT / "notebooks" / "src" / f"{chapter}.py"
-    url = repository_url(ROOT)
-    learner = json.loads(to_text(learner_notebook(source, url)))
-    solved = json.loads(to_text(solved_notebook(source, url)))
-    answers = ["".join(c["source"]) for c in _exercise_cells(solved)]
+    learner, answers = learner_and_answers(ROOT, chapter)
     kinds: dict[str, int] = {}
     for number in range(count):
         kind = "infinite_loop" if number % LOOP_EVERY == LOOP_EVERY - 1 else KINDS[
             number % len(KINDS)]
         kinds[kind] = kinds.get(kind, 0) + 1
         nb = copy.deepcopy(learner)
-        cells = _exercise_cells(nb)
+        cells = exercise_cells(nb)
         if kind in ("right", "half", "os_exit", "memory_bomb", "stderr_noise",
                     "forged_stdout", "infinite_loop", "syntax_error"):
             keep = len(cells) // 2 if kind == "half" else len(cells)

@@ -109,6 +109,14 @@ def apply_limits(config: dict) -> dict:
                        "OMP_NUM_THREADS": str(config.get("threads", 1))})
     if config.get("data_dir"):
         os.environ["LABKIT_DATA"] = config["data_dir"]
+    import tempfile
+
+    tempfile.tempdir = workdir  # the fork server may have cached /tmp before TMPDIR changed
+    import multiprocessing
+
+    # ...and multiprocessing its own temporary folder (for sockets of a process pool the
+    # learner's code starts), which the write fence would now refuse.
+    multiprocessing.current_process()._config.pop("tempdir", None)
     return applied
 
 

@@ -1,0 +1,38 @@
+"""Every chapter's reference solutions earn full marks under the grader, and the blank
+notebook none: the checks work in a child process exactly as in a notebook."""
+
+import json
+from pathlib import Path
+
+import pytest
+from labkit.grade.batch import grade
+from labkit.grade.samples import solved_submission
+
+ROOT = Path(__file__).resolve().parents[2]
+CHAPTERS = sorted(p.stem for p in (ROOT / "notebooks" / "src").glob("[0-9]*.py"))
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("chapters")
+    for chapter in CHAPTERS:
+        for student, keep in (("solved", None), ("blank", 0)):
+            path = folder / "subs" / student / f"{chapter}.ipynb"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(solved_submission(ROOT, chapter, keep=keep)))
+    book = grade([folder / "subs"], folder / "out", jobs=2, timeout=300, salt="chapters",
+                 progress=False, echo=lambda text: None)
+    rows = {}
+    for row in book.results():
+        rows.setdefault((row["student"], row["chapter"]), []).append(row)
+    return rows
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_reference_solutions_pass_and_blanks_do_not(graded, chapter):
+    solved = graded[("solved", chapter)]
+    assert solved and all(r["status"] == "passed" for r in solved), [
+        (r["exercise"], r["status"], r["message"]) for r in solved if r["status"] != "passed"]
+    blank = graded[("blank", chapter)]
+    assert all(r["status"] in ("not_attempted", "incorrect") for r in blank), [
+        (r["exercise"], r["status"]) for r in blank]
