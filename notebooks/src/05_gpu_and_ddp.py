@@ -58,11 +58,11 @@ print("PyTorch", torch.__version__)
 # %% [markdown]
 # ## 1. Which device, and device-agnostic code
 #
-# PyTorch calls a GPU (NVIDIA's CUDA, AMD's ROCm, which also answers to `cuda`), an
-# Apple GPU (`mps`) or another chip an *accelerator*. `torch.accelerator` asks about
-# whichever one is there, so one line covers them all. (Older code tests
-# `torch.cuda.is_available()` and then `torch.backends.mps.is_available()`; that still
-# works.)
+# PyTorch calls any chip that speeds up tensor work an *accelerator*: an NVIDIA GPU
+# (`cuda`; AMD GPUs with ROCm answer to `cuda` too), an Apple GPU (`mps`), an Intel GPU
+# (`xpu`), and others. `torch.accelerator` (PyTorch 2.6 or newer) asks about whichever
+# one is there, so one line covers them all. Older code tests `torch.cuda.is_available()`
+# and then `torch.backends.mps.is_available()`; that still works.
 
 # %%
 def pick_device() -> torch.device:
@@ -105,8 +105,9 @@ print("output:", model(x_dev).shape, "on", model(x_dev).device)
 
 # %% [markdown]
 # **Batches from a `DataLoader`.** Copies from the CPU to a CUDA GPU are faster from
-# *pinned* (page-locked) memory, and with `non_blocking=True` the copy overlaps with
-# GPU work. Both only help with CUDA, so switch them on there only:
+# *pinned* (page-locked) memory, and from pinned memory `non_blocking=True` lets the copy
+# run while the GPU is still busy with earlier work. Both only help with CUDA, so switch
+# them on there only:
 
 # %%
 dataset = TensorDataset(torch.randn(64, 4), torch.randint(0, 2, (64,)))
@@ -512,7 +513,8 @@ print(f"flushed to zero in float16: {lost_plain:.1%} unscaled, {lost_scaled:.1%}
 # %% [markdown]
 # Too large a scale overflows instead. `GradScaler` adapts: when a gradient is `inf` or
 # `NaN` it **skips** the optimizer step and halves the scale; after `growth_interval`
-# good steps in a row it doubles the scale. You can watch it on the CPU (bfloat16 does
+# good steps in a row (2000 by default; 1 in the demo, to see it at once) it doubles the
+# scale. You can watch it on the CPU (bfloat16 does
 # not need a scaler, but the mechanics are the same). A normal step, then a step whose
 # scaled gradients overflow:
 
@@ -730,10 +732,13 @@ for shuffle in (False, True):
             shards.append(list(sampler))
         print(f"shuffle={shuffle!s:5s} epoch {epoch}: ", "  ".join(
             f"rank {r}: {s}" for r, s in enumerate(shards)))
+dealt = [i for shard in shards for i in shard]
+print(f"{len(dealt)} indices dealt for {len(numbers)} examples; appearing twice:",
+      sorted(i for i in set(dealt) if dealt.count(i) > 1))
 
 # %% [markdown]
-# Two indices appear twice: that is the padding. (`drop_last=True` drops the tail
-# instead.) Forgetting `set_epoch` is a classic bug: every epoch then repeats the same
+# The indices that appear twice are the padding: $3 \lceil 10 / 3 \rceil - 10 = 2$ of
+# them. (`drop_last=True` drops the tail instead.) Forgetting `set_epoch` is a classic bug: every epoch then repeats the same
 # order.
 #
 # ### Exercise 4: the sampler's arithmetic
@@ -1013,13 +1018,15 @@ print(SBATCH_SCRIPT)
 #
 # DDP keeps a full copy of the weights, gradients and optimizer state on every device.
 # When that no longer fits, **fully sharded data parallelism** splits all three across
-# ranks and gathers each layer's weights only while it computes. In current PyTorch it is
-# `fully_shard` (FSDP2), applied to each block and then to the whole model (this is not
-# run here: it needs several GPUs to be worth it):
+# ranks and gathers each layer's weights only while it computes. In current PyTorch
+# (2.6 or newer) it is the function `fully_shard` (FSDP2), applied to each block and then
+# to the whole model; PyTorch plans to deprecate the older wrapper class
+# `FullyShardedDataParallel` (FSDP1), so start with `fully_shard`. This is not run here: it needs several GPUs to be worth it.
 #
 # ```python
 # from torch.distributed.fsdp import fully_shard
 #
+# # in a script started by torchrun, after dist.init_process_group(...)
 # model = Transformer()                  # built as usual
 # for block in model.layers:
 #     fully_shard(block)                 # each block's parameters sharded across ranks
