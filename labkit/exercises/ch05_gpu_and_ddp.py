@@ -268,6 +268,8 @@ def _amp_reference(model, x, y, optimizer, scaler, *, amp_dtype, max_norm, varia
         scaler.unscale_(optimizer)
         torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
     scaler.step(optimizer)
+    if variant == "two-steps":
+        optimizer.step()
     scaler.update()
     return loss.item()
 
@@ -356,6 +358,8 @@ def amp_step(model, x, y, optimizer, scaler, *, amp_dtype, max_norm):
             "clip-first": "gradients clipped before `scaler.unscale_(optimizer)`",
             "no-clip": "gradients not clipped",
             "stale": "old gradients added to the new ones (no `optimizer.zero_grad()`)",
+            "two-steps": "two optimizer steps (`scaler.step(optimizer)` already calls "
+                         "`optimizer.step()`)",
         }
         named = next((words for variant, words in mistakes.items()
                       if same(self._run_reference(state, x, y, setup, variant))), None)

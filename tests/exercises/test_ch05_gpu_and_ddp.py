@@ -493,7 +493,7 @@ CASES = [
         ({"amp_step": amp_no_autocast}, "in full precision"),
         ({"amp_step": amp_returns_scaled}, "not the scaled loss"),
         ({"amp_step": amp_fixed_float16}, "other weights"),
-        ({"amp_step": amp_two_steps}, "other weights"),
+        ({"amp_step": amp_two_steps}, "two optimizer steps"),
     ], raising=[
         ({"amp_step": amp_update_twice}, "No inf checks were recorded prior to update"),
         ({"amp_step": amp_update_before_step}, "AssertionError"),
