@@ -930,8 +930,10 @@ script.write_text(DDP_SCRIPT)
 print("wrote", script, f"({len(DDP_SCRIPT.splitlines())} lines)")
 
 # %% [markdown]
-# Now launch it with two processes. `--standalone` runs the meeting point on this
-# machine. The `torchrun` command is the script form of `python -m torch.distributed.run`;
+# Now launch it with two processes. With two CUDA GPUs or more, each process takes its
+# own GPU and they talk over `nccl`; otherwise (a CPU only, or a single GPU, which `nccl`
+# will not let two processes share) both run on the CPU over `gloo`. `--standalone` runs
+# the meeting point on this machine. The `torchrun` command is the script form of `python -m torch.distributed.run`;
 # we use whichever belongs to this notebook's Python. A time limit protects the notebook
 # if a process hangs.
 
