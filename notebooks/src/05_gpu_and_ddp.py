@@ -248,6 +248,26 @@ q.to_device.expect("passed")
 # 3. report the **median** of several runs: other programs disturb some runs, and one
 #    slow run moves the mean a lot but the median hardly at all.
 #
+# With a CUDA GPU, the next cell shows rule 1 at work: how long `a @ b` takes to
+# return, and how long until the product really exists.
+
+# %%
+if device.type == "cuda":
+    a_gpu = torch.randn(4096, 4096, device=device)
+    b_gpu = torch.randn(4096, 4096, device=device)
+    a_gpu @ b_gpu  # warm-up
+    torch.cuda.synchronize(device)
+    start = time.perf_counter()
+    c_gpu = a_gpu @ b_gpu                      # only queued
+    returned = time.perf_counter() - start
+    torch.cuda.synchronize(device)             # wait until the queue is empty
+    finished = time.perf_counter() - start
+    print(f"`a @ b` returned after {returned * 1e6:8.1f} µs")
+    print(f"the product existed after {finished * 1e6:8.1f} µs")
+else:
+    print("No CUDA GPU here: on the CPU `a @ b` returns only when the product is done.")
+
+# %% [markdown]
 # On the CPU the first call is often slower too. Ten runs of one multiplication:
 
 # %%
