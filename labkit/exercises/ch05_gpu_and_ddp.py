@@ -2,13 +2,14 @@
 
 The probes at the bottom run on the learner's side: they build the objects an exercise
 needs (a simulated asynchronous device, a model with its optimizer and scaler, a
-two-process ``gloo`` group), call the learner's function and return plain data. All
+three-process ``gloo`` group), call the learner's function and return plain data. All
 comparisons happen in the checks.
 """
 
 from __future__ import annotations
 
 import math
+import operator
 import statistics
 
 import torch
@@ -202,7 +203,13 @@ def time_it(fn, device, *, warmup=2, repeats=5):
             expect.that(calls == warmup + repeats, checked=f"how often `{call}` called `fn`",
                         expected=f"{warmup + repeats} calls ({warmup} warm-up, {repeats} timed)",
                         found=f"{calls} calls", hint=self.hints[0])
-            first_clock = events.index("clock") if "clock" in events else len(events)
+            expect.that("clock" in events, checked=f"the clock in `{call}`",
+                        expected="readings of `time.perf_counter()` around each timed call",
+                        found="no reading of `time.perf_counter()` (or another wall clock)",
+                        hint="`time.perf_counter()` is the clock for timing; "
+                             "`time.process_time()` counts only this process's CPU time, "
+                             "not the time spent waiting for a GPU.")
+            first_clock = events.index("clock")
             before = events[:first_clock].count("call")
             expect.that(before == warmup, checked=f"the warm-up of `{call}`",
                         expected=f"{warmup} untimed calls of `fn()` before the first clock "
@@ -261,6 +268,8 @@ def _amp_reference(model, x, y, optimizer, scaler, *, amp_dtype, max_norm, varia
         scaler.unscale_(optimizer)
         torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
     scaler.step(optimizer)
+    if variant == "two-steps":
+        optimizer.step()
     scaler.update()
     return loss.item()
 
@@ -349,6 +358,8 @@ def amp_step(model, x, y, optimizer, scaler, *, amp_dtype, max_norm):
             "clip-first": "gradients clipped before `scaler.unscale_(optimizer)`",
             "no-clip": "gradients not clipped",
             "stale": "old gradients added to the new ones (no `optimizer.zero_grad()`)",
+            "two-steps": "two optimizer steps (`scaler.step(optimizer)` already calls "
+                         "`optimizer.step()`)",
         }
         named = next((words for variant, words in mistakes.items()
                       if same(self._run_reference(state, x, y, setup, variant))), None)
@@ -394,12 +405,12 @@ def shard_indices(n, rank, world_size):
         for n, world_size in cases:
             for rank in range(world_size):
                 call = f"shard_indices({n}, rank={rank}, world_size={world_size})"
-                found = self.call(shard_indices, n, rank, world_size, during=f"`{call}`")
-                if isinstance(found, torch.Tensor) and found.dim() == 1 \
-                        and not found.is_floating_point():
-                    found = found.tolist()
-                expect.is_type(found, (list, tuple), name=call)
-                found = list(found)
+                answer = self.probe(index_list, shard_indices, n, rank, world_size,
+                                    during=f"`{call}`")
+                expect.that("indices" in answer, checked=f"the type of `{call}`",
+                            expected="a list of integers",
+                            found=f"a `{answer.get('type')}`", hint=self.hints[0])
+                found = answer["indices"]
                 expected = reference_shard(n, rank, world_size)
                 if found == expected:
                     continue
@@ -416,6 +427,9 @@ def shard_indices(n, rank, world_size):
 
 
 # --- average_gradients -----------------------------------------------------------------
+
+
+GROUP_SIZE = 3  # processes in the check's gloo group
 
 
 def _ddp_model() -> nn.Module:
@@ -444,12 +458,19 @@ def average_gradients(model):
         torch.manual_seed(self.seed)
         model = _ddp_model()
         state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        x, y = self.randn(8, 5), self.randint(0, 3, 8)
+        # Three ranks, not two: an answer that divides by a fixed 2 must not pass.
+        world_size = GROUP_SIZE
+        x, y = self.randn(4 * world_size, 5), self.randint(0, 3, 4 * world_size)
         F.cross_entropy(model(x), y).backward()  # the whole batch in one process
         expected = {name: p.grad for name, p in model.named_parameters()}
         found = self.probe(average_in_group, average_gradients, state, x, y,
-                           during="`average_gradients(model)` on 2 processes (gloo), each "
-                                  "with its half of the batch")
+                           during=f"`average_gradients(model)` on {world_size} processes "
+                                  "(gloo), each with its share of the batch")
+        wrong = {world_size: ("their sum (the average times the world size)",
+                              "Divide by the world size after the `all_reduce`."),
+                 world_size / 2: ("their sum divided by 2, not by the world size "
+                                  f"({world_size} here)",
+                                  "Divide by `dist.get_world_size()`, not by a fixed number.")}
         for rank, grads in enumerate(found):
             for name, grad in expected.items():
                 got = grads[name]
@@ -457,11 +478,12 @@ def average_gradients(model):
                 expect.tensor(got, name=checked, shape=grad.shape)
                 if torch.allclose(got, grad, atol=1e-6, rtol=1e-4):
                     continue
-                if torch.allclose(got, 2 * grad, atol=1e-6, rtol=1e-4):
-                    expect.that(False, checked=checked,
-                                expected="the average of the two ranks' gradients",
-                                found="their sum (twice the average)",
-                                hint="Divide by the world size after the `all_reduce`.")
+                for factor, (words, hint) in wrong.items():
+                    if torch.allclose(got, factor * grad, atol=1e-6, rtol=1e-4):
+                        expect.that(False, checked=checked,
+                                    expected=f"the average of the {world_size} ranks' "
+                                             "gradients",
+                                    found=words, hint=hint)
                 expect.close(got, grad, name=checked, atol=1e-6, rtol=1e-4,
                              hint="Every rank must end with the same gradient: the mean of "
                                   "the ranks' gradients, for every parameter.")
@@ -485,6 +507,33 @@ def moved(to_device, batch, device) -> dict:
     result = to_device(batch, device)
     return {"result": _skeleton(result, values=True),
             "input_unchanged": _skeleton(batch, values=False) == before}
+
+
+def index_list(shard_indices, n, rank, world_size) -> dict:
+    """Call ``shard_indices``; its answer as a list of ints, or the name of its type.
+    A list, tuple, range or 1-D integer tensor of integers counts as a list."""
+    _needs_callable(shard_indices)
+    result = shard_indices(n, rank, world_size)
+    if isinstance(result, torch.Tensor) and result.dim() == 1 \
+            and not result.is_floating_point() and result.dtype != torch.bool:
+        return {"indices": result.tolist()}
+    if isinstance(result, (list, tuple, range)):
+        values = [_as_int(i) for i in result]
+        if None not in values:
+            return {"indices": values}
+        odd = type(list(result)[values.index(None)]).__name__
+        return {"type": f"{type(result).__name__}` holding a `{odd}"}
+    return {"type": type(result).__name__}
+
+
+def _as_int(value):
+    """``value`` as an int when it is one (Python, NumPy or a 0-d integer tensor)."""
+    if isinstance(value, (bool, float)):
+        return None
+    try:
+        return operator.index(value)
+    except TypeError:
+        return None
 
 
 def _amp_optimizer(model, setup):
@@ -527,11 +576,11 @@ def _rank_gradients(rank, world_size, packed, state, x, y):
 
 
 def average_in_group(average_gradients, state, x, y) -> list:
-    """Run ``average_gradients`` in a 2-process gloo group; each rank's gradients."""
+    """Run ``average_gradients`` in a small gloo group; each rank's gradients."""
     _needs_callable(average_gradients)
     tiny = nn.Linear(2, 1)
     tiny(torch.ones(1, 2)).sum().backward()
-    try:  # the untouched stub says so at once, without starting two processes
+    try:  # the untouched stub says so at once, without starting any process
         average_gradients(tiny)
     except NotImplementedError as err:
         if is_stub_error(err):
@@ -541,9 +590,11 @@ def average_in_group(average_gradients, state, x, y) -> list:
     try:
         packed = gloo_group.ship(average_gradients)
     except ValueError as err:
-        raise LearnerError("ValueError", str(err), "", "preparing the 2-process check") from None
+        raise LearnerError("ValueError", str(err), "",
+                           "preparing the check on several processes") from None
     try:
-        return gloo_group.run_in_group(_rank_gradients, (packed, state, x, y), world_size=2,
+        return gloo_group.run_in_group(_rank_gradients, (packed, state, x, y),
+                                       world_size=GROUP_SIZE,
                                        timeout=30, collective_timeout=10)
     except gloo_group.GroupError as err:
         if err.stub:
@@ -555,4 +606,4 @@ def average_in_group(average_gradients, state, x, y) -> list:
             message = ("a collective operation waited in vain for the other rank. Every rank "
                        "must call the same collectives (`all_reduce`, ...) in the same order.")
         raise LearnerError(err.type_name, message, where,
-                           "`average_gradients(model)` on 2 processes") from None
+                           f"`average_gradients(model)` on {GROUP_SIZE} processes") from None

@@ -58,11 +58,11 @@ print("PyTorch", torch.__version__)
 # %% [markdown]
 # ## 1. Which device, and device-agnostic code
 #
-# PyTorch calls a GPU (NVIDIA's CUDA, AMD's ROCm, which also answers to `cuda`), an
-# Apple GPU (`mps`) or another chip an *accelerator*. `torch.accelerator` asks about
-# whichever one is there, so one line covers them all. (Older code tests
-# `torch.cuda.is_available()` and then `torch.backends.mps.is_available()`; that still
-# works.)
+# PyTorch calls any chip that speeds up tensor work an *accelerator*: an NVIDIA GPU
+# (`cuda`; AMD GPUs with ROCm answer to `cuda` too), an Apple GPU (`mps`), an Intel GPU
+# (`xpu`), and others. `torch.accelerator` (PyTorch 2.6 or newer) asks about whichever
+# one is there, so one line covers them all. Older code tests `torch.cuda.is_available()`
+# and then `torch.backends.mps.is_available()`; that still works.
 
 # %%
 def pick_device() -> torch.device:
@@ -83,8 +83,9 @@ print("CUDA GPUs:", torch.cuda.device_count(), "| MPS:", torch.backends.mps.is_a
 # Ask with `check_available=True`, or test `is_available()` first as above:
 
 # %%
-print("built for:", torch.accelerator.current_accelerator(),
-      "| usable now:", torch.accelerator.current_accelerator(check_available=True))
+if hasattr(torch, "accelerator"):  # PyTorch 2.6 or newer
+    print("built for:", torch.accelerator.current_accelerator(),
+          "| usable now:", torch.accelerator.current_accelerator(check_available=True))
 
 # %% [markdown]
 # From here on, code never names a device; it uses `device`. Two rules:
@@ -104,8 +105,9 @@ print("output:", model(x_dev).shape, "on", model(x_dev).device)
 
 # %% [markdown]
 # **Batches from a `DataLoader`.** Copies from the CPU to a CUDA GPU are faster from
-# *pinned* (page-locked) memory, and with `non_blocking=True` the copy overlaps with
-# GPU work. Both only help with CUDA, so switch them on there only:
+# *pinned* (page-locked) memory, and from pinned memory `non_blocking=True` lets the copy
+# run while the GPU is still busy with earlier work. Both only help with CUDA, so switch
+# them on there only:
 
 # %%
 dataset = TensorDataset(torch.randn(64, 4), torch.randint(0, 2, (64,)))
@@ -136,17 +138,35 @@ except RuntimeError as err:
 # The fix is always the same: move the batch to the model's device, inside the loop.
 #
 # **Moving the model after building the optimizer.** An optimizer holds the parameter
-# objects it was given, and its state (Adam's running averages) lives on the device where
-# it was created. Depending on the devices involved, `.to()` may replace the parameter
-# objects; then the optimizer keeps updating the old ones and the model never learns.
-# From the CPU to the `meta` device it does:
+# objects it was given, and its state (Adam's running averages) is created next to them.
+# Between the CPU and a CUDA GPU, `model.to(device)` keeps the parameter objects and only
+# swaps the data inside them, so the optimizer still finds them; but state it already
+# has (after a first step, or after loading a saved optimizer) stays on the old device,
+# and the next step fails. To some devices, such as the `meta` device, `.to()` builds
+# *new* parameter objects instead, and the optimizer quietly keeps updating the old
+# ones. The cell shows what happens on this machine:
 
 # %%
 torch.manual_seed(0)
 net = nn.Linear(4, 2)
 optimizer = torch.optim.Adam(net.parameters())
-net.to("meta")
-print("optimizer holds the model's weight:", optimizer.param_groups[0]["params"][0] is net.weight)
+net(torch.randn(3, 4)).sum().backward()
+optimizer.step()  # Adam's running averages now exist, on the CPU
+weight = net.weight
+if device.type == "cuda":
+    net.to(device)
+    print("same parameter objects after .to(cuda):", net.weight is weight)
+    net(torch.randn(3, 4, device=device)).sum().backward()
+    try:
+        optimizer.step()
+        print("the step ran")
+    except RuntimeError as err:  # Adam's state is still on the CPU
+        print("RuntimeError:", str(err).splitlines()[0])
+else:
+    net.to("meta")
+    print("same parameter objects after .to('meta'):", net.weight is weight)
+    print("optimizer holds the model's weight:",
+          optimizer.param_groups[0]["params"][0] is net.weight)
 
 # %% [markdown]
 # Rule: **move the model first, then build the optimizer** (and load a saved optimizer
@@ -228,6 +248,26 @@ q.to_device.expect("passed")
 # 3. report the **median** of several runs: other programs disturb some runs, and one
 #    slow run moves the mean a lot but the median hardly at all.
 #
+# With a CUDA GPU, the next cell shows rule 1 at work: how long `a @ b` takes to
+# return, and how long until the product really exists.
+
+# %%
+if device.type == "cuda":
+    a_gpu = torch.randn(4096, 4096, device=device)
+    b_gpu = torch.randn(4096, 4096, device=device)
+    a_gpu @ b_gpu  # warm-up
+    torch.cuda.synchronize(device)
+    start = time.perf_counter()
+    c_gpu = a_gpu @ b_gpu                      # only queued
+    returned = time.perf_counter() - start
+    torch.cuda.synchronize(device)             # wait until the queue is empty
+    finished = time.perf_counter() - start
+    print(f"`a @ b` returned after {returned * 1e6:8.1f} µs")
+    print(f"the product existed after {finished * 1e6:8.1f} µs")
+else:
+    print("No CUDA GPU here: on the CPU `a @ b` returns only when the product is done.")
+
+# %% [markdown]
 # On the CPU the first call is often slower too. Ten runs of one multiplication:
 
 # %%
@@ -242,24 +282,32 @@ print(f"first call:           {call_times[0] * 1e6:8.1f} µs")
 print(f"median of the others: {statistics.median(call_times[1:]) * 1e6:8.1f} µs")
 
 # %% [markdown]
-# The median shrugs off a disturbed run; the mean does not. Add one run that took 5 ms
-# (another program grabbed the core) to the nine ordinary ones:
+# The median shrugs off a disturbed run; the mean does not. Add to the nine ordinary
+# runs one that took 20 times as long as their median (another program grabbed the
+# core):
 
 # %%
-disturbed = [*call_times[1:], 5e-3]
-print(f"mean {statistics.fmean(disturbed) * 1e6:8.1f} µs | "
+ordinary = call_times[1:]
+disturbed = [*ordinary, 20 * statistics.median(ordinary)]
+print(f"nine ordinary runs: mean {statistics.fmean(ordinary) * 1e6:8.1f} µs | "
+      f"median {statistics.median(ordinary) * 1e6:8.1f} µs")
+print(f"plus the disturbed: mean {statistics.fmean(disturbed) * 1e6:8.1f} µs | "
       f"median {statistics.median(disturbed) * 1e6:8.1f} µs")
 
 # %% [markdown]
 # `torch.utils.benchmark.Timer` does all of this for you: it synchronises CUDA, warms up,
-# repeats until enough time has passed, and reports the median (and the spread):
+# and repeats until enough time has passed. `blocked_autorange` runs the statement in
+# blocks of many calls, takes one measurement per block (the block's time divided by its
+# calls) and reports the median of those measurements and their spread (the
+# interquartile range, which needs several measurements to mean anything):
 
 # %%
 timer = benchmark.Timer(stmt="a @ b", globals={"a": a, "b": b}, num_threads=1)
 measurement = timer.blocked_autorange(min_run_time=0.2)
-print(measurement)
-print(f"median {measurement.median * 1e6:.1f} µs, interquartile range "
-      f"{measurement.iqr * 1e6:.1f} µs over {len(measurement.times)} measurements")
+print(f"{len(measurement.times)} measurements of {measurement.number_per_run} calls each")
+spread = (f"interquartile range {measurement.iqr * 1e6:.1f} µs"
+          if len(measurement.times) >= 4 else "too few measurements for a spread")
+print(f"median {measurement.median * 1e6:.1f} µs per call, {spread}")
 
 # %% [markdown]
 # ### Exercise 2: a timing function that is right on a GPU
@@ -382,20 +430,25 @@ for label, values in speeds.items():
 # A float32 has 8 exponent bits and 23 mantissa bits. The two 16-bit formats split their
 # bits differently: **float16** keeps precision (10 mantissa bits) but has a small range;
 # **bfloat16** ("brain float") keeps float32's range (8 exponent bits) and gives up
-# precision (7 mantissa bits).
+# precision (7 mantissa bits). Below the smallest *normal* number each format still has
+# a few *subnormal* ones, with fewer significant bits, down to the smallest subnormal;
+# anything smaller rounds to 0.
 
 # %%
-print(f"{'dtype':10s} {'largest':>12s} {'smallest normal':>16s} {'eps (1 + eps > 1)':>18s}")
+print(f"{'dtype':10s} {'largest':>11s} {'smallest normal':>16s} {'smallest subnormal':>19s} "
+      f"{'eps (1 + eps > 1)':>18s}")
 for dtype in (torch.float32, torch.float16, torch.bfloat16):
     info = torch.finfo(dtype)
-    print(f"{str(dtype).removeprefix('torch.'):10s} {info.max:12.4g} {info.tiny:16.4g} "
-          f"{info.eps:18.4g}")
+    subnormal = info.smallest_normal * info.eps  # 2^(min exponent - mantissa bits)
+    print(f"{str(dtype).removeprefix('torch.'):10s} {info.max:11.4g} "
+          f"{info.smallest_normal:16.4g} {subnormal:19.4g} {info.eps:18.4g}")
 
 # %% [markdown]
 # What that means, in numbers. **Overflow:** 300 x 300 = 90,000 is above float16's
 # largest value, so it becomes `inf`. **Underflow:** a small gradient such as
-# $10^{-8}$ is below what float16 can represent at all, so it becomes 0. bfloat16 keeps
-# both, but rounds: $1 + 1/256$ is stored as 1.
+# $10^{-8}$ is below float16's smallest subnormal, so it becomes 0. bfloat16 keeps
+# both, but rounds: the bfloat16 number after 1 is $1 + 1/128$ (its eps), so
+# $1 + 1/256$, halfway between them, is stored as 1.
 
 # %%
 big = torch.tensor(300.0)
@@ -408,31 +461,51 @@ for dtype in (torch.float16, torch.bfloat16):
 # %% [markdown]
 # ### `autocast`: low precision where it is safe
 #
-# Under `torch.autocast(device_type, dtype)`, operations that gain most from fewer bits
-# and tolerate them (matrix multiplications, convolutions, `nn.Linear`) run in the
-# 16-bit type; operations that need range or precision (losses, and on CUDA also
-# `softmax`, `log_softmax`, norms, sums and `exp`) run in float32. The weights stay
-# float32: only copies are cast. The lists differ between CPU and CUDA; here is what
-# this machine's CPU does with bfloat16:
+# Under `torch.autocast(device_type, dtype)` every operation falls in one of three
+# groups:
+# - operations that gain most from fewer bits and tolerate them (matrix
+#   multiplications, convolutions, `nn.Linear`) cast their inputs to the 16-bit type;
+# - operations that need range or precision cast their inputs to float32: the losses,
+#   on the CPU and on CUDA; on CUDA also `softmax`, `log_softmax`, `exp`, `sum` and the
+#   norms (`layer_norm`, ...);
+# - every other operation (`relu`, additions, ...) runs in the type of its inputs, so
+#   after a 16-bit `nn.Linear` it stays 16-bit.
+#
+# The weights stay float32: only copies are cast. Below, each operation gets the 16-bit
+# output `h` of an `nn.Linear`, so you can see which ones go back to float32. The CPU
+# column uses bfloat16; with a CUDA GPU a column for CUDA with float16 appears, and
+# there `softmax` and friends come out in float32.
 
 # %%
-torch.manual_seed(0)
-lin = nn.Linear(16, 16)
-h32 = torch.randn(8, 16)  # (B, 16)
-labels8 = torch.zeros(8, dtype=torch.long)
-with torch.autocast(device_type="cpu", dtype=torch.bfloat16):
-    h = lin(h32)
-    ops = {"nn.Linear": h, "a @ b": h32 @ h32.T, "relu": torch.relu(h),
-           "softmax": torch.softmax(h, dim=1), "cross_entropy": F.cross_entropy(h, labels8),
-           "mse_loss": F.mse_loss(h, h32)}
-for name, out in ops.items():
-    print(f"{name:14s} -> {str(out.dtype).removeprefix('torch.')}")
-print("weight dtype:", lin.weight.dtype)
+def autocast_dtypes(device_type, dtype):
+    """The dtype each operation returns under autocast on ``device_type``."""
+    torch.manual_seed(0)
+    lin = nn.Linear(16, 16).to(device_type)
+    h32 = torch.randn(8, 16, device=device_type)  # (B, 16) float32
+    labels8 = torch.zeros(8, dtype=torch.long, device=device_type)
+    with torch.autocast(device_type=device_type, dtype=dtype):
+        h = lin(h32)  # (B, 16) in the 16-bit type
+        ops = {"nn.Linear": h, "a @ b (float32 in)": h32 @ h32.T, "relu": torch.relu(h),
+               "softmax": torch.softmax(h, dim=1), "log_softmax": torch.log_softmax(h, dim=1),
+               "exp": torch.exp(h), "sum": h.sum(), "layer_norm": F.layer_norm(h, (16,)),
+               "cross_entropy": F.cross_entropy(h, labels8), "mse_loss": F.mse_loss(h, h32)}
+    ops["(the Linear's weight)"] = lin.weight  # never cast in place
+    return {name: str(out.dtype).removeprefix("torch.") for name, out in ops.items()}
+
+
+columns = {"CPU, bfloat16": autocast_dtypes("cpu", torch.bfloat16)}
+if device.type == "cuda":
+    columns["CUDA, float16"] = autocast_dtypes("cuda", torch.float16)
+print(f"{'operation':20s}" + "".join(f"{title:>16s}" for title in columns))
+for name in columns["CPU, bfloat16"]:
+    print(f"{name:20s}" + "".join(f"{column[name]:>16s}" for column in columns.values()))
 
 # %% [markdown]
-# On CUDA the usual choice is float16 (fast on every NVIDIA GPU of the last years);
-# bfloat16 needs an Ampere GPU or newer. On CPUs bfloat16 is the one autocast supports
-# well. The spelling `torch.cuda.amp.autocast(...)` and `torch.cuda.amp.GradScaler()` is
+# Which 16-bit type? On NVIDIA GPUs from Ampere on (A100, RTX 30xx and newer;
+# `torch.cuda.is_bf16_supported()` tells you) bfloat16 is the usual choice: it has
+# float32's range and needs no scaler. Older GPUs (V100, T4) have fast float16 only, and
+# float16 needs the `GradScaler` below. On CPUs bfloat16 is the type autocast supports
+# best. The spelling `torch.cuda.amp.autocast(...)` and `torch.cuda.amp.GradScaler()` is
 # **legacy**: use `torch.amp.autocast("cuda", ...)` (or `torch.autocast`) and
 # `torch.amp.GradScaler("cuda")`.
 #
@@ -460,7 +533,8 @@ print(f"flushed to zero in float16: {lost_plain:.1%} unscaled, {lost_scaled:.1%}
 # %% [markdown]
 # Too large a scale overflows instead. `GradScaler` adapts: when a gradient is `inf` or
 # `NaN` it **skips** the optimizer step and halves the scale; after `growth_interval`
-# good steps in a row it doubles the scale. You can watch it on the CPU (bfloat16 does
+# good steps in a row (2000 by default; 1 in the demo, to see it at once) it doubles the
+# scale. You can watch it on the CPU (bfloat16 does
 # not need a scaler, but the mechanics are the same). A normal step, then a step whose
 # scaled gradients overflow:
 
@@ -567,7 +641,8 @@ def mnist_mlp():
 
 
 def train_mixed(device, amp_dtype=None, *, epochs, batch_size=128):
-    """Train a fresh MLP; return seconds per epoch (median) and test accuracy."""
+    """Train a fresh MLP; return seconds per epoch (median, the first epoch left out as
+    warm-up when there are several) and test accuracy."""
     torch.manual_seed(0)
     model = mnist_mlp().to(device)  # move first, then build the optimizer
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
@@ -597,10 +672,10 @@ def train_mixed(device, amp_dtype=None, *, epochs, batch_size=128):
                                          enabled=amp_dtype is not None):
         predictions = model(test_x.to(device)).argmax(dim=1)
     accuracy = (predictions == test_y.to(device)).float().mean().item()
-    return statistics.median(epoch_times), accuracy
+    return statistics.median(epoch_times[1:] or epoch_times), accuracy
 
 
-epochs = 2 if settings.fast() else 5
+epochs = 2 if settings.fast() else 6
 runs = [("CPU", "float32", torch.device("cpu"), None),
         ("CPU", "bfloat16 autocast", torch.device("cpu"), torch.bfloat16)]
 if device.type == "cuda":
@@ -608,7 +683,8 @@ if device.type == "cuda":
              ("GPU", "float16 autocast + GradScaler", device, torch.float16),
              ("GPU", "bfloat16 autocast", device, torch.bfloat16)]
 amp_results = {}
-print(f"{epochs} epochs each, {torch.get_num_threads()} CPU thread(s)")
+print(f"{epochs} epochs each, time per epoch without the first, "
+      f"{torch.get_num_threads()} CPU thread(s)")
 print(f"{'device':6s} {'precision':32s} {'s / epoch':>10s} {'test accuracy':>14s}")
 for where, words, dev, amp_dtype in runs:
     seconds, accuracy = train_mixed(dev, amp_dtype, epochs=epochs)
@@ -617,11 +693,11 @@ for where, words, dev, amp_dtype in runs:
 
 # %% [markdown]
 # Read the table with care. The accuracies should be close: low precision barely
-# changes what this network learns. The speed depends on hardware: CPUs without
-# bfloat16 units (most laptops) convert back and forth and often run *slower* under
-# autocast, while GPUs with tensor cores and recent server CPUs run faster. A model this
-# small mostly measures overhead; mixed precision pays off for large matrix
-# multiplications, and it also halves the memory of activations.
+# changes what this network learns. The times, for a network this small, mostly measure
+# overhead: launching many tiny operations, plus the casts autocast adds. So autocast is
+# often *slower* here, on a CPU and even on a large GPU, and a GPU may be no faster than
+# the CPU at all. Mixed precision pays off where the large matrix multiplications
+# dominate, as in the GFLOP/s plot above, and it also halves the memory of activations.
 #
 # ## 4. Data parallelism
 #
@@ -657,8 +733,10 @@ print("largest difference, averaged shards vs full batch:",
 # cards: rank $r$ gets indices $r, r + W, r + 2W, \dots$. So that every rank runs the same
 # number of steps (a rank that stops early would leave the others waiting in the
 # all-reduce), it pads the list by repeating indices from the start until its length is a
-# multiple of $W$. With `shuffle=True` it shuffles first, with a seed that all ranks
-# share, and `sampler.set_epoch(epoch)` gives a new order every epoch. Normally it reads
+# multiple of $W$. With `shuffle=True` (the default) it shuffles first, with a seed that
+# all ranks share, and `sampler.set_epoch(epoch)` gives a new order every epoch. Give it to
+# the `DataLoader` as `sampler=` and leave the loader's own `shuffle` off: the two
+# together are an error. Normally it reads
 # rank and world size from the process group; here we pass them, for 10 examples and 3
 # ranks:
 
@@ -674,10 +752,13 @@ for shuffle in (False, True):
             shards.append(list(sampler))
         print(f"shuffle={shuffle!s:5s} epoch {epoch}: ", "  ".join(
             f"rank {r}: {s}" for r, s in enumerate(shards)))
+dealt = [i for shard in shards for i in shard]
+print(f"{len(dealt)} indices dealt for {len(numbers)} examples; appearing twice:",
+      sorted(i for i in set(dealt) if dealt.count(i) > 1))
 
 # %% [markdown]
-# Two indices appear twice: that is the padding. (`drop_last=True` drops the tail
-# instead.) Forgetting `set_epoch` is a classic bug: every epoch then repeats the same
+# The indices that appear twice are the padding: $3 \lceil 10 / 3 \rceil - 10 = 2$ of
+# them. (`drop_last=True` drops the tail instead.) Forgetting `set_epoch` is a classic bug: every epoch then repeats the same
 # order.
 #
 # ### Exercise 4: the sampler's arithmetic
@@ -714,9 +795,9 @@ q.shard_indices.expect("passed")
 # ranks. Use `dist.all_reduce(tensor, op=dist.ReduceOp.SUM)`, which replaces `tensor` on
 # every rank with the sum over ranks, and `dist.get_world_size()`.
 #
-# The check starts two processes joined in a `gloo` group, gives each half of a batch,
-# runs your function on both, and compares with the gradient of one process on the
-# whole batch. Your function runs there from its source text, where `torch`, `dist`,
+# The check starts three processes joined in a `gloo` group, gives each a third of a
+# batch, runs your function on all three, and compares with the gradient of one process
+# on the whole batch. Your function runs there from its source text, where `torch`, `dist`,
 # `nn`, `F` and `math` are defined and nothing else from this notebook.
 
 # %%
@@ -763,10 +844,12 @@ q.average_gradients.expect("passed")
 # ## 5. DistributedDataParallel that actually runs
 #
 # A DDP program is an ordinary training script that a launcher starts $W$ times.
-# `torchrun` is that launcher: it starts the processes and gives each its
-# `RANK`, `LOCAL_RANK` and `WORLD_SIZE` (environment variables) and a place to meet
-# (`MASTER_ADDR`, `MASTER_PORT`). The script then:
-# 1. `dist.init_process_group(backend)`: **`nccl`** between NVIDIA GPUs, **`gloo`** on
+# `torchrun` is that launcher: it starts the processes and gives each, in environment
+# variables, its `RANK` (0 to $W - 1$ over all machines), its `LOCAL_RANK` (its number on
+# this machine, which picks its GPU), `WORLD_SIZE` ($W$), `LOCAL_WORLD_SIZE` (processes
+# on this machine) and a place to meet (`MASTER_ADDR`, `MASTER_PORT`). The script then:
+# 1. on GPUs, `torch.cuda.set_device(local_rank)`, so each process has its own GPU; then
+#    `dist.init_process_group(backend)`: **`nccl`** between NVIDIA GPUs, **`gloo`** on
 #    CPUs;
 # 2. wraps the model: `DDP(model, device_ids=[local_rank])` on GPUs, `DDP(model)` on CPU;
 # 3. feeds each rank its shard with a `DistributedSampler`;
@@ -795,13 +878,14 @@ GLOBAL_BATCH = 16  # examples per step, summed over all ranks (the effective bat
 
 
 def main(out_dir):
-    world_size = int(os.environ["WORLD_SIZE"])
-    use_cuda = torch.cuda.is_available() and torch.cuda.device_count() >= world_size
-    dist.init_process_group("nccl" if use_cuda else "gloo")
-    rank, local_rank = dist.get_rank(), int(os.environ["LOCAL_RANK"])
+    local_rank = int(os.environ["LOCAL_RANK"])  # this process's number on its machine
+    per_machine = int(os.environ["LOCAL_WORLD_SIZE"])  # processes on this machine
+    use_cuda = torch.cuda.is_available() and torch.cuda.device_count() >= per_machine
     device = torch.device("cuda", local_rank) if use_cuda else torch.device("cpu")
     if use_cuda:
-        torch.cuda.set_device(device)
+        torch.cuda.set_device(device)  # before the group: each process its own GPU
+    dist.init_process_group("nccl" if use_cuda else "gloo")
+    rank, world_size = dist.get_rank(), dist.get_world_size()
 
     torch.manual_seed(0)  # the same data and initial weights on every rank
     inputs, targets = torch.randn(64, 10), torch.randint(0, 3, (64,))
@@ -866,8 +950,10 @@ script.write_text(DDP_SCRIPT)
 print("wrote", script, f"({len(DDP_SCRIPT.splitlines())} lines)")
 
 # %% [markdown]
-# Now launch it with two processes. `--standalone` runs the meeting point on this
-# machine. The `torchrun` command is the script form of `python -m torch.distributed.run`;
+# Now launch it with two processes. With two CUDA GPUs or more, each process takes its
+# own GPU and they talk over `nccl`; otherwise (a CPU only, or a single GPU, which `nccl`
+# will not let two processes share) both run on the CPU over `gloo`. `--standalone` runs
+# the meeting point on this machine. The `torchrun` command is the script form of `python -m torch.distributed.run`;
 # we use whichever belongs to this notebook's Python. A time limit protects the notebook
 # if a process hangs.
 
@@ -878,7 +964,7 @@ if torchrun and Path(torchrun).parent == Path(sys.executable).parent:
 else:
     launcher = [sys.executable, "-m", "torch.distributed.run"]
 nproc = 2
-arguments = ["--standalone", f"--nproc_per_node={nproc}", str(script), str(work)]
+arguments = ["--standalone", f"--nproc-per-node={nproc}", str(script), str(work)]
 command = [*launcher, *arguments]
 print("$", "torchrun" if launcher == [torchrun] else "python -m torch.distributed.run",
       shlex.join(arguments))
@@ -911,8 +997,9 @@ assert ddp_grad_difference < 1e-5 and first["weight_difference"] < 1e-5
 # %% [markdown]
 # Each rank saw different examples, the loss on each shard differs, and yet after the
 # all-reduce the gradients match one process working on all 16 examples, to float32
-# rounding. That is the whole promise of data parallelism: $W$ times the throughput, the
-# same mathematics as one large batch. (Keep in mind what changes with $W$: the effective
+# rounding. That is the whole promise of data parallelism: up to $W$ times the
+# throughput (a little less, since the all-reduce takes time), with the same mathematics
+# as one large batch. (Keep in mind what changes with $W$: the effective
 # batch size grows, so learning rates are often scaled up with it.)
 #
 # ### On several machines
@@ -922,7 +1009,7 @@ assert ddp_grad_difference < 1e-5 and first["weight_difference"] < 1e-5
 #
 # ```bash
 # # on each of 2 machines with 8 GPUs each: world size 16
-# torchrun --nnodes=2 --nproc_per_node=8 \
+# torchrun --nnodes=2 --nproc-per-node=8 \
 #          --rdzv-backend=c10d --rdzv-endpoint=node0.example.org:29500 \
 #          --rdzv-id=job42 train.py
 # ```
@@ -941,7 +1028,7 @@ SBATCH_SCRIPT = f"""\
 #SBATCH --time=00:10:00
 head=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)
 mkdir -p results
-srun torchrun --nnodes="$SLURM_NNODES" --nproc_per_node=8 \\
+srun torchrun --nnodes="$SLURM_NNODES" --nproc-per-node=8 \\
      --rdzv-backend=c10d --rdzv-endpoint="$head:29500" --rdzv-id="$SLURM_JOB_ID" \\
      {script.name} results/
 """
@@ -953,13 +1040,15 @@ print(SBATCH_SCRIPT)
 #
 # DDP keeps a full copy of the weights, gradients and optimizer state on every device.
 # When that no longer fits, **fully sharded data parallelism** splits all three across
-# ranks and gathers each layer's weights only while it computes. In current PyTorch it is
-# `fully_shard` (FSDP2), applied to each block and then to the whole model (this is not
-# run here: it needs several GPUs to be worth it):
+# ranks and gathers each layer's weights only while it computes. In current PyTorch
+# (2.6 or newer) it is the function `fully_shard` (FSDP2), applied to each block and then
+# to the whole model; PyTorch plans to deprecate the older wrapper class
+# `FullyShardedDataParallel` (FSDP1), so start with `fully_shard`. This is not run here: it needs several GPUs to be worth it.
 #
 # ```python
 # from torch.distributed.fsdp import fully_shard
 #
+# # in a script started by torchrun, after dist.init_process_group(...)
 # model = Transformer()                  # built as usual
 # for block in model.layers:
 #     fully_shard(block)                 # each block's parameters sharded across ranks
@@ -984,10 +1073,12 @@ if len(cpu_threads) > 1:
     one, every = speeds["CPU, 1 thread"][-1], speeds[f"CPU, {cpu_threads[-1]} threads"][-1]
     rows.append((f"{cpu_threads[-1]} CPU threads instead of 1", f"{every / one:.1f} x at n = "
                  f"{sizes[-1]}", "every core busy"))
-if "GPU, float32" in speeds:
-    gpu_best = max(speeds["GPU, float32"] + speeds["GPU, bfloat16"])
-    rows.append(("matmul on the GPU", f"{gpu_best / cpu_best:.0f} x the CPU at best",
+if "GPU, float32" in speeds:  # like with like: the best of each, float32 against float32
+    gpu32_best, gpu16_best = max(speeds["GPU, float32"]), max(speeds["GPU, bfloat16"])
+    rows.append(("float32 matmul on the GPU", f"{gpu32_best / cpu_best:.0f} x the CPU at best",
                  "copies to the GPU; async timing"))
+    rows.append(("bfloat16 matmul on the GPU", f"{gpu16_best / gpu32_best:.1f} x GPU float32 "
+                 "at best", "7 mantissa bits"))
 rows.append(("bfloat16 autocast, CPU (MNIST MLP)",
              f"{cpu16[0] / cpu32[0]:.2f} x the time, accuracy {cpu16[1]:.3f} vs {cpu32[1]:.3f}",
              "rounding; casts"))

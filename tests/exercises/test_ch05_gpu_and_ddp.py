@@ -213,6 +213,54 @@ def time_it_always_sync(fn, device, *, warmup=2, repeats=5):
     return statistics.median(times)
 
 
+def time_it_process_time(fn, device, *, warmup=2, repeats=5):
+    """CPU time of this process: misses the time spent waiting for a GPU."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        start = time.process_time()
+        fn()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        times.append(time.process_time() - start)
+    return statistics.median(times)
+
+
+def time_it_minimum(fn, device, *, warmup=2, repeats=5):
+    return min(time_it_each(fn, device, warmup=warmup, repeats=repeats))
+
+
+def time_it_each(fn, device, *, warmup=2, repeats=5):
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        fn()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def time_it_total_over_repeats(fn, device, *, warmup=2, repeats=5):
+    for _ in range(warmup):
+        fn()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    for _ in range(repeats):
+        fn()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return (time.perf_counter() - start) / repeats
+
+
 # --- amp_step --------------------------------------------------------------------------
 
 
@@ -284,6 +332,25 @@ amp_no_autocast = _make(["zero", "forward32", "backward", "unscale", "clip", "st
 amp_update_before_step = _make(["zero", "forward", "backward", "update", "step"])
 
 
+def amp_fixed_float16(model, x, y, optimizer, scaler, *, amp_dtype, max_norm):
+    """float16 written in, whatever `amp_dtype` says."""
+    optimizer.zero_grad()
+    with torch.autocast(device_type=x.device.type, dtype=torch.float16):
+        loss = F.cross_entropy(model(x), y)
+    scaler.scale(loss).backward()
+    scaler.unscale_(optimizer)
+    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    scaler.step(optimizer)
+    scaler.update()
+    return loss.item()
+
+
+amp_two_steps = _make(["zero", "forward", "backward", "unscale", "clip", "step",
+                       "optimizer-step", "update"])
+amp_update_twice = _make(["zero", "forward", "backward", "unscale", "clip", "step", "update",
+                          "update"])
+
+
 def amp_returns_scaled(model, x, y, optimizer, scaler, *, amp_dtype, max_norm):
     optimizer.zero_grad()
     with torch.autocast(device_type=x.device.type, dtype=amp_dtype):
@@ -312,6 +379,38 @@ def shard_indices_tensor(n, rank, world_size):
     """Correct too: a tensor, padding with a modulo."""
     total = math.ceil(n / world_size) * world_size
     return torch.arange(total)[rank::world_size] % n
+
+
+def shard_indices_pad_with_last(n, rank, world_size):
+    total = math.ceil(n / world_size) * world_size
+    return (list(range(n)) + [n - 1] * (total - n))[rank::world_size]
+
+
+def shard_indices_pad_once(n, rank, world_size):
+    """Pads with `indices[:padding]`: too short when the padding is longer than n."""
+    total = math.ceil(n / world_size) * world_size
+    indices = list(range(n))
+    indices += indices[:total - n]
+    return indices[rank::world_size]
+
+
+def shard_indices_drop_tail(n, rank, world_size):
+    return list(range(n // world_size * world_size))[rank::world_size]
+
+
+def shard_indices_range(n, rank, world_size):
+    """A `range` without the padding's wrap-around: right only when W divides n."""
+    return range(rank, math.ceil(n / world_size) * world_size, world_size)
+
+
+def shard_indices_range_modulo(n, rank, world_size):
+    """Correct too: a tuple, built from a range wrapped with %."""
+    return tuple(i % n for i in range(rank, math.ceil(n / world_size) * world_size,
+                                      world_size))
+
+
+def shard_indices_floats(n, rank, world_size):
+    return [float(i) for i in shard_indices(n, rank, world_size)]
 
 
 # --- average_gradients -----------------------------------------------------------------
@@ -344,6 +443,19 @@ def average_gradients_to_rank0(model):
         p.grad /= dist.get_world_size()  # noqa: F821
 
 
+def average_gradients_fixed_two(model):
+    for p in model.parameters():
+        dist.all_reduce(p.grad, op=dist.ReduceOp.SUM)  # noqa: F821
+        p.grad /= 2
+
+
+def average_gradients_on_a_copy(model):
+    for p in model.parameters():
+        total = p.grad.clone()
+        dist.all_reduce(total)  # noqa: F821
+        total /= dist.get_world_size()  # noqa: F821 - never written back to p.grad
+
+
 def average_gradients_avg(model):
     for p in model.parameters():
         dist.all_reduce(p.grad, op=dist.ReduceOp.AVG)  # noqa: F821
@@ -365,6 +477,9 @@ CASES = [
         ({"time_it": time_it_no_return}, "`NoneType`"),
         ({"time_it": time_it_no_sync}, "synchronize"),
         ({"time_it": time_it_sync_after_only}, "still working"),
+        ({"time_it": time_it_process_time}, "no reading of `time.perf_counter()`"),
+        ({"time_it": time_it_minimum}, "the minimum"),
+        ({"time_it": time_it_total_over_repeats}, "the mean"),
     ], raising=[
         ({"time_it": time_it_always_sync}, "RuntimeError"),
     ]),
@@ -377,7 +492,10 @@ CASES = [
         ({"amp_step": amp_no_zero_grad}, "no `optimizer.zero_grad()`"),
         ({"amp_step": amp_no_autocast}, "in full precision"),
         ({"amp_step": amp_returns_scaled}, "not the scaled loss"),
+        ({"amp_step": amp_fixed_float16}, "other weights"),
+        ({"amp_step": amp_two_steps}, "two optimizer steps"),
     ], raising=[
+        ({"amp_step": amp_update_twice}, "No inf checks were recorded prior to update"),
         ({"amp_step": amp_update_before_step}, "AssertionError"),
         ({"amp_step": amp_no_scale}, "did not use scaler.scale"),
     ]),
@@ -389,11 +507,18 @@ CASES = [
          "like cards"),
         ({"shard_indices": lambda n, rank, world_size: shard_indices(n, rank, world_size)[:-1]
           if n % world_size else shard_indices(n, rank, world_size)}, "the number of indices"),
+        ({"shard_indices": shard_indices_pad_with_last}, "like cards"),
+        ({"shard_indices": shard_indices_pad_once}, "the number of indices"),
+        ({"shard_indices": shard_indices_drop_tail}, "the number of indices"),
+        ({"shard_indices": shard_indices_range}, "like cards"),
+        ({"shard_indices": shard_indices_floats}, "holding a `float`"),
     ]),
     Case(AverageGradients, right={"average_gradients": average_gradients}, wrong=[
         ({"average_gradients": average_gradients_sum_only}, "Divide by the world size"),
         ({"average_gradients": average_gradients_weights_only}, "`0.bias.grad` on rank 0"),
         ({"average_gradients": average_gradients_to_rank0}, "on rank 1"),
+        ({"average_gradients": average_gradients_fixed_two}, "not by a fixed number"),
+        ({"average_gradients": average_gradients_on_a_copy}, "on rank 0"),
     ]),
 ]
 
@@ -407,7 +532,9 @@ def test_alternatives_pass():
     for exercise, answers in [(ToDevice, {"to_device": to_device_with_match}),
                               (TimeIt, {"time_it": time_it_alternative}),
                               (AmpStep, {"amp_step": amp_step_alternative}),
-                              (ShardIndices, {"shard_indices": shard_indices_tensor})]:
+                              (ShardIndices, {"shard_indices": shard_indices_tensor}),
+                              (ShardIndices, {"shard_indices": shard_indices_range_modulo}),
+                              (AverageGradients, {"average_gradients": average_gradients_avg})]:
         result = evaluate(exercise(), answers, seed=3)
         assert result.outcome is Outcome.PASSED, result.text()
 
