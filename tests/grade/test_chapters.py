@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from labkit.grade.batch import grade
 from labkit.grade.samples import solved_submission
 
