@@ -482,7 +482,9 @@ class CnnAccuracy(Exercise):
         "Start from the chapter's `CNN`, or stack three blocks of 3 x 3 convolution, "
         "batch norm, ReLU and 2 x 2 max pooling, then one `nn.Linear`.",
         "Train with `fit(model, train_loader, loss_fn=nn.CrossEntropyLoss(), "
-        "optimizer=torch.optim.Adam(model.parameters(), lr=2e-3), epochs=15)`.",
+        "optimizer=torch.optim.Adam(model.parameters(), lr=2e-3), epochs=15, "
+        "val_loader=val_loader)` and watch the validation accuracy; the check scores "
+        "the test set once.",
     )
     solution = '''\
 torch.manual_seed(0)
@@ -496,8 +498,8 @@ def block(c_in, c_out):
 model = nn.Sequential(*block(1, 16), *block(16, 32), *block(32, 64),  # (B, 64, 3, 3)
                       nn.Flatten(), nn.Linear(64 * 3 * 3, 10))
 fit(model, train_loader, loss_fn=nn.CrossEntropyLoss(),
-    optimizer=torch.optim.Adam(model.parameters(), lr=2e-3), epochs=15)
-print(f"test accuracy: {evaluate(model, test_loader)['accuracy']:.2%}")'''
+    optimizer=torch.optim.Adam(model.parameters(), lr=2e-3), epochs=15, val_loader=val_loader)
+print(f"validation accuracy: {evaluate(model, val_loader)['accuracy']:.2%}")'''
 
     def check(self, model, test_transform):
         import torchvision
@@ -539,9 +541,11 @@ print(f"test accuracy: {evaluate(model, test_loader)['accuracy']:.2%}")'''
         accuracy = (logits.argmax(dim=1) == labels).float().mean().item()
         expect.that(accuracy >= ACCURACY_THRESHOLD,
                     checked=f"the accuracy of `model` on the {len(images):,} held-out test "
-                            "images",
+                            "images, scored once",
                     expected=f"at least {ACCURACY_THRESHOLD:.0%}", found=f"{accuracy:.1%}",
-                    hint="Train a few more epochs, or add a convolution block.")
+                    hint="Tune on `val_loader`: train a few more epochs, or add a "
+                         "convolution block, until the validation accuracy is well above "
+                         "95 %.")
 
 
 EXERCISES = [Conv2dLoops, ConvParams, ConvOutputSize, SeedNet, TrainModel, CnnAccuracy]
