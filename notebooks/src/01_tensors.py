@@ -156,8 +156,9 @@ print("torch.result_type(i64, 2.5):", torch.result_type(i64, 2.5))
 # %% [markdown]
 # Convert explicitly with `.to(dtype)` or the shortcuts `.float()`, `.long()`, `.bool()`.
 # The device works the same way: a result lives where its inputs live, and inputs on
-# different devices are an error, not a silent copy. On a machine without a GPU the
-# `meta` device (shapes only, no data) shows the same rule:
+# different devices are an error, not a silent copy. The exception mirrors the dtype rule
+# for 0-d tensors: Python numbers and 0-d CPU tensors combine with tensors on any device.
+# On a machine without a GPU the `meta` device (shapes only, no data) shows the same rules:
 
 # %%
 print(i64.to(torch.float32).dtype, i64.float().dtype, f32.long().dtype)
@@ -166,6 +167,7 @@ try:
     f32 + torch.ones(2, device="meta")
 except RuntimeError as err:
     print("RuntimeError:", err)
+print("a 0-d CPU tensor is allowed:", (torch.ones(2, device="meta") + torch.tensor(1.0)).device)
 
 # %% [markdown]
 # ## 2. Shape

@@ -47,7 +47,9 @@ print("PyTorch", torch.__version__)
 # A tensor created with `requires_grad=True` asks autograd to record every operation that
 # uses it. Each result then carries a `grad_fn`: the node that knows how to send gradients
 # back to the inputs of the operation that made it. Tensors you create yourself are
-# *leaves* of the graph; results of operations are not.
+# *leaves* of the graph. The result of an operation is not a leaf when at least one of its
+# inputs requires a gradient; a result computed only from tensors that need none, and a
+# tensor cut off with `detach()`, are leaves too, with no `grad_fn`.
 #
 # Here is the classic first example. Four numbers, all equal to 1, go through
 # $y = x + 2$, $z = 3y^2$, and a mean:
@@ -64,6 +66,8 @@ print("y.grad_fn:  ", y.grad_fn)
 print("z.grad_fn:  ", z.grad_fn)
 print("out.grad_fn:", out.grad_fn)
 print("leaves? x:", x.is_leaf, " y:", y.is_leaf)
+plain = torch.ones(2, 2) + 2  # no input requires a gradient
+print("leaves? plain:", plain.is_leaf, " y.detach():", y.detach().is_leaf)
 
 # %% [markdown]
 # **By hand.** Write $x_i$ for the four entries. Then
@@ -371,7 +375,7 @@ q.train_steps.expect("passed")
 # |---|---|---|
 # | `with torch.no_grad():` | nothing inside the block is recorded | parameter updates by hand, evaluating a model during training |
 # | `t.detach()` | a tensor with the same data, cut off from the graph | stopping the gradient along one path; logging and plotting (`t.detach().cpu().numpy()`) |
-# | `with torch.inference_mode():` | like `no_grad`, a little faster; the results can never enter autograd later | pure inference: serving a model, computing predictions |
+# | `with torch.inference_mode():` | like `no_grad`, a little faster; its results are *inference tensors*, with limits outside the block (below) | pure inference: serving a model, computing predictions |
 #
 # To freeze parameters for good (fine-tuning only part of a model), switch them off with
 # `p.requires_grad_(False)` instead.
@@ -393,11 +397,15 @@ print("inference mode: requires_grad =", served.requires_grad,
       " inference tensor:", served.is_inference())
 
 # %% [markdown]
-# Two errors you will meet sooner or later. An inference tensor cannot be used in a graph
-# later, and a leaf that requires a gradient cannot be changed in place while recording
-# (that is why the updates in `fit_line` sit inside `torch.no_grad()`):
+# Two errors you will meet sooner or later. An inference tensor may enter a graph later
+# (`served + w` works: the gradient of a sum does not need the summands), but autograd
+# cannot *save* it for backward (`served * w` needs `served` to compute the gradient of
+# `w`), and it cannot be changed in place outside inference mode. And a leaf that requires
+# a gradient cannot be changed in place while recording (that is why the updates in
+# `fit_line` sit inside `torch.no_grad()`):
 
 # %%
+print("served + w works:", (served + w).requires_grad)
 try:
     (served * w).sum().backward()
 except RuntimeError as err:
@@ -652,8 +660,11 @@ print("gradcheck of the wrong backward:",
 
 # %% [markdown]
 # Newer PyTorch also accepts a split form: `forward(x)` without `ctx`, plus a separate
-# `setup_context(ctx, inputs, output)` that saves what backward needs. It behaves the same;
-# you need it to use a Function with `torch.func` transforms such as `vmap`:
+# `setup_context(ctx, inputs, output)` that saves what backward needs. It behaves the same.
+# It is needed to use a Function with `torch.func` transforms such as `vmap`, but not
+# enough: `vmap` also wants `generate_vmap_rule = True` on the class (which works when
+# `forward` uses torch operations only, unlike our NumPy one) or a `vmap` staticmethod of
+# your own. Without either, it refuses:
 
 # %%
 class NumpySinSplit(torch.autograd.Function):
@@ -673,6 +684,10 @@ class NumpySinSplit(torch.autograd.Function):
 
 
 print("gradcheck of the split form:", torch.autograd.gradcheck(NumpySinSplit.apply, (t,)))
+try:
+    torch.func.vmap(NumpySinSplit.apply)(torch.randn(3, 2, dtype=torch.float64))
+except RuntimeError as err:
+    print("RuntimeError:", str(err).split(".")[0])
 
 # %% [markdown]
 # ### Exercise 5: write a backward
