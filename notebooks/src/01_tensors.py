@@ -353,7 +353,7 @@ print(src.gather(1, index))          # [[src[0,2], src[0,0]], [src[1,1], src[1,1
 # ### Exercise 1: select rows with a mask
 # Write `rows_of_class(x, labels, k)`: `x` has shape $(N, D)$, `labels` shape $(N,)$
 # (integers), `k` is an integer. Return the rows of `x` whose label is `k`, in their
-# original order: shape $(K, D)$, where $K$ may be 0.
+# original order: shape $(K, D)$, where $K$ may be 0 or 1.
 
 # %%
 def rows_of_class(x, labels, k):
@@ -379,8 +379,9 @@ q.rows_of_class.expect("passed")
 # A classifier gives `scores` of shape $(N, C)$: one row per sample, one column per
 # class. `labels` of shape $(N,)$ holds each sample's true class. Write
 # `pick_scores(scores, labels)` that returns the $(N,)$ tensor whose element $i$ is
-# `scores[i, labels[i]]`, without a loop. (The cross-entropy loss of later chapters
-# starts by picking the true class's score in just this way.)
+# `scores[i, labels[i]]`, without a loop (the check reads your code, and that of any
+# function it calls). (The cross-entropy loss of later chapters starts by picking the true
+# class's score in just this way.)
 
 # %%
 def pick_scores(scores, labels):
@@ -612,7 +613,8 @@ q.standardize_rows.expect("passed")
 #
 # $$\text{out}[i, j] = \lVert a_i - b_j \rVert^2 = \sum_d (a_{id} - b_{jd})^2 .$$
 #
-# Use broadcasting: no Python loop, no comprehension (the check looks). This is the core
+# Use broadcasting: no Python loop, no comprehension, also not in a helper function (the
+# check looks). This is the core
 # of nearest-neighbour search and of k-means.
 
 # %%
@@ -682,6 +684,8 @@ q.fix_mse.expect("not attempted", "buggy", mse=given_mse)
 q.fix_mse.expect("incorrect", "the values of",
                  mse=lambda pred, target: ((pred.squeeze(1) - target) ** 2).sum())
 q.fix_mse.expect("incorrect", "shape ()", mse=lambda pred, target: (pred.squeeze(1) - target) ** 2)
+q.fix_mse.expect("incorrect", "cut off from the graph",
+                 mse=lambda pred, target: ((pred.squeeze(1) - target) ** 2).mean().detach())
 q.fix_mse.expect("passed")
 
 # %% [markdown]
