@@ -13,6 +13,7 @@ from labkit.check import Exercise, NotAttempted, expect, probes
 from labkit.check.describe import cut, describe, shape_text
 from labkit.check.signals import LearnerError
 from labkit.exercises.ch02_autograd import invoke, run
+from labkit.models import model_device
 
 # The held-out accuracy `model` must reach in the last exercise.
 ACCURACY_THRESHOLD = 0.95
@@ -52,9 +53,7 @@ def sources(fn, depth: int = 2) -> dict[str, str]:
 def model_call(model, x, *, what: str):
     """``model(x)`` without gradients, in the mode the model is in, ``x`` on the model's
     device."""
-    param = next(model.parameters(), None) if isinstance(model, nn.Module) else None
-    if param is not None:
-        x = x.to(param.device)
+    x = x.to(model_device(model))
     with torch.no_grad():
         return invoke(model, (x,), {}, what)
 
