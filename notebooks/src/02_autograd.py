@@ -105,6 +105,46 @@ print("dout/dy:\n", y.grad)
 print("dout/dx:\n", x.grad)
 
 # %% [markdown]
+# ### Outputs that are not a single number: `backward(gradient=...)`
+#
+# `out.backward()` works because `out` is a single number. When the output `y` is a tensor
+# of $n$ numbers computed from an input `x` of $m$ numbers, its derivative is the $n \times m$
+# *Jacobian* matrix $J_{ij} = \partial y_i / \partial x_j$, and autograd never builds it.
+# What one backward pass computes is a **vector-Jacobian product**: given a vector $v$ shaped
+# like `y`, `y.backward(gradient=v)` stores
+#
+# $$v^\top J, \qquad (v^\top J)_j = \sum_i v_i \frac{\partial y_i}{\partial x_j},$$
+#
+# shaped like `x`, in `x.grad`. That is the gradient of the single number $\sum_i v_i y_i$,
+# so `y.backward(gradient=torch.ones_like(y))` is the same as `y.sum().backward()`. Without
+# `gradient=`, PyTorch refuses rather than guess a $v$. Below, $y = A\,x^2$ with a fixed
+# $2 \times 3$ matrix $A$: a vector of 2 numbers from 3; the Jacobian, built by
+# `torch.autograd.functional.jacobian` only to compare, is $J = A \cdot 2x$ column by column.
+
+# %%
+x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)  # (3,)
+A = torch.tensor([[1.0, 2.0, 0.0],
+                  [0.0, 1.0, -1.0]])                   # (2, 3)
+y = A @ x**2                                           # (2,), not a single number
+try:
+    y.backward()
+except RuntimeError as err:
+    print("RuntimeError:", err)
+
+v = torch.tensor([1.0, 0.5])                           # (2,), shaped like y
+y.backward(gradient=v)
+J = torch.autograd.functional.jacobian(lambda t: A @ t**2, x.detach())  # (2, 3)
+print("x.grad:", x.grad)
+print("v @ J: ", v @ J)
+print("same:", torch.allclose(x.grad, v @ J))
+
+# %% [markdown]
+# A vector-Jacobian product costs about as much as the forward pass, however many outputs
+# there are, while the whole Jacobian would need one backward pass per output. This is why
+# training reduces the loss to one number first: then $v = 1$, and one backward pass gives
+# the gradient with respect to every parameter.
+
+# %% [markdown]
 # ### Exercise 1: a gradient by hand
 #
 # Take $f(x) = \frac{1}{N}\sum_{i=1}^{N} \log(1 + x_i^2)$ for a tensor `x` with
@@ -303,6 +343,41 @@ print(f"loss after {len(fixed)} steps: {buggy[-1]:.3f} with the bug, {fixed[-1]:
 #
 # With an optimizer, `optimizer.zero_grad()` does this for every parameter; since
 # PyTorch 2.0 it sets them to `None` by default (`set_to_none=True`).
+#
+# ### Backward through the same graph twice: `retain_graph`
+#
+# Each loop step above built a new graph: the forward pass ran again. Calling `backward()`
+# twice on the *same* result is different. To save memory, `backward()` frees the values
+# the graph kept for it (here `exp(a)` and `a`, which the product's derivative needs) as
+# soon as it has used them, so a second pass has nothing to work with:
+
+# %%
+a = torch.tensor(2.0, requires_grad=True)
+b = torch.exp(a) * a           # (), keeps exp(a) and a for backward
+b.backward()
+try:
+    b.backward()
+except RuntimeError as err:
+    print("RuntimeError:", str(err).split(".")[0])
+
+# %% [markdown]
+# `backward(retain_graph=True)` keeps those values, so a second pass works; the gradients
+# add up as usual, so `a.grad` below is twice $\partial b / \partial a = e^a (1 + a)$:
+
+# %%
+a = torch.tensor(2.0, requires_grad=True)
+b = torch.exp(a) * a
+b.backward(retain_graph=True)  # keep the saved values for another pass
+b.backward()                   # the last pass may free them
+by_hand = torch.exp(a.detach()) * (1 + a.detach())
+print(f"a.grad = {a.grad.item():.4f}, twice the derivative: {2 * by_hand.item():.4f}")
+
+# %% [markdown]
+# You rarely need `retain_graph`: two losses from one forward pass can be added and sent
+# back once, `(loss1 + loss2).backward()`. When the error appears in a training loop, it
+# usually means something from the previous step is still attached to its graph, such as a
+# running total kept as `total = total + loss` instead of `total += loss.item()`, or a
+# hidden state carried over without `.detach()`.
 #
 # ### Exercise 2: spot the bug
 #
@@ -864,6 +939,9 @@ q.gradient_descent.expect("passed")
 # - `backward()` applies the chain rule from the output back to the leaves and **adds**
 #   into `.grad`: reset gradients once per step (`p.grad = None`, or
 #   `optimizer.zero_grad()`).
+# - A non-scalar output needs `backward(gradient=v)`, which computes the vector-Jacobian
+#   product $v^\top J$ in one pass; a graph is freed by its first backward pass unless
+#   `retain_graph=True`.
 # - `torch.no_grad()` for updates and evaluation, `.detach()` to stop a gradient along one
 #   path, `torch.inference_mode()` for pure inference.
 # - Backpropagation is the chain rule, step by step; check any hand-written gradient with
