@@ -31,6 +31,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 import torchvision
+from matplotlib.patches import Rectangle
 from torch import nn, optim
 from torch.utils.data import DataLoader, Subset
 from torchvision.transforms import v2
@@ -758,6 +759,77 @@ for name, layer_maps in maps.items():
 plot.plot_feature_maps(maps)
 
 # %% [markdown]
+# **Receptive field.** Each value of a feature map depends on a patch of the input image
+# only: its *receptive field*. Walk through the layers keeping two numbers, the field's side
+# $r$ and the *jump* $j$, the distance in input pixels between two neighbouring values of
+# the current map (both start at 1, for the image itself). A layer with kernel $k$, stride
+# $s$ and dilation $d$ (convolution or pooling alike) gives
+#
+# $$r \leftarrow r + (k - 1)\,d\,j, \qquad j \leftarrow j\,s .$$
+#
+# Activations and batch norm work on one position at a time and change neither. For the
+# layers of our network:
+
+# %%
+def receptive_fields(layers):
+    """(index, layer type, field side r, jump j) after each convolution and pooling layer."""
+    def first(value):  # layers store sizes as an int or as an (h, w) pair
+        return value if isinstance(value, int) else value[0]
+
+    r, j, rows = 1, 1, []
+    for index, layer in enumerate(layers):
+        if isinstance(layer, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
+            k, s = first(layer.kernel_size), first(layer.stride)
+            d = first(getattr(layer, "dilation", 1))
+            r, j = r + (k - 1) * d * j, j * s
+            rows.append((index, type(layer).__name__, r, j))
+    return rows
+
+
+for index, name, r, j in receptive_fields(net.features):
+    print(f"features[{index}] {name:10} field {r:2} x {r:<2}  jump {j}")
+
+# %% [markdown]
+# The formula depends only on the shapes of the layers, not on their weights, so we can
+# measure it: build the same stack with positive weights and average pooling (same sizes
+# as max pooling, but every pixel counts), and ask autograd which input pixels reach one
+# output value. Its gradient is non-zero exactly on the receptive field, drawn below on a
+# digit, with the 5 x 5 field of one value of the first convolution inside it.
+
+# %%
+field_probe = nn.Sequential(nn.Conv2d(1, 1, 5, padding=2, bias=False), nn.AvgPool2d(2),
+                            nn.Conv2d(1, 1, 5, bias=False), nn.AvgPool2d(2))
+for layer in field_probe:
+    if isinstance(layer, nn.Conv2d):
+        nn.init.ones_(layer.weight)
+blank = torch.zeros(1, 1, 28, 28, requires_grad=True)  # (1, 1, 28, 28)
+field_out = field_probe(blank)  # (1, 1, 5, 5), like the network's last maps
+field_out[0, 0, 2, 2].backward()  # one output value, in the middle
+rows, cols = blank.grad[0, 0].nonzero(as_tuple=True)
+top, left = rows.min().item(), cols.min().item()
+side = rows.max().item() - top + 1
+print(f"field of the last maps' value (2, 2): rows {top}-{rows.max().item()}, "
+      f"columns {left}-{cols.max().item()}: {side} x {cols.max().item() - left + 1} pixels "
+      f"of the {blank.shape[-1]} x {blank.shape[-1]} image")
+
+fig, ax = plt.subplots(figsize=(3.2, 3.2))
+ax.imshow(val_image[0], cmap="gray")
+ax.add_patch(Rectangle((left - 0.5, top - 0.5), side, side, fill=False, color="tab:orange",
+                       linewidth=2, label=f"last maps: {side} x {side}"))
+centre = top + side // 2
+ax.add_patch(Rectangle((centre - 2.5, centre - 2.5), 5, 5, fill=False, color="tab:cyan",
+                       linewidth=2, label="first convolution: 5 x 5"))
+ax.legend(loc="lower center", bbox_to_anchor=(0.5, -0.3), fontsize=8)
+ax.set_axis_off()
+plt.show()
+
+# %% [markdown]
+# A first-layer value sees a few pixels, enough for an edge or a corner; a value of the last
+# maps sees a large part of the digit, enough for a loop or a stroke. Depth makes the field
+# grow a little at each convolution; pooling and strides make it grow fast, because they
+# multiply the jump for every layer after them.
+
+# %% [markdown]
 # **Confusion matrix.** Row $t$, column $p$ counts the validation images of class $t$ that
 # the network labelled $p$; the diagonal holds the correct answers. Looking for weak spots
 # is part of tuning, so it too uses the validation set.
@@ -938,6 +1010,8 @@ if isinstance(model, nn.Module):
 # - Shape bugs: run one batch first, print shapes layer by layer, flatten with
 #   `torch.flatten(x, 1)`, and build the optimizer on the very model you train.
 # - Tune on a validation split of the training set; score the test set once, at the end.
+# - The receptive field grows by $(k - 1)\,d\,j$ at each layer, and pooling multiplies the
+#   jump $j$: deep layers see large parts of the image.
 # - A small LeNet-style CNN with batch norm and light augmentation learns MNIST in well
 #   under a minute on a CPU; its filters, feature maps and confusion matrix show what it
 #   learned and where it fails.
