@@ -8,7 +8,9 @@ WORKERS ?= 2
 # The browser tests (tests/browser) drive a Chromium: LABKIT_CHROMIUM, else the system's.
 CHROMIUM ?= $(or $(LABKIT_CHROMIUM),$(firstword $(wildcard /usr/bin/chromium /usr/bin/chromium-browser)))
 # Jupyter refuses to run as root (containers, some cloud machines) unless told to.
-LAB_ARGS ?= $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
+ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
+# Your own options for JupyterLab, e.g. `make lab LAB_ARGS=--port=9999`.
+LAB_ARGS ?=
 
 .PHONY: lab test test-browser build lint bench clean
 
@@ -26,7 +28,7 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	touch $@
 
 lab: $(VENV)/.installed
-	$(PY) -m jupyter lab --ServerApp.root_dir=notebooks $(LAB_ARGS)
+	$(PY) -m jupyter lab --ServerApp.root_dir=notebooks $(ROOT_FLAG) $(LAB_ARGS)
 
 build: $(VENV)/.installed
 	$(PY) -m labkit build

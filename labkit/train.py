@@ -10,37 +10,16 @@ from __future__ import annotations
 
 import itertools
 import time
-from contextlib import contextmanager
 
 import torch
 from torch import nn
 
 from labkit import settings
 from labkit.history import History
+from labkit.models import eval_mode, model_device, predicted_classes, unpack_batch
 
 # With LABKIT_FAST=1 (the test suite), each epoch stops after this many batches.
 FAST_MAX_BATCHES = 20
-
-@contextmanager
-def eval_mode(model: nn.Module):
-    """Run a block in eval mode without gradients, then put every layer back as it was."""
-    # Remember each layer's own flag: a learner may have frozen some layers in eval mode.
-    was_training = {module: module.training for module in model.modules()}
-    model.eval()  # dropout off, batch norm uses its running statistics
-    try:
-        with torch.no_grad():  # no graph is recorded: faster and uses less memory
-            yield model
-    finally:
-        for module, flag in was_training.items():
-            module.training = flag
-
-
-def predicted_classes(logits: torch.Tensor) -> torch.Tensor:
-    """Class predictions: argmax over classes, or ``logit > 0`` for one output column."""
-    if logits.ndim == 1 or (logits.ndim == 2 and logits.shape[1] == 1):
-        # One logit per example: sigmoid(logit) > 0.5 exactly when logit > 0.
-        return (logits.reshape(-1) > 0).long()  # (B,)
-    return logits.argmax(dim=1)  # (B, K) -> (B,)
 
 
 def _count_correct(logits: torch.Tensor, targets: torch.Tensor) -> int | None:
@@ -71,41 +50,6 @@ def accuracy(logits: torch.Tensor, targets: torch.Tensor) -> float:
     if len(logits) == 0:
         raise ValueError("accuracy() got an empty batch; pass at least one example.")
     return correct / len(logits)
-
-
-def _model_device(model: nn.Module, device) -> torch.device:
-    """Where the batches go: the device of the model's parameters."""
-    param = next(model.parameters(), None)
-    if device is None:
-        return param.device if param is not None else torch.device("cpu")
-    device = torch.device(device)
-    if param is not None and param.device.type != device.type:
-        raise ValueError(
-            f"device={str(device)!r} but the model's parameters are on {param.device}. "
-            "Move the model first with `model.to(device)`, then create the optimizer, "
-            "and call fit() without device= (it follows the model)."
-        )
-    return device
-
-
-def _unpack(batch, loader_name: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """Check that a batch is an (inputs, targets) pair of tensors and return it."""
-    if isinstance(batch, (tuple, list)) and len(batch) == 2:
-        inputs, targets = batch
-        if isinstance(inputs, torch.Tensor) and isinstance(targets, torch.Tensor):
-            return inputs, targets
-        found = f"a pair of ({type(inputs).__name__}, {type(targets).__name__})"
-    elif isinstance(batch, torch.Tensor):
-        found = f"a single Tensor of shape {tuple(batch.shape)}"
-    elif isinstance(batch, (tuple, list)):
-        found = f"a {type(batch).__name__} of {len(batch)} items"
-    else:
-        found = f"a {type(batch).__name__}"
-    raise TypeError(
-        f"`{loader_name}` must yield (inputs, targets) pairs of tensors, but it yielded {found}. "
-        "Fix: build it from `TensorDataset(inputs, targets)` or a dataset whose items are "
-        "(image, label) pairs, or pass a list like [(inputs, targets)]."
-    )
 
 
 def _match_binary_shape(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -141,12 +85,12 @@ def evaluate(model: nn.Module, loader, *, loss_fn=None, device=None, max_batches
     loss is None without `loss_fn`, accuracy is None when targets are not class labels.
     The model's train/eval mode is restored afterwards.
     """
-    device = _model_device(model, device)
+    device = model_device(model, device)
     batches, _ = _cap_batches(loader, max_batches)
     total_loss, correct, seen = 0.0, 0, 0
     with eval_mode(model):
         for batch in batches:
-            inputs, targets = _unpack(batch, "loader")
+            inputs, targets = unpack_batch(batch, "loader")
             inputs, targets = inputs.to(device), targets.to(device)
             outputs = model(inputs)  # (B, K) logits, or (B, 1) for a binary task
             targets = _match_binary_shape(outputs, targets)
@@ -173,12 +117,12 @@ def train_one_epoch(model: nn.Module, batches, *, loss_fn, optimizer, device=Non
     (measured while the weights were still changing), the accuracy (None when targets are
     not class labels) and the loss of every batch. `bar` is an optional tqdm bar.
     """
-    device = _model_device(model, device)
+    device = model_device(model, device)
     total_loss, correct, seen, batch_losses = 0.0, 0, 0, []
 
     model.train()  # dropout and batch norm behave as in training
     for batch in batches:
-        inputs, targets = _unpack(batch, "train_loader")
+        inputs, targets = unpack_batch(batch, "train_loader")
         inputs, targets = inputs.to(device), targets.to(device)  # (B, ...), (B,)
 
         optimizer.zero_grad()  # gradients add up across backward() calls otherwise
@@ -224,7 +168,7 @@ def fit(model: nn.Module, train_loader, *, loss_fn, optimizer: torch.optim.Optim
     """
     if not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"epochs must be a whole number >= 0, got {epochs!r}.")
-    device = _model_device(model, device)
+    device = model_device(model, device)
     quiet = settings.quiet()
     live = True if live is None else live  # LivePlot itself waits for the end when quiet
     plot = None

@@ -47,3 +47,39 @@ def test_plain_import_does_not_load_submodules():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "['labkit']"
+
+
+def _labkit_modules_after(statement: str) -> set[str]:
+    code = (f"import sys; {statement}; "
+            "print(' '.join(m for m in sys.modules if m.startswith('labkit')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    return set(out.split())
+
+
+def test_shared_model_helpers_are_a_leaf():
+    """Does labkit.models import no other labkit module, and do train and plot not import
+    each other at import time (no cycle train -> plot.live -> plot -> train)?"""
+    assert _labkit_modules_after("import labkit.models") == {"labkit", "labkit.models"}
+    after_train = _labkit_modules_after("import labkit.train")
+    assert not any(m.startswith("labkit.plot") for m in after_train)
+    assert "labkit.train" not in _labkit_modules_after("import labkit.plot, labkit.widgets")
+
+
+def test_no_module_imports_another_packages_private_module():
+    """Do modules import only public modules of other labkit packages (no `_name` module
+    from outside its own package)?"""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "labkit"
+    offenders = []
+    for path in root.rglob("*.py"):
+        package = ".".join(("labkit", *path.relative_to(root).parent.parts))
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (isinstance(node, ast.ImportFrom) and node.module
+                    and node.module.startswith("labkit")):
+                parent, _, last = node.module.rpartition(".")
+                if last.startswith("_") and not last.startswith("__") and parent != package:
+                    offenders.append(f"{path.relative_to(root)}: {node.module}")
+    assert offenders == []

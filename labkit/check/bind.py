@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import pkgutil
+import re
 from collections.abc import Mapping
 
 from labkit import settings
@@ -22,10 +24,16 @@ from labkit.check.display import show
 from labkit.check.exercise import Exercise, evaluate
 from labkit.check.result import Note, Outcome, Result
 
-CHAPTERS = (
-    "00_setup", "01_tensors", "02_autograd", "03_mlp", "04_cnn",
-    "04b_optimizers", "05_gpu_and_ddp", "06_deployment",
-)
+
+def _chapters() -> tuple[str, ...]:
+    """Every chapter, in course order: one ``labkit/exercises/chNN_name.py`` module each."""
+    import labkit.exercises
+
+    names = (info.name for info in pkgutil.iter_modules(labkit.exercises.__path__))
+    return tuple(sorted(name[2:] for name in names if re.fullmatch(r"ch\d\d\w*", name)))
+
+
+CHAPTERS = _chapters()
 
 
 def exercises_of(chapter: str) -> list[type[Exercise]]:
@@ -34,9 +42,12 @@ def exercises_of(chapter: str) -> list[type[Exercise]]:
         close = difflib.get_close_matches(str(chapter), CHAPTERS, n=1)
         tip = f" Did you mean {close[0]!r}?" if close else ""
         raise ValueError(f"unknown chapter {chapter!r}.{tip} Chapters: {', '.join(CHAPTERS)}")
+    name = f"labkit.exercises.ch{chapter}"
     try:
-        module = importlib.import_module(f"labkit.exercises.ch{chapter}")
-    except ModuleNotFoundError:
+        module = importlib.import_module(name)
+    except ModuleNotFoundError as err:
+        if err.name != name:  # the module exists but imports something missing: a real bug
+            raise
         return []
     return list(module.EXERCISES)
 

@@ -18,6 +18,7 @@ import textwrap
 import torch
 
 from labkit.check.host import NotCallable, call_learner
+from labkit.models import eval_mode, model_device
 
 
 def call(fn, *args, **kwargs):
@@ -36,18 +37,11 @@ def predict(model, inputs):
     the model's mode is restored afterwards."""
     if not callable(model):
         raise NotCallable(type(model).__name__)
-    was_training = getattr(model, "training", None)
-    if isinstance(model, torch.nn.Module):
-        param = next(model.parameters(), None)
-        if param is not None:
-            inputs = inputs.to(param.device)
-        model.eval()
-    try:
+    if not isinstance(model, torch.nn.Module):
         with torch.no_grad():
             return call_learner(model, inputs)
-    finally:
-        if was_training is not None:
-            model.train(was_training)
+    with eval_mode(model):  # every layer's own flag comes back afterwards
+        return call_learner(model, inputs.to(model_device(model)))
 
 
 def kind(value) -> dict:

@@ -101,8 +101,8 @@ class Result(_Shown):
         return (
             f'<div class="labkit-result labkit-{self.outcome.name.lower()}" '
             f'style="border-left:4px solid {border};background:{background};'
-            f'padding:6px 10px;margin:4px 0;font-family:sans-serif;font-size:13px">'
-            f"<div><b>{_html_inline(first)}</b></div>{rows}</div>"
+            f'padding:6px 10px;margin:4px 0">'
+            f"<div><b>{_html_inline(first, tight=True)}</b></div>{rows}</div>"
         )
 
 
@@ -122,8 +122,8 @@ class Note(_Shown):
     def html(self) -> str:
         return (
             '<div class="labkit-note" style="border-left:4px solid #1565c0;'
-            'background:#e8f1fb;padding:6px 10px;margin:4px 0;font-family:sans-serif;'
-            f'font-size:13px"><div><b>{_html_inline(self.title)}</b></div>'
+            'background:#e8f1fb;padding:6px 10px;margin:4px 0">'
+            f'<div><b>{_html_inline(self.title, tight=True)}</b></div>'
             f"{_html_block(self.body)}</div>"
         )
 
@@ -144,13 +144,18 @@ def _md_escape(line: str) -> str:
     return "`".join(parts)
 
 
-def _html_inline(line: str) -> str:
-    """Escape HTML, then turn `code spans` into <code> elements."""
+def _html_inline(line: str, *, tight: bool = False) -> str:
+    """Escape HTML, then turn `code spans` into <code> elements.
+
+    ``tight``: no padding around the code, so that JupyterLab's padded code style does not
+    put what looks like a space between a name and the colon after it (the headline).
+    """
     parts = line.split("`")
     out = []
+    code = '<code style="padding:0">' if tight else "<code>"
     for i, part in enumerate(parts):
         escaped = html.escape(part)
-        out.append(f"<code>{escaped}</code>" if i % 2 and i < len(parts) - 1 else escaped)
+        out.append(f"{code}{escaped}</code>" if i % 2 and i < len(parts) - 1 else escaped)
     return "".join(out) if len(parts) % 2 else html.escape(line)
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from labkit import settings
-from labkit.data.download import failure_reason, scratch_folder
+from labkit.data.download import failure_reason, fetch_first, scratch_folder
 from labkit.data.idx import idx_bytes, idx_header
 
 FILES = {  # file name -> key in the shipped .npz
@@ -131,7 +131,11 @@ def _download_full(root: Path, raw: Path) -> str | None:
 
     try:
         with scratch_folder(root, ".mnist-download-") as scratch:
-            datasets.MNIST(scratch, train=True, download=True)
+            mnist = datasets.MNIST
+            for filename, md5 in getattr(mnist, "resources", ()):  # with a time limit
+                fetch_first([f"{mirror}{filename}" for mirror in mnist.mirrors],
+                            scratch / "MNIST" / "raw" / filename, md5=md5)
+            mnist(scratch, train=True, download=True)  # finds the files: only unpacks
             raw.mkdir(parents=True, exist_ok=True)
             for name in FILES:
                 os.replace(scratch / "MNIST" / "raw" / name, raw / name)

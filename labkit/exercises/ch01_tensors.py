@@ -9,6 +9,7 @@ import torch
 
 from labkit.check import Exercise, NotAttempted, expect, probes
 from labkit.check.describe import shape_text
+from labkit.exercises.ch04_cnn import sources
 
 _LOOPS = {ast.For: "a `for` loop", ast.While: "a `while` loop",
           ast.comprehension: "a comprehension (`[... for ...]`)"}
@@ -26,6 +27,18 @@ def _python_loop(source: str | None) -> str | None:
         for kind, words in _LOOPS.items():
             if isinstance(node, kind):
                 return words
+    return None
+
+
+def _loop_in_code(exercise: Exercise, fn, name: str) -> str | None:
+    """Where the learner's ``fn`` or a helper function it calls has a Python loop, in
+    words ("a `for` loop in `helper`"), or None. Read on the learner's side by a probe."""
+    texts = exercise.probe(sources, fn, during=f"reading the code of `{name}`")
+    for function, text in texts.items():
+        loop = _python_loop(text)
+        if loop is not None:
+            where = "" if function == name else f" in `{function}`, which `{name}` calls"
+            return loop + where
     return None
 
 
@@ -99,7 +112,7 @@ def pairwise_sq_dists(a, b):
                                "and b[j]; sum over the last axis, D.")
             expect.close(found, expected, name=call, atol=1e-4,
                          hint="Squared distances: no square root.")
-        loop = _python_loop(self.probe(probes.source, pairwise_sq_dists))
+        loop = _loop_in_code(self, pairwise_sq_dists, "pairwise_sq_dists")
         expect.that(loop is None, checked="the code of `pairwise_sq_dists`",
                     expected="no Python loop: one broadcast expression",
                     found=f"{loop}", hint=self.hints[0])
@@ -155,9 +168,12 @@ def rows_of_class(x, labels, k):
 
     def check(self, rows_of_class):
         labels = self.randint(0, 3, 8)
+        single = torch.cat([torch.tensor([3]), self.randint(0, 3, 5)])[torch.randperm(
+            6, generator=self.rng)]  # class 3 on exactly one row, at a random place
         inputs = [
             (torch.arange(12.0).view(4, 3), torch.tensor([1, 0, 1, 2]), 1),
             (self.randn(8, 3), labels, int(labels[0])),
+            (self.randn(6, 4), single, 3),  # exactly one row: shape (1, D), not (D,)
             (self.randn(8, 2), labels, 5),  # a class with no rows: shape (0, D)
         ]
         for x, labels, k in inputs:
@@ -199,6 +215,12 @@ def pick_scores(scores, labels):
             expect.tensor(found, name=call, shape=expected.shape, hint=self.hints[0])
             expect.close(found, expected, name=call,
                          hint="Element i is `scores[i, labels[i]]`.")
+        loop = _loop_in_code(self, pick_scores, "pick_scores")
+        expect.that(loop is None, checked="the code of `pick_scores`",
+                    expected="no Python loop: one indexing expression (or `gather`)",
+                    found=f"{loop}",
+                    hint="Index with two tensors at once, `scores[torch.arange(N), labels]`: "
+                         "row i is paired with `labels[i]`.")
 
 
 class BatchScores(Exercise):
@@ -275,9 +297,22 @@ def mse(pred, target):
         for (call, value), (pred, target) in zip(found, inputs, strict=True):
             expected = ((pred[:, 0] - target) ** 2).mean()
             expect.tensor(value, name=call, shape=(),
-                          hint="A loss is a single number: a tensor of shape ().")
+                          hint="A loss is a single number: a tensor of shape () (not a "
+                               "Python number from `.item()`, which has no gradient).")
             expect.close(value, expected, name=call,
                          hint="The mean over the N samples of (pred[i, 0] - target[i]) ** 2.")
+        pred, target = inputs[1]
+        during = "the gradient of `mse(pred, target)` with respect to `pred`"
+        _, grads = self.probe(probes.forward_backward, mse, pred, target, during=during)
+        expect.that(grads is not None and grads[0] is not None,
+                    checked="the gradient of `mse(pred, target)` with respect to `pred`",
+                    expected="a gradient: a loss must let training send gradients back",
+                    found="none: the result is cut off from the graph",
+                    hint="Return the tensor the computation gives, without `.detach()`, "
+                         "`.item()` or a new `torch.tensor(...)`.")
+        expected_grad = 2 * (pred - target[:, None]) / len(target)  # (N, 1)
+        expect.close(grads[0], expected_grad, name="the gradient of mse with respect to pred",
+                     atol=1e-5, hint="The loss must be computed from `pred` itself.")
 
 
 EXERCISES = [RowsOfClass, PickScores, OneHot, BatchScores, StandardizeRows,

@@ -13,6 +13,7 @@ from labkit.check import Exercise, NotAttempted, expect, probes
 from labkit.check.describe import cut, describe, shape_text
 from labkit.check.signals import LearnerError
 from labkit.exercises.ch02_autograd import invoke, run
+from labkit.models import model_device
 
 # The held-out accuracy `model` must reach in the last exercise.
 ACCURACY_THRESHOLD = 0.95
@@ -52,9 +53,7 @@ def sources(fn, depth: int = 2) -> dict[str, str]:
 def model_call(model, x, *, what: str):
     """``model(x)`` without gradients, in the mode the model is in, ``x`` on the model's
     device."""
-    param = next(model.parameters(), None) if isinstance(model, nn.Module) else None
-    if param is not None:
-        x = x.to(param.device)
+    x = x.to(model_device(model))
     with torch.no_grad():
         return invoke(model, (x,), {}, what)
 
@@ -482,7 +481,9 @@ class CnnAccuracy(Exercise):
         "Start from the chapter's `CNN`, or stack three blocks of 3 x 3 convolution, "
         "batch norm, ReLU and 2 x 2 max pooling, then one `nn.Linear`.",
         "Train with `fit(model, train_loader, loss_fn=nn.CrossEntropyLoss(), "
-        "optimizer=torch.optim.Adam(model.parameters(), lr=2e-3), epochs=15)`.",
+        "optimizer=torch.optim.Adam(model.parameters(), lr=2e-3), epochs=15, "
+        "val_loader=val_loader)` and watch the validation accuracy; the check scores "
+        "the test set once.",
     )
     solution = '''\
 torch.manual_seed(0)
@@ -496,8 +497,8 @@ def block(c_in, c_out):
 model = nn.Sequential(*block(1, 16), *block(16, 32), *block(32, 64),  # (B, 64, 3, 3)
                       nn.Flatten(), nn.Linear(64 * 3 * 3, 10))
 fit(model, train_loader, loss_fn=nn.CrossEntropyLoss(),
-    optimizer=torch.optim.Adam(model.parameters(), lr=2e-3), epochs=15)
-print(f"test accuracy: {evaluate(model, test_loader)['accuracy']:.2%}")'''
+    optimizer=torch.optim.Adam(model.parameters(), lr=2e-3), epochs=15, val_loader=val_loader)
+print(f"validation accuracy: {evaluate(model, val_loader)['accuracy']:.2%}")'''
 
     def check(self, model, test_transform):
         import torchvision
@@ -539,9 +540,11 @@ print(f"test accuracy: {evaluate(model, test_loader)['accuracy']:.2%}")'''
         accuracy = (logits.argmax(dim=1) == labels).float().mean().item()
         expect.that(accuracy >= ACCURACY_THRESHOLD,
                     checked=f"the accuracy of `model` on the {len(images):,} held-out test "
-                            "images",
+                            "images, scored once",
                     expected=f"at least {ACCURACY_THRESHOLD:.0%}", found=f"{accuracy:.1%}",
-                    hint="Train a few more epochs, or add a convolution block.")
+                    hint="Tune on `val_loader`: train a few more epochs, or add a "
+                         "convolution block, until the validation accuracy is well above "
+                         "95 %.")
 
 
 EXERCISES = [Conv2dLoops, ConvParams, ConvOutputSize, SeedNet, TrainModel, CnnAccuracy]

@@ -8,7 +8,7 @@ from typing import NamedTuple
 import torch
 import torch.nn.functional as F
 
-from labkit.plot._common import new_figure, to_numpy
+from labkit.plot.figure import new_figure, renamed_axes, to_numpy
 
 
 class Activation(NamedTuple):
@@ -46,14 +46,15 @@ def activation_table() -> dict[str, Activation]:
     return {name: Activation(fn, derivative_of(fn)) for name, fn in functions.items()}
 
 
-def plot_activations(names=None, *, x=None, axes=None):
+def plot_activations(names=None, *, x=None, ax=None, axes=None):
     """Draw each activation (solid) and its derivative (dashed), one panel per name.
 
     names: a name or a list of names from `activation_table()` (default: all).
     x:     the inputs, default 401 points from -4 to 4.
-    axes:  one Axes per name to draw into (a single Axes for a single name).
-    Returns the new Figure, or `axes` when given.
+    ax:    one Axes per name to draw into (a single Axes for a single name).
+    Returns the new Figure, or `ax` when given.
     """
+    ax = renamed_axes(ax, axes, "plot_activations")
     table = activation_table()
     if names is None:
         names = list(table)
@@ -66,22 +67,22 @@ def plot_activations(names=None, *, x=None, axes=None):
         x = torch.linspace(-4, 4, 401)
     x = torch.as_tensor(x, dtype=torch.float32)
 
-    result = axes
-    if axes is None:
+    result = ax
+    if ax is None:
         result = new_figure(3.2 * len(names), 3)
         panels = result.subplots(1, len(names), squeeze=False)[0].tolist()
     else:
-        panels = [axes] if hasattr(axes, "plot") else list(axes)
+        panels = [ax] if hasattr(ax, "plot") else list(ax)
         if len(panels) != len(names):
             raise ValueError(f"Got {len(panels)} axes for {len(names)} activations; "
                              "pass one Axes per name.")
-    for ax, name in zip(panels, names, strict=True):
+    for panel, name in zip(panels, names, strict=True):
         function, derivative = table[name]
-        ax.plot(to_numpy(x), to_numpy(function(x)), label=name)
-        ax.plot(to_numpy(x), to_numpy(derivative(x)), linestyle="--", label="derivative")
-        ax.axhline(0, color="gray", linewidth=0.5)
-        ax.axvline(0, color="gray", linewidth=0.5)
-        ax.set_title(name)
-        ax.set_xlabel("x")
-        ax.legend(loc="upper left", fontsize=8)
+        panel.plot(to_numpy(x), to_numpy(function(x)), label=name)
+        panel.plot(to_numpy(x), to_numpy(derivative(x)), linestyle="--", label="derivative")
+        panel.axhline(0, color="gray", linewidth=0.5)
+        panel.axvline(0, color="gray", linewidth=0.5)
+        panel.set_title(name)
+        panel.set_xlabel("x")
+        panel.legend(loc="upper left", fontsize=8)
     return result

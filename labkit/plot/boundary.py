@@ -7,8 +7,8 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from labkit.plot._common import check_positive_int, new_figure, to_numpy
-from labkit.train import eval_mode
+from labkit.models import eval_mode
+from labkit.plot.figure import check_positive_int, new_figure, to_numpy
 
 
 class DecisionGrid(NamedTuple):

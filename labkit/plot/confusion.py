@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from labkit.plot._common import check_positive_int, new_figure, to_numpy
+from labkit.plot.figure import check_positive_int, new_figure, to_numpy
 
 
 def _as_labels(name: str, values, num_classes: int) -> torch.Tensor:

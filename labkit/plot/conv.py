@@ -7,8 +7,8 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-from labkit.plot._common import check_positive_int, grid_axes, new_figure, to_numpy
-from labkit.train import eval_mode
+from labkit.models import eval_mode
+from labkit.plot.figure import check_positive_int, grid_axes, new_figure, to_numpy
 
 
 def plot_filters(weight, *, ncols: int = 8, fig=None):

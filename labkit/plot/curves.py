@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from labkit.plot._common import new_figure
+from labkit.history import History
+from labkit.plot.figure import new_figure, renamed_axes
 
 
 def _measured(epochs, values):
@@ -52,27 +53,26 @@ def draw_history(history, loss_ax, acc_ax) -> None:
             ax.legend(loc="best")
 
 
-def plot_history(history, *, axes=None):
+def plot_history(history, *, ax=None, axes=None):
     """Loss and accuracy curves of a `History` (or its ``as_dict()``), train vs validation.
 
-    axes: two Axes to draw into (loss, accuracy); by default a new figure is made.
-    Returns the new Figure, or `axes` when they were given.
+    ax: two Axes to draw into (loss, accuracy); by default a new figure is made.
+    Returns the new Figure, or `ax` when they were given.
     """
+    ax = renamed_axes(ax, axes, "plot_history")
     if isinstance(history, dict):
-        from labkit.train import History
-
         history = History(**history)
-    if axes is None:
+    if ax is None:
         fig = new_figure(9, 3.5)
         loss_ax, acc_ax = fig.subplots(1, 2)
         draw_history(history, loss_ax, acc_ax)
         return fig
     try:
-        loss_ax, acc_ax = axes
+        loss_ax, acc_ax = ax
     except (TypeError, ValueError):
         raise ValueError(
-            "plot_history(axes=...) needs two Axes (loss, accuracy), e.g. "
+            "plot_history(ax=...) needs two Axes (loss, accuracy), e.g. "
             "`fig, axes = plt.subplots(1, 2)`."
         ) from None
     draw_history(history, loss_ax, acc_ax)
-    return axes
+    return ax

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
-from labkit.plot._common import new_figure
+from labkit.plot.figure import new_figure
 
 
 @dataclass

@@ -8,8 +8,8 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from labkit.plot._common import check_positive_int, grid_axes, new_figure, to_numpy
-from labkit.train import _unpack, eval_mode, predicted_classes
+from labkit.models import eval_mode, model_device, predicted_classes, unpack_batch
+from labkit.plot.figure import check_positive_int, grid_axes, new_figure, to_numpy
 
 MISTAKE_COLOR = "red"
 
@@ -123,13 +123,12 @@ def mistakes(model, dataset_or_loader, *, limit: int = 16, batch_size: int = 256
     loader = dataset_or_loader
     if not isinstance(loader, DataLoader):
         loader = DataLoader(dataset_or_loader, batch_size=batch_size)  # in order, no shuffle
-    param = next(model.parameters(), None)
-    device = param.device if param is not None else torch.device("cpu")
+    device = model_device(model)
     found_images, found_labels, found_predictions = [], [], []
     count = 0
     with eval_mode(model):
         for batch in loader:
-            inputs, targets = _unpack(batch, "dataset_or_loader")
+            inputs, targets = unpack_batch(batch, "dataset_or_loader")
             predictions = predicted_classes(model(inputs.to(device))).cpu()  # (B,)
             targets = targets.reshape(-1).long()  # (B,); 0/1 floats for binary tasks
             wrong = predictions != targets

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from labkit import settings
 from labkit.kernel import running_in_kernel
-from labkit.plot._common import new_figure
 from labkit.plot.curves import draw_history
+from labkit.plot.figure import new_figure
 
 
 class LivePlot:

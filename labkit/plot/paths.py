@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from labkit.plot._common import new_figure, to_numpy
+from labkit.plot.figure import new_figure, to_numpy
 
 OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
 COLORS = {"sgd": "tab:blue", "momentum": "tab:orange", "rmsprop": "tab:green",

@@ -7,7 +7,7 @@ result takes the other size.
 
 from __future__ import annotations
 
-from labkit.plot._common import new_figure
+from labkit.plot.figure import new_figure
 from labkit.widgets._base import Text, explore
 
 FAIL_COLOR = "red"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from labkit.plot._common import new_figure, to_numpy
+from labkit.plot.figure import new_figure, to_numpy
 from labkit.widgets._base import Choice, explore
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from labkit.plot._common import new_figure
+from labkit.plot.figure import new_figure
 from labkit.plot.paths import OPTIMIZERS, descent_path, loss_surface, plot_paths
 from labkit.widgets._base import Choice, FloatSlider, explore
 

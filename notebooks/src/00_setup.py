@@ -68,7 +68,9 @@ print(env.format_report(env.report()))
 # ```
 #
 # Everything that takes part in one computation must sit on the same device, otherwise
-# PyTorch raises an error such as *Expected all tensors to be on the same device*.
+# PyTorch raises an error such as *Expected all tensors to be on the same device*. The one
+# exception: Python numbers and 0-d CPU tensors (a single number, shape `()`) combine with
+# tensors on any device, so `x * 2` and `x * torch.tensor(2.0)` work for a GPU tensor `x`.
 #
 # ### Exercise 1: pick the best device
 # Write a function `device()` that returns the best `torch.device`: a CUDA GPU if there
@@ -138,8 +140,12 @@ print(torch.randn(2, generator=g))
 
 # %% [markdown]
 # Seeds make runs repeatable on the same machine and software versions. Some GPU kernels
-# are still non-deterministic; `torch.use_deterministic_algorithms(True)` makes PyTorch
-# raise an error wherever that could happen.
+# are still non-deterministic, for example those that add numbers in a varying order.
+# `torch.use_deterministic_algorithms(True)` switches every operation that has a
+# deterministic version to it (often slower), and raises an error only for the few that
+# have none (`warn_only=True` makes that a warning). Older PyTorch releases also asked for
+# the environment variable `CUBLAS_WORKSPACE_CONFIG=:4096:8` on CUDA, set before the
+# program starts; recent ones, such as the one installed here, no longer need it.
 #
 # ### Exercise 2: reproducible noise
 # Write `seeded_noise(seed, n)` that returns `n` numbers drawn from a standard normal

@@ -156,8 +156,9 @@ print("torch.result_type(i64, 2.5):", torch.result_type(i64, 2.5))
 # %% [markdown]
 # Convert explicitly with `.to(dtype)` or the shortcuts `.float()`, `.long()`, `.bool()`.
 # The device works the same way: a result lives where its inputs live, and inputs on
-# different devices are an error, not a silent copy. On a machine without a GPU the
-# `meta` device (shapes only, no data) shows the same rule:
+# different devices are an error, not a silent copy. The exception mirrors the dtype rule
+# for 0-d tensors: Python numbers and 0-d CPU tensors combine with tensors on any device.
+# On a machine without a GPU the `meta` device (shapes only, no data) shows the same rules:
 
 # %%
 print(i64.to(torch.float32).dtype, i64.float().dtype, f32.long().dtype)
@@ -166,6 +167,7 @@ try:
     f32 + torch.ones(2, device="meta")
 except RuntimeError as err:
     print("RuntimeError:", err)
+print("a 0-d CPU tensor is allowed:", (torch.ones(2, device="meta") + torch.tensor(1.0)).device)
 
 # %% [markdown]
 # ## 2. Shape
@@ -351,7 +353,7 @@ print(src.gather(1, index))          # [[src[0,2], src[0,0]], [src[1,1], src[1,1
 # ### Exercise 1: select rows with a mask
 # Write `rows_of_class(x, labels, k)`: `x` has shape $(N, D)$, `labels` shape $(N,)$
 # (integers), `k` is an integer. Return the rows of `x` whose label is `k`, in their
-# original order: shape $(K, D)$, where $K$ may be 0.
+# original order: shape $(K, D)$, where $K$ may be 0 or 1.
 
 # %%
 def rows_of_class(x, labels, k):
@@ -377,8 +379,9 @@ q.rows_of_class.expect("passed")
 # A classifier gives `scores` of shape $(N, C)$: one row per sample, one column per
 # class. `labels` of shape $(N,)$ holds each sample's true class. Write
 # `pick_scores(scores, labels)` that returns the $(N,)$ tensor whose element $i$ is
-# `scores[i, labels[i]]`, without a loop. (The cross-entropy loss of later chapters
-# starts by picking the true class's score in just this way.)
+# `scores[i, labels[i]]`, without a loop (the check reads your code, and that of any
+# function it calls). (The cross-entropy loss of later chapters starts by picking the true
+# class's score in just this way.)
 
 # %%
 def pick_scores(scores, labels):
@@ -610,7 +613,8 @@ q.standardize_rows.expect("passed")
 #
 # $$\text{out}[i, j] = \lVert a_i - b_j \rVert^2 = \sum_d (a_{id} - b_{jd})^2 .$$
 #
-# Use broadcasting: no Python loop, no comprehension (the check looks). This is the core
+# Use broadcasting: no Python loop, no comprehension, also not in a helper function (the
+# check looks). This is the core
 # of nearest-neighbour search and of k-means.
 
 # %%
@@ -680,6 +684,8 @@ q.fix_mse.expect("not attempted", "buggy", mse=given_mse)
 q.fix_mse.expect("incorrect", "the values of",
                  mse=lambda pred, target: ((pred.squeeze(1) - target) ** 2).sum())
 q.fix_mse.expect("incorrect", "shape ()", mse=lambda pred, target: (pred.squeeze(1) - target) ** 2)
+q.fix_mse.expect("incorrect", "cut off from the graph",
+                 mse=lambda pred, target: ((pred.squeeze(1) - target) ** 2).mean().detach())
 q.fix_mse.expect("passed")
 
 # %% [markdown]

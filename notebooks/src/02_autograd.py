@@ -47,7 +47,9 @@ print("PyTorch", torch.__version__)
 # A tensor created with `requires_grad=True` asks autograd to record every operation that
 # uses it. Each result then carries a `grad_fn`: the node that knows how to send gradients
 # back to the inputs of the operation that made it. Tensors you create yourself are
-# *leaves* of the graph; results of operations are not.
+# *leaves* of the graph. The result of an operation is not a leaf when at least one of its
+# inputs requires a gradient; a result computed only from tensors that need none, and a
+# tensor cut off with `detach()`, are leaves too, with no `grad_fn`.
 #
 # Here is the classic first example. Four numbers, all equal to 1, go through
 # $y = x + 2$, $z = 3y^2$, and a mean:
@@ -64,6 +66,8 @@ print("y.grad_fn:  ", y.grad_fn)
 print("z.grad_fn:  ", z.grad_fn)
 print("out.grad_fn:", out.grad_fn)
 print("leaves? x:", x.is_leaf, " y:", y.is_leaf)
+plain = torch.ones(2, 2) + 2  # no input requires a gradient
+print("leaves? plain:", plain.is_leaf, " y.detach():", y.detach().is_leaf)
 
 # %% [markdown]
 # **By hand.** Write $x_i$ for the four entries. Then
@@ -99,6 +103,46 @@ out = (y * y * 3).mean()
 out.backward()
 print("dout/dy:\n", y.grad)
 print("dout/dx:\n", x.grad)
+
+# %% [markdown]
+# ### Outputs that are not a single number: `backward(gradient=...)`
+#
+# `out.backward()` works because `out` is a single number. When the output `y` is a tensor
+# of $n$ numbers computed from an input `x` of $m$ numbers, its derivative is the $n \times m$
+# *Jacobian* matrix $J_{ij} = \partial y_i / \partial x_j$, and autograd never builds it.
+# What one backward pass computes is a **vector-Jacobian product**: given a vector $v$ shaped
+# like `y`, `y.backward(gradient=v)` stores
+#
+# $$v^\top J, \qquad (v^\top J)_j = \sum_i v_i \frac{\partial y_i}{\partial x_j},$$
+#
+# shaped like `x`, in `x.grad`. That is the gradient of the single number $\sum_i v_i y_i$,
+# so `y.backward(gradient=torch.ones_like(y))` is the same as `y.sum().backward()`. Without
+# `gradient=`, PyTorch refuses rather than guess a $v$. Below, $y = A\,x^2$ with a fixed
+# $2 \times 3$ matrix $A$: a vector of 2 numbers from 3; the Jacobian, built by
+# `torch.autograd.functional.jacobian` only to compare, is $J = A \cdot 2x$ column by column.
+
+# %%
+x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)  # (3,)
+A = torch.tensor([[1.0, 2.0, 0.0],
+                  [0.0, 1.0, -1.0]])                   # (2, 3)
+y = A @ x**2                                           # (2,), not a single number
+try:
+    y.backward()
+except RuntimeError as err:
+    print("RuntimeError:", err)
+
+v = torch.tensor([1.0, 0.5])                           # (2,), shaped like y
+y.backward(gradient=v)
+J = torch.autograd.functional.jacobian(lambda t: A @ t**2, x.detach())  # (2, 3)
+print("x.grad:", x.grad)
+print("v @ J: ", v @ J)
+print("same:", torch.allclose(x.grad, v @ J))
+
+# %% [markdown]
+# A vector-Jacobian product costs about as much as the forward pass, however many outputs
+# there are, while the whole Jacobian would need one backward pass per output. This is why
+# training reduces the loss to one number first: then $v = 1$, and one backward pass gives
+# the gradient with respect to every parameter.
 
 # %% [markdown]
 # ### Exercise 1: a gradient by hand
@@ -300,6 +344,41 @@ print(f"loss after {len(fixed)} steps: {buggy[-1]:.3f} with the bug, {fixed[-1]:
 # With an optimizer, `optimizer.zero_grad()` does this for every parameter; since
 # PyTorch 2.0 it sets them to `None` by default (`set_to_none=True`).
 #
+# ### Backward through the same graph twice: `retain_graph`
+#
+# Each loop step above built a new graph: the forward pass ran again. Calling `backward()`
+# twice on the *same* result is different. To save memory, `backward()` frees the values
+# the graph kept for it (here `exp(a)` and `a`, which the product's derivative needs) as
+# soon as it has used them, so a second pass has nothing to work with:
+
+# %%
+a = torch.tensor(2.0, requires_grad=True)
+b = torch.exp(a) * a           # (), keeps exp(a) and a for backward
+b.backward()
+try:
+    b.backward()
+except RuntimeError as err:
+    print("RuntimeError:", str(err).split(".")[0])
+
+# %% [markdown]
+# `backward(retain_graph=True)` keeps those values, so a second pass works; the gradients
+# add up as usual, so `a.grad` below is twice $\partial b / \partial a = e^a (1 + a)$:
+
+# %%
+a = torch.tensor(2.0, requires_grad=True)
+b = torch.exp(a) * a
+b.backward(retain_graph=True)  # keep the saved values for another pass
+b.backward()                   # the last pass may free them
+by_hand = torch.exp(a.detach()) * (1 + a.detach())
+print(f"a.grad = {a.grad.item():.4f}, twice the derivative: {2 * by_hand.item():.4f}")
+
+# %% [markdown]
+# You rarely need `retain_graph`: two losses from one forward pass can be added and sent
+# back once, `(loss1 + loss2).backward()`. When the error appears in a training loop, it
+# usually means something from the previous step is still attached to its graph, such as a
+# running total kept as `total = total + loss` instead of `total += loss.item()`, or a
+# hidden state carried over without `.detach()`.
+#
 # ### Exercise 2: spot the bug
 #
 # The loop below fits $\hat y = x w + b$ and returns the gradients it used at every step.
@@ -371,7 +450,7 @@ q.train_steps.expect("passed")
 # |---|---|---|
 # | `with torch.no_grad():` | nothing inside the block is recorded | parameter updates by hand, evaluating a model during training |
 # | `t.detach()` | a tensor with the same data, cut off from the graph | stopping the gradient along one path; logging and plotting (`t.detach().cpu().numpy()`) |
-# | `with torch.inference_mode():` | like `no_grad`, a little faster; the results can never enter autograd later | pure inference: serving a model, computing predictions |
+# | `with torch.inference_mode():` | like `no_grad`, a little faster; its results are *inference tensors*, with limits outside the block (below) | pure inference: serving a model, computing predictions |
 #
 # To freeze parameters for good (fine-tuning only part of a model), switch them off with
 # `p.requires_grad_(False)` instead.
@@ -393,11 +472,15 @@ print("inference mode: requires_grad =", served.requires_grad,
       " inference tensor:", served.is_inference())
 
 # %% [markdown]
-# Two errors you will meet sooner or later. An inference tensor cannot be used in a graph
-# later, and a leaf that requires a gradient cannot be changed in place while recording
-# (that is why the updates in `fit_line` sit inside `torch.no_grad()`):
+# Two errors you will meet sooner or later. An inference tensor may enter a graph later
+# (`served + w` works: the gradient of a sum does not need the summands), but autograd
+# cannot *save* it for backward (`served * w` needs `served` to compute the gradient of
+# `w`), and it cannot be changed in place outside inference mode. And a leaf that requires
+# a gradient cannot be changed in place while recording (that is why the updates in
+# `fit_line` sit inside `torch.no_grad()`):
 
 # %%
+print("served + w works:", (served + w).requires_grad)
 try:
     (served * w).sum().backward()
 except RuntimeError as err:
@@ -652,8 +735,11 @@ print("gradcheck of the wrong backward:",
 
 # %% [markdown]
 # Newer PyTorch also accepts a split form: `forward(x)` without `ctx`, plus a separate
-# `setup_context(ctx, inputs, output)` that saves what backward needs. It behaves the same;
-# you need it to use a Function with `torch.func` transforms such as `vmap`:
+# `setup_context(ctx, inputs, output)` that saves what backward needs. It behaves the same.
+# It is needed to use a Function with `torch.func` transforms such as `vmap`, but not
+# enough: `vmap` also wants `generate_vmap_rule = True` on the class (which works when
+# `forward` uses torch operations only, unlike our NumPy one) or a `vmap` staticmethod of
+# your own. Without either, it refuses:
 
 # %%
 class NumpySinSplit(torch.autograd.Function):
@@ -673,6 +759,10 @@ class NumpySinSplit(torch.autograd.Function):
 
 
 print("gradcheck of the split form:", torch.autograd.gradcheck(NumpySinSplit.apply, (t,)))
+try:
+    torch.func.vmap(NumpySinSplit.apply)(torch.randn(3, 2, dtype=torch.float64))
+except RuntimeError as err:
+    print("RuntimeError:", str(err).split(".")[0])
 
 # %% [markdown]
 # ### Exercise 5: write a backward
@@ -849,6 +939,9 @@ q.gradient_descent.expect("passed")
 # - `backward()` applies the chain rule from the output back to the leaves and **adds**
 #   into `.grad`: reset gradients once per step (`p.grad = None`, or
 #   `optimizer.zero_grad()`).
+# - A non-scalar output needs `backward(gradient=v)`, which computes the vector-Jacobian
+#   product $v^\top J$ in one pass; a graph is freed by its first backward pass unless
+#   `retain_graph=True`.
 # - `torch.no_grad()` for updates and evaluation, `.detach()` to stop a gradient along one
 #   path, `torch.inference_mode()` for pure inference.
 # - Backpropagation is the chain rule, step by step; check any hand-written gradient with

@@ -32,7 +32,7 @@ import torch
 import torchvision
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset, random_split
-from torchvision import transforms
+from torchvision.transforms import v2
 
 from labkit import check, data, plot, widgets
 from labkit.train import evaluate, fit
@@ -654,14 +654,18 @@ print(f"stopped after epoch {epoch}; restored the weights of epoch {best_epoch} 
 # ## 8. An MLP for handwritten digits
 #
 # MNIST images are 28×28 grey pixels showing a digit from 0 to 9. We load them with
-# `torchvision.datasets.MNIST`; `transforms.ToTensor()` turns each image into a float tensor
-# of shape `(1, 28, 28)` with values in [0, 1]. (Without internet access, labkit provides a
-# smaller real subset; the line below says which one you have.) We split off 10% of the
-# training images for validation and keep the test set for the end.
+# `torchvision.datasets.MNIST` and the transforms of `torchvision.transforms.v2`:
+# `v2.ToImage()` turns each PIL image into a tensor of shape `(1, 28, 28)` (still `uint8`,
+# 0 to 255), and `v2.ToDtype(torch.float32, scale=True)` makes it float with values in
+# [0, 1]. (The older `transforms.ToTensor()` did both at once; v2 is the current API.)
+# Without internet access, labkit provides a smaller real subset; the line below says which
+# one you have. We split off 10% of the training images for validation and keep the test
+# set for the end.
 
 # %%
 root = data.ensure_mnist()
-to_tensor = transforms.ToTensor()  # PIL image (28, 28) -> tensor (1, 28, 28) in [0, 1]
+to_tensor = v2.Compose([v2.ToImage(),  # PIL image (28, 28) -> uint8 tensor (1, 28, 28)
+                        v2.ToDtype(torch.float32, scale=True)])  # float32 in [0, 1]
 mnist_train_full = torchvision.datasets.MNIST(root, train=True, transform=to_tensor)
 mnist_test = torchvision.datasets.MNIST(root, train=False, transform=to_tensor)
 mnist_train, mnist_val = random_split(mnist_train_full, [0.9, 0.1],

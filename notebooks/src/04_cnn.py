@@ -31,8 +31,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 import torchvision
+from matplotlib.patches import Rectangle
 from torch import nn, optim
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Subset
 from torchvision.transforms import v2
 
 from labkit import check, data, plot, settings, widgets
@@ -356,10 +357,13 @@ plt.show()
 # %% [markdown]
 # ## 6. The LeNet-style network of the seed texts
 #
-# The CNN of the course's seed texts follows LeNet-5 (LeCun et al., 1998): two rounds of
-# *5 x 5 convolution, ReLU, 2 x 2 max pooling*, then three dense layers. Between the last
-# pooling and the first dense layer, the feature maps are **flattened** into one vector
-# per image, and `fc1` must be told its length: `16 * 5 * 5`.
+# The CNN of the course's seed texts is a modern LeNet-style network: two rounds of
+# *5 x 5 convolution, ReLU, 2 x 2 max pooling*, then three dense layers, with the layer
+# sizes of LeNet-5 (LeCun et al., 1998). The 1998 network itself differed in its parts:
+# tanh-like squashing units instead of ReLU, subsampling by a trainable weighted average
+# instead of max pooling, and an output layer of radial basis functions instead of a plain
+# linear layer. Between the last pooling and the first dense layer, the feature maps are
+# **flattened** into one vector per image, and `fc1` must be told its length: `16 * 5 * 5`.
 #
 # To see the shapes, we run one batch through the model with a small helper that prints
 # the input and output shape of every layer it calls (it uses forward hooks, which
@@ -612,26 +616,42 @@ q.train_model.expect("passed")
 # offline subset after less than a minute of training on a 2-core laptop CPU, and 99 % on
 # full MNIST.
 #
+# **Train, validation, test.** As in chapter 03, we split 10 % of the training images off
+# as a validation set: the curves, and every choice we make (epochs, learning rate, the
+# layers of your own CNN in exercise 6), look at the validation set only, and the test set
+# is used once, at the very end. A test score that guided our choices would flatter us,
+# because we would have picked whatever happened to suit those particular test images.
+#
 # **Data.** Inputs are normalised with the mean and standard deviation of the training
-# pixels. With only 4,000 training images, **augmentation** helps: each time an image is
-# loaded, `RandomAffine` turns it by up to 8 degrees and shifts it by up to 8 % of its
-# size, so the network never sees exactly the same digit twice. Test images are not
-# augmented.
+# pixels. With only a few thousand training images, **augmentation** helps: each time an
+# image is loaded, `RandomAffine` turns it by up to 8 degrees and shifts it by up to 8 % of
+# its size, so the network never sees exactly the same digit twice. Validation and test
+# images are not augmented. The training and validation parts are two `Subset`s of the same
+# files, each read with its own transform; a seeded permutation decides which image goes
+# where.
 
 # %%
-pixels = raw_train.data.float() / 255  # (N, 28, 28)
+order = torch.randperm(len(raw_train), generator=torch.Generator().manual_seed(0))
+n_val = len(raw_train) // 10
+val_indices, train_indices = order[:n_val].tolist(), order[n_val:].tolist()
+
+pixels = raw_train.data[train_indices].float() / 255  # (N, 28, 28), training part only
 mean, std = pixels.mean().item(), pixels.std().item()
 print(f"training pixels: mean {mean:.4f}, std {std:.4f}")
 
 to_input = [v2.ToImage(), v2.ToDtype(torch.float32, scale=True), v2.Normalize((mean,), (std,))]
 train_transform = v2.Compose([v2.RandomAffine(degrees=8, translate=(0.08, 0.08)), *to_input])
-test_transform = v2.Compose(to_input)
-train_set = torchvision.datasets.MNIST(root, train=True, transform=train_transform)
+test_transform = v2.Compose(to_input)  # for validation and test images
+train_set = Subset(torchvision.datasets.MNIST(root, train=True, transform=train_transform),
+                   train_indices)
+val_set = Subset(torchvision.datasets.MNIST(root, train=True, transform=test_transform),
+                 val_indices)
 test_set = torchvision.datasets.MNIST(root, train=False, transform=test_transform)
 train_loader = DataLoader(train_set, batch_size=64, shuffle=True, num_workers=0,
                           generator=torch.Generator().manual_seed(0))
-test_loader = DataLoader(test_set, batch_size=500, num_workers=0)
-print(len(train_set), "training images,", len(test_set), "test images")
+val_loader = DataLoader(val_set, batch_size=500, num_workers=0)
+test_loader = DataLoader(test_set, batch_size=500, num_workers=0)  # used once, at the end
+print(len(train_set), "training,", len(val_set), "validation,", len(test_set), "test images")
 
 # %% [markdown]
 # Eight random versions of the first training digit, as the network sees them:
@@ -645,11 +665,15 @@ plot.image_grid(augmented, [first_label] * 8)
 # %% [markdown]
 # **Model.** LeNet's layout with three changes: more channels (16 and 32), `padding=2` in
 # the first convolution so that 28 x 28 digits fit, and two regularisers.
-# `nn.BatchNorm2d` normalises each channel over the batch, which lets training go faster
-# (the convolution before it needs no bias, batch norm adds its own shift); `nn.Dropout`
-# zeroes 30 % of the dense features at random during training, so the network cannot
-# rely on any single one. Both behave differently in evaluation mode (`model.eval()`),
-# which `fit` and `evaluate` switch on and off for us.
+# `nn.BatchNorm2d` normalises each channel to mean 0 and variance 1, with statistics taken
+# over the batch and both spatial dimensions (all B x H x W values of that channel), then
+# applies a learnable scale and shift per channel; this lets training go faster (the
+# convolution before it needs no bias, the learnable shift takes its place). `nn.Dropout`
+# zeroes 30 % of the dense features at random during training and multiplies the kept ones
+# by 1 / (1 - 0.3), so that their expected sum stays the same; the network cannot rely on
+# any single feature. Both behave differently in evaluation mode (`model.eval()`): batch
+# norm uses running statistics gathered in training, dropout does nothing. `fit` and
+# `evaluate` switch the modes for us.
 #
 # The flatten size follows from the output-size formula: 28 → 28 (padding 2) → 14 →
 # 10 → 5, so 32 * 5 * 5 for MNIST, and 32 → 32 → 16 → 12 → 6 for the 32 x 32 images of
@@ -693,9 +717,8 @@ logits = show_shapes(net, torch.zeros(2, 1, 28, 28))
 # steps. (The course's test suite trains only 2 short epochs, with low accuracy.)
 #
 # `fit` draws the loss and accuracy curves as it goes; `plot.plot_history(history)` draws
-# them again whenever you like. We pass the test set as `val_loader` only to see its
-# curve: nothing is chosen based on it. When you tune choices, hold out a validation split
-# of the training set instead.
+# them again whenever you like. The validation curve comes from `val_loader`; the test set
+# stays untouched.
 
 # %%
 epochs = 15 if len(train_set) <= 10_000 else 3
@@ -705,11 +728,11 @@ torch.manual_seed(0)
 start = time.perf_counter()
 history = fit(net, train_loader, loss_fn=nn.CrossEntropyLoss(),
               optimizer=optim.Adam(net.parameters(), lr=1e-3), epochs=epochs,
-              val_loader=test_loader)
+              val_loader=val_loader)
 seconds = time.perf_counter() - start
-test_accuracy = evaluate(net, test_loader)["accuracy"]
-print(f"test accuracy {test_accuracy:.2%} after {epochs} epochs and {seconds:.0f} s "
-      f"(with {torch.get_num_threads()} CPU threads, a test pass included in every epoch)")
+val_accuracy = evaluate(net, val_loader)["accuracy"]
+print(f"validation accuracy {val_accuracy:.2%} after {epochs} epochs and {seconds:.0f} s "
+      f"(with {torch.get_num_threads()} CPU threads, a validation pass in every epoch)")
 
 # %% [markdown]
 # ## 9. Looking inside the network
@@ -723,27 +746,99 @@ print(f"test accuracy {test_accuracy:.2%} after {epochs} epochs and {seconds:.0f
 plot.plot_filters(net.features[0])
 
 # %% [markdown]
-# **Feature maps.** The output of each convolution for one test digit (the first 8
+# **Feature maps.** The output of each convolution for one validation digit (the first 8
 # channels of each): the first layer still looks like the digit, filtered in different
 # ways; the second works on 10 x 10 maps that say *where* a pattern was found rather than
 # what the digit looks like.
 
 # %%
-test_image, test_label = test_set[0]
-maps = plot.feature_maps(net, test_image)  # layer name -> (C, H, W)
+val_image, val_label = val_set[0]
+maps = plot.feature_maps(net, val_image)  # layer name -> (C, H, W)
 for name, layer_maps in maps.items():
     print(name, tuple(layer_maps.shape))
 plot.plot_feature_maps(maps)
 
 # %% [markdown]
-# **Confusion matrix.** Row $t$, column $p$ counts the test images of class $t$ that the
-# network labelled $p$; the diagonal holds the correct answers.
+# **Receptive field.** Each value of a feature map depends on a patch of the input image
+# only: its *receptive field*. Walk through the layers keeping two numbers, the field's side
+# $r$ and the *jump* $j$, the distance in input pixels between two neighbouring values of
+# the current map (both start at 1, for the image itself). A layer with kernel $k$, stride
+# $s$ and dilation $d$ (convolution or pooling alike) gives
+#
+# $$r \leftarrow r + (k - 1)\,d\,j, \qquad j \leftarrow j\,s .$$
+#
+# Activations and batch norm work on one position at a time and change neither. For the
+# layers of our network:
+
+# %%
+def receptive_fields(layers):
+    """(index, layer type, field side r, jump j) after each convolution and pooling layer."""
+    def first(value):  # layers store sizes as an int or as an (h, w) pair
+        return value if isinstance(value, int) else value[0]
+
+    r, j, rows = 1, 1, []
+    for index, layer in enumerate(layers):
+        if isinstance(layer, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
+            k, s = first(layer.kernel_size), first(layer.stride)
+            d = first(getattr(layer, "dilation", 1))
+            r, j = r + (k - 1) * d * j, j * s
+            rows.append((index, type(layer).__name__, r, j))
+    return rows
+
+
+for index, name, r, j in receptive_fields(net.features):
+    print(f"features[{index}] {name:10} field {r:2} x {r:<2}  jump {j}")
+
+# %% [markdown]
+# The formula depends only on the shapes of the layers, not on their weights, so we can
+# measure it: build the same stack with positive weights and average pooling (same sizes
+# as max pooling, but every pixel counts), and ask autograd which input pixels reach one
+# output value. Its gradient is non-zero exactly on the receptive field, drawn below on a
+# digit, with the 5 x 5 field of one value of the first convolution inside it.
+
+# %%
+field_probe = nn.Sequential(nn.Conv2d(1, 1, 5, padding=2, bias=False), nn.AvgPool2d(2),
+                            nn.Conv2d(1, 1, 5, bias=False), nn.AvgPool2d(2))
+for layer in field_probe:
+    if isinstance(layer, nn.Conv2d):
+        nn.init.ones_(layer.weight)
+blank = torch.zeros(1, 1, 28, 28, requires_grad=True)  # (1, 1, 28, 28)
+field_out = field_probe(blank)  # (1, 1, 5, 5), like the network's last maps
+field_out[0, 0, 2, 2].backward()  # one output value, in the middle
+rows, cols = blank.grad[0, 0].nonzero(as_tuple=True)
+top, left = rows.min().item(), cols.min().item()
+side = rows.max().item() - top + 1
+print(f"field of the last maps' value (2, 2): rows {top}-{rows.max().item()}, "
+      f"columns {left}-{cols.max().item()}: {side} x {cols.max().item() - left + 1} pixels "
+      f"of the {blank.shape[-1]} x {blank.shape[-1]} image")
+
+fig, ax = plt.subplots(figsize=(3.2, 3.2))
+ax.imshow(val_image[0], cmap="gray")
+ax.add_patch(Rectangle((left - 0.5, top - 0.5), side, side, fill=False, color="tab:orange",
+                       linewidth=2, label=f"last maps: {side} x {side}"))
+centre = top + side // 2
+ax.add_patch(Rectangle((centre - 2.5, centre - 2.5), 5, 5, fill=False, color="tab:cyan",
+                       linewidth=2, label="first convolution: 5 x 5"))
+ax.legend(loc="lower center", bbox_to_anchor=(0.5, -0.3), fontsize=8)
+ax.set_axis_off()
+plt.show()
+
+# %% [markdown]
+# A first-layer value sees a few pixels, enough for an edge or a corner; a value of the last
+# maps sees a large part of the digit, enough for a loop or a stroke. Depth makes the field
+# grow a little at each convolution; pooling and strides make it grow fast, because they
+# multiply the jump for every layer after them.
+
+# %% [markdown]
+# **Confusion matrix.** Row $t$, column $p$ counts the validation images of class $t$ that
+# the network labelled $p$; the diagonal holds the correct answers. Looking for weak spots
+# is part of tuning, so it too uses the validation set.
 
 # %%
 net.eval()  # dropout off, batch norm uses its running statistics
 with torch.no_grad():
-    predictions = torch.cat([net(images).argmax(dim=1) for images, _ in test_loader])  # (N,)
-targets = torch.cat([labels for _, labels in test_loader])  # (N,)
+    predictions = torch.cat([net(images).argmax(dim=1) for images, _ in val_loader])  # (N,)
+targets = torch.cat([labels for _, labels in val_loader])  # (N,)
 matrix = plot.confusion_matrix(predictions, targets, num_classes=10)
 plot.plot_confusion_matrix(matrix)
 
@@ -756,7 +851,7 @@ for true, predicted, count in plot.most_confused(matrix, k=5):
 # even for a person.
 
 # %%
-wrong = plot.mistakes(net, test_set, limit=16)
+wrong = plot.mistakes(net, val_set, limit=16)
 plot.image_grid(wrong.images, wrong.labels, predictions=wrong.predictions)
 
 # %% [markdown]
@@ -770,7 +865,8 @@ plot.image_grid(wrong.images, wrong.labels, predictions=wrong.predictions)
 logits = show_shapes(CNN(in_channels=3, image_size=32), torch.zeros(2, 3, 32, 32))
 
 # %% [markdown]
-# **Bug 2, from the seed text's CIFAR network.** It flattens with
+# **Bug 2, from a seed text's generic CNN for 3-channel images.** (The seed texts' CIFAR-10
+# network is LeNet with the correct `16 * 5 * 5`.) It flattens with
 # `x.view(-1, 64 * 6 * 6)`, but its two pooled stages leave `64 * 8 * 8` values per
 # image. `view(-1, ...)` does not complain when the total happens to divide: it makes
 # more rows than images, and the error only shows up later, far from the cause.
@@ -851,11 +947,11 @@ if cifar_raw is not None:
 # ## 11. Your own CNN
 #
 # ### Exercise 6: beat 95 % on held-out digits
-# Build a CNN of your own, call it `model`, and train it on `train_loader` until it gets
-# at least **95 %** of the test images right. The check trains nothing: it evaluates your
-# `model` on the test images prepared with `test_transform`, which it never saw in
-# training. `evaluate(model, test_loader)["accuracy"]` tells you where you stand. Keep
-# training short (under a minute on the subset). An idea to try: three
+# Build a CNN of your own, call it `model`, and train it on `train_loader`, tuning it with
+# `evaluate(model, val_loader)["accuracy"]`, until it gets at least **95 %** of the
+# validation images right. The check trains nothing: it scores your `model` once on the
+# held-out test images, prepared with `test_transform`, which neither your training nor
+# your choices have seen. Keep training short (under a minute on the subset). An idea to try: three
 # blocks of *3 x 3 convolution (padding 1), batch norm, ReLU, 2 x 2 max pooling*, then a
 # single `nn.Linear`. What is the flatten size? (Use your `conv_output_size`.)
 
@@ -873,11 +969,11 @@ model = nn.Sequential(*block(1, 16), *block(16, 32), *block(32, 64),  # (B, 64, 
                       nn.Flatten(), nn.Linear(64 * 3 * 3, 10))
 own_history = fit(model, train_loader, loss_fn=nn.CrossEntropyLoss(),
                   optimizer=optim.Adam(model.parameters(), lr=2e-3),
-                  epochs=15 if len(train_set) <= 10_000 else 2)
-print(f"test accuracy: {evaluate(model, test_loader)['accuracy']:.2%}")
+                  epochs=15 if len(train_set) <= 10_000 else 2, val_loader=val_loader)
+print(f"validation accuracy: {evaluate(model, val_loader)['accuracy']:.2%}")
 ### END SOLUTION
 ### BEGIN STUB
-model = ...  # your CNN; then train it with fit(...) and look at its test accuracy
+model = ...  # your CNN; then train it with fit(...) and look at its validation accuracy
 ### END STUB
 
 # %%
@@ -892,6 +988,17 @@ q.cnn_accuracy.expect("incorrect", "the shape of `model(images)`",
 q.cnn_accuracy.expect("passed")
 
 # %% [markdown]
+# **The test set, once.** Every choice is made, so now, and only now, we score the
+# chapter's network (and yours, if you built one) on the test images:
+
+# %%
+test_accuracy = evaluate(net, test_loader)["accuracy"]
+print(f"the chapter's CNN: test accuracy {test_accuracy:.2%} "
+      f"(validation accuracy {val_accuracy:.2%})")
+if isinstance(model, nn.Module):
+    print(f"your CNN: test accuracy {evaluate(model, test_loader)['accuracy']:.2%}")
+
+# %% [markdown]
 # ## Summary
 #
 # - A convolution slides a small kernel over the image and sums pixel times weight:
@@ -902,6 +1009,9 @@ q.cnn_accuracy.expect("passed")
 #   shrinks maps without weights.
 # - Shape bugs: run one batch first, print shapes layer by layer, flatten with
 #   `torch.flatten(x, 1)`, and build the optimizer on the very model you train.
+# - Tune on a validation split of the training set; score the test set once, at the end.
+# - The receptive field grows by $(k - 1)\,d\,j$ at each layer, and pooling multiplies the
+#   jump $j$: deep layers see large parts of the image.
 # - A small LeNet-style CNN with batch norm and light augmentation learns MNIST in well
 #   under a minute on a CPU; its filters, feature maps and confusion matrix show what it
 #   learned and where it fails.

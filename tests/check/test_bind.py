@@ -52,3 +52,35 @@ def test_dir_lists_exercises_for_tab_completion():
 def test_chapters_are_in_course_order():
     assert CHAPTERS[0] == "00_setup" and CHAPTERS[-1] == "06_deployment"
     assert [cls.name for cls in exercises_of("00_setup")] == ["device", "seeded_noise"]
+
+
+def test_chapters_follow_the_exercise_modules_and_the_notebooks():
+    """Is CHAPTERS the list of exercise modules, one per notebook source, in course order?"""
+    from pathlib import Path
+
+    sources = Path(__file__).resolve().parents[2] / "notebooks" / "src"
+    assert list(CHAPTERS) == sorted(CHAPTERS)
+    assert set(CHAPTERS) == {path.stem for path in sources.glob("[0-9][0-9]*.py")}
+
+
+def test_a_broken_exercise_module_is_not_no_exercises(monkeypatch):
+    """Does an exercise module that fails to import raise, instead of giving no exercises?
+    Only a chapter whose own module is missing has none."""
+    import sys
+    from types import SimpleNamespace
+
+    bind_module = sys.modules["labkit.check.bind"]  # `labkit.check.bind` is the function
+
+    def broken(name):
+        raise ModuleNotFoundError("No module named 'missing_dependency'",
+                                  name="missing_dependency")
+
+    monkeypatch.setattr(bind_module, "importlib", SimpleNamespace(import_module=broken))
+    with pytest.raises(ModuleNotFoundError, match="missing_dependency"):
+        exercises_of("00_setup")
+
+    def absent(name):
+        raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+    monkeypatch.setattr(bind_module, "importlib", SimpleNamespace(import_module=absent))
+    assert exercises_of("00_setup") == []

@@ -26,6 +26,16 @@ def test_html_is_escaped_and_coloured_by_outcome():
     assert "labkit-passed" in sample(Outcome.PASSED).html()
 
 
+def test_html_headline_has_no_gap_before_the_colon_and_text_of_the_notebook_size():
+    """Is the headline's name a code span without padding (JupyterLab pads code, which
+    looks like a space before the colon), and does the body inherit the notebook's font?"""
+    html = sample().html()
+    assert '<b><code style="padding:0">relu</code>: incorrect' in html
+    assert "font-size" not in html and "font-family" not in html
+    note = Note("Hint 1 of 2 for `relu`", "Use `x.clamp(min=0)`.").html()
+    assert "font-size" not in note and '<code style="padding:0">relu</code>' in note
+
+
 def test_markdown_is_escaped_outside_code():
     md = sample().markdown()
     assert "`<b>`\\*bold\\* 1 \\| 2" in md

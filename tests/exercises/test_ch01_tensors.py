@@ -58,6 +58,54 @@ def pairwise_with_loops(a, b):
     return out
 
 
+def _sq_dists_row_by_row(a, b):
+    rows = []
+    for row in a:
+        rows.append(((row - b) ** 2).sum(dim=1))
+    return torch.stack(rows)
+
+
+def pairwise_loop_in_helper(a, b):
+    return _sq_dists_row_by_row(a, b)
+
+
+def pick_scores_comprehension(scores, labels):
+    return torch.stack([scores[i, label] for i, label in enumerate(labels)])
+
+
+def _pick_one_by_one(scores, labels):
+    out = torch.empty(len(labels))
+    i = 0
+    while i < len(labels):
+        out[i] = scores[i, labels[i]]
+        i += 1
+    return out
+
+
+def pick_scores_loop_in_helper(scores, labels):
+    return _pick_one_by_one(scores, labels)
+
+
+def rows_of_class_squeezed(x, labels, k):
+    return x[labels == k].squeeze()
+
+
+def rows_of_class_nonzero_squeezed(x, labels, k):
+    return x[(labels == k).nonzero().squeeze()]
+
+
+def mse_detached(pred, target):
+    return ((pred.squeeze(1) - target) ** 2).mean().detach()
+
+
+def mse_item(pred, target):
+    return ((pred.squeeze(1) - target) ** 2).mean().item()
+
+
+def mse_rewrapped(pred, target):
+    return torch.tensor(((pred.squeeze(1) - target) ** 2).mean().item())
+
+
 def standardize_without_keepdim(x):
     return (x - x.mean(dim=1)) / x.std(dim=1, correction=0)
 
@@ -73,6 +121,8 @@ CASES = [
         ({"rows_of_class": lambda x, labels, k: x * (labels == k)[:, None]}, "the shape of"),
         ({"rows_of_class": lambda x, labels, k: x[(labels == k).nonzero()]}, "(K, D)"),
         ({"rows_of_class": lambda x, labels, k: x[labels[labels == k]]}, "the values of"),
+        ({"rows_of_class": rows_of_class_squeezed}, "(K, D)"),
+        ({"rows_of_class": rows_of_class_nonzero_squeezed}, "(K, D)"),
     ], raising=[
         ({"rows_of_class": lambda x, labels, k: x[:, labels == k]}, "IndexError"),
     ]),
@@ -81,6 +131,9 @@ CASES = [
         ({"pick_scores": lambda scores, labels: scores.gather(1, labels[:, None])},
          "the shape of"),
         ({"pick_scores": lambda scores, labels: scores.max(dim=1).values}, "the values of"),
+        ({"pick_scores": pick_scores_comprehension}, "a comprehension"),
+        ({"pick_scores": pick_scores_loop_in_helper},
+         "a `while` loop in `_pick_one_by_one`"),
     ]),
     Case(OneHot, right={"one_hot": one_hot}, wrong=[
         ({"one_hot": lambda labels, num_classes: F.one_hot(labels, num_classes)},
@@ -106,6 +159,8 @@ CASES = [
     ]),
     Case(PairwiseSqDists, right={"pairwise_sq_dists": pairwise_sq_dists}, wrong=[
         ({"pairwise_sq_dists": pairwise_with_loops}, "a `for` loop"),
+        ({"pairwise_sq_dists": pairwise_loop_in_helper},
+         "a `for` loop in `_sq_dists_row_by_row`"),
         ({"pairwise_sq_dists": lambda a, b: torch.cdist(a, b)}, "no square root"),
         ({"pairwise_sq_dists": lambda a, b: (a[:, None, :] - b[None, :, :]) ** 2},
          "the shape of"),
@@ -117,6 +172,9 @@ CASES = [
          "the values of"),
         ({"mse": lambda pred, target: (pred.squeeze(1) - target) ** 2}, "shape ()"),
         ({"mse": lambda pred, target: ((pred - target) ** 2).mean(dim=0)}, "the shape of"),
+        ({"mse": mse_detached}, "cut off from the graph"),
+        ({"mse": mse_rewrapped}, "cut off from the graph"),
+        ({"mse": mse_item}, "`.item()`"),
     ]),
 ]
 

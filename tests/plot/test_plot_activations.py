@@ -58,3 +58,17 @@ def test_plot_activations_names_the_choices_for_an_unknown_name():
     """Does an unknown name get a message listing the known ones?"""
     with pytest.raises(ValueError, match="choose from sigmoid, tanh"):
         plot_activations("swish")
+
+
+def test_plot_activations_draws_into_given_ax():
+    """Does plot_activations(ax=...) draw into the given axes, one per name, and return them?
+    Does the old keyword axes= still work, with a DeprecationWarning?"""
+    from matplotlib.figure import Figure
+
+    panels = Figure().subplots(1, 2)
+    assert plot_activations(["relu", "tanh"], ax=panels) is panels
+    assert [panel.get_title() for panel in panels] == ["relu", "tanh"]
+    single = Figure().subplots()
+    with pytest.warns(DeprecationWarning, match="ax="):
+        assert plot_activations("relu", axes=single) is single
+    assert single.get_title() == "relu"

@@ -71,11 +71,21 @@ def test_plot_history_skips_missing_validation():
 
 
 def test_plot_history_draws_into_given_axes():
-    """Does plot_history(axes=...) draw into the learner's axes and return them?"""
+    """Does plot_history(ax=...) draw into the learner's axes and return them?"""
     from matplotlib.figure import Figure
 
     axes = Figure().subplots(1, 2)
-    assert plot_history(sample_history(), axes=axes) is axes
+    assert plot_history(sample_history(), ax=axes) is axes
+    assert len(axes[0].lines) == 3
+
+
+def test_plot_history_still_takes_axes_with_a_warning():
+    """Does the old keyword axes= still work for a release, with a DeprecationWarning?"""
+    from matplotlib.figure import Figure
+
+    axes = Figure().subplots(1, 2)
+    with pytest.warns(DeprecationWarning, match="ax="):
+        assert plot_history(sample_history(), axes=axes) is axes
     assert len(axes[0].lines) == 3
 
 

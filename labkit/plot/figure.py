@@ -1,4 +1,5 @@
-"""Small helpers shared by the plot modules (not part of the public API).
+"""Figure helpers shared by the plots and the widgets: a new Figure, a grid of axes,
+tensors to NumPy, and argument checks.
 
 Figures are made with ``matplotlib.figure.Figure`` rather than ``pyplot``: pyplot
 keeps every figure in a global list, and in a notebook it would show a returned
@@ -67,3 +68,17 @@ def check_positive_int(name: str, value, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}.")
     return value
+
+
+def renamed_axes(ax, axes, function: str):
+    """``ax``, or the old keyword ``axes`` with a DeprecationWarning (every plot takes
+    ``ax=``, the word matplotlib uses; ``axes=`` goes away in the next release)."""
+    if axes is None:
+        return ax
+    import warnings
+
+    warnings.warn(f"{function}(axes=...) is now {function}(ax=...); `axes` will be removed.",
+                  DeprecationWarning, stacklevel=3)
+    if ax is not None:
+        raise TypeError(f"{function}() got both ax= and axes=; pass ax= only.")
+    return axes
