@@ -10,26 +10,11 @@ from __future__ import annotations
 
 import atexit
 import time
-from pathlib import Path
 
 import pytest
-from browser.server import CHROMIUM_ARGS, REPO, SKIP_HINT, LabServer, find_chromium
-
-SHOTS = REPO / "build" / "browser"
-TIMES: dict[str, float] = {}
-
-
-def chromium_or_skip() -> str:
-    try:
-        import playwright  # noqa: F401
-    except ImportError:
-        pytest.skip("browser tests skipped: Playwright is not installed "
-                    "(pip install -e '.[test]')", allow_module_level=True)
-    path = find_chromium()
-    if path is None:
-        pytest.skip(f"browser tests skipped: no Chromium found; {SKIP_HINT}",
-                    allow_module_level=True)
-    return path
+from browser.common import PHASES, SHOTS, TIMES, chromium_or_skip
+from browser.labpage import open_jupyterlab
+from browser.server import CHROMIUM_ARGS, REPO, LabServer
 
 
 @pytest.fixture(scope="session")
@@ -55,6 +40,14 @@ def browser(tmp_path_factory):
         context.close()
 
 
+@pytest.fixture(scope="session")
+def jupyterlab(lab, browser):
+    """One browser page with JupyterLab loaded; each test opens its notebook in it."""
+    page = open_jupyterlab(browser, lab)
+    yield page
+    page.close()
+
+
 @pytest.fixture
 def timer(request):
     """Record how long a test took, for the summary at the end."""
@@ -70,12 +63,12 @@ def pytest_terminal_summary(terminalreporter):
     terminalreporter.section("browser test times")
     for name, seconds in TIMES.items():
         write(f"{seconds:7.1f} s  {name}")
+    for notebook, phases in PHASES.items():
+        write(f"          {notebook}: " + ", ".join(
+            f"{k} {v:.1f} s" if isinstance(v, float) else f"{k}: {v}"
+            for k, v in phases.items()))
     write(f"{sum(TIMES.values()):7.1f} s  in all; screenshots under {SHOTS.relative_to(REPO)}/")
     SHOTS.mkdir(parents=True, exist_ok=True)
     (SHOTS / "times.txt").write_text(
         "".join(f"{s:.1f}\t{n}\n" for n, s in TIMES.items()))
 
-
-def shots_for(notebook: Path) -> Path:
-    """build/browser/<notebook path without .ipynb>/ (translations keep their folder)."""
-    return SHOTS / notebook.relative_to(REPO / "notebooks").with_suffix("")

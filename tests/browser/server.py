@@ -41,7 +41,8 @@ CHROMIUM_ARGS = [
 LAB_SETTINGS = {
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
         "fetchNews": "false", "checkForUpdates": False},
-    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {
+        "windowingMode": "none", "recordTiming": True},
 }
 
 SKIP_HINT = ("install Chromium (apt-get install chromium) or set "
@@ -174,9 +175,10 @@ class LabServer:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def url(self, path: str) -> str:
-        """The page URL for a notebook path relative to the server root."""
-        return f"{self.base_url}/lab/tree/{path}?token={self.token}&reset"
+    def url(self, path: str = "") -> str:
+        """The page URL: JupyterLab, or a notebook path relative to the server root."""
+        where = f"/lab/tree/{path}" if path else "/lab"
+        return f"{self.base_url}{where}?token={self.token}&reset"
 
     def api(self, method: str, path: str, timeout: float = 10):
         request = urllib.request.Request(self.base_url + path, method=method,
