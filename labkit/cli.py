@@ -1,4 +1,4 @@
-"""The ``labkit`` command: ``labkit doctor`` and ``labkit build``."""
+"""The ``labkit`` command: doctor, build, and for instructors release, grade, gradebook."""
 
 from __future__ import annotations
 
@@ -18,8 +18,13 @@ def main(argv: list[str] | None = None) -> int:
                       help="write nothing; exit 1 if a committed notebook or README is stale")
     mode.add_argument("--solved-only", action="store_true",
                       help="write only the solved notebooks under build/ (used by the tests)")
+    _instructor_commands(sub)
     args = parser.parse_args(argv)
 
+    if args.command in ("release", "grade", "gradebook"):
+        from labkit.grade.commands import run
+
+        return run(args)
     if args.command == "doctor":
         from labkit.env import format_report, report
 
@@ -44,6 +49,46 @@ def main(argv: list[str] | None = None) -> int:
     for path in stale:
         print(f"{'stale (not written)' if args.solved_only else 'wrote'}: {path}")
     return 0
+
+
+def _instructor_commands(sub) -> None:
+    release = sub.add_parser("release", help="write the learner notebooks to hand out")
+    release.add_argument("--out", type=Path, default=Path("release"), help="folder to write")
+    release.add_argument("--force", action="store_true",
+                         help="overwrite notebooks in --out that were changed since")
+    release.add_argument("--course", type=Path, default=None, help="course repository root")
+
+    grade = sub.add_parser("grade", help="grade submitted notebooks into a gradebook")
+    grade.add_argument("submissions", nargs="+", type=Path,
+                       help="files or folders (submissions/<student>/<chapter>.ipynb)")
+    grade.add_argument("--out", type=Path, required=True, help="folder for the gradebook")
+    grade.add_argument("--jobs", type=int, default=None, help="parallel workers (default: cores)")
+    grade.add_argument("--timeout", type=float, default=300.0,
+                       help="seconds per submission (default 300)")
+    grade.add_argument("--memory", type=int, default=2048, help="MB per submission (default 2048)")
+    grade.add_argument("--chapter", default=None, help="grade every file as this chapter")
+    grade.add_argument("--extra-checks", type=Path, default=None,
+                       help="folder of hidden checks (*.py with CHAPTER and EXERCISES)")
+    grade.add_argument("--shard", default=None,
+                       help="grade the share I/N (0-based), or auto[/N] from Slurm/Kubernetes")
+    grade.add_argument("--sandbox", action="store_true",
+                       help="run student code inside bubblewrap (bwrap)")
+    grade.add_argument("--show-hidden", action="store_true",
+                       help="put expected values of hidden inputs into the feedback")
+    grade.add_argument("--salt", default=None,
+                       help="secret for the hidden inputs' seeds (shards share one)")
+    grade.add_argument("--course", type=Path, default=None, help="course repository root")
+    grade.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    book = sub.add_parser("gradebook", help="export or merge gradebooks")
+    actions = book.add_subparsers(dest="action", required=True)
+    export = actions.add_parser("export", help="write the CSV files again")
+    export.add_argument("folder", type=Path)
+    export.add_argument("--format", choices=("csv", "lms"), default="csv")
+    export.add_argument("--show-hidden", action="store_true")
+    merge = actions.add_parser("merge", help="join shard gradebooks")
+    merge.add_argument("folders", nargs="+", type=Path)
+    merge.add_argument("--out", type=Path, required=True, help="folder for the joined gradebook")
 
 
 if __name__ == "__main__":

@@ -7,19 +7,26 @@ A chapter's test module lists one ``Case`` per exercise::
              right={"relu": lambda x: x.clamp(min=0)},
              wrong=[({"relu": lambda x: x}, "values of `relu(x)`")]),
     ]
-    test_right, test_blank, test_missing, test_wrong, test_checker_bug = standard_tests(CASES)
+    (test_right, test_blank, test_missing, test_wrong, test_checker_bug,
+     test_solution) = standard_tests(CASES, names=solution_names())
 
 and gets, for each exercise: the right answer passes; the placeholder ``...`` is
 "not attempted"; a missing variable is "not attempted" and named; every wrong answer
-is "incorrect" with the given fragment in its message; and a fault inside the
-checker is reported as a checker bug, never as the learner's fault.
+is "incorrect" with the given fragment in its message; a fault inside the checker is
+reported as a checker bug, never as the learner's fault; and the exercise's own
+``solution`` text (what ``q.x.solution()`` shows), run in a namespace holding ``names``,
+passes.
 """
 
 from __future__ import annotations
 
+import linecache
 from dataclasses import dataclass, field
 
 import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn, optim
 
 from labkit.check import Outcome, evaluate, expect, variables
 
@@ -33,6 +40,8 @@ class Case:
     wrong: list = field(default_factory=list)  # [(answers, fragment)]
     # Wrong answers that are an error in the learner's code rather than incorrect.
     raising: list = field(default_factory=list)  # [(answers, fragment)]
+    # Why the exercise's solution text cannot run in a test (None: it runs).
+    solution_skip: str | None = None
 
     @property
     def id(self) -> str:
@@ -43,7 +52,22 @@ def _run(case: Case, answers: dict, seed: int = 0):
     return evaluate(case.exercise(), {**case.right, **answers}, seed=seed)
 
 
-def standard_tests(cases: list[Case]):
+def solution_names(**extra) -> dict:
+    """What a notebook has imported when a solution runs: torch, nn, F, optim (and extra)."""
+    return {"torch": torch, "nn": nn, "F": F, "optim": optim, **extra}
+
+
+def run_solution(exercise: type, names: dict) -> dict:
+    """The namespace after running ``exercise.solution``, its source kept for ``inspect``."""
+    filename = f"<solution of {exercise.name}>"
+    text = exercise.solution.strip() + "\n"
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    namespace = dict(names)
+    exec(compile(text, filename, "exec"), namespace)  # noqa: S102 - the course's own text
+    return namespace
+
+
+def standard_tests(cases: list[Case], *, names: dict | None = None):
     if not cases:
         raise ValueError("standard_tests needs at least one Case")
     for case in cases:
@@ -104,4 +128,15 @@ def standard_tests(cases: list[Case]):
         assert result.outcome is Outcome.CHECKER_BUG, result.text()
         assert "not your fault" in result.text()
 
-    return test_right, test_blank, test_missing, test_wrong, test_checker_bug
+    @parametrize
+    def test_solution(case):
+        """Does the solution that `q.x.solution()` shows pass its own check?"""
+        if case.solution_skip:
+            pytest.skip(case.solution_skip)
+        assert case.exercise.solution.strip(), f"{case.id} has no solution text"
+        namespace = run_solution(case.exercise, solution_names() if names is None else names)
+        for seed in SEEDS[:2]:
+            result = evaluate(case.exercise(), namespace, seed=seed)
+            assert result.outcome is Outcome.PASSED, result.text()
+
+    return test_right, test_blank, test_missing, test_wrong, test_checker_bug, test_solution

@@ -12,9 +12,9 @@ import math
 
 import torch
 
-from labkit.check.handle import is_handle
 from labkit.check.describe import describe, index_text, shape_text, type_name
-from labkit.check.signals import Incorrect, LearnerError, NotAttempted, is_stub_error
+from labkit.check.handle import is_handle
+from labkit.check.signals import Incorrect
 
 
 def that(condition: bool, *, checked: str, expected: str, found: str, hint: str | None = None):

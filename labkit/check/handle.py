@@ -23,10 +23,11 @@ def is_handle(value) -> bool:
 
 def _refuse(operation: str):
     def method(self, *args, **kwargs):
+        kind = object.__getattribute__(self, "_type")
         raise TouchedLearnerObject(
-            f"the check used {operation} on the learner's `{object.__getattribute__(self, '_type')}`"
-            " directly. Checks reach learner objects only through self.call(...) or "
-            "self.probe(...), which return plain data."
+            f"the check used {operation} on the learner's `{kind}` directly. Checks reach "
+            "learner objects only through self.call(...) or self.probe(...), which return "
+            "plain data."
         )
     return method
 

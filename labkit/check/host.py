@@ -44,6 +44,24 @@ class NotCallable(TypeError):
         self.type_name = type_name
 
 
+def call_learner(fn, *args, **kwargs):
+    """Call a learner object from a probe: whatever it raises is the learner's.
+
+    Errors raised right at the call (a wrong signature) or inside library code the
+    learner's object runs (an ``nn.Sequential`` of built-in layers) have no learner
+    line in their traceback; this marks them as the learner's all the same.
+    """
+    if not callable(fn):
+        raise NotCallable(type(fn).__name__)
+    try:
+        return fn(*args, **kwargs)
+    except (Incorrect, NotAttempted, LearnerError):
+        raise
+    except (Exception, SystemExit) as err:
+        err.__labkit_learner__ = getattr(fn, "__name__", type(fn).__name__)
+        raise
+
+
 def probe_name(function) -> str:
     """``module:qualname`` of a probe function, as it travels in a request."""
     module, qualname = function.__module__, function.__qualname__
@@ -148,7 +166,10 @@ def _classify(err: BaseException, during: str):
                 "your code, run the cell, then check again.")
     where = learner_line(err)
     if where is None:
-        return ("probe_error", type(err).__name__, cut(str(err), 300))
+        marked = getattr(err, "__labkit_learner__", None)
+        if marked is None:
+            return ("probe_error", type(err).__name__, cut(str(err), 300))
+        where = f"in a call of your `{marked}`"
     return ("learner_error", type(err).__name__, cut(str(err), 300), where, during)
 
 

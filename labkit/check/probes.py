@@ -17,22 +17,18 @@ import textwrap
 
 import torch
 
-from labkit.check.host import NotCallable
+from labkit.check.host import NotCallable, call_learner
 
 
 def call(fn, *args, **kwargs):
     """``fn(*args, **kwargs)``: the learner's function, class or model, called."""
-    if not callable(fn):
-        raise NotCallable(type(fn).__name__)
-    return fn(*args, **kwargs)
+    return call_learner(fn, *args, **kwargs)
 
 
 def call_no_grad(fn, *args, **kwargs):
     """``fn(*args, **kwargs)`` under ``torch.no_grad()``."""
-    if not callable(fn):
-        raise NotCallable(type(fn).__name__)
     with torch.no_grad():
-        return fn(*args, **kwargs)
+        return call_learner(fn, *args, **kwargs)
 
 
 def predict(model, inputs):
@@ -48,7 +44,7 @@ def predict(model, inputs):
         model.eval()
     try:
         with torch.no_grad():
-            return model(inputs)
+            return call_learner(model, inputs)
     finally:
         if was_training is not None:
             model.train(was_training)
@@ -113,7 +109,7 @@ def forward_backward(fn, *inputs, grad_output=None, method: str | None = None):
             raise ValueError(f"method must be 'apply' or 'forward', not {method!r}")
         fn = getattr(fn, method)
     with torch.enable_grad():
-        out = call(fn, *inputs)
+        out = call_learner(fn, *inputs)
         if not isinstance(out, torch.Tensor) or not out.requires_grad:
             return out, None
         if grad_output is None:

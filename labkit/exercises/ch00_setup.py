@@ -5,39 +5,85 @@ from __future__ import annotations
 import torch
 
 from labkit.check import Exercise, expect
-from labkit.env import pick_device
+from labkit.check.describe import describe
+from labkit.exercises.ch02_autograd import invoke
 
+# --- probes: they run where the learner's objects live and return plain data ---------
+
+
+def device_when(device_fn, cuda: bool, mps: bool, *, what: str):
+    """The learner's ``device()`` on a machine with a CUDA GPU and/or Apple's MPS, or neither:
+    the availability functions answer as told while it runs."""
+    accelerator = "cuda" if cuda else "mps" if mps else None
+    replaced = [
+        (torch.cuda, "is_available", lambda: cuda),
+        (torch.cuda, "device_count", lambda: int(cuda)),
+        (torch.backends.mps, "is_available", lambda: mps),
+    ]
+    if hasattr(torch, "accelerator"):
+        replaced += [
+            (torch.accelerator, "is_available", lambda: accelerator is not None),
+            (torch.accelerator, "current_accelerator",
+             lambda *args, **kwargs: torch.device(accelerator) if accelerator else None),
+        ]
+    saved = [(owner, name, getattr(owner, name)) for owner, name, _ in replaced]
+    try:
+        for owner, name, stand_in in replaced:
+            setattr(owner, name, stand_in)
+        return invoke(device_fn, (), {}, what)
+    finally:
+        for owner, name, original in reversed(saved):
+            setattr(owner, name, original)
+
+
+def noise_and_global_state(seeded_noise, seed: int, n: int, *, what: str) -> dict:
+    """``seeded_noise(seed, n)``, and whether the call changed the global generator."""
+    before = torch.random.get_rng_state()
+    value = invoke(seeded_noise, (seed, n), {}, what)
+    return {"value": value,
+            "global_changed": not torch.equal(before, torch.random.get_rng_state())}
+
+
+# --- exercises -------------------------------------------------------------------------
 
 class Device(Exercise):
     name = "device"
     title = "Pick the best device"
     hints = (
-        "Ask `torch.cuda.is_available()` first, then `torch.backends.mps.is_available()`.",
-        "The answer is a `torch.device`, e.g. `torch.device(\"cpu\")`, not a string.",
+        "Ask `torch.cuda.is_available()` first, then `torch.backends.mps.is_available()`, "
+        "inside the function, each time it is called.",
+        "Return a `torch.device`, e.g. `torch.device(\"cpu\")`, not a string.",
     )
     solution = '''\
-if torch.cuda.is_available():
-    device = torch.device("cuda")
-elif torch.backends.mps.is_available():
-    device = torch.device("mps")
-else:
-    device = torch.device("cpu")'''
+def device():
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")'''
 
     def check(self, device):
-        expect.is_type(device, torch.device, name="device",
-                       hint="Wrap the name: `torch.device(\"cpu\")`.")
-        best = pick_device()
-        expect.that(device.type == best.type, checked="`device`",
-                    expected=f"`{best.type}`, the best device on this machine",
-                    found=f"`{device.type}`",
-                    hint="Prefer a CUDA GPU, then Apple's MPS, then the CPU.")
+        machines = [(False, False, "cpu", "neither a CUDA GPU nor MPS"),
+                    (True, False, "cuda", "a CUDA GPU"),
+                    (False, True, "mps", "Apple's MPS"),
+                    (True, True, "cuda", "both a CUDA GPU and MPS")]
+        for cuda, mps, best, machine in machines:
+            during = f"`device()` on a machine with {machine}"
+            found = self.probe(device_when, device, cuda, mps, what=during, during=during)
+            expect.that(type(found) is torch.device, checked=f"the type of {during}",
+                        expected="a `torch.device`", found=describe(found),
+                        hint="Wrap the name: `torch.device(\"cpu\")`.")
+            expect.that(found.type == best, checked=during,
+                        expected=f"`{best}`", found=f"`{found.type}`",
+                        hint="Prefer a CUDA GPU, then Apple's MPS, then the CPU, and ask "
+                             "PyTorch each time the function is called.")
 
 
 class SeededNoise(Exercise):
     name = "seeded_noise"
     title = "Reproducible random numbers"
     hints = (
-        "Make a generator: `g = torch.Generator().manual_seed(seed)`.",
+        "Make a generator of your own: `g = torch.Generator().manual_seed(seed)`.",
         "Then draw from it: `torch.randn(n, generator=g)`.",
     )
     solution = '''\
@@ -47,18 +93,31 @@ def seeded_noise(seed, n):
 
     def check(self, seeded_noise):
         seeds = [0, 7, int(self.randint(1, 10_000))]
-        for seed in seeds:
-            n = int(self.randint(1, 6))
+        sizes = [1, int(self.randint(2, 6)), int(self.randint(2, 6))]
+        for seed, n in zip(seeds, sizes, strict=True):
             during = f"`seeded_noise({seed}, {n})`"
-            first = self.call(seeded_noise, seed, n, during=during)
-            second = self.call(seeded_noise, seed, n, during=during)
+            first = self.probe(noise_and_global_state, seeded_noise, seed, n, what=during,
+                               during=during)
+            second = self.probe(noise_and_global_state, seeded_noise, seed, n, what=during,
+                                during=during)
             reference = torch.randn(n, generator=torch.Generator().manual_seed(seed))
-            expect.tensor(first, name=f"seeded_noise({seed}, {n})", shape=(n,))
-            expect.that(torch.equal(first, second), checked=f"two calls of {during}",
+            name = f"seeded_noise({seed}, {n})"
+            expect.tensor(first["value"], name=name, shape=(n,))
+            expect.tensor(second["value"], name=name, shape=(n,))
+            expect.that(torch.equal(first["value"], second["value"]),
+                        checked=f"two calls of {during}",
                         expected="the same numbers both times", found="different numbers",
                         hint="Seed a generator inside the function, every time it is called.")
-            expect.close(first, reference, name=f"seeded_noise({seed}, {n})",
+            expect.close(first["value"], reference, name=name,
                          hint="Draw with `torch.randn` from a generator seeded with `seed`.")
+            expect.that(not first["global_changed"],
+                        checked=f"PyTorch's global generator after {during}",
+                        expected="untouched: the numbers come from a generator of the "
+                                 "function's own",
+                        found="a changed global generator (`torch.manual_seed` or a draw "
+                              "from it)",
+                        hint="Reseeding the global generator resets the random numbers of "
+                             "everything else in the program. Use `torch.Generator()`.")
 
 
 EXERCISES = [Device, SeededNoise]

@@ -2,17 +2,185 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import torch
 
-from labkit.check import Exercise, NotAttempted, expect
+from labkit.check import Exercise, Incorrect, NotAttempted, expect, probes
+from labkit.check.describe import cut, shape_text
+from labkit.check.host import NotCallable, learner_line
+from labkit.check.signals import LearnerError, is_stub_error
 
 F64 = torch.float64
 
 
+# --- probes: they run where the learner's objects live and return plain data ---------
+
+class _Forbidden(Exception):
+    """Raised by a stand-in for a function an exercise rules out."""
+
+    def __init__(self, what: str):
+        super().__init__(what)
+        self.what = what
+
+
+def _stand_in(what: str):
+    def forbidden(*args, **kwargs):
+        raise _Forbidden(what)
+    return forbidden
+
+
+def _autograd_entries() -> list[tuple[object, str, str]]:
+    return [
+        (torch.Tensor, "backward", "`.backward()`"),
+        (torch.autograd, "grad", "`torch.autograd.grad`"),
+        (torch.autograd, "backward", "`torch.autograd.backward`"),
+        (torch.autograd.functional, "jacobian", "`torch.autograd.functional.jacobian`"),
+        (torch.autograd.functional, "vjp", "`torch.autograd.functional.vjp`"),
+        (torch.func, "grad", "`torch.func.grad`"),
+        (torch.func, "grad_and_value", "`torch.func.grad_and_value`"),
+        (torch.func, "vjp", "`torch.func.vjp`"),
+        (torch.func, "jacrev", "`torch.func.jacrev`"),
+        (torch.func, "jacfwd", "`torch.func.jacfwd`"),
+    ]
+
+
+def _optim_entries() -> list[tuple[object, str, str]]:
+    return [(torch.optim, name, f"`torch.optim.{name}`") for name in dir(torch.optim)
+            if isinstance(getattr(torch.optim, name), type)
+            and issubclass(getattr(torch.optim, name), torch.optim.Optimizer)]
+
+
+def _conv_entries() -> list[tuple[object, str, str]]:
+    functional = torch.nn.functional
+    return [(functional, "conv2d", "`F.conv2d`"), (torch, "conv2d", "`torch.conv2d`"),
+            (functional, "unfold", "`F.unfold`"), (torch.Tensor, "unfold", "`Tensor.unfold`")]
+
+
+_RULED_OUT = {"autograd": _autograd_entries, "optim": _optim_entries, "conv": _conv_entries}
+
+
+def invoke(fn, args, kwargs, what: str):
+    """``fn(*args, **kwargs)``; whatever it raises is the learner's error.
+
+    An error raised inside library code that the learner's object called (an
+    ``nn.Sequential`` of built-in layers, say) has no learner line in its traceback;
+    it is still the learner's error, not the check's.
+    """
+    if not callable(fn):
+        raise NotCallable(type(fn).__name__)
+    try:
+        return fn(*args, **kwargs)
+    except (_Forbidden, LearnerError, NotAttempted, Incorrect):
+        raise
+    except Exception as err:
+        if is_stub_error(err) or learner_line(err) is not None:
+            raise
+        raise LearnerError(type(err).__name__, cut(str(err), 300), "", what) from None
+
+
+def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
+    """Unchanged, up to rounding (a value moved by +h and back by -h in place)."""
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    if not (a.is_floating_point() or a.is_complex()):
+        return torch.equal(a, b)
+    return torch.allclose(a, b, rtol=1e-5, atol=1e-7, equal_nan=True)
+
+
+def guarded_call(fn, args=(), kwargs=None, *, what: str, no_grad: bool = False,
+                 rule_out: tuple[str, ...] = (), keep_inputs: bool = True) -> dict:
+    """``fn(*args, **kwargs)`` with the tools an exercise rules out replaced by stand-ins
+    that raise, under ``torch.no_grad()`` if asked.
+
+    Returns ``{"value": result, "changed": [...]}`` (the positions of the tensor
+    arguments the call changed in place, when ``keep_inputs``), or
+    ``{"ruled_out": "`torch.optim.SGD`"}`` when the function reached for a ruled-out tool.
+    """
+    before = [a.detach().clone() if keep_inputs and isinstance(a, torch.Tensor) else None
+              for a in args]
+    reply = _guarded(fn, args, kwargs, what, no_grad, rule_out)
+    if "value" in reply:
+        reply["changed"] = [i for i, (a, b) in enumerate(zip(args, before, strict=True))
+                            if b is not None and not _same(a.detach(), b)]
+    return reply
+
+
+def _guarded(fn, args, kwargs, what, no_grad, rule_out) -> dict:
+    saved = []
+    for group in rule_out:
+        for owner, name, words in _RULED_OUT[group]():
+            saved.append((owner, name, getattr(owner, name)))
+            setattr(owner, name, _stand_in(words))
+    try:
+        with torch.no_grad() if no_grad else contextlib.nullcontext():
+            return {"value": invoke(fn, tuple(args), dict(kwargs or {}), what)}
+    except _Forbidden as err:
+        return {"ruled_out": err.what}
+    finally:
+        for owner, name, original in reversed(saved):
+            setattr(owner, name, original)
+
+
+def run(exercise: Exercise, fn, *args, during: str, no_grad: bool = False,
+        rule_out: tuple[str, ...] = (), rule_text: str = "", **kwargs):
+    """Call the learner's ``fn`` through ``guarded_call``. A ruled-out tool, or a tensor
+    argument changed in place, is incorrect."""
+    reply = exercise.probe(guarded_call, fn, args, kwargs, what=during, no_grad=no_grad,
+                           rule_out=rule_out, during=during)
+    if "ruled_out" in reply:
+        raise Incorrect(f"how {during} computes its result", rule_text,
+                        f"a call to {reply['ruled_out']}",
+                        "Write the computation out yourself, as the exercise asks.")
+    if reply["changed"]:
+        which = ", ".join(f"argument {i + 1}" for i in reply["changed"])
+        raise Incorrect(f"the arguments after {during}", "the arguments left unchanged",
+                        f"{which} changed in place",
+                        "Compute into new tensors: in-place operations (names ending in `_`, "
+                        "`x[...] = ...`, `+=`) change the caller's tensor.")
+    return reply["value"]
+
+
+def train_steps_probe(train_steps, w0, b0, x, y, lr, steps, *, what: str):
+    """The learner's loop on fresh leaves ``w``, ``b``: its gradients, and w, b after it."""
+    w = w0.detach().clone().requires_grad_(True)
+    b = b0.detach().clone().requires_grad_(True)
+    grads = invoke(train_steps, (w, b, x, y, lr, steps), {}, what)
+    return {"grads": grads, "w": w.detach().clone(), "b": b.detach().clone()}
+
+
+def function_backward(function, x, grad_output, *, what: str):
+    """``function.apply(x)`` and the gradient a backward pass with ``grad_output`` gives x.
+
+    The autograd engine checks what ``backward`` returns after it has returned, so such
+    an error has no learner line; it is still the learner's.
+    """
+    try:
+        return probes.forward_backward(function, x, grad_output=grad_output, method="apply")
+    except RuntimeError as err:
+        if learner_line(err) is not None:
+            raise
+        raise LearnerError(type(err).__name__, cut(str(err), 300),
+                           "in `MySigmoid.backward`", what) from None
+
+
+def descent_probe(gradient_descent, f, start, lr, steps, *, what: str):
+    """The learner's descent with torch.optim ruled out; also what became of ``start``."""
+    given = start.clone()
+    reply = guarded_call(gradient_descent, (f, given, lr, steps), what=what,
+                         rule_out=("optim",), keep_inputs=False)
+    reply["start"] = given.detach().clone()
+    reply["start_requires_grad"] = given.requires_grad
+    return reply
+
+
+# --- the reference computations --------------------------------------------------------
+
 def _autograd_grad(f, x: torch.Tensor) -> torch.Tensor:
     """The gradient of the scalar f(x) with respect to x, by autograd (the reference)."""
     leaf = x.detach().clone().requires_grad_(True)
-    (grad,) = torch.autograd.grad(f(leaf), leaf)
+    with torch.enable_grad():
+        (grad,) = torch.autograd.grad(f(leaf), leaf)
     return grad
 
 
@@ -34,14 +202,16 @@ def grad_f(x):
 
     def check(self, grad_f):
         inputs = [("grad_f(torch.tensor([0.0, 1.0, -2.0]))", torch.tensor([0.0, 1.0, -2.0])),
-                  ("grad_f(x)", self.randn(5)), ("grad_f(x)", self.randn(2, 3))]
+                  ("grad_f(x)", self.randn(5)), ("grad_f(x)", self.randn(2, 3)),
+                  ("grad_f(x)", self.randn(1))]
         for name, x in inputs:
-            during = f"`{name}` for x of shape {tuple(x.shape)}"
-            found = self.call(grad_f, x, during=during)
+            during = f"`{name}` for x of shape {shape_text(x.shape)}"
+            found = run(self, grad_f, x, during=during, no_grad=True, rule_out=("autograd",),
+                        rule_text="the formula alone, without autograd")
             expected = _autograd_grad(_log1p_square_mean, x)
             expect.tensor(found, name=name, shape=x.shape, dtype=x.dtype)
             hint = "Compare with what autograd gives for the same x."
-            if torch.allclose(found, expected * x.numel(), atol=1e-5):
+            if x.numel() > 1 and torch.allclose(found, expected * x.numel(), atol=1e-5):
                 hint = "Your answer is N times too large: the mean divides by N = x.numel()."
             expect.close(found, expected, name=name, hint=hint)
 
@@ -60,24 +230,26 @@ def given_train_steps(w, b, x, y, lr=0.1, steps=5):
 
 
 def _reference_train_steps(w, b, x, y, lr, steps):
-    """The fixed loop: a fresh gradient at every step."""
+    """The fixed loop: a fresh gradient at every step; also the final w and b."""
     w, b = w.detach().clone(), b.detach().clone()
     grads = []
     for _ in range(steps):
         w.requires_grad_(True)
         b.requires_grad_(True)
-        loss = ((x @ w + b - y) ** 2).mean()
-        gw, gb = torch.autograd.grad(loss, (w, b))
+        with torch.enable_grad():
+            loss = ((x @ w + b - y) ** 2).mean()
+            gw, gb = torch.autograd.grad(loss, (w, b))
         grads.append((gw, gb))
         w, b = (w - lr * gw).detach(), (b - lr * gb).detach()
-    return grads
+    return grads, w, b
 
 
 def _same_grads(a, b) -> bool:
     """True when two lists of (grad_w, grad_b) pairs hold the same values."""
     try:
         return len(a) == len(b) and all(
-            torch.allclose(torch.as_tensor(p), q, atol=1e-6)
+            isinstance(p, torch.Tensor) and p.shape == q.shape
+            and torch.allclose(p.float(), q.float(), atol=1e-6)
             for pair_a, pair_b in zip(a, b, strict=True)
             for p, q in zip(pair_a, pair_b, strict=True)
         )
@@ -108,34 +280,40 @@ def train_steps(w, b, x, y, lr=0.1, steps=5):
     return grads'''
 
     def check(self, train_steps):
-        n, d, steps, lr = 8, 3, 4, 0.1
-        x, y = self.randn(n, d), self.randn(n)
-        w0, b0 = self.randn(d), self.randn(1)
-
-        def run(fn):
-            w = w0.clone().requires_grad_(True)
-            b = b0.clone().requires_grad_(True)
-            return fn(w, b, x.clone(), y.clone(), lr, steps)
-
-        during = f"`train_steps(w, b, x, y, lr={lr}, steps={steps})`"
-        found = self.call(lambda: run(train_steps), during=during)
-        expect.is_type(found, (list, tuple), name=f"train_steps(..., steps={steps})")
-        expect.equal(len(found), steps, name=f"len(train_steps(..., steps={steps}))",
-                     hint="Append one (grad_w, grad_b) pair per step, as the given loop does.")
-        if _same_grads(found, run(given_train_steps)):
-            raise NotAttempted(
-                "`train_steps` still gives the same gradients as the loop given in the "
-                "notebook. Find the bug, fix the loop, run the cell, then check again."
-            )
-        reference = _reference_train_steps(w0, b0, x, y, lr, steps)
-        for step, (pair, (ref_w, ref_b)) in enumerate(zip(found, reference, strict=True)):
-            expect.is_type(pair, (list, tuple), name=f"train_steps(...)[{step}]")
-            expect.equal(len(pair), 2, name=f"len(train_steps(...)[{step}])")
-            for index, (param, ref) in enumerate([("w", ref_w), ("b", ref_b)]):
-                expect.close(pair[index], ref, name=f"train_steps(...)[{step}][{index}]",
-                             hint=f"That is the gradient of `{param}` at step {step}; it must "
-                                  "come from that step's loss alone. Reset the gradients of "
-                                  "both parameters after each update.")
+        n, d = 8, 3
+        # lr and steps differ from the defaults, so both must be used.
+        for lr, steps in [(0.05, 4), (0.2, 3)]:
+            x, y = self.randn(n, d), self.randn(n)
+            w0, b0 = self.randn(d), self.randn(1)
+            call = f"train_steps(w, b, x, y, lr={lr}, steps={steps})"
+            found = self.probe(train_steps_probe, train_steps, w0, b0, x, y, lr, steps,
+                               what=f"`{call}`", during=f"`{call}`")
+            grads = found["grads"]
+            expect.is_type(grads, (list, tuple), name=call)
+            expect.equal(len(grads), steps, name=f"len({call})",
+                         hint="Append one (grad_w, grad_b) pair per step, as the given loop "
+                              "does, for `steps` steps.")
+            given = given_train_steps(w0.clone().requires_grad_(True),
+                                      b0.clone().requires_grad_(True), x, y, lr, steps)
+            if _same_grads(grads, given):
+                raise NotAttempted(
+                    "`train_steps` still gives the same gradients as the loop given in the "
+                    "notebook. Find the bug, fix the loop, run the cell, then check again."
+                )
+            reference, ref_w, ref_b = _reference_train_steps(w0, b0, x, y, lr, steps)
+            for step, (pair, (ref_gw, ref_gb)) in enumerate(zip(grads, reference, strict=True)):
+                expect.is_type(pair, (list, tuple), name=f"{call}[{step}]")
+                expect.equal(len(pair), 2, name=f"len({call}[{step}])")
+                for index, (param, ref) in enumerate([("w", ref_gw), ("b", ref_gb)]):
+                    expect.close(pair[index], ref, name=f"{call}[{step}][{index}]",
+                                 hint=f"That is the gradient of `{param}` at step {step}; it "
+                                      "must come from that step's loss alone, after the "
+                                      f"updates with lr={lr}. Reset the gradients of both "
+                                      "parameters after each update.")
+            for param, value, ref in [("w", found["w"], ref_w), ("b", found["b"], ref_b)]:
+                expect.close(value, ref, name=f"`{param}` after {call}",
+                             hint=f"Update `{param}` in place, `{param} -= lr * "
+                                  f"{param}.grad`, inside `torch.no_grad()`, at every step.")
 
 
 class RoundSte(Exercise):
@@ -151,25 +329,26 @@ def round_ste(x):
     return x + (x.round() - x).detach()'''
 
     def check(self, round_ste):
-        cases = [torch.tensor([-1.7, -0.4, 0.3, 2.6]), 3 * self.randn(2, 3)]
+        cases = [torch.tensor([-1.7, -0.4, 0.3, 2.6]),
+                 torch.tensor([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5]),  # halves: to the even one
+                 3 * self.randn(2, 3)]
         for x in cases:
-            shape = tuple(x.shape)
+            shape = shape_text(x.shape)
             name = "round_ste(x)"
-            leaf = x.clone().requires_grad_(True)
-            out = self.call(lambda leaf=leaf: round_ste(leaf),
-                            during=f"`round_ste(x)`, x of shape {shape}")
-            expect.tensor(out, name=name, shape=shape, dtype=x.dtype)
-            expect.close(out, x.round(), name=name, hint="The values must be `x.round()`.")
-            expect.that(out.requires_grad and out.grad_fn is not None,
+            weights = self.randn(*x.shape)
+            during = f"`round_ste(x)` and a backward pass through it, x of shape {shape}"
+            out, grads = self.probe(probes.forward_backward, round_ste, x, grad_output=weights,
+                                    during=during)
+            expect.tensor(out, name=name, shape=x.shape, dtype=x.dtype)
+            expect.close(out, x.round(), name=name,
+                         hint="The values must be `x.round()` (which rounds halves to the "
+                              "even neighbour: 0.5 -> 0, 1.5 -> 2).")
+            expect.that(grads is not None,
                         checked=f"whether `{name}` is connected to the graph of `x`",
                         expected="a result with a `grad_fn`",
                         found="a result that autograd cannot trace back to `x`",
                         hint="Detach only the correction term, not the whole result.")
-            weights = self.randn(*shape)
-            (grad,) = self.call(
-                lambda out=out, leaf=leaf, weights=weights: torch.autograd.grad(
-                    out, leaf, weights, allow_unused=True),
-                during=f"the backward pass through `round_ste(x)`, x of shape {shape}")
+            grad = grads[0]
             expect.that(grad is not None, checked="the gradient of `round_ste(x)`",
                         expected="a gradient that flows back to `x`",
                         found="no gradient at all", hint="Keep `x` itself in the result.")
@@ -179,11 +358,13 @@ def round_ste(x):
                               "straight through, as if the result were `x` itself.")
 
 
-def _cubes(t: torch.Tensor) -> torch.Tensor:
+def cubes(t: torch.Tensor) -> torch.Tensor:
+    """sum(t**3): a function the check hands to `finite_diff_grad`."""
     return (t**3).sum()
 
 
-def _mixed(t: torch.Tensor) -> torch.Tensor:
+def mixed(t: torch.Tensor) -> torch.Tensor:
+    """A function of all entries at once, handed to `finite_diff_grad`."""
     return t.sin().sum() * t.cos().sum() + (t**2).sum().sqrt()
 
 
@@ -211,7 +392,8 @@ def finite_diff_grad(f, x, h=1e-6):
         # formula and the use of h show.
         x, h = self.randn(4, dtype=F64), 0.1
         during = f"`finite_diff_grad(f, x, h={h})` with f(x) = (x**3).sum()"
-        found = self.call(finite_diff_grad, _cubes, x, h, during=during)
+        found = run(self, finite_diff_grad, cubes, x, h, during=during, no_grad=True,
+                    rule_out=("autograd",), rule_text="function values only, no autograd")
         name = f"finite_diff_grad(f, x, h={h})"
         expect.tensor(found, name=name, shape=x.shape, dtype=F64,
                       hint="Return a tensor like `x`, e.g. filled in `torch.zeros_like(x)`.")
@@ -221,10 +403,11 @@ def finite_diff_grad(f, x, h=1e-6):
                           "3 x**2 + h**2.")
         x, h = self.randn(2, 3, dtype=F64), 1e-6
         during = f"`finite_diff_grad(f, x, h={h})` with x of shape (2, 3)"
-        found = self.call(finite_diff_grad, _mixed, x, h, during=during)
+        found = run(self, finite_diff_grad, mixed, x, h, during=during, no_grad=True,
+                    rule_out=("autograd",), rule_text="function values only, no autograd")
         name = f"finite_diff_grad(f, x, h={h})"
         expect.tensor(found, name=name, shape=x.shape, dtype=F64)
-        expect.close(found, _autograd_grad(_mixed, x), name=name, atol=1e-6, rtol=1e-6,
+        expect.close(found, _autograd_grad(mixed, x), name=name, atol=1e-6, rtol=1e-6,
                      hint="Here f mixes all entries of an x of shape (2, 3). Move one entry "
                           "of x at a time, and only that entry.")
 
@@ -251,27 +434,45 @@ class MySigmoid(torch.autograd.Function):
         return grad_output * s * (1 - s)'''
 
     def check(self, MySigmoid):  # noqa: N803 - the learner's class name
-        is_function = isinstance(MySigmoid, type) and issubclass(
-            MySigmoid, torch.autograd.Function)
+        kind = self.probe(probes.kind, MySigmoid, during="looking at `MySigmoid`")
+        is_function = kind["is_class"] and "torch.autograd.function.Function" in kind["mro"]
+        found = (f"the class `{kind['mro'][0].rsplit('.', 1)[-1]}`" if kind["is_class"]
+                 else f"a `{kind['type']}`")
         expect.that(is_function, checked="`MySigmoid`",
-                    expected="a subclass of `torch.autograd.Function`",
-                    found=f"`{getattr(MySigmoid, '__name__', type(MySigmoid).__name__)}`",
+                    expected="a subclass of `torch.autograd.Function`", found=found,
                     hint="Keep the given `class MySigmoid(torch.autograd.Function)`.")
-        x = self.randn(3, 4, dtype=F64)
-        out = self.call(MySigmoid.apply, x, during="`MySigmoid.apply(x)`")
-        expect.close(out, torch.sigmoid(x), name="MySigmoid.apply(x)")
-        for x in [torch.tensor([-5.0, 0.0, 5.0], dtype=F64), self.randn(2, 3, dtype=F64)]:
-            # An unwritten backward (NotImplementedError) is reported as not attempted.
-            expect.gradcheck(MySigmoid.apply, (x,), name="MySigmoid.backward",
-                             hint="Multiply the incoming `grad_output` by the local "
-                                  "derivative s * (1 - s).")
+        for x in [torch.tensor([-5.0, 0.0, 5.0], dtype=F64), self.randn(2, 3, dtype=F64),
+                  self.randn(1, dtype=F64)]:
+            shape = shape_text(x.shape)
+            g = self.randn(*x.shape, dtype=F64)  # an incoming gradient that is not all ones
+            during = f"`MySigmoid.apply(x)` and `MySigmoid.backward`, x of shape {shape}"
+            out, grads = self.probe(function_backward, MySigmoid, x, g, what=during,
+                                    during=during)
+            expect.close(out, torch.sigmoid(x), name="MySigmoid.apply(x)")
+            s = torch.sigmoid(x)
+            expect.that(grads is not None and grads[0] is not None,
+                        checked="the gradient of `MySigmoid.apply(x)`",
+                        expected="a gradient for `x` from your `backward`",
+                        found="none", hint="Return the gradient with respect to `x`.")
+            expect.close(grads[0], g * s * (1 - s),
+                         name=f"x.grad from MySigmoid.backward (x of shape {shape})",
+                         atol=1e-8, rtol=1e-6,
+                         hint="Multiply the incoming `grad_output` by the local derivative "
+                              "s * (1 - s). `torch.autograd.gradcheck(MySigmoid.apply, (x,))` "
+                              "compares the same thing on your side.")
 
 
-def _bowl(center: torch.Tensor, scale: torch.Tensor):
-    return lambda p: (scale * (p - center) ** 2).sum()
+class Bowl:
+    """f(p) = sum(scale * (p - center)**2): a function the check hands to the learner."""
+
+    def __init__(self, center: torch.Tensor, scale: torch.Tensor):
+        self.center, self.scale = center, scale
+
+    def __call__(self, p: torch.Tensor) -> torch.Tensor:
+        return (self.scale * (p - self.center) ** 2).sum()
 
 
-def _double_well(p: torch.Tensor) -> torch.Tensor:
+def double_well(p: torch.Tensor) -> torch.Tensor:
     return (p**4 - 2 * p**2 + 0.5 * p).sum()
 
 
@@ -309,15 +510,24 @@ def gradient_descent(f, start, lr, steps):
     def check(self, gradient_descent):
         center, scale = self.randn(2), 0.5 + self.randn(2).abs()
         problems = [
-            ("a 2-D bowl", _bowl(center, scale), self.randn(2), 0.1, 25),
-            ("a 1-D double well", _double_well, torch.tensor([1.5]), 0.05, 20),
+            ("a 2-D bowl", Bowl(center, scale), self.randn(2), 0.1, 25),
+            ("a 1-D double well", double_well, torch.tensor([1.5]), 0.05, 20),
+            ("a bowl over a (2, 3) tensor", Bowl(self.randn(2, 3), torch.ones(2, 3)),
+             self.randn(2, 3), 0.2, 3),
         ]
         for what, f, start, lr, steps in problems:
             call = f"gradient_descent(f, start, lr={lr}, steps={steps})"
-            given = start.clone()  # passed as is, to see whether it changes
-            path = self.call(lambda given=given, f=f, lr=lr, steps=steps: gradient_descent(
-                f, given, lr, steps), during=f"`{call}` on {what}")
-            expect.that(torch.equal(given, start) and not given.requires_grad,
+            during = f"`{call}` on {what}"
+            reply = self.probe(descent_probe, gradient_descent, f, start, lr, steps,
+                               what=during, during=during)
+            if "ruled_out" in reply:
+                raise Incorrect(f"how {during} takes its steps",
+                                "autograd for the gradient and your own update, no "
+                                "`torch.optim`", f"a call to {reply['ruled_out']}",
+                                "Move `p` yourself: `p -= lr * p.grad` inside "
+                                "`torch.no_grad()`.")
+            path = reply["value"]
+            expect.that(torch.equal(reply["start"], start) and not reply["start_requires_grad"],
                         checked=f"`start` after `{call}`",
                         expected="the tensor unchanged", found="a changed tensor",
                         hint="Work on a copy: `p = start.clone().requires_grad_(True)`.")

@@ -2,18 +2,111 @@
 
 from __future__ import annotations
 
-import copy
+import ast
+import inspect
 
 import torch
 import torch.nn.functional as F
 from torch import nn, optim
 
-from labkit.check import Exercise, NotAttempted, expect
-from labkit.check.describe import cut
+from labkit.check import Exercise, NotAttempted, expect, probes
+from labkit.check.describe import cut, describe, shape_text
 from labkit.check.signals import LearnerError
+from labkit.exercises.ch02_autograd import invoke, run
 
 # The held-out accuracy `model` must reach in the last exercise.
 ACCURACY_THRESHOLD = 0.95
+
+
+# --- probes: they run where the learner's objects live and return plain data ---------
+
+def sources(fn, depth: int = 2) -> dict[str, str]:
+    """The source of ``fn`` and of the functions it calls by a global name (its helpers),
+    by name; functions without source (builtins, torch) are left out."""
+    found: dict[str, str] = {}
+    todo = [(getattr(fn, "__name__", "fn"), fn, 0)]
+    while todo:
+        name, function, level = todo.pop()
+        if name in found:
+            continue
+        text = probes.source(function)
+        if text is None:
+            continue
+        found[name] = text
+        if level >= depth:
+            continue
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            continue
+        names = getattr(function, "__globals__", {})
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                target = names.get(node.func.id)
+                module = getattr(target, "__module__", None) or ""
+                if inspect.isfunction(target) and not module.startswith(("torch", "labkit")):
+                    todo.append((node.func.id, target, level + 1))
+    return found
+
+
+def model_call(model, x, *, what: str):
+    """``model(x)`` without gradients, in the mode the model is in, ``x`` on the model's
+    device."""
+    param = next(model.parameters(), None) if isinstance(model, nn.Module) else None
+    if param is not None:
+        x = x.to(param.device)
+    with torch.no_grad():
+        return invoke(model, (x,), {}, what)
+
+
+def model_predict(model, x, *, what: str):
+    """``model(x)`` in eval mode without gradients (``probes.predict``)."""
+    return invoke(probes.predict, (model, x), {}, what)
+
+
+def trained_weights(model) -> dict:
+    """The weights a `TinyNet` was created with, and the ones it has now."""
+    return {"initial": [p.detach().clone() for p in model.initial],
+            "now": [p.detach().clone() for p in model.parameters()]}
+
+
+def _images(transform, images, what):
+    from PIL import Image
+
+    return torch.stack([invoke(transform, (Image.fromarray(image.numpy()),), {}, what)
+                        for image in images])
+
+
+def transform_twice(transform, images, *, what: str):
+    """``transform`` applied twice to each of ``images`` (uint8, (N, 28, 28), as in the
+    MNIST files), to see whether it always gives the same result."""
+    return _images(transform, images, what), _images(transform, images, what)
+
+
+def predict_images(model, transform, images, *, what: str, batch_size: int = 500):
+    """The logits of ``model`` for ``images`` (uint8, (N, 28, 28)), each prepared with the
+    learner's ``transform``, in eval mode. The probe never sees the labels."""
+    logits = []
+    for start in range(0, len(images), batch_size):
+        batch = _images(transform, images[start:start + batch_size], what)
+        logits.append(invoke(probes.predict, (model, batch), {}, what))
+    return torch.cat(logits)
+
+
+# --- exercises -------------------------------------------------------------------------
+
+_LOOPS = (ast.For, ast.While, ast.comprehension)
+
+
+def has_loop(texts: dict[str, str]) -> bool:
+    for text in texts.values():
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            continue
+        if any(isinstance(node, _LOOPS) for node in ast.walk(tree)):
+            return True
+    return False
 
 
 class Conv2dLoops(Exercise):
@@ -41,11 +134,13 @@ def conv2d_loops(image, kernel):
             (self.randn(5, 6), self.randn(2, 3)),  # a kernel that is not square
             (self.randn(4, 4), self.randn(4, 4)),  # the kernel covers the whole image
             (self.randn(int(self.randint(6, 10)), int(self.randint(6, 10))), self.randn(3, 3)),
+            (self.randn(1, 5), self.randn(1, 2)),  # one row
         ]
         for image, kernel in cases:
             during = (f"`conv2d_loops(image, kernel)` with an image of shape "
                       f"{tuple(image.shape)} and a kernel of shape {tuple(kernel.shape)}")
-            found = self.call(conv2d_loops, image, kernel, during=during)
+            found = run(self, conv2d_loops, image, kernel, during=during, rule_out=("conv",),
+                        rule_text="your own loops, without PyTorch's convolution or unfold")
             expected = F.conv2d(image[None, None], kernel[None, None])[0, 0]  # (H', W')
             flipped = F.conv2d(image[None, None], kernel.flip(0, 1)[None, None])[0, 0]
             hint = None
@@ -57,6 +152,10 @@ def conv2d_loops(image, kernel):
             expect.close(found, expected, name="conv2d_loops(image, kernel)", atol=1e-4,
                          hint=hint or "Compare with `F.conv2d(image[None, None], "
                                       "kernel[None, None])[0, 0]` on a small example.")
+        texts = self.probe(sources, conv2d_loops, during="reading the code of `conv2d_loops`")
+        expect.that(not texts or has_loop(texts), checked="the code of `conv2d_loops`",
+                    expected="Python loops over the output positions, as the exercise asks",
+                    found="no loop", hint=self.hints[0])
 
 
 class ConvParams(Exercise):
@@ -80,7 +179,7 @@ def conv_params(in_channels, out_channels, kernel_size, bias=True):
             layer = nn.Conv2d(c_in, c_out, k, bias=bias)
             reference = sum(p.numel() for p in layer.parameters())
             call = f"conv_params({c_in}, {c_out}, {k}, bias={bias})"
-            found = self.call(conv_params, c_in, c_out, k, bias=bias, during=f"`{call}`")
+            found = run(self, conv_params, c_in, c_out, k, bias=bias, during=f"`{call}`")
             expect.equal(found, reference, name=call,
                          hint=None if bias else "With `bias=False` the layer has no bias.")
 
@@ -102,6 +201,9 @@ def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1):
         cases = [
             (28, 5, 1, 0, 1), (28, 3, 1, 1, 1), (32, 3, 2, 1, 1), (28, 3, 1, 0, 2),
             (7, 3, 2, 0, 1), (10, 4, 3, 2, 2),
+            # (size + 2p - d(k - 1) - 1) / stride has a fraction above one half here, so
+            # round() and // differ: 8 / 3, 7 / 4, 5 / 3.
+            (11, 3, 3, 0, 1), (9, 2, 4, 0, 1), (6, 3, 3, 1, 1),
         ]
         for _ in range(3):
             kernel = int(self.randint(1, 6))
@@ -112,13 +214,15 @@ def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1):
         for size, kernel, stride, padding, dilation in cases:
             call = (f"conv_output_size({size}, kernel_size={kernel}, stride={stride}, "
                     f"padding={padding}, dilation={dilation})")
-            found = self.call(conv_output_size, size, kernel_size=kernel, stride=stride,
-                              padding=padding, dilation=dilation, during=f"`{call}`")
+            found = run(self, conv_output_size, size, kernel_size=kernel, stride=stride,
+                        padding=padding, dilation=dilation, during=f"`{call}`")
             expect.is_type(found, int, name=call,
                            hint="Round down with `//` (floor division) to get an `int`.")
             layer = nn.Conv2d(1, 1, kernel, stride=stride, padding=padding, dilation=dilation)
             reference = layer(torch.zeros(1, 1, size, size)).shape[-1]  # what PyTorch does
-            expect.equal(found, reference, name=call)
+            expect.equal(found, reference, name=call,
+                         hint="PyTorch rounds the division by the stride down (`//`), "
+                              "never up or to the nearest whole number.")
 
 
 class GivenSeedNet(nn.Module):
@@ -149,12 +253,36 @@ def _error_of(fn, *args, **kwargs) -> BaseException | None:
     return None
 
 
-def _same_error(a: BaseException | None, b: BaseException | None) -> bool:
-    return a is not None and b is not None and type(a) is type(b) and str(a) == str(b)
-
-
 def _short(err: BaseException) -> str:
     return f"`{type(err).__name__}: {cut(str(err), 90)}`"
+
+
+def _by_shape(state: dict, test) -> torch.Tensor | None:
+    for value in state.values():
+        if test(tuple(value.shape)):
+            return value
+    return None
+
+
+def seed_net_reference(state: dict, x: torch.Tensor) -> torch.Tensor | None:
+    """The seed network's computation from the learner's own weights, or None when they
+    do not have the shapes of a fixed seed network. The pooling is whatever makes the
+    learner's fc1 fit: 2 x 2 (fc1 takes 64 * 12 * 12) or 4 x 4 (64 * 6 * 6)."""
+    conv1_w = _by_shape(state, lambda s: s == (32, 1, 3, 3))
+    conv1_b = _by_shape(state, lambda s: s == (32,))
+    conv2_w = _by_shape(state, lambda s: s == (64, 32, 3, 3))
+    conv2_b = _by_shape(state, lambda s: s == (64,))
+    fc1_w = _by_shape(state, lambda s: len(s) == 2 and s[0] == 128)
+    fc1_b = _by_shape(state, lambda s: s == (128,))
+    fc2_w = _by_shape(state, lambda s: s == (10, 128))
+    fc2_b = _by_shape(state, lambda s: s == (10,))
+    weights = [conv1_w, conv1_b, conv2_w, conv2_b, fc1_w, fc1_b, fc2_w, fc2_b]
+    pools = {64 * 12 * 12: 2, 64 * 6 * 6: 4}
+    if any(w is None for w in weights) or fc1_w.shape[1] not in pools:
+        return None
+    h = F.relu(F.conv2d(F.relu(F.conv2d(x, conv1_w, conv1_b)), conv2_w, conv2_b))
+    h = torch.flatten(F.max_pool2d(h, pools[fc1_w.shape[1]]), 1)
+    return F.linear(F.relu(F.linear(h, fc1_w, fc1_b)), fc2_w, fc2_b)
 
 
 class SeedNet(Exercise):
@@ -183,18 +311,18 @@ class SeedNet(nn.Module):
         x = F.relu(self.fc1(x))
         return self.fc2(x)'''
 
-    def check(self, SeedNet):
-        net = self.call(SeedNet, during="`SeedNet()`")
-        expect.is_type(net, nn.Module, name="SeedNet()")
-        for batch in (2, int(self.randint(3, 7))):
+    def check(self, SeedNet):  # noqa: N803 - the learner's class name
+        net = run(self, SeedNet, during="`SeedNet()`")
+        expect.that(self.is_instance(net, nn.Module), checked="the type of `SeedNet()`",
+                    expected="an `nn.Module`", found=describe(net))
+        for batch in (2, 1, int(self.randint(3, 7))):
             x = self.randn(batch, 1, 28, 28)  # (B, 1, 28, 28): a batch of MNIST-sized images
-            during = f"`SeedNet()(x)` with x of shape {tuple(x.shape)}"
+            during = f"`SeedNet()(x)` with x of shape {shape_text(x.shape)}"
             given = _error_of(GivenSeedNet(), x)
             try:
-                with torch.no_grad():
-                    out = self.call(net, x, during=during)
+                out = self.probe(model_call, net, x, what=during, during=during)
             except LearnerError as signal:
-                if _same_error(signal.error, given):
+                if signal.same_error(given):
                     raise NotAttempted(
                         f"`SeedNet` still fails like the given code, with {_short(given)}. "
                         "Fix the bug, run the cell, then check again.") from None
@@ -202,13 +330,24 @@ class SeedNet(nn.Module):
             expect.tensor(out, name="SeedNet()(x)", shape=(batch, 10),
                           hint="One row of 10 class scores per image: flatten with "
                                "`torch.flatten(x, 1)`, never with `view(-1, ...)`.")
-        net.eval()
-        with torch.no_grad():
-            single = self.call(net, x[:1], during="`SeedNet()(x[:1])`")  # (1, 10)
-            together = self.call(net, x, during=during)[:1]  # (1, 10)
-        expect.close(single, together, name="SeedNet()(x[:1])", atol=1e-4,
+        single = self.probe(model_predict, net, x[:1], what="`SeedNet()(x[:1])`",
+                            during="`SeedNet()(x[:1])` in eval mode")  # (1, 10)
+        together = self.probe(model_predict, net, x, what=during,
+                              during=f"{during} in eval mode")  # (B, 10)
+        expect.close(single, together[:1], name="SeedNet()(x[:1])", atol=1e-4,
                      hint="The scores of an image alone must equal its scores inside the "
                           "batch: they must not depend on the other images.")
+        state = self.probe(probes.state, net, during="reading the weights of `SeedNet()`")
+        expected = seed_net_reference(state, x)
+        expect.that(expected is not None, checked="the layers of `SeedNet()`",
+                    expected="the given layers: conv1 (1 -> 32), conv2 (32 -> 64), both "
+                             "3 x 3, fc1 (-> 128) and fc2 (128 -> 10)",
+                    found="other layers",
+                    hint="Fix the flatten size only; keep the rest of the network.")
+        expect.close(together, expected, name="SeedNet()(x)", atol=1e-3, rtol=1e-2,  # TF32 on a GPU
+                     hint="The check recomputes the given network from your weights: conv1, "
+                          "ReLU, conv2, ReLU, max pooling, flatten, fc1, ReLU, fc2. Change "
+                          "only what makes the sizes fit.")
 
 
 class TinyNet(nn.Module):
@@ -237,6 +376,28 @@ def given_train_model(model_class, loader, epochs=1):
             loss.backward()
             optimizer.step()
     return model
+
+
+def _replay(initial: list[torch.Tensor], loader, epochs: int) -> TinyNet:
+    """The fixed training loop, from the learner's model's first weights."""
+    model = TinyNet()
+    with torch.no_grad():
+        for p, first in zip(model.parameters(), initial, strict=True):
+            p.copy_(first)
+    optimizer = optim.Adam(model.parameters(), lr=0.001)
+    with torch.enable_grad():
+        for _ in range(epochs):
+            for inputs, labels in loader:
+                optimizer.zero_grad()
+                F.cross_entropy(model(inputs), labels).backward()
+                optimizer.step()
+    return model
+
+
+def _mean_loss(model: nn.Module, loader) -> float:
+    with torch.no_grad():
+        losses = [F.cross_entropy(model(x), y) for x, y in loader]
+    return float(torch.stack(losses).mean())
 
 
 class TrainModel(Exercise):
@@ -272,43 +433,45 @@ def train_model(model_class, loader, epochs=1):
         return batches
 
     def check(self, train_model):
-        loader = self._loader()
-        call = "`train_model(TinyNet, loader, epochs=5)`"
-        given = _error_of(given_train_model, TinyNet, copy.deepcopy(loader), epochs=5)
+        loader, epochs = self._loader(), 3
+        call = f"`train_model(TinyNet, loader, epochs={epochs})`"
+        given = _error_of(given_train_model, TinyNet, loader, epochs=epochs)
         try:
-            model = self.call(train_model, TinyNet, copy.deepcopy(loader), epochs=5,
-                              during=call)
+            model = run(self, train_model, TinyNet, loader, epochs=epochs, during=call)
         except LearnerError as signal:
-            if _same_error(signal.error, given):
+            if signal.same_error(given):
                 raise NotAttempted(
                     f"`train_model` still fails like the given code, with {_short(given)}. "
                     "Fix the bugs, run the cell, then check again.") from None
             raise
-        expect.is_type(model, TinyNet, name=call.strip("`"),
-                       hint="Return the model you trained, an instance of `model_class`.")
-        changed = any(not torch.equal(p.detach(), first)
-                      for p, first in zip(model.parameters(), model.initial, strict=True))
+        expect.that(self.is_instance(model, TinyNet), checked=f"the type of {call}",
+                    expected="the trained model, a `TinyNet`", found=describe(model),
+                    hint="Return the model you trained, an instance of `model_class`.")
+        weights = self.probe(trained_weights, model, during="reading the trained weights")
+        changed = any(not torch.equal(now, first)
+                      for now, first in zip(weights["now"], weights["initial"], strict=True))
         expect.that(changed, checked=f"the weights of the model returned by {call}",
                     expected="weights that changed during training",
                     found="the weights it was created with",
                     hint="The optimizer updates the parameters it was given: pass it "
                          "`model.parameters()` of the model you train and return.")
-        fresh = TinyNet()
-        with torch.no_grad():
-            for p, first in zip(fresh.parameters(), model.initial, strict=True):
-                p.copy_(first)
-        before, after = _mean_loss(fresh, loader), _mean_loss(model, loader)
+        fresh = _replay(weights["initial"], [], 0)  # untrained, from the same first weights
+        trained = _replay(weights["initial"], loader, epochs)
+        learner = _replay(weights["now"], [], 0)
+        before, after = _mean_loss(fresh, loader), _mean_loss(learner, loader)
         expect.that(after < before, checked=f"the loss of the model returned by {call}",
                     expected=f"below its loss before training ({before:.4f})",
                     found=f"{after:.4f}",
                     hint="Each step: zero the gradients, compute the loss of `model(inputs)`, "
                          "call `backward()`, then `optimizer.step()`.")
-
-
-def _mean_loss(model: nn.Module, loader) -> float:
-    with torch.no_grad():
-        losses = [F.cross_entropy(model(x), y) for x, y in loader]
-    return float(torch.stack(losses).mean())
+        names = [name for name, _ in trained.named_parameters()]
+        for name, now, ref in zip(names, weights["now"], trained.parameters(), strict=True):
+            expect.close(now, ref.detach(), name=f"model.{name}, after training",
+                         atol=1e-5, rtol=1e-4,
+                         hint=f"The check replays {call} fixed, from the first weights "
+                              f"of your model: one Adam optimizer (lr=0.001) made once, {epochs} "
+                              "epochs over every batch, and `zero_grad()`, loss, "
+                              "`backward()`, `step()` for each batch.")
 
 
 class CnnAccuracy(Exercise):
@@ -338,39 +501,46 @@ print(f"test accuracy: {evaluate(model, test_loader)['accuracy']:.2%}")'''
 
     def check(self, model, test_transform):
         import torchvision
-        from torch.utils.data import DataLoader
 
         from labkit.data import ensure_mnist
-        from labkit.train import evaluate
 
-        expect.is_type(model, nn.Module, name="model")
-        expect.that(callable(test_transform), checked="`test_transform`",
+        expect.that(self.is_instance(model, nn.Module), checked="the type of `model`",
+                    expected="an `nn.Module`", found=describe(model))
+        kind = self.probe(probes.kind, test_transform, during="looking at `test_transform`")
+        expect.that(kind["callable"] and not kind["is_class"], checked="`test_transform`",
                     expected="a transform that turns a PIL image into a tensor",
-                    found=f"a `{type(test_transform).__name__}`",
+                    found=f"a `{kind['type']}`",
                     hint="Use the `test_transform` defined earlier in the notebook.")
-        test_set = torchvision.datasets.MNIST(ensure_mnist(verbose=False), train=False,
-                                              transform=test_transform)
-        loader = DataLoader(test_set, batch_size=500)  # in order, no shuffling
-        images = torch.stack([test_set[i][0] for i in range(2)])  # (2, 1, 28, 28)
-        param = next(model.parameters(), None)
-        if param is not None:
-            images = images.to(param.device)
-        was_training = model.training
-        model.eval()
-        try:
-            with torch.no_grad():
-                out = self.call(model, images, during="`model(images)` for 2 test images")
-        finally:
-            model.train(was_training)
+        test_set = torchvision.datasets.MNIST(ensure_mnist(verbose=False), train=False)
+        images, labels = test_set.data, torch.as_tensor(test_set.targets)  # uint8 (N, 28, 28)
+        during = "`test_transform` on 4 test images, twice"
+        first, second = self.probe(transform_twice, test_transform, images[:4], what=during,
+                                   during=during)
+        expect.that(torch.equal(first, second), checked="`test_transform`, applied twice",
+                    expected="the same tensor both times: no random augmentation on test "
+                             "images", found="different tensors",
+                    hint="Evaluate with `test_transform`, not with `train_transform`.")
+        during = "`model(test_transform(image))` for 2 test images"
+        out = self.probe(predict_images, model, test_transform, images[:2], what=during,
+                         during=during)
         expect.tensor(out, name="model(images)", shape=(2, 10),
                       hint="The model must return 10 class scores per image.")
-        result = self.call(evaluate, model, loader,
-                           during=f"evaluating `model` on the {len(test_set):,} test images")
-        n = result["examples"]
-        expect.that(result["accuracy"] >= ACCURACY_THRESHOLD,
-                    checked=f"the accuracy of `model` on the {n:,} held-out test images",
-                    expected=f"at least {ACCURACY_THRESHOLD:.0%}",
-                    found=f"{result['accuracy']:.1%}",
+        layers = self.probe(probes.layers, model, during="listing the layers of `model`")
+        kinds = sorted({layer["type"] for layer in layers if layer["leaf"]})
+        expect.that(any(k.startswith("Conv") for k in kinds),
+                    checked="the layers of `model`",
+                    expected="a convolutional network: at least one `nn.Conv2d`",
+                    found=f"layers {', '.join(kinds) or 'none'}",
+                    hint="This chapter's exercise is a CNN: start from convolution blocks.")
+        during = f"`model` on the {len(images):,} test images, prepared with `test_transform`"
+        logits = self.probe(predict_images, model, test_transform, images, what=during,
+                            during=during)
+        expect.tensor(logits, name="model(images)", shape=(len(images), 10))
+        accuracy = (logits.argmax(dim=1) == labels).float().mean().item()
+        expect.that(accuracy >= ACCURACY_THRESHOLD,
+                    checked=f"the accuracy of `model` on the {len(images):,} held-out test "
+                            "images",
+                    expected=f"at least {ACCURACY_THRESHOLD:.0%}", found=f"{accuracy:.1%}",
                     hint="Train a few more epochs, or add a convolution block.")
 
 

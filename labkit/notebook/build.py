@@ -11,7 +11,9 @@ to ``build/solved/NN_name.ipynb`` (tests only).
 
 from __future__ import annotations
 
+import ast
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +21,10 @@ from labkit.notebook import regions
 from labkit.notebook.project import repository_url
 
 AUTHOR_TEST = "author-test"
+# Tags the grader reads: cells restored from the source before grading, and the cells
+# that hold the learner's answers.
+PROTECTED, EXERCISE = "protected", "exercise"
+CHECK_CALL = re.compile(r"^\s*q\.(\w+)\.check\(\)\s*$", re.MULTILINE)
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 SETUP_CELL = '''\
@@ -69,29 +75,47 @@ def learner_notebook(path: Path, url: str):
     nb = read_source(path)
     nb.cells = [c for c in nb.cells if AUTHOR_TEST not in c.metadata.get("tags", [])]
     _map_code(nb, path, regions.learner)
-    return _finish(nb, extra_cells=[_code(SETUP_CELL.format(url=url), "setup")])
+    return _finish(nb, path.stem, extra_cells=[_code(SETUP_CELL.format(url=url), "setup")])
 
 
 def solved_notebook(path: Path, url: str):
     nb = read_source(path)
     _map_code(nb, path, regions.solved)
-    return _finish(nb, extra_cells=[_code(SETUP_CELL.format(url=url), "setup"),
-                                    _code(HARNESS_CELL, "harness")])
+    return _finish(nb, path.stem, extra_cells=[_code(SETUP_CELL.format(url=url), "setup"),
+                                               _code(HARNESS_CELL, "harness")])
 
 
 def _map_code(nb, path: Path, transform) -> None:
     for number, cell in enumerate(nb.cells, start=1):
         if cell.cell_type == "code":
+            tags = list(cell.metadata.get("tags", []))
+            if regions.BEGIN in cell.source:
+                tags.append(EXERCISE)
+            elif _is_protected(cell.source):
+                tags.append(PROTECTED)
+            cell.metadata["tags"] = tags
             cell.source = transform(cell.source, where=f"{path.name}, cell {number}")
+
+
+def _is_protected(source: str) -> bool:
+    """Cells a learner must not change: imports, the exercise binding, and checks."""
+    if CHECK_CALL.search(source) or "check.bind(" in source:
+        return True
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return False
+    return bool(tree.body) and all(
+        isinstance(node, (ast.Import, ast.ImportFrom)) for node in tree.body)
 
 
 def _code(source: str, tag: str):
     import nbformat
 
-    return nbformat.v4.new_code_cell(source, metadata={"tags": [tag]})
+    return nbformat.v4.new_code_cell(source, metadata={"tags": [tag, PROTECTED]})
 
 
-def _finish(nb, extra_cells):
+def _finish(nb, chapter: str, extra_cells):
     """Put the extra cells first, clear outputs, and give every cell a stable id."""
     nb.cells = [*extra_cells, *nb.cells]
     seen: dict[str, int] = {}
@@ -103,7 +127,8 @@ def _finish(nb, extra_cells):
         digest = hashlib.sha1(cell.source.encode()).hexdigest()[:8]
         seen[digest] = seen.get(digest, 0) + 1
         cell.id = f"{digest}-{seen[digest]}"
-    nb.metadata = {"kernelspec": dict(KERNELSPEC), "language_info": {"name": "python"}}
+    nb.metadata = {"kernelspec": dict(KERNELSPEC), "language_info": {"name": "python"},
+                   "labkit": {"chapter": chapter}}
     nb.nbformat, nb.nbformat_minor = 4, 5
     return nb
 

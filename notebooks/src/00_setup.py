@@ -71,18 +71,21 @@ print(env.format_report(env.report()))
 # PyTorch raises an error such as *Expected all tensors to be on the same device*.
 #
 # ### Exercise 1: pick the best device
-# Set `device` to a `torch.device`: a CUDA GPU if there is one, else Apple's `mps` if there
-# is one, else the CPU.
+# Write a function `device()` that returns the best `torch.device`: a CUDA GPU if there
+# is one, else Apple's `mps` if there is one, else the CPU. Ask PyTorch inside the
+# function, each time it is called: the check runs it on pretend machines with and
+# without a GPU.
 
 # %%
-### BEGIN SOLUTION
-if torch.cuda.is_available():
-    device = torch.device("cuda")
-elif torch.backends.mps.is_available():
-    device = torch.device("mps")
-else:
-    device = torch.device("cpu")
-### END SOLUTION
+def device():
+    ### BEGIN SOLUTION
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+    ### END SOLUTION
+
 
 # %%
 q.device.check()
@@ -92,14 +95,16 @@ q.device.check()
 # `q.device.solution()` shows an answer. Try on your own first.
 
 # %% tags=["author-test"]
-q.device.expect("incorrect", "type of `device`", device="cpu")
-q.device.expect("incorrect", "`meta`", device=torch.device("meta"))
+q.device.expect("incorrect", "a CUDA GPU", device=lambda: torch.device("cpu"))
+q.device.expect("incorrect", "a `torch.device`", device=lambda: "cpu")
+q.device.expect("incorrect", "something callable", device=torch.device("cpu"))
 q.device.expect("not attempted", device=...)
-q.device.expect("passed", device=env.pick_device())
+q.device.expect("passed", device=env.pick_device)
 
 # %% [markdown]
-# Once `device` is set, moving a tensor there is one call. On a CPU-only machine this is a
-# no-op, which is exactly why the pattern is safe to use everywhere.
+# Once you know the device, moving a tensor there is one call. On a CPU-only machine this
+# is a no-op, which is exactly why the pattern is safe to use everywhere.
+# `env.pick_device()` is the same function as yours, ready-made for the later chapters:
 
 # %%
 x = torch.arange(3.0)
@@ -138,7 +143,9 @@ print(torch.randn(2, generator=g))
 #
 # ### Exercise 2: reproducible noise
 # Write `seeded_noise(seed, n)` that returns `n` numbers drawn from a standard normal
-# distribution, always the same ones for the same `seed`.
+# distribution, always the same ones for the same `seed`. Use a `torch.Generator` of its
+# own: the function must leave the global generator alone, so that calling it does not
+# change the random numbers of the rest of the program.
 
 # %%
 def seeded_noise(seed, n):
@@ -156,7 +163,13 @@ def unseeded(seed, n):
     return torch.randn(n)
 
 
+def reseeds_global(seed, n):
+    torch.manual_seed(seed)
+    return torch.randn(n)
+
+
 q.seeded_noise.expect("incorrect", "the same numbers both times", seeded_noise=unseeded)
+q.seeded_noise.expect("incorrect", "global generator", seeded_noise=reseeds_global)
 q.seeded_noise.expect("incorrect", "shape", seeded_noise=lambda seed, n: torch.zeros(n + 1))
 q.seeded_noise.expect("error in your code", "ZeroDivisionError",
                       seeded_noise=lambda seed, n: 1 / 0)

@@ -548,8 +548,8 @@ plt.show()
 #
 # Write `finite_diff_grad(f, x, h)` that returns the gradient of a scalar function `f` at
 # `x` (any shape) by central differences: entry $i$ of the result is
-# $\big(f(x + h e_i) - f(x - h e_i)\big) / 2h$, where $e_i$ moves only entry $i$. Return a
-# tensor with the shape and dtype of `x`.
+# $\big(f(x + h e_i) - f(x - h e_i)\big) / 2h$, where $e_i$ moves only entry $i$. Use only
+# values of `f`, no autograd. Return a tensor with the shape and dtype of `x`.
 
 # %%
 def finite_diff_grad(f, x, h=1e-6):
@@ -680,7 +680,8 @@ print("gradcheck of the split form:", torch.autograd.gradcheck(NumpySinSplit.app
 # `MySigmoid` computes $s = \sigma(x) = 1 / (1 + e^{-x})$ and saves its **output** `s`
 # (not `x`), because the derivative can be written with `s` alone:
 # $\sigma'(x) = s\,(1 - s)$. Write `backward`. The check compares `MySigmoid.apply` with
-# `torch.sigmoid` and runs `gradcheck` on random inputs.
+# `torch.sigmoid`, and the gradient your `backward` passes on with the exact one, for
+# random inputs and random incoming gradients (what `gradcheck` does for you, too).
 
 # %%
 class MySigmoid(torch.autograd.Function):

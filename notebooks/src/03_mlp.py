@@ -279,7 +279,7 @@ print("by formula: ", (2 + 1) * 10 + (10 + 1) * 1)
 # each image to 784 numbers, and applies `Linear(784, 128)`, ReLU, `Linear(128, 64)`, ReLU,
 # `Linear(64, 10)`. It returns the `(B, 10)` logits, one score per digit, with no softmax.
 # The check calls `MnistMLP()`, then looks at the output shape, the layers and the number of
-# parameters.
+# parameters, and recomputes the output from your layers' own weights.
 
 # %%
 class MnistMLP(nn.Module):
@@ -426,12 +426,16 @@ print("exact, log(1 + e^20):          ", torch.log1p(torch.exp(torch.tensor(20.0
 #    learning rate `η`.
 #
 # ### Exercise 5: one training step by hand
-# Write `train_step(model, X, y, loss_fn, optimizer)` that does the four steps once and
-# returns the loss (computed before the update) as a Python number, with `loss.item()`.
+# Write `train_step(model, X, y, loss_fn, optimizer)` that first puts the model in
+# training mode with `model.train()` (the model may come straight from an evaluation, in
+# eval mode; the check's model has a dropout layer, which behaves differently in the two
+# modes, as chapter 04 shows), then does the four steps once and returns the loss
+# (computed before the update) as a Python number, with `loss.item()`.
 
 # %%
 def train_step(model, X, y, loss_fn, optimizer):
     ### BEGIN SOLUTION
+    model.train()  # dropout and batch norm behave as in training
     optimizer.zero_grad()  # forget the gradients of the previous step
     loss = loss_fn(model(X), y)  # forward pass and loss
     loss.backward()  # d(loss)/d(parameter) into each .grad
@@ -445,6 +449,7 @@ q.train_step.check()
 
 # %% tags=["author-test"]
 def forgets_zero_grad(model, X, y, loss_fn, optimizer):
+    model.train()
     loss = loss_fn(model(X), y)
     loss.backward()
     optimizer.step()
@@ -452,6 +457,7 @@ def forgets_zero_grad(model, X, y, loss_fn, optimizer):
 
 
 def forgets_step(model, X, y, loss_fn, optimizer):
+    model.train()
     optimizer.zero_grad()
     loss = loss_fn(model(X), y)
     loss.backward()

@@ -77,9 +77,10 @@ print(out[0, 0])
 # %% [markdown]
 # ### Exercise 1: convolution with loops
 # Write `conv2d_loops(image, kernel)` for one grey image `(H, W)` and one kernel
-# `(kH, kW)`: two loops over the output positions, the formula above inside. Return a
-# tensor of shape `(H - kH + 1, W - kW + 1)`. The check compares it with `F.conv2d` on
-# random images and kernels.
+# `(kH, kW)`: two loops over the output positions, the formula above inside (no
+# `F.conv2d` or `unfold`: the point is to see what they do). Return a tensor of shape
+# `(H - kH + 1, W - kW + 1)`. The check compares it with `F.conv2d` on random images and
+# kernels.
 
 # %%
 def conv2d_loops(image, kernel):

@@ -6,6 +6,8 @@ import pickle
 
 import pytest
 import torch
+from torch import nn
+
 from labkit.check import (
     Exercise,
     Handle,
@@ -15,10 +17,9 @@ from labkit.check import (
     evaluate,
     expect,
     is_handle,
+    plain,
     probes,
 )
-from labkit.check import plain
-from torch import nn
 
 
 def test_plain_values_arrive_as_values_and_objects_as_handles():
@@ -135,7 +136,7 @@ class _Evil:
 
 def test_replies_are_decoded_without_running_code():
     buffer = io.BytesIO()
-    pickle.dump(("ok", _Evil()), buffer)
+    pickle.dump(("ok", _Evil()), buffer, protocol=2)
     with pytest.raises(pickle.UnpicklingError):
         plain.decode(buffer.getvalue(), host=None)
 
@@ -158,3 +159,19 @@ def test_handles_are_kept_once_per_object():
     a, b = host.lookup("a")[1], host.lookup("b")[1]
     assert a.ref().ref == b.ref().ref
     assert isinstance(a, Handle)  # exact-type isinstance is allowed: it never asks the object
+
+
+def test_a_wrong_signature_is_the_learners_error_not_a_checker_bug():
+    class TwoArgs(Exercise):
+        name, title = "two_args", "Two arguments"
+
+        def check(self, f):
+            self.call(f, torch.ones(2), torch.ones(2), during="`f(a, b)`")
+
+    result = evaluate(TwoArgs(), {"f": lambda a: a}, seed=0)
+    assert result.outcome is Outcome.LEARNER_ERROR, result.text()
+    assert "TypeError" in result.text() and "in a call of your `<lambda>`" in result.text()
+    built_in = evaluate(ModelSize(), {"make_model": lambda: nn.Sequential(
+        nn.Flatten(0), nn.Linear(2, 3))},
+                        seed=0)
+    assert built_in.outcome is Outcome.LEARNER_ERROR, built_in.text()

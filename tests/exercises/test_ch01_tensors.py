@@ -120,7 +120,8 @@ CASES = [
     ]),
 ]
 
-test_right, test_blank, test_missing, test_wrong, test_checker_bug = standard_tests(CASES)
+(test_right, test_blank, test_missing, test_wrong, test_checker_bug,
+ test_solution) = standard_tests(CASES)
 
 
 def test_the_given_buggy_mse_is_not_attempted():

@@ -21,6 +21,16 @@ def grad_f(x):
     return 2 * x / (x.numel() * (1 + x**2))
 
 
+def grad_f_by_autograd(x):
+    x = x.clone().requires_grad_(True)
+    torch.log(1 + x**2).mean().backward()
+    return x.grad
+
+
+def grad_f_by_func(x):
+    return torch.func.grad(lambda t: torch.log(1 + t**2).mean())(x)
+
+
 # --- train_steps ---------------------------------------------------------------
 
 
@@ -81,6 +91,11 @@ def train_steps_zero_before_update(w, b, x, y, lr=0.1, steps=5):
     return grads
 
 
+def train_steps_fixed_lr(w, b, x, y, lr=0.1, steps=5):
+    """Ignores the lr it is given."""
+    return train_steps(w, b, x, y, 0.1, steps)
+
+
 def train_steps_zero_first_crash(w, b, x, y, lr=0.1, steps=5):
     grads = []
     for _ in range(steps):
@@ -126,6 +141,12 @@ def central_over_h(f, x, h=1e-6):
 
 def ignores_h(f, x, h=1e-6):
     return finite_diff_grad(f, x, 1e-6)
+
+
+def finite_diff_by_autograd(f, x, h=1e-6):
+    x = x.clone().requires_grad_(True)
+    f(x).backward()
+    return x.grad
 
 
 def python_floats(f, x, h=1e-6):
@@ -207,6 +228,18 @@ def with_autograd_grad(f, start, lr, steps):
     return torch.stack(path)
 
 
+def with_sgd(f, start, lr, steps):
+    p = start.clone().requires_grad_(True)
+    optimizer = torch.optim.SGD([p], lr=lr)
+    path = [p.detach().clone()]
+    for _ in range(steps):
+        optimizer.zero_grad()
+        f(p).backward()
+        optimizer.step()
+        path.append(p.detach().clone())
+    return torch.stack(path)
+
+
 def ascent(f, start, lr, steps):
     return gradient_descent(lambda p: -f(p), start, lr, steps)
 
@@ -244,11 +277,14 @@ CASES = [
         ({"grad_f": lambda x: 1 / (x.numel() * (1 + x**2))}, "the values of"),
         ({"grad_f": lambda x: grad_f(x).double()}, "the dtype of"),
         ({"grad_f": lambda x: grad_f(x).sum()}, "the shape of"),
+        ({"grad_f": grad_f_by_autograd}, "without autograd"),
+        ({"grad_f": grad_f_by_func}, "a call to `torch.func.grad`"),
     ]),
     Case(TrainSteps, right={"train_steps": train_steps}, wrong=[
-        ({"train_steps": train_steps_only_w}, "train_steps(...)[1][1]"),
-        ({"train_steps": train_steps_zero_before_update}, "train_steps(...)[1][0]"),
+        ({"train_steps": train_steps_only_w}, "steps=4)[1][1]"),
+        ({"train_steps": train_steps_zero_before_update}, "steps=4)[1][0]"),
         ({"train_steps": lambda *args: train_steps(*args)[:-1]}, "len(train_steps"),
+        ({"train_steps": train_steps_fixed_lr}, "lr=0.05"),
     ], raising=[
         ({"train_steps": train_steps_zero_first_crash}, "AttributeError"),
     ]),
@@ -259,6 +295,8 @@ CASES = [
         ({"round_ste": lambda x: x}, "The values must be `x.round()`"),
         ({"round_ste": lambda x: x.round().detach() + 0 * x.sum()},
          "`x.grad`"),
+        ({"round_ste": lambda x: x + (torch.floor(x + 0.5) - x).detach()},
+         "rounds halves to the even neighbour"),
     ]),
     Case(FiniteDiff, right={"finite_diff_grad": finite_diff_grad}, wrong=[
         ({"finite_diff_grad": forward_diff_grad}, "(x**3).sum()"),
@@ -266,10 +304,11 @@ CASES = [
         ({"finite_diff_grad": ignores_h}, "3 x**2 + h**2"),
         ({"finite_diff_grad": python_floats}, "the dtype of"),
         ({"finite_diff_grad": shifts_everything}, "the values of"),
+        ({"finite_diff_grad": finite_diff_by_autograd}, "no autograd"),
     ]),
     Case(SigmoidBackward, right={"MySigmoid": MySigmoid}, wrong=[
         ({"MySigmoid": SigmoidNoLocal}, "torch.autograd.gradcheck"),
-        ({"MySigmoid": SigmoidNoIncoming}, "torch.autograd.gradcheck"),
+        ({"MySigmoid": SigmoidNoIncoming}, "x.grad from MySigmoid.backward"),
         ({"MySigmoid": torch.nn.Sigmoid}, "a subclass of `torch.autograd.Function`"),
     ], raising=[
         ({"MySigmoid": SigmoidSummed}, "invalid gradient"),
@@ -279,10 +318,12 @@ CASES = [
         ({"gradient_descent": no_start}, "the shape of"),
         ({"gradient_descent": accumulates}, "reset `p.grad`"),
         ({"gradient_descent": changes_start}, "the tensor unchanged"),
+        ({"gradient_descent": with_sgd}, "a call to `torch.optim.SGD`"),
     ]),
 ]
 
-test_right, test_blank, test_missing, test_wrong, test_checker_bug = standard_tests(CASES)
+(test_right, test_blank, test_missing, test_wrong, test_checker_bug,
+ test_solution) = standard_tests(CASES)
 
 
 def _outcome(exercise, answers, seed=0):
@@ -311,3 +352,23 @@ def test_unwritten_backward_is_not_attempted():
     result = _outcome(SigmoidBackward, {"MySigmoid": SigmoidBlank})
     assert result.outcome is Outcome.NOT_ATTEMPTED, result.text()
     assert "`MySigmoid.backward`" in result.text()
+
+
+def test_perturb_and_restore_in_place_is_right():
+    """Is moving x[i] by +h and back by -h in place (with rounding) accepted?"""
+
+    def in_place(f, x, h=1e-6):
+        grad = torch.zeros_like(x)
+        flat = x.view(-1)
+        for i in range(x.numel()):
+            flat[i] += h
+            plus = f(x)
+            flat[i] -= 2 * h
+            minus = f(x)
+            flat[i] += h
+            grad.view(-1)[i] = (plus - minus) / (2 * h)
+        return grad
+
+    for seed in (0, 1, 12345):
+        result = _outcome(FiniteDiff, {"finite_diff_grad": in_place}, seed)
+        assert result.passed, result.text()

@@ -1,6 +1,7 @@
 """Exercises of chapter 03, each with a right, a blank, a missing and wrong answers."""
 
 import torch
+import torch.nn.functional as F
 from exercise_harness import Case, standard_tests
 from torch import nn
 
@@ -31,6 +32,30 @@ def relu_grad(x):
 
 
 GRADS = {"sigmoid_grad": sigmoid_grad, "tanh_grad": tanh_grad, "relu_grad": relu_grad}
+
+
+def sigmoid_grad_by_autograd(x):
+    x = x.clone().requires_grad_(True)
+    torch.sigmoid(x).sum().backward()
+    return x.grad
+
+
+def sigmoid_grad_in_place(x):
+    s = x.sigmoid_()  # overwrites the caller's x
+    return s * (1 - s)
+
+
+def relu_grad_in_place(x):
+    positive = x > 0
+    x[positive] = 1.0
+    x[~positive] = 0.0
+    return x
+
+
+def tanh_grad_by_autograd(x):
+    x = x.clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(torch.tanh(x).sum(), x)
+    return grad
 
 # --- mlp_forward -----------------------------------------------------------------------
 
@@ -83,15 +108,49 @@ def no_flatten():
     return nn.Sequential(*list(sequential_mlp())[1:])
 
 
+class Chain(nn.Module):
+    """The right layers, with `act` between them and `last` applied to the logits."""
+
+    def __init__(self, act=torch.relu, second=None, last=None):
+        super().__init__()
+        self.fc1, self.fc2, self.fc3 = nn.Linear(784, 128), nn.Linear(128, 64), nn.Linear(64, 10)
+        self.act, self.second, self.last = act, second or act, last
+
+    def forward(self, x):
+        x = self.second(self.fc2(self.act(self.fc1(x.flatten(1)))))
+        x = self.fc3(x)
+        return x if self.last is None else self.last(x)
+
+
+class DeclaredBackwards(nn.Module):
+    """Also right: the layers declared in another order than forward uses them."""
+
+    def __init__(self):
+        super().__init__()
+        self.out = nn.Linear(64, 10)
+        self.hidden = nn.Linear(128, 64)
+        self.first = nn.Linear(784, 128)
+
+    def forward(self, x):
+        return self.out(torch.relu(self.hidden(torch.relu(self.first(x.flatten(1))))))
+
+
 class NoSuperInit(nn.Module):
     def __init__(self):
         self.fc1 = nn.Linear(784, 10)  # raises: super().__init__() was never called
+
+
+def naive_bce(logits, targets):
+    """The formula typed in: log(sigmoid) underflows, and 0 * log(0) is nan at +-40."""
+    p = torch.sigmoid(logits)
+    return -(targets * torch.log(p) + (1 - targets) * torch.log(1 - p)).mean()
 
 
 # --- train_step ----------------------------------------------------------------------
 
 
 def train_step(model, X, y, loss_fn, optimizer):
+    model.train()
     optimizer.zero_grad()
     loss = loss_fn(model(X), y)
     loss.backward()
@@ -99,7 +158,18 @@ def train_step(model, X, y, loss_fn, optimizer):
     return loss.item()
 
 
+def zero_grad_last(model, X, y, loss_fn, optimizer):
+    """Also right: the tutorial order, zero_grad() after the step."""
+    model.train()
+    loss = loss_fn(model(X), y)
+    loss.backward()
+    optimizer.step()
+    optimizer.zero_grad()
+    return loss.item()
+
+
 def no_zero_grad(model, X, y, loss_fn, optimizer):
+    model.train()
     loss = loss_fn(model(X), y)
     loss.backward()
     optimizer.step()
@@ -107,6 +177,7 @@ def no_zero_grad(model, X, y, loss_fn, optimizer):
 
 
 def no_step(model, X, y, loss_fn, optimizer):
+    model.train()
     optimizer.zero_grad()
     loss = loss_fn(model(X), y)
     loss.backward()
@@ -114,6 +185,7 @@ def no_step(model, X, y, loss_fn, optimizer):
 
 
 def zero_grad_too_late(model, X, y, loss_fn, optimizer):
+    model.train()
     loss = loss_fn(model(X), y)
     loss.backward()
     optimizer.zero_grad()
@@ -122,6 +194,7 @@ def zero_grad_too_late(model, X, y, loss_fn, optimizer):
 
 
 def returns_tensor(model, X, y, loss_fn, optimizer):
+    model.train()
     optimizer.zero_grad()
     loss = loss_fn(model(X), y)
     loss.backward()
@@ -131,6 +204,32 @@ def returns_tensor(model, X, y, loss_fn, optimizer):
 
 def loss_after_step(model, X, y, loss_fn, optimizer):
     train_step(model, X, y, loss_fn, optimizer)
+    return loss_fn(model(X), y).item()
+
+
+def no_train_mode(model, X, y, loss_fn, optimizer):
+    optimizer.zero_grad()
+    loss = loss_fn(model(X), y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def swapped_loss_arguments(model, X, y, loss_fn, optimizer):
+    model.train()
+    optimizer.zero_grad()
+    loss = loss_fn(y, model(X))
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def two_forward_passes(model, X, y, loss_fn, optimizer):
+    """Computes the loss twice: the step uses other dropout masks than the loss it returns."""
+    model.train()
+    optimizer.zero_grad()
+    loss_fn(model(X), y).backward()
+    optimizer.step()
     return loss_fn(model(X), y).item()
 
 
@@ -147,6 +246,10 @@ CASES = [
         ({"sigmoid_grad": torch.sigmoid}, "the values of `sigmoid_grad(x)`"),
         ({"tanh_grad": lambda x: 1 - x**2}, "the values of `tanh_grad(x)`"),
         ({"tanh_grad": lambda x: 1 - torch.tanh(x)}, "the values of `tanh_grad(x)`"),
+        ({"sigmoid_grad": sigmoid_grad_by_autograd}, "without autograd"),
+        ({"tanh_grad": tanh_grad_by_autograd}, "a call to `torch.autograd.grad`"),
+        ({"sigmoid_grad": sigmoid_grad_in_place}, "argument 1 changed in place"),
+        ({"relu_grad": relu_grad_in_place}, "argument 1 changed in place"),
         ({"relu_grad": lambda x: x > 0}, "the dtype of `relu_grad(x)`"),
         ({"relu_grad": lambda x: (x >= 0).float()}, "the values of `relu_grad(x)`"),
         ({"relu_grad": torch.relu}, "the values of `relu_grad(x)`"),
@@ -163,6 +266,8 @@ CASES = [
          "the values of `mlp_forward(x, W1, b1, W2, b2)`"),
         ({"mlp_forward": lambda x, W1, b1, W2, b2: torch.sigmoid(x @ W1.T + b1) @ W2.T + b2},
          "the values of `mlp_forward(x, W1, b1, W2, b2)`"),
+        ({"mlp_forward": lambda x, W1, b1, W2, b2: torch.relu(x @ W1.t_() + b1) @ W2.T + b2},
+         "argument 2 changed in place"),
     ]),
     Case(MnistMlpModule, right={"MnistMLP": MnistMLP}, wrong=[
         ({"MnistMLP": no_relu}, "more than a linear map"),
@@ -172,6 +277,14 @@ CASES = [
         ({"MnistMLP": lambda: nn.Sequential(nn.Flatten(), nn.Linear(784, 1))},
          "the shape of `model(x)`"),
         ({"MnistMLP": lambda: "a model"}, "the type of `MnistMLP()`"),
+        ({"MnistMLP": lambda: Chain(act=torch.sigmoid)}, "the values of `model(x)`"),
+        ({"MnistMLP": lambda: Chain(act=torch.tanh)}, "the values of `model(x)`"),
+        ({"MnistMLP": lambda: Chain(second=lambda h: h)}, "the values of `model(x)`"),
+        ({"MnistMLP": lambda: Chain(last=torch.relu)}, "the values of `model(x)`"),
+        ({"MnistMLP": lambda: Chain(last=lambda z: torch.log_softmax(z, dim=1))},
+         "the values of `model(x)`"),
+        ({"MnistMLP": lambda: Chain(act=lambda h: F.dropout(torch.relu(h), 0.2))},
+         "the values of `model(x)`"),
     ], raising=[
         ({"MnistMLP": no_flatten}, "RuntimeError"),
         ({"MnistMLP": NoSuperInit}, "AttributeError"),
@@ -186,6 +299,7 @@ CASES = [
         ({"loss_fn": nn.BCEWithLogitsLoss(reduction="sum")},
          "the values of `loss_fn(logits, targets)`"),
         ({"loss_fn": nn.BCEWithLogitsLoss}, "the class `BCEWithLogitsLoss` itself"),
+        ({"loss_fn": naive_bce}, "the values of `loss_fn(logits, targets)`"),
     ], raising=[
         ({"loss_fn": lambda out, t: nn.BCELoss()(out, t)}, "between 0 and 1"),
     ]),
@@ -195,6 +309,9 @@ CASES = [
         ({"train_step": zero_grad_too_late}, "unchanged parameters"),
         ({"train_step": returns_tensor}, "the type of `train_step(...)`"),
         ({"train_step": loss_after_step}, "`train_step(...)`"),
+        ({"train_step": no_train_mode}, "training mode, so that dropout is active"),
+        ({"train_step": swapped_loss_arguments}, "`train_step(...)`"),
+        ({"train_step": two_forward_passes}, "`train_step(...)`"),
     ]),
     Case(Accuracy, right={"accuracy": accuracy}, wrong=[
         ({"accuracy": lambda logits, labels: (logits.argmax(dim=1) == labels).sum().item()},
@@ -203,6 +320,10 @@ CASES = [
          "`accuracy(logits, labels)`"),
         ({"accuracy": lambda logits, labels: (logits.max(dim=1).values == labels)
           .float().mean().item()}, "`accuracy(logits, labels)`"),
+        ({"accuracy": lambda logits, labels: (logits.argmax(dim=1) == labels).float().mean()},
+         "the type of `accuracy(logits, labels)`"),
+        ({"accuracy": lambda logits, labels: (logits.argmax(dim=1) == labels).float()},
+         "the type of `accuracy(logits, labels)`"),
     ], raising=[
         ({"accuracy": lambda logits, labels: (logits.argmax(dim=0) == labels)
           .float().mean().item()}, "RuntimeError"),
@@ -212,12 +333,17 @@ CASES = [
     ]),
 ]
 
-test_right, test_blank, test_missing, test_wrong, test_checker_bug = standard_tests(CASES)
+(test_right, test_blank, test_missing, test_wrong, test_checker_bug,
+ test_solution) = standard_tests(CASES)
 
 
 def test_sequential_factory_is_also_right():
-    """Is an nn.Sequential with the same architecture accepted for `MnistMLP`?"""
+    """Is an nn.Sequential with the same architecture accepted for `MnistMLP`, and a
+    module whose layers are declared in another order than forward uses them?"""
     assert evaluate(MnistMlpModule(), {"MnistMLP": sequential_mlp}, seed=3).passed
+    for seed in (0, 1):
+        result = evaluate(MnistMlpModule(), {"MnistMLP": DeclaredBackwards}, seed=seed)
+        assert result.passed, result.text()
 
 
 def test_sigmoid_then_bce_is_also_right():
@@ -234,7 +360,7 @@ def test_given_buggy_loss_is_not_attempted():
     assert "`nn.BCELoss()`" in result.text()
 
 
-def test_accuracy_as_tensor_is_also_right():
-    """Is a one-element tensor accepted as well as a float for the accuracy?"""
-    answer = lambda logits, labels: (logits.argmax(dim=1) == labels).float().mean()  # noqa: E731
-    assert evaluate(Accuracy(), {"accuracy": answer}, seed=0).passed
+def test_tutorial_order_is_also_right():
+    """Is `zero_grad()` after `step()` (the order of many tutorials) accepted?"""
+    for seed in (0, 1, 2):
+        assert evaluate(TrainStep(), {"train_step": zero_grad_last}, seed=seed).passed

@@ -1,5 +1,7 @@
 """Exercises of chapter 04, each with a right, a blank, a missing and wrong answers."""
 
+import math
+
 import torch
 import torch.nn.functional as F
 import torchvision
@@ -42,6 +44,39 @@ def off_by_one(image, kernel):
     return conv2d_loops(image, kernel)[:-1, :-1]
 
 
+def strided_no_loop(image, kernel):
+    """Right values, but no loop: all patches at once with as_strided."""
+    (H, W), (kH, kW) = image.shape, kernel.shape
+    patches = image.contiguous().as_strided(
+        (H - kH + 1, W - kW + 1, kH, kW), (W, 1, W, 1))
+    return (patches * kernel).sum(dim=(2, 3))
+
+
+def patch_sum(image, kernel, i, j):
+    kH, kW = kernel.shape
+    return (image[i:i + kH, j:j + kW] * kernel).sum()
+
+
+def fill(out, image, kernel):
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            out[i, j] = patch_sum(image, kernel, i, j)
+    return out
+
+
+def loops_in_helper(image, kernel):
+    """Also right: the loops sit in a helper function."""
+    return fill(torch.zeros(image.shape[0] - kernel.shape[0] + 1,
+                            image.shape[1] - kernel.shape[1] + 1), image, kernel)
+
+
+def with_conv_layer(image, kernel):
+    layer = nn.Conv2d(1, 1, kernel.shape, bias=False)
+    with torch.no_grad():
+        layer.weight.copy_(kernel[None, None])
+        return layer(image[None, None])[0, 0]
+
+
 def zero_padded(image, kernel):
     return F.conv2d(image[None, None], kernel[None, None], padding=1)[0, 0]
 
@@ -54,6 +89,14 @@ def conv_params(in_channels, out_channels, kernel_size, bias=True):
 # --- conv_output_size ----------------------------------------------------------------
 def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1):
     return (size + 2 * padding - dilation * (kernel_size - 1) - 1) // stride + 1
+
+
+def rounded(size, kernel_size, stride=1, padding=0, dilation=1):
+    return round((size + 2 * padding - dilation * (kernel_size - 1) - 1) / stride) + 1
+
+
+def ceiled(size, kernel_size, stride=1, padding=0, dilation=1):
+    return math.ceil((size + 2 * padding - dilation * (kernel_size - 1) - 1) / stride) + 1
 
 
 # --- seed_net ------------------------------------------------------------------------
@@ -88,6 +131,42 @@ class MixesBatch(FixedSeedNet):
         return super().forward(x - x.mean(0, keepdim=True))
 
 
+class Activations(FixedSeedNet):
+    """The fixed sizes, with `act` in place of the ReLUs and `last` on the logits."""
+
+    act = staticmethod(F.relu)
+    last = None
+
+    def forward(self, x):
+        x = F.max_pool2d(self.act(self.conv2(self.act(self.conv1(x)))), 2, 2)
+        x = self.fc2(self.act(self.fc1(torch.flatten(x, 1))))
+        return x if self.last is None else self.last(x)
+
+
+class SigmoidSeedNet(Activations):
+    act = staticmethod(torch.sigmoid)
+
+
+class NoActivationSeedNet(Activations):
+    act = staticmethod(lambda h: h)
+
+
+class SoftmaxSeedNet(Activations):
+    last = staticmethod(lambda z: torch.softmax(z, dim=1))
+
+
+class DropoutSeedNet(Activations):
+    """F.dropout is on unless told otherwise: it stays on in eval mode."""
+
+    act = staticmethod(lambda h: F.dropout(F.relu(h), 0.25))
+
+
+class AvgPoolSeedNet(FixedSeedNet):
+    def forward(self, x):
+        x = F.avg_pool2d(F.relu(self.conv2(F.relu(self.conv1(x)))), 2, 2)
+        return self.fc2(F.relu(self.fc1(torch.flatten(x, 1))))
+
+
 class NoPooling(GivenSeedNet):
     def __init__(self):
         super().__init__()
@@ -112,6 +191,44 @@ def other_optimizer(model_class, loader, epochs=1):
     """Half fixed: the optimizer still updates another instance."""
     model = model_class()
     optimizer = optim.Adam(model_class().parameters(), lr=0.001)
+    for _ in range(epochs):
+        for inputs, labels in loader:
+            optimizer.zero_grad()
+            F.cross_entropy(model(inputs), labels).backward()
+            optimizer.step()
+    return model
+
+
+def _train(model_class, loader, epochs, *, zero_grad=True, new_optimizer=False,
+           passes=None):
+    model = model_class()
+    optimizer = optim.Adam(model.parameters(), lr=0.001)
+    for _ in range(epochs if passes is None else passes):
+        for inputs, labels in loader:
+            if new_optimizer:
+                optimizer = optim.Adam(model.parameters(), lr=0.001)
+            if zero_grad:
+                optimizer.zero_grad()
+            F.cross_entropy(model(inputs), labels).backward()
+            optimizer.step()
+    return model
+
+
+def no_zero_grad(model_class, loader, epochs=1):
+    return _train(model_class, loader, epochs, zero_grad=False)
+
+
+def optimizer_every_batch(model_class, loader, epochs=1):
+    return _train(model_class, loader, epochs, new_optimizer=True)
+
+
+def one_epoch(model_class, loader, epochs=1):
+    return _train(model_class, loader, epochs, passes=1)
+
+
+def sgd_instead(model_class, loader, epochs=1):
+    model = model_class()
+    optimizer = optim.SGD(model.parameters(), lr=0.1)
     for _ in range(epochs):
         for inputs, labels in loader:
             optimizer.zero_grad()
@@ -154,10 +271,21 @@ class Lookup(nn.Module):
             labels[::wrong_every] = (labels[::wrong_every] + 1) % 10
         self.register_buffer("images", images.flatten(1))  # (N, 784)
         self.register_buffer("labels", labels)  # (N,)
+        self.identity = nn.Conv2d(1, 1, 1, bias=False)  # a convolution that changes nothing
+        nn.init.ones_(self.identity.weight)
 
     def forward(self, x):  # (B, 1, 28, 28) -> (B, 10)
-        nearest = torch.cdist(x.flatten(1), self.images).argmin(dim=1)  # (B,)
+        nearest = torch.cdist(self.identity(x).flatten(1), self.images).argmin(dim=1)  # (B,)
         return F.one_hot(self.labels[nearest], 10).float()
+
+
+class LookupNoConv(Lookup):
+    """Knows every answer, but is no CNN."""
+
+    def __init__(self):
+        super().__init__()
+        del self.identity
+        self.identity = nn.Identity()
 
 
 def untrained_cnn():
@@ -169,7 +297,9 @@ CASES = [
     Case(Conv2dLoops, right={"conv2d_loops": conv2d_loops}, wrong=[
         ({"conv2d_loops": true_convolution}, "the kernel flipped"),
         ({"conv2d_loops": off_by_one}, "the shape of"),
-        ({"conv2d_loops": zero_padded}, "the shape of"),
+        ({"conv2d_loops": zero_padded}, "a call to `F.conv2d`"),
+        ({"conv2d_loops": strided_no_loop}, "Python loops over the output positions"),
+        ({"conv2d_loops": with_conv_layer}, "a call to `F.conv2d`"),
         ({"conv2d_loops": lambda image, kernel: conv2d_loops(image, kernel) + 1},
          "the values of"),
     ], raising=[
@@ -191,30 +321,47 @@ CASES = [
         ({"conv_output_size": lambda size, kernel_size, stride=1, padding=0, dilation=1:
           (size + 2 * padding - dilation * (kernel_size - 1) - 1) / stride + 1},
          "the type of"),
+        ({"conv_output_size": rounded}, "rounds the division by the stride down"),
+        ({"conv_output_size": ceiled}, "rounds the division by the stride down"),
     ]),
     Case(SeedNet, right={"SeedNet": FixedSeedNet}, wrong=[
         ({"SeedNet": ViewFlatten}, "the shape of `SeedNet()(x)`"),
         ({"SeedNet": MixesBatch}, "the values of `SeedNet()(x[:1])`"),
+        ({"SeedNet": SigmoidSeedNet}, "the values of `SeedNet()(x)`"),
+        ({"SeedNet": NoActivationSeedNet}, "the values of `SeedNet()(x)`"),
+        ({"SeedNet": SoftmaxSeedNet}, "the values of `SeedNet()(x)`"),
+        ({"SeedNet": DropoutSeedNet}, "`SeedNet()(x"),
+        ({"SeedNet": AvgPoolSeedNet}, "the values of `SeedNet()(x)`"),
     ], raising=[
         ({"SeedNet": NoPooling}, "mat1 and mat2 shapes cannot be multiplied"),
     ]),
     Case(TrainModel, right={"train_model": train_model}, wrong=[
         ({"train_model": other_optimizer}, "weights that changed during training"),
-        ({"train_model": no_return}, "the type of `train_model(TinyNet, loader, epochs=5)`"),
+        ({"train_model": no_return}, "the type of `train_model(TinyNet, loader, epochs=3)`"),
         ({"train_model": gradient_ascent}, "below its loss before training"),
+        ({"train_model": no_zero_grad}, "one Adam optimizer (lr=0.001) made once"),
+        ({"train_model": optimizer_every_batch}, "one Adam optimizer (lr=0.001) made once"),
+        ({"train_model": one_epoch}, "one Adam optimizer (lr=0.001) made once"),
+        ({"train_model": sgd_instead}, "one Adam optimizer (lr=0.001) made once"),
     ]),
-    Case(CnnAccuracy, right={"model": Lookup(), "test_transform": TEST_TRANSFORM}, wrong=[
+    Case(CnnAccuracy, right={"model": Lookup(), "test_transform": TEST_TRANSFORM},
+         solution_skip="the solution trains a CNN on MNIST for about a minute; the solved "
+                       "notebook runs it under nbval", wrong=[
         ({"model": untrained_cnn()}, "at least 95%"),
         ({"model": Lookup(wrong_every=10)}, "the accuracy of `model`"),
         ({"model": nn.Sequential(nn.Flatten(), nn.Linear(784, 1))},
          "the shape of `model(images)`"),
         ({"test_transform": None}, "`test_transform`"),
+        ({"model": LookupNoConv()}, "a convolutional network"),
+        ({"test_transform": v2.Compose([v2.RandomAffine(degrees=8), TEST_TRANSFORM])},
+         "no random augmentation"),
     ], raising=[
         ({"model": nn.Linear(784, 10)}, "RuntimeError"),
     ]),
 ]
 
-test_right, test_blank, test_missing, test_wrong, test_checker_bug = standard_tests(CASES)
+(test_right, test_blank, test_missing, test_wrong, test_checker_bug,
+ test_solution) = standard_tests(CASES)
 
 
 def test_given_buggy_code_is_not_attempted():
@@ -228,9 +375,11 @@ def test_given_buggy_code_is_not_attempted():
 
 
 def test_other_correct_fixes_pass():
-    """Does a different but valid fix (pooling down to 6 x 6) pass too?"""
+    """Do a different but valid fix (pooling down to 6 x 6) and loops in a helper pass?"""
     for seed in (0, 1, 12345):
         assert evaluate(SeedNet(), {"SeedNet": MorePooling}, seed=seed).passed
+        result = evaluate(Conv2dLoops(), {"conv2d_loops": loops_in_helper}, seed=seed)
+        assert result.passed, result.text()
 
 
 def test_training_check_holds_for_many_seeds():

@@ -1,0 +1,85 @@
+"""``labkit release``, ``labkit grade`` and ``labkit gradebook``: argument handling only."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+def run(args) -> int:
+    try:
+        if args.command == "release":
+            return release(args.out, force=args.force, course=args.course)
+        if args.command == "grade":
+            return _grade(args)
+        return _gradebook(args)
+    except (FileNotFoundError, ValueError) as err:
+        print(f"labkit {args.command}: {err}", file=sys.stderr)
+        return 2
+    except RuntimeError as err:  # e.g. --sandbox without bubblewrap
+        print(f"labkit {args.command}: {err}", file=sys.stderr)
+        return 2
+
+
+def release(out: Path, *, force: bool = False, course=None, echo=print) -> int:
+    """Write the learner notebooks into ``out``; never overwrite a changed file silently."""
+    from labkit.grade.course import Course
+    from labkit.notebook.build import learner_notebook, to_text
+    from labkit.notebook.project import repository_url
+
+    root = Course(course).root
+    url = repository_url(root)
+    out = Path(out)
+    planned, changed = {}, []
+    for source in sorted((root / "notebooks" / "src").glob("[0-9]*.py")):
+        target = out / f"{source.stem}.ipynb"
+        text = to_text(learner_notebook(source, url))
+        planned[target] = text
+        if target.exists() and target.read_text() != text:
+            changed.append(target)
+    if changed and not force:
+        echo("labkit release: these files differ from the release and were not "
+             "overwritten (use --force to replace them):")
+        for path in changed:
+            echo(f"  {path}")
+        return 1
+    out.mkdir(parents=True, exist_ok=True)
+    for target, text in planned.items():
+        target.write_text(text)
+    echo(f"Wrote {len(planned)} learner notebooks to {out}/")
+    return 0
+
+
+def _grade(args) -> int:
+    from labkit.grade.batch import Shard, grade
+
+    grade(args.submissions, args.out, jobs=args.jobs, timeout=args.timeout,
+          memory_mb=args.memory, chapter=args.chapter, extra_checks=args.extra_checks,
+          shard=Shard.parse(args.shard), sandbox=args.sandbox,
+          show_hidden=args.show_hidden, salt=args.salt, course_root=args.course,
+          progress=not args.quiet and sys.stderr.isatty())
+    print(f"Gradebook: {args.out / 'gradebook.csv'} (and lms.csv, feedback/, pictures)")
+    return 0
+
+
+def _gradebook(args) -> int:
+    from labkit.grade import report
+    from labkit.grade.batch import write_outputs
+    from labkit.grade.gradebook import FILE, Gradebook, merge
+
+    if args.action == "merge":
+        book = merge(args.folders, args.out)
+        write_outputs(book, args.out)
+        print(f"Merged {len(args.folders)} gradebooks into {args.out / FILE}")
+        return 0
+    if not (args.folder / FILE).exists():
+        raise FileNotFoundError(f"{args.folder / FILE}: no gradebook here; run labkit grade "
+                                "first")
+    book = Gradebook(args.folder)
+    if args.format == "lms":
+        path = report.write_lms(book, args.folder / "lms.csv")
+    else:
+        path = report.write_csv(book, args.folder / "gradebook.csv")
+        report.write_feedback(book, args.folder / "feedback", show_hidden=args.show_hidden)
+    print(f"Wrote {path}")
+    return 0

@@ -1,0 +1,52 @@
+"""Explore optimizers on 2-D surfaces: learning rates, momentum, beta2 and steps."""
+
+from __future__ import annotations
+
+import math
+
+from labkit.plot._common import new_figure
+from labkit.plot.paths import OPTIMIZERS, descent_path, loss_surface, plot_paths
+from labkit.widgets._base import Choice, FloatSlider, explore
+
+ADAPTIVE = ("rmsprop", "adam")  # their steps are about lr in size, whatever the gradient
+
+
+def draw_optimizers(surface: str, log10_lr: float, log10_adaptive_lr: float, momentum: float,
+                    beta2: float, steps: float, optimizers=OPTIMIZERS):
+    """Paths of `optimizers` on `surface`.
+
+    SGD and momentum use lr = 10 ** `log10_lr`; RMSprop and Adam, whose steps have a size
+    of about lr whatever the gradient, use 10 ** `log10_adaptive_lr`.
+    """
+    lr, adaptive_lr, steps = 10 ** log10_lr, 10 ** log10_adaptive_lr, int(steps)
+    paths = {name: descent_path(surface, name, lr=adaptive_lr if name in ADAPTIVE else lr,
+                                steps=steps, momentum=momentum, beta2=beta2)
+             for name in optimizers}
+    fig = new_figure(6.5, 4.4)
+    plot_paths(loss_surface(surface), paths, ax=fig.subplots(),
+               title=f"{surface}, {steps} steps: lr {lr:.2g} (sgd, momentum), "
+                     f"{adaptive_lr:.2g} (rmsprop, adam)\nmomentum {momentum:g}, "
+                     f"beta2 {beta2:g}")
+    return fig
+
+
+def optimizer_explorer(*, surface: str = "quadratic", lr: float = 0.09,
+                       adaptive_lr: float = 0.1, momentum: float = 0.7, beta2: float = 0.99,
+                       steps: int = 40):
+    """Sliders for the learning rates (log scale), momentum, beta2 and the number of steps.
+
+    `lr` is for SGD and momentum, `adaptive_lr` for RMSprop and Adam. In a notebook: live
+    controls (returns None). Elsewhere or with LABKIT_QUIET=1: returns the figure for the
+    given values.
+    """
+    loss_surface(surface)  # an unknown name fails here, with the list of surfaces
+    controls = {
+        "surface": Choice(("quadratic", "rosenbrock"), surface, "surface"),
+        "log10_lr": FloatSlider(-4.0, 0.0, 0.05, math.log10(lr), "log10 lr"),
+        "log10_adaptive_lr": FloatSlider(-4.0, 0.0, 0.05, math.log10(adaptive_lr),
+                                         "log10 lr ad."),
+        "momentum": FloatSlider(0.0, 0.99, 0.01, momentum, "momentum"),
+        "beta2": FloatSlider(0.5, 0.999, 0.001, beta2, "beta2"),
+        "steps": FloatSlider(10, 1000, 10, steps, "steps"),
+    }
+    return explore(draw_optimizers, controls)

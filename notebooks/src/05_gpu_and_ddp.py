@@ -1,0 +1,1028 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+# ---
+
+# %% [markdown]
+# # 05 · GPUs, mixed precision and data parallelism
+#
+# Deep learning got fast because of hardware that runs thousands of multiply-adds at
+# once, number formats with fewer bits, and many devices working on one model. This
+# chapter shows the three, measured rather than promised, with code that runs on a
+# laptop CPU and uses a GPU when there is one.
+#
+# **What you will learn**
+# - device-agnostic code: pick a device, move models and batches, and read the classic
+#   device errors;
+# - how to time code honestly: asynchronous GPUs, `synchronize`, warm-up, the median;
+#   and what matrix multiplication reaches, in GFLOP/s, on your hardware;
+# - mixed precision with `torch.amp.autocast` and `torch.amp.GradScaler`: what float16
+#   and bfloat16 can and cannot hold, and what the scaler does about it;
+# - data parallelism: ranks, world size, the gradient all-reduce and `DistributedSampler`;
+# - a real `DistributedDataParallel` run with `torchrun` (two processes on your CPU),
+#   checked against ordinary training; and what changes on several machines.
+#
+# Run each cell with **Shift + Enter**, from top to bottom. Nothing here needs a GPU.
+
+# %%
+import json
+import math
+import os
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F  # noqa: N812
+import torchvision
+from torch import nn
+from torch.utils import benchmark
+from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
+
+from labkit import check, data, settings
+
+q = check.bind("05_gpu_and_ddp", globals())
+torch.manual_seed(0)
+print("PyTorch", torch.__version__)
+
+# %% [markdown]
+# ## 1. Which device, and device-agnostic code
+#
+# PyTorch calls a GPU (NVIDIA's CUDA, AMD's ROCm, which also answers to `cuda`), an
+# Apple GPU (`mps`) or another chip an *accelerator*. `torch.accelerator` asks about
+# whichever one is there, so one line covers them all. (Older code tests
+# `torch.cuda.is_available()` and then `torch.backends.mps.is_available()`; that still
+# works.)
+
+# %%
+def pick_device() -> torch.device:
+    """The accelerator if one is usable, else the CPU."""
+    if hasattr(torch, "accelerator") and torch.accelerator.is_available():
+        return torch.accelerator.current_accelerator()
+    return torch.device("cpu")
+
+
+device = pick_device()
+print("device:", device)
+print("CUDA GPUs:", torch.cuda.device_count(), "| MPS:", torch.backends.mps.is_available(),
+      "| CPU threads:", torch.get_num_threads())
+
+# %% [markdown]
+# A careful detail: `torch.accelerator.current_accelerator()` says which kind of
+# accelerator this *build* of PyTorch supports, even when no such device is present.
+# Ask with `check_available=True`, or test `is_available()` first as above:
+
+# %%
+print("built for:", torch.accelerator.current_accelerator(),
+      "| usable now:", torch.accelerator.current_accelerator(check_available=True))
+
+# %% [markdown]
+# From here on, code never names a device; it uses `device`. Two rules:
+# - `model.to(device)` moves a module's parameters and buffers **in place** and returns
+#   the same module;
+# - `tensor.to(device)` returns a tensor on that device and leaves the original where it
+#   was (when nothing changes, it returns the very same tensor).
+
+# %%
+torch.manual_seed(0)
+model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+print("module moved in place:", model.to(device) is model)
+x = torch.randn(3, 4)  # (B, 4) on the CPU
+x_dev = x.to(device)
+print("tensor on", x_dev.device, "| same object:", x_dev is x)
+print("output:", model(x_dev).shape, "on", model(x_dev).device)
+
+# %% [markdown]
+# **Batches from a `DataLoader`.** Copies from the CPU to a CUDA GPU are faster from
+# *pinned* (page-locked) memory, and with `non_blocking=True` the copy overlaps with
+# GPU work. Both only help with CUDA, so switch them on there only:
+
+# %%
+dataset = TensorDataset(torch.randn(64, 4), torch.randint(0, 2, (64,)))
+loader = DataLoader(dataset, batch_size=16, pin_memory=device.type == "cuda")
+for inputs, targets in loader:
+    inputs = inputs.to(device, non_blocking=True)   # (16, 4)
+    targets = targets.to(device, non_blocking=True)  # (16,)
+print("last batch:", tuple(inputs.shape), inputs.device, "| pinned:",
+      loader.pin_memory)
+
+# %% [markdown]
+# ### The classic device errors
+#
+# **Two devices in one operation.** An operation never copies behind your back; inputs
+# on different devices are an error. On a GPU machine the cell below mixes `cuda` and
+# `cpu`; on a CPU-only machine it uses the `meta` device (shapes without data), which
+# follows the same rule and gives the same kind of message:
+
+# %%
+other = torch.device("cuda") if device.type == "cuda" else torch.device("meta")
+layer = nn.Linear(4, 2).to(other)
+try:
+    layer(torch.randn(3, 4))  # the input stays on the CPU
+except RuntimeError as err:
+    print("RuntimeError:", err)
+
+# %% [markdown]
+# The fix is always the same: move the batch to the model's device, inside the loop.
+#
+# **Moving the model after building the optimizer.** An optimizer holds the parameter
+# objects it was given, and its state (Adam's running averages) lives on the device where
+# it was created. Depending on the devices involved, `.to()` may replace the parameter
+# objects; then the optimizer keeps updating the old ones and the model never learns.
+# From the CPU to the `meta` device it does:
+
+# %%
+torch.manual_seed(0)
+net = nn.Linear(4, 2)
+optimizer = torch.optim.Adam(net.parameters())
+net.to("meta")
+print("optimizer holds the model's weight:", optimizer.param_groups[0]["params"][0] is net.weight)
+
+# %% [markdown]
+# Rule: **move the model first, then build the optimizer** (and load a saved optimizer
+# state only after that).
+#
+# **`.item()` and `.cpu()` in the training loop.** On a GPU, `loss.item()` makes the CPU
+# wait until every queued kernel has finished, so the GPU idles while Python prepares the
+# next step. Keep running totals on the device and read them once per epoch:
+#
+# ```python
+# total = torch.zeros((), device=device)
+# for inputs, targets in loader:
+#     ...
+#     total += loss.detach()          # stays on the GPU, no waiting
+# print(total.item() / len(loader))   # one synchronisation per epoch
+# ```
+
+# %% [markdown]
+# ### Exercise 1: move a nested batch
+# Batches are not always a pair of tensors: text models get dicts, detection models lists
+# of targets per image. Write `to_device(batch, device)` that returns a **new** batch of
+# the same structure where every tensor is moved with `.to(device)`, dicts, lists and
+# tuples are rebuilt (a tuple stays a tuple), and anything else (numbers, strings,
+# `None`) is kept as it is. Leave the input unchanged. The check moves batches to the
+# `meta` device, so it can tell moved tensors from unmoved ones even without a GPU.
+
+# %%
+def to_device(batch, device):
+    ### BEGIN SOLUTION
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device)
+    if isinstance(batch, dict):
+        return {key: to_device(value, device) for key, value in batch.items()}
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(to_device(value, device) for value in batch)
+    return batch
+    ### END SOLUTION
+
+
+# %%
+q.to_device.check()
+
+# %% tags=["author-test"]
+def one_level(batch, device):
+    if isinstance(batch, dict):
+        return {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(v.to(device) if isinstance(v, torch.Tensor) else v for v in batch)
+    return batch.to(device) if isinstance(batch, torch.Tensor) else batch
+
+
+def lists_only(batch, device):
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device)
+    if isinstance(batch, dict):
+        return {k: lists_only(v, device) for k, v in batch.items()}
+    if isinstance(batch, (list, tuple)):
+        return [lists_only(v, device) for v in batch]
+    return batch
+
+
+q.to_device.expect("incorrect", "a tensor on `meta`", to_device=one_level)
+q.to_device.expect("incorrect", "a `tuple`", to_device=lists_only)
+q.to_device.expect("passed")
+
+# %% [markdown]
+# Stuck? `q.to_device.hint()` gives a hint, `q.to_device.solution()` an answer; the same
+# works for every exercise.
+#
+# ## 2. Timing done right
+#
+# A CUDA GPU works **asynchronously**: `c = a @ b` only puts the multiplication in a
+# queue and returns at once, long before the result exists. A stopwatch around that line
+# measures the queueing, not the work. Three rules give honest numbers:
+# 1. **synchronise** before reading the clock: `torch.cuda.synchronize()` waits until the
+#    queue is empty;
+# 2. **warm up** first: the first calls pay one-time costs (loading kernels, allocating
+#    memory, choosing algorithms);
+# 3. report the **median** of several runs: other programs disturb some runs, and one
+#    slow run moves the mean a lot but the median hardly at all.
+#
+# On the CPU the first call is often slower too. Ten runs of one multiplication:
+
+# %%
+torch.manual_seed(0)
+a, b = torch.randn(256, 256), torch.randn(256, 256)
+call_times = []
+for _ in range(10):
+    start = time.perf_counter()
+    a @ b
+    call_times.append(time.perf_counter() - start)
+print(f"first call:           {call_times[0] * 1e6:8.1f} µs")
+print(f"median of the others: {statistics.median(call_times[1:]) * 1e6:8.1f} µs")
+
+# %% [markdown]
+# The median shrugs off a disturbed run; the mean does not. Add one run that took 5 ms
+# (another program grabbed the core) to the nine ordinary ones:
+
+# %%
+disturbed = [*call_times[1:], 5e-3]
+print(f"mean {statistics.fmean(disturbed) * 1e6:8.1f} µs | "
+      f"median {statistics.median(disturbed) * 1e6:8.1f} µs")
+
+# %% [markdown]
+# `torch.utils.benchmark.Timer` does all of this for you: it synchronises CUDA, warms up,
+# repeats until enough time has passed, and reports the median (and the spread):
+
+# %%
+timer = benchmark.Timer(stmt="a @ b", globals={"a": a, "b": b}, num_threads=1)
+measurement = timer.blocked_autorange(min_run_time=0.2)
+print(measurement)
+print(f"median {measurement.median * 1e6:.1f} µs, interquartile range "
+      f"{measurement.iqr * 1e6:.1f} µs over {len(measurement.times)} measurements")
+
+# %% [markdown]
+# ### Exercise 2: a timing function that is right on a GPU
+# Write `time_it(fn, device, *, warmup=2, repeats=5)`: call `fn()` `warmup` times
+# without timing; then time `repeats` single calls with `time.perf_counter()`,
+# synchronising with `torch.cuda.synchronize(device)` before each clock reading when
+# `device.type == "cuda"` (and only then: on a CPU-only machine it raises); return the
+# median in seconds.
+#
+# The check runs your function on a *simulated* GPU, where `fn()` returns at once and the
+# work is done only when you synchronise, with a simulated clock, so it can tell whether
+# you warmed up, synchronised and took the median.
+
+# %%
+def time_it(fn, device, *, warmup=2, repeats=5):
+    ### BEGIN SOLUTION
+    def sync():
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        sync()
+        start = time.perf_counter()
+        fn()
+        sync()  # wait for the work fn() queued
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+    ### END SOLUTION
+
+
+# %%
+q.time_it.check()
+
+# %% tags=["author-test"]
+def time_it_without_sync(fn, device, *, warmup=2, repeats=5):
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def time_it_mean(fn, device, *, warmup=2, repeats=5):
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        fn()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - start)
+    return sum(times) / len(times)
+
+
+q.time_it.expect("incorrect", "synchronize", time_it=time_it_without_sync)
+q.time_it.expect("incorrect", "the mean", time_it=time_it_mean)
+q.time_it.expect("passed")
+
+# %% [markdown]
+# ### How fast is a matrix multiplication?
+#
+# Multiplying two $n \times n$ matrices takes $n^3$ multiplications and $n^3$ additions
+# (nearly), so $2n^3$ floating-point operations. Dividing by the median time gives the
+# speed in GFLOP/s (billions of operations per second). We measure growing sizes on the
+# CPU with one thread and with every core, and on the GPU when there is one.
+
+# %%
+sizes = [64, 128, 256, 512] if settings.fast() else [64, 128, 256, 512, 1024, 2048]
+min_time = 0.05 if settings.fast() else 0.2
+# All cores as well as one; the test suite runs one thread per notebook, so one only.
+cpu_threads = [1] if settings.fast() else sorted({1, os.cpu_count() or 1})
+
+
+def matmul_gflops(n, device, *, threads=1, dtype=torch.float32):
+    """Speed of an (n, n) @ (n, n) multiplication in GFLOP/s (median run)."""
+    a = torch.randn(n, n, device=device, dtype=dtype)
+    b = torch.randn(n, n, device=device, dtype=dtype)
+    timer = benchmark.Timer(stmt="a @ b", globals={"a": a, "b": b}, num_threads=threads)
+    return 2 * n**3 / timer.blocked_autorange(min_run_time=min_time).median / 1e9
+
+
+speeds = {f"CPU, {t} thread{'s' if t > 1 else ''}": [matmul_gflops(n, "cpu", threads=t)
+                                                     for n in sizes] for t in cpu_threads}
+if device.type == "cuda":
+    speeds["GPU, float32"] = [matmul_gflops(n, device) for n in sizes]
+    speeds["GPU, bfloat16"] = [matmul_gflops(n, device, dtype=torch.bfloat16) for n in sizes]
+else:
+    print("No CUDA GPU here: the plot shows the CPU only.")
+
+fig, ax = plt.subplots(figsize=(5.5, 3.5))
+for label, values in speeds.items():
+    ax.loglog(sizes, values, "o-", label=label, base=2)
+ax.set_xlabel("n (matrices n x n)")
+ax.set_ylabel("GFLOP/s")
+ax.legend()
+plt.show()
+for label, values in speeds.items():
+    print(f"{label:18s}", "  ".join(f"n={n}: {v:7.1f}" for n, v in zip(sizes, values,
+                                                                        strict=True)))
+
+# %% [markdown]
+# Small multiplications are slow per operation: the fixed cost of a call dominates, and
+# a GPU is not even busy. Speed grows with $n$ until the hardware is saturated. That is
+# why GPUs want large batches, and why several threads help only for large enough
+# matrices.
+#
+# ## 3. Mixed precision
+#
+# ### What the 16-bit formats can hold
+#
+# A float32 has 8 exponent bits and 23 mantissa bits. The two 16-bit formats split their
+# bits differently: **float16** keeps precision (10 mantissa bits) but has a small range;
+# **bfloat16** ("brain float") keeps float32's range (8 exponent bits) and gives up
+# precision (7 mantissa bits).
+
+# %%
+print(f"{'dtype':10s} {'largest':>12s} {'smallest normal':>16s} {'eps (1 + eps > 1)':>18s}")
+for dtype in (torch.float32, torch.float16, torch.bfloat16):
+    info = torch.finfo(dtype)
+    print(f"{str(dtype).removeprefix('torch.'):10s} {info.max:12.4g} {info.tiny:16.4g} "
+          f"{info.eps:18.4g}")
+
+# %% [markdown]
+# What that means, in numbers. **Overflow:** 300 x 300 = 90,000 is above float16's
+# largest value, so it becomes `inf`. **Underflow:** a small gradient such as
+# $10^{-8}$ is below what float16 can represent at all, so it becomes 0. bfloat16 keeps
+# both, but rounds: $1 + 1/256$ is stored as 1.
+
+# %%
+big = torch.tensor(300.0)
+tiny = torch.tensor(1e-8)
+for dtype in (torch.float16, torch.bfloat16):
+    print(f"{str(dtype).removeprefix('torch.'):9s} 300 * 300 = {(big.to(dtype) * big.to(dtype)).item():<8g}"
+          f" 1e-8 -> {tiny.to(dtype).item():<10.3g} 1 + 1/256 -> "
+          f"{torch.tensor(1 + 1 / 256).to(dtype).item():.6f}")
+
+# %% [markdown]
+# ### `autocast`: low precision where it is safe
+#
+# Under `torch.autocast(device_type, dtype)`, operations that gain most from fewer bits
+# and tolerate them (matrix multiplications, convolutions, `nn.Linear`) run in the
+# 16-bit type; operations that need range or precision (losses, and on CUDA also
+# `softmax`, `log_softmax`, norms, sums and `exp`) run in float32. The weights stay
+# float32: only copies are cast. The lists differ between CPU and CUDA; here is what
+# this machine's CPU does with bfloat16:
+
+# %%
+torch.manual_seed(0)
+lin = nn.Linear(16, 16)
+h32 = torch.randn(8, 16)  # (B, 16)
+labels8 = torch.zeros(8, dtype=torch.long)
+with torch.autocast(device_type="cpu", dtype=torch.bfloat16):
+    h = lin(h32)
+    ops = {"nn.Linear": h, "a @ b": h32 @ h32.T, "relu": torch.relu(h),
+           "softmax": torch.softmax(h, dim=1), "cross_entropy": F.cross_entropy(h, labels8),
+           "mse_loss": F.mse_loss(h, h32)}
+for name, out in ops.items():
+    print(f"{name:14s} -> {str(out.dtype).removeprefix('torch.')}")
+print("weight dtype:", lin.weight.dtype)
+
+# %% [markdown]
+# On CUDA the usual choice is float16 (fast on every NVIDIA GPU of the last years);
+# bfloat16 needs an Ampere GPU or newer. On CPUs bfloat16 is the one autocast supports
+# well. The spelling `torch.cuda.amp.autocast(...)` and `torch.cuda.amp.GradScaler()` is
+# **legacy**: use `torch.amp.autocast("cuda", ...)` (or `torch.autocast`) and
+# `torch.amp.GradScaler("cuda")`.
+#
+# ### Why float16 needs a `GradScaler`
+#
+# Gradients are often tiny. In float16 many of them underflow to zero and those weights
+# stop learning. The fix is to multiply the loss by a large *scale* $S$ before
+# `backward` (so every gradient is $S$ times larger and representable), then divide the
+# gradients by $S$ again, in float32, before the optimizer uses them:
+#
+# $$\nabla_w (S \cdot L) = S \cdot \nabla_w L .$$
+#
+# Take gradients spread between $10^{-10}$ and $10^{-3}$ and see how many survive in
+# float16, with and without a scale of $2^{16}$:
+
+# %%
+torch.manual_seed(0)
+grads = 10 ** torch.empty(10_000).uniform_(-10, -3)  # (10000,) magnitudes of gradients
+scale = 2.0**16
+lost_plain = (grads.half() == 0).float().mean().item()
+lost_scaled = ((grads * scale).half() == 0).float().mean().item()
+print(f"flushed to zero in float16: {lost_plain:.1%} unscaled, {lost_scaled:.1%} "
+      f"with scale 2^16")
+
+# %% [markdown]
+# Too large a scale overflows instead. `GradScaler` adapts: when a gradient is `inf` or
+# `NaN` it **skips** the optimizer step and halves the scale; after `growth_interval`
+# good steps in a row it doubles the scale. You can watch it on the CPU (bfloat16 does
+# not need a scaler, but the mechanics are the same). A normal step, then a step whose
+# scaled gradients overflow:
+
+# %%
+torch.manual_seed(0)
+net = nn.Linear(8, 4)
+optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+scaler = torch.amp.GradScaler("cpu", init_scale=2.0**16, growth_interval=1)
+features, classes = torch.randn(6, 8), torch.randint(0, 4, (6,))
+for words, inputs in [("ordinary batch", features), ("batch that overflows", features * 1e35)]:
+    before = net.weight.detach().clone()
+    optimizer.zero_grad()
+    with torch.autocast(device_type="cpu", dtype=torch.bfloat16):
+        loss = F.cross_entropy(net(inputs), classes)
+    scaler.scale(loss).backward()
+    scaler.step(optimizer)
+    scaler.update()
+    print(f"{words:22s} weights changed: {not torch.equal(before, net.weight)!s:5s} "
+          f"scale now: {scaler.get_scale():g}")
+
+# %% [markdown]
+# One more rule: anything that reads gradient *values* (gradient clipping, logging the
+# gradient norm) must come after `scaler.unscale_(optimizer)`, or it sees gradients
+# that are still multiplied by $S$.
+#
+# ### Exercise 3: a mixed-precision training step
+# Write `amp_step(model, x, y, optimizer, scaler, *, amp_dtype, max_norm)` doing one
+# training step with cross-entropy loss, in this order: zero the gradients; forward pass
+# and loss under `torch.autocast(device_type=x.device.type, dtype=amp_dtype)`; backward
+# on the scaled loss; unscale; clip the gradient norm to `max_norm` with
+# `torch.nn.utils.clip_grad_norm_`; step through the scaler; update the scaler. Return
+# the (unscaled) loss as a number. The check runs it on a CPU `GradScaler` and reads the
+# scaler's state and the weights afterwards, also after an overflow.
+
+# %%
+def amp_step(model, x, y, optimizer, scaler, *, amp_dtype, max_norm):
+    ### BEGIN SOLUTION
+    optimizer.zero_grad()
+    with torch.autocast(device_type=x.device.type, dtype=amp_dtype):
+        loss = F.cross_entropy(model(x), y)
+    scaler.scale(loss).backward()       # gradients of S * loss
+    scaler.unscale_(optimizer)          # divide them by S, in place
+    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    scaler.step(optimizer)              # skipped when a gradient is inf or NaN
+    scaler.update()                     # halve or grow the scale
+    return loss.item()
+    ### END SOLUTION
+
+
+# %%
+q.amp_step.check()
+
+# %% tags=["author-test"]
+def clip_before_unscale(model, x, y, optimizer, scaler, *, amp_dtype, max_norm):
+    optimizer.zero_grad()
+    with torch.autocast(device_type=x.device.type, dtype=amp_dtype):
+        loss = F.cross_entropy(model(x), y)
+    scaler.scale(loss).backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    scaler.unscale_(optimizer)
+    scaler.step(optimizer)
+    scaler.update()
+    return loss.item()
+
+
+def plain_optimizer_step(model, x, y, optimizer, scaler, *, amp_dtype, max_norm):
+    optimizer.zero_grad()
+    with torch.autocast(device_type=x.device.type, dtype=amp_dtype):
+        loss = F.cross_entropy(model(x), y)
+    scaler.scale(loss).backward()
+    scaler.unscale_(optimizer)
+    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    optimizer.step()
+    scaler.update()
+    return loss.item()
+
+
+q.amp_step.expect("incorrect", "clipped before", amp_step=clip_before_unscale)
+q.amp_step.expect("incorrect", "`optimizer.step()` does not", amp_step=plain_optimizer_step)
+q.amp_step.expect("passed")
+
+# %% [markdown]
+# ### Mixed precision on MNIST
+#
+# Now the course's MNIST network from chapter 03, trained the same way in float32 and
+# under autocast: bfloat16 on the CPU and, with a CUDA GPU, also float16 with a
+# `GradScaler`. The images are loaded once and kept on the device as one tensor, which
+# saves the `DataLoader` overhead for a dataset this small.
+
+# %%
+root = data.ensure_mnist()
+mnist_train = torchvision.datasets.MNIST(root, train=True)
+mnist_test = torchvision.datasets.MNIST(root, train=False)
+train_x = (mnist_train.data.float() / 255).unsqueeze(1)  # (N, 1, 28, 28) in [0, 1]
+train_y = mnist_train.targets                             # (N,)
+test_x = (mnist_test.data.float() / 255).unsqueeze(1)
+test_y = mnist_test.targets
+print(len(train_y), "training and", len(test_y), "test images")
+
+
+def mnist_mlp():
+    return nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 128), nn.ReLU(),
+                         nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 10))
+
+
+def train_mixed(device, amp_dtype=None, *, epochs, batch_size=128):
+    """Train a fresh MLP; return seconds per epoch (median) and test accuracy."""
+    torch.manual_seed(0)
+    model = mnist_mlp().to(device)  # move first, then build the optimizer
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    use_scaler = amp_dtype == torch.float16
+    scaler = torch.amp.GradScaler(device.type, enabled=use_scaler)
+    xs, ys = train_x.to(device), train_y.to(device)
+    epoch_times = []
+    for epoch in range(epochs):
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        start = time.perf_counter()
+        order = torch.randperm(len(ys), generator=torch.Generator().manual_seed(epoch))
+        for i in range(0, len(ys), batch_size):
+            index = order[i:i + batch_size].to(device)
+            optimizer.zero_grad()
+            with torch.autocast(device.type, dtype=amp_dtype or torch.float32,
+                                enabled=amp_dtype is not None):
+                loss = F.cross_entropy(model(xs[index]), ys[index])
+            scaler.scale(loss).backward()  # without a scaler (enabled=False): loss.backward()
+            scaler.step(optimizer)
+            scaler.update()
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        epoch_times.append(time.perf_counter() - start)
+    model.eval()
+    with torch.no_grad(), torch.autocast(device.type, dtype=amp_dtype or torch.float32,
+                                         enabled=amp_dtype is not None):
+        predictions = model(test_x.to(device)).argmax(dim=1)
+    accuracy = (predictions == test_y.to(device)).float().mean().item()
+    return statistics.median(epoch_times), accuracy
+
+
+epochs = 2 if settings.fast() else 5
+runs = [("CPU", "float32", torch.device("cpu"), None),
+        ("CPU", "bfloat16 autocast", torch.device("cpu"), torch.bfloat16)]
+if device.type == "cuda":
+    runs += [("GPU", "float32", device, None),
+             ("GPU", "float16 autocast + GradScaler", device, torch.float16),
+             ("GPU", "bfloat16 autocast", device, torch.bfloat16)]
+amp_results = {}
+print(f"{epochs} epochs each, {torch.get_num_threads()} CPU thread(s)")
+print(f"{'device':6s} {'precision':32s} {'s / epoch':>10s} {'test accuracy':>14s}")
+for where, words, dev, amp_dtype in runs:
+    seconds, accuracy = train_mixed(dev, amp_dtype, epochs=epochs)
+    amp_results[(where, words)] = (seconds, accuracy)
+    print(f"{where:6s} {words:32s} {seconds:10.3f} {accuracy:14.3f}")
+
+# %% [markdown]
+# Read the table with care. The accuracies should be close: low precision barely
+# changes what this network learns. The speed depends on hardware: CPUs without
+# bfloat16 units (most laptops) convert back and forth and often run *slower* under
+# autocast, while GPUs with tensor cores and recent server CPUs run faster. A model this
+# small mostly measures overhead; mixed precision pays off for large matrix
+# multiplications, and it also halves the memory of activations.
+#
+# ## 4. Data parallelism
+#
+# With $W$ devices, **data parallelism** runs one *process* per device, each with a full
+# copy of the model. Every process has a **rank** $r \in \{0, \dots, W - 1\}$ and knows
+# the **world size** $W$. Each step:
+# 1. every rank takes its own shard of the batch, $B/W$ examples, and computes its
+#    gradient $g_r$ of its mean loss;
+# 2. an **all-reduce** sums the gradients across ranks and gives every rank the result;
+#    dividing by $W$ gives the average $\bar g = \frac{1}{W}\sum_r g_r$;
+# 3. every rank takes the same optimizer step with $\bar g$, so the copies stay identical.
+#
+# With equal shards, the average of the shard means **is** the mean over the whole
+# batch, so $\bar g$ is exactly the gradient of one process on the full batch of
+# $B$ examples (the *effective batch size*). Checked here in one process, two shards
+# by hand:
+
+# %%
+torch.manual_seed(0)
+toy = nn.Sequential(nn.Linear(5, 4), nn.Tanh(), nn.Linear(4, 3))
+xb, yb = torch.randn(8, 5), torch.randint(0, 3, (8,))  # a batch of B = 8
+full = torch.autograd.grad(F.cross_entropy(toy(xb), yb), toy.parameters())
+shard_grads = [torch.autograd.grad(F.cross_entropy(toy(xb[s]), yb[s]), toy.parameters())
+               for s in (slice(0, 4), slice(4, 8))]  # rank 0 and rank 1, 4 examples each
+averaged = [(g0 + g1) / 2 for g0, g1 in zip(*shard_grads, strict=True)]
+print("largest difference, averaged shards vs full batch:",
+      f"{max((a - f).abs().max().item() for a, f in zip(averaged, full, strict=True)):.2e}")
+
+# %% [markdown]
+# ### `DistributedSampler`: who gets which examples
+#
+# Each rank must see different examples. `DistributedSampler` deals the dataset out like
+# cards: rank $r$ gets indices $r, r + W, r + 2W, \dots$. So that every rank runs the same
+# number of steps (a rank that stops early would leave the others waiting in the
+# all-reduce), it pads the list by repeating indices from the start until its length is a
+# multiple of $W$. With `shuffle=True` it shuffles first, with a seed that all ranks
+# share, and `sampler.set_epoch(epoch)` gives a new order every epoch. Normally it reads
+# rank and world size from the process group; here we pass them, for 10 examples and 3
+# ranks:
+
+# %%
+numbers = list(range(10))
+for shuffle in (False, True):
+    for epoch in (0, 1) if shuffle else (0,):
+        shards = []
+        for rank in range(3):
+            sampler = DistributedSampler(numbers, num_replicas=3, rank=rank, shuffle=shuffle,
+                                         seed=0)
+            sampler.set_epoch(epoch)
+            shards.append(list(sampler))
+        print(f"shuffle={shuffle!s:5s} epoch {epoch}: ", "  ".join(
+            f"rank {r}: {s}" for r, s in enumerate(shards)))
+
+# %% [markdown]
+# Two indices appear twice: that is the padding. (`drop_last=True` drops the tail
+# instead.) Forgetting `set_epoch` is a classic bug: every epoch then repeats the same
+# order.
+#
+# ### Exercise 4: the sampler's arithmetic
+# Write `shard_indices(n, rank, world_size)` returning the list of indices rank `rank`
+# receives for a dataset of `n` examples, exactly as
+# `list(DistributedSampler(range(n), num_replicas=world_size, rank=rank, shuffle=False))`:
+# every rank gets $\lceil n / W \rceil$ indices; pad `0, 1, ..., n-1` by repeating it
+# from the start up to $W \lceil n / W \rceil$ indices, then deal them out.
+
+# %%
+def shard_indices(n, rank, world_size):
+    ### BEGIN SOLUTION
+    num_samples = math.ceil(n / world_size)              # the same for every rank
+    total = num_samples * world_size
+    indices = list(range(n))
+    indices = (indices * math.ceil(total / n))[:total]   # pad by repeating from the start
+    return indices[rank:total:world_size]                # every world_size-th, from rank
+    ### END SOLUTION
+
+
+# %%
+q.shard_indices.check()
+
+# %% tags=["author-test"]
+q.shard_indices.expect("incorrect", "padding repeats",
+                       shard_indices=lambda n, rank, world_size: list(range(n))[rank::world_size])
+q.shard_indices.expect("passed")
+
+# %% [markdown]
+# ### Exercise 5: average the gradients yourself
+# `DistributedDataParallel` does step 2 for you, overlapped with the backward pass. Here
+# you write it by hand. `average_gradients(model)` is called on every rank right after
+# `loss.backward()`; afterwards each parameter's `.grad` must hold the average over all
+# ranks. Use `dist.all_reduce(tensor, op=dist.ReduceOp.SUM)`, which replaces `tensor` on
+# every rank with the sum over ranks, and `dist.get_world_size()`.
+#
+# The check starts two processes joined in a `gloo` group, gives each half of a batch,
+# runs your function on both, and compares with the gradient of one process on the
+# whole batch. Your function runs there from its source text, where `torch`, `dist`,
+# `nn`, `F` and `math` are defined and nothing else from this notebook.
+
+# %%
+def average_gradients(model):
+    ### BEGIN SOLUTION
+    world_size = dist.get_world_size()
+    for p in model.parameters():
+        if p.grad is not None:
+            dist.all_reduce(p.grad, op=dist.ReduceOp.SUM)  # the sum over ranks, in place
+            p.grad /= world_size
+    ### END SOLUTION
+
+
+# %%
+q.average_gradients.check()
+
+# %% tags=["author-test"]
+def sum_only(model):
+    for p in model.parameters():
+        dist.all_reduce(p.grad)
+
+
+def to_rank_zero(model):
+    for p in model.parameters():
+        dist.reduce(p.grad, dst=0)
+        p.grad /= dist.get_world_size()
+
+
+q.average_gradients.expect("incorrect", "Divide by the world size", average_gradients=sum_only)
+q.average_gradients.expect("incorrect", "on rank 1", average_gradients=to_rank_zero)
+q.average_gradients.expect("passed")
+
+# %% [markdown]
+# ### Why not `DataParallel`?
+#
+# `nn.DataParallel(model)` is one line and still exists, but it is **legacy**, and
+# PyTorch's documentation recommends `DistributedDataParallel` even on one machine.
+# `DataParallel` runs one Python process with a thread per GPU, so the threads fight over
+# Python's global interpreter lock; it copies the model to every GPU in every forward
+# pass; and it gathers all outputs on GPU 0, which runs out of memory first.
+# `DistributedDataParallel` runs one process per device, copies the model once, and
+# overlaps the all-reduce with the backward pass.
+#
+# ## 5. DistributedDataParallel that actually runs
+#
+# A DDP program is an ordinary training script that a launcher starts $W$ times.
+# `torchrun` is that launcher: it starts the processes and gives each its
+# `RANK`, `LOCAL_RANK` and `WORLD_SIZE` (environment variables) and a place to meet
+# (`MASTER_ADDR`, `MASTER_PORT`). The script then:
+# 1. `dist.init_process_group(backend)`: **`nccl`** between NVIDIA GPUs, **`gloo`** on
+#    CPUs;
+# 2. wraps the model: `DDP(model, device_ids=[local_rank])` on GPUs, `DDP(model)` on CPU;
+# 3. feeds each rank its shard with a `DistributedSampler`;
+# 4. trains as usual: `loss.backward()` now also averages the gradients across ranks.
+#
+# The script below does one DDP step and, on rank 0, one ordinary step of a copy of the
+# model on the union of the ranks' shards, then compares gradients and weights. Then it
+# trains a few epochs. Each rank writes what it saw to a JSON file.
+
+# %%
+DDP_SCRIPT = '''\
+"""One DDP step, checked against one ordinary step on the whole batch; then a few epochs."""
+import copy
+import json
+import os
+import sys
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel as DDP
+from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
+
+GLOBAL_BATCH = 16  # examples per step, summed over all ranks (the effective batch size)
+
+
+def main(out_dir):
+    world_size = int(os.environ["WORLD_SIZE"])
+    use_cuda = torch.cuda.is_available() and torch.cuda.device_count() >= world_size
+    dist.init_process_group("nccl" if use_cuda else "gloo")
+    rank, local_rank = dist.get_rank(), int(os.environ["LOCAL_RANK"])
+    device = torch.device("cuda", local_rank) if use_cuda else torch.device("cpu")
+    if use_cuda:
+        torch.cuda.set_device(device)
+
+    torch.manual_seed(0)  # the same data and initial weights on every rank
+    inputs, targets = torch.randn(64, 10), torch.randint(0, 3, (64,))
+    dataset = TensorDataset(inputs, targets)
+    model = nn.Sequential(nn.Linear(10, 32), nn.ReLU(), nn.Linear(32, 3)).to(device)
+    single = copy.deepcopy(model)  # for the one-process comparison
+    ddp = DDP(model, device_ids=[local_rank] if use_cuda else None)
+    optimizer = torch.optim.SGD(ddp.parameters(), lr=0.5)
+
+    sampler = DistributedSampler(dataset, shuffle=True, seed=0)  # rank, world from the group
+    loader = DataLoader(dataset, batch_size=GLOBAL_BATCH // world_size, sampler=sampler)
+    sampler.set_epoch(0)
+    my_indices = list(sampler)[: GLOBAL_BATCH // world_size]  # this rank's first batch
+    x, y = next(iter(loader))
+    optimizer.zero_grad()
+    loss = F.cross_entropy(ddp(x.to(device)), y.to(device))
+    loss.backward()  # computes this rank's gradient, then all-reduces (averages) it
+    ddp_grads = [p.grad.detach().clone() for p in model.parameters()]
+    optimizer.step()
+
+    everyone = [None] * world_size
+    dist.all_gather_object(everyone, my_indices)  # which indices each rank used
+    report = {"rank": rank, "world_size": world_size, "backend": dist.get_backend(),
+              "device": str(device), "indices": my_indices, "local_loss": loss.item()}
+    if rank == 0:  # one ordinary step on the union of the shards, in this one process
+        union = torch.tensor([i for shard in everyone for i in shard])
+        single_opt = torch.optim.SGD(single.parameters(), lr=0.5)
+        F.cross_entropy(single(inputs[union].to(device)), targets[union].to(device)).backward()
+        report["grad_difference"] = max((g - p.grad).abs().max().item()
+                                        for g, p in zip(ddp_grads, single.parameters()))
+        single_opt.step()
+        report["weight_difference"] = max((a - b).abs().max().item() for a, b in
+                                          zip(model.parameters(), single.parameters()))
+
+    losses = []
+    for epoch in range(1, 6):  # a few epochs: a new shuffle each time
+        sampler.set_epoch(epoch)
+        total = torch.zeros((), device=device)
+        for x, y in loader:
+            optimizer.zero_grad()
+            loss = F.cross_entropy(ddp(x.to(device)), y.to(device))
+            loss.backward()
+            optimizer.step()
+            total += loss.detach()
+        dist.all_reduce(total)  # sum over ranks
+        losses.append(total.item() / (len(loader) * world_size))
+    report["epoch_losses"] = losses
+    with open(os.path.join(out_dir, f"rank{rank}.json"), "w") as f:
+        json.dump(report, f)
+    dist.barrier()  # leave together: no rank tears down while another still talks to it
+    del ddp
+    dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
+'''
+
+work = Path(tempfile.mkdtemp(prefix="ddp-demo-"))
+script = work / "ddp_step.py"
+script.write_text(DDP_SCRIPT)
+print("wrote", script, f"({len(DDP_SCRIPT.splitlines())} lines)")
+
+# %% [markdown]
+# Now launch it with two processes. `--standalone` runs the meeting point on this
+# machine. The `torchrun` command is the script form of `python -m torch.distributed.run`;
+# we use whichever belongs to this notebook's Python. A time limit protects the notebook
+# if a process hangs.
+
+# %%
+torchrun = shutil.which("torchrun")
+if torchrun and Path(torchrun).parent == Path(sys.executable).parent:
+    launcher = [torchrun]
+else:
+    launcher = [sys.executable, "-m", "torch.distributed.run"]
+nproc = 2
+arguments = ["--standalone", f"--nproc_per_node={nproc}", str(script), str(work)]
+command = [*launcher, *arguments]
+print("$", "torchrun" if launcher == [torchrun] else "python -m torch.distributed.run",
+      shlex.join(arguments))
+start = time.perf_counter()
+env = {**os.environ, "OMP_NUM_THREADS": "1"}
+launched = subprocess.run(command, capture_output=True, text=True, timeout=240, env=env)
+print(f"exit code {launched.returncode} after {time.perf_counter() - start:.1f} s")
+if launched.returncode != 0:  # show what went wrong: the workers' errors, not every line
+    important = [line for line in launched.stderr.splitlines()
+                 if any(word in line for word in ("Error", "error:", "what()", "exitcode"))]
+    print("\n".join(important[-15:]) or launched.stderr[-2000:])
+
+# %%
+reports = [json.loads((work / f"rank{r}.json").read_text()) for r in range(nproc)]
+first = reports[0]
+print(f"backend {first['backend']}, world size {first['world_size']}, "
+      f"devices {[r['device'] for r in reports]}")
+per_rank = len(first["indices"])
+for r in reports:
+    print(f"rank {r['rank']}: indices {r['indices']}, loss on its shard {r['local_loss']:.4f}")
+overlap = set(reports[0]["indices"]) & set(reports[1]["indices"])
+print(f"shards overlap: {sorted(overlap) or 'no'} | effective batch size: "
+      f"{per_rank} per rank x {first['world_size']} ranks = {per_rank * first['world_size']}")
+print(f"DDP vs one process on the whole batch: gradients differ by at most "
+      f"{first['grad_difference']:.1e}, weights after the step by {first['weight_difference']:.1e}")
+print("mean loss per epoch:", " ".join(f"{v:.3f}" for v in first["epoch_losses"]))
+ddp_grad_difference = first["grad_difference"]
+assert ddp_grad_difference < 1e-5 and first["weight_difference"] < 1e-5
+
+# %% [markdown]
+# Each rank saw different examples, the loss on each shard differs, and yet after the
+# all-reduce the gradients match one process working on all 16 examples, to float32
+# rounding. That is the whole promise of data parallelism: $W$ times the throughput, the
+# same mathematics as one large batch. (Keep in mind what changes with $W$: the effective
+# batch size grows, so learning rates are often scaled up with it.)
+#
+# ### On several machines
+#
+# Nothing in the script changes. `torchrun` runs once on **every** machine (a *node*),
+# with the number of nodes, a shared job id and one address all nodes can reach:
+#
+# ```bash
+# # on each of 2 machines with 8 GPUs each: world size 16
+# torchrun --nnodes=2 --nproc_per_node=8 \
+#          --rdzv-backend=c10d --rdzv-endpoint=node0.example.org:29500 \
+#          --rdzv-id=job42 train.py
+# ```
+#
+# On a cluster with Slurm, a batch script starts one `torchrun` per node with `srun`.
+# Here is one for the script above, written next to it; on a cluster you would submit
+# it with `sbatch train.sbatch` (nothing is submitted here):
+
+# %%
+SBATCH_SCRIPT = f"""\
+#!/bin/bash
+#SBATCH --job-name=ddp-demo
+#SBATCH --nodes=2
+#SBATCH --ntasks-per-node=1        # one torchrun per node; it starts the workers
+#SBATCH --gpus-per-node=8
+#SBATCH --time=00:10:00
+head=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)
+mkdir -p results
+srun torchrun --nnodes="$SLURM_NNODES" --nproc_per_node=8 \\
+     --rdzv-backend=c10d --rdzv-endpoint="$head:29500" --rdzv-id="$SLURM_JOB_ID" \\
+     {script.name} results/
+"""
+(work / "train.sbatch").write_text(SBATCH_SCRIPT)
+print(SBATCH_SCRIPT)
+
+# %% [markdown]
+# ### When the model does not fit: FSDP
+#
+# DDP keeps a full copy of the weights, gradients and optimizer state on every device.
+# When that no longer fits, **fully sharded data parallelism** splits all three across
+# ranks and gathers each layer's weights only while it computes. In current PyTorch it is
+# `fully_shard` (FSDP2), applied to each block and then to the whole model (this is not
+# run here: it needs several GPUs to be worth it):
+#
+# ```python
+# from torch.distributed.fsdp import fully_shard
+#
+# model = Transformer()                  # built as usual
+# for block in model.layers:
+#     fully_shard(block)                 # each block's parameters sharded across ranks
+# fully_shard(model)                     # the rest (embeddings, head)
+# optimizer = torch.optim.AdamW(model.parameters(), lr=3e-4)   # after sharding
+# # the training loop is unchanged
+# ```
+#
+# Reach for DDP while the model fits on one device (it is simpler and usually faster),
+# for FSDP when it does not.
+#
+# ## 6. What each technique bought here
+#
+# Measured in this notebook, on this machine:
+
+# %%
+cpu32, cpu16 = amp_results[("CPU", "float32")], amp_results[("CPU", "bfloat16 autocast")]
+rows = []
+cpu_best = max(max(v) for k, v in speeds.items() if k.startswith("CPU"))
+rows.append(("matmul on the CPU", f"{cpu_best:.1f} GFLOP/s at best", "-"))
+if len(cpu_threads) > 1:
+    one, every = speeds["CPU, 1 thread"][-1], speeds[f"CPU, {cpu_threads[-1]} threads"][-1]
+    rows.append((f"{cpu_threads[-1]} CPU threads instead of 1", f"{every / one:.1f} x at n = "
+                 f"{sizes[-1]}", "every core busy"))
+if "GPU, float32" in speeds:
+    gpu_best = max(speeds["GPU, float32"] + speeds["GPU, bfloat16"])
+    rows.append(("matmul on the GPU", f"{gpu_best / cpu_best:.0f} x the CPU at best",
+                 "copies to the GPU; async timing"))
+rows.append(("bfloat16 autocast, CPU (MNIST MLP)",
+             f"{cpu16[0] / cpu32[0]:.2f} x the time, accuracy {cpu16[1]:.3f} vs {cpu32[1]:.3f}",
+             "rounding; casts"))
+if ("GPU", "float16 autocast + GradScaler") in amp_results:
+    gpu32 = amp_results[("GPU", "float32")]
+    gpu16 = amp_results[("GPU", "float16 autocast + GradScaler")]
+    rows.append(("float16 + GradScaler, GPU (MNIST MLP)",
+                 f"{gpu16[0] / gpu32[0]:.2f} x the time, accuracy {gpu16[1]:.3f} vs "
+                 f"{gpu32[1]:.3f}", "a scaler; skipped steps"))
+rows.append((f"DDP, {nproc} processes ({first['backend']})",
+             f"same gradients as 1 process (to {ddp_grad_difference:.0e})",
+             "a launcher; one process per device"))
+print(f"{'technique':38s} {'measured here':44s} cost")
+for technique, measured, cost in rows:
+    print(f"{technique:38s} {measured:44s} {cost}")
+
+# %% [markdown]
+# ## Summary
+# - Pick the device once (`torch.accelerator`), move the model before building the
+#   optimizer, move every batch inside the loop; mixed devices raise an error. Pinned
+#   memory and `non_blocking=True` speed up copies to CUDA.
+# - GPUs run asynchronously: synchronise before reading a clock, warm up, take the
+#   median, or let `torch.utils.benchmark.Timer` do it. Avoid `.item()` inside the loop.
+# - Matrix multiplication speed grows with size until the hardware is saturated.
+# - `torch.autocast` runs matrix work in float16 or bfloat16 and keeps sensitive
+#   operations in float32. float16 has a small range: use `torch.amp.GradScaler`, in
+#   the order scale, backward, unscale, clip, step, update. bfloat16 needs no scaler.
+#   `torch.cuda.amp.*` is the legacy spelling.
+# - Data parallelism: one process per device, each on its own shard
+#   (`DistributedSampler`, with `set_epoch`), gradients averaged by an all-reduce, so one
+#   step equals one step on the whole batch. Use `DistributedDataParallel` with
+#   `torchrun` (`nccl` on GPUs, `gloo` on CPUs), not `DataParallel`; FSDP's `fully_shard`
+#   when the model does not fit.
+#
+# **Next:** chapter 06, deployment: saving models safely and exporting them.
+
+# %%
+q.summary()

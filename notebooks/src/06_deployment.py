@@ -1,0 +1,1094 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+# ---
+
+# %% [markdown]
+# # 06 · Deployment: from a trained model to something that runs elsewhere
+#
+# A model that lives in a notebook's memory is gone when the kernel stops. To use it
+# anywhere else (tomorrow, on a server, in a phone app, in a program written in C++) you
+# have to *save* it in a form that the other side can read, and often make it smaller
+# and faster on the way. This chapter walks that path with the CNN of chapter 04.
+#
+# **What you will learn**
+# - what a `state_dict` is, why you save it rather than the whole model object, and why
+#   `torch.load(..., weights_only=True)` is the safe way to read model files;
+# - how to write a checkpoint that resumes training to exactly the same numbers;
+# - TorchScript (legacy) and its pitfall, then `torch.export`, the current way to capture
+#   a model as a graph, with a dynamic batch size;
+# - exporting to ONNX and running it with ONNX Runtime: checking the numbers agree, and
+#   measuring speed properly;
+# - making a model smaller or faster on a CPU: int8 quantization and pruning, and what
+#   each really buys;
+# - a tiny inference service: a `predict` function, a command-line script and an HTTP
+#   server on your own machine.
+#
+# Everything is written to a temporary folder that this notebook creates; nothing is
+# downloaded.
+
+# %%
+import contextlib
+import copy
+import gzip
+import io
+import json
+import logging
+import pickle
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+import urllib.request
+import warnings
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+import torch.nn.functional as F
+import torchvision
+from PIL import Image
+from torch import nn
+from torch.nn.utils import prune
+from torch.utils.data import DataLoader, TensorDataset
+
+from labkit import check, data, settings
+from labkit.measure import all_threads, file_bytes, latency
+from labkit.train import evaluate
+
+try:
+    import onnxruntime as ort
+    import onnxscript  # noqa: F401 - torch.onnx.export needs it
+except ImportError:  # on Colab, for example: install this chapter's ONNX packages once
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "onnx", "onnxruntime",
+                    "onnxscript"], check=True)
+    import onnxruntime as ort
+
+q = check.bind("06_deployment", globals())
+torch.manual_seed(0)
+workdir = Path(tempfile.mkdtemp(prefix="deployment-"))  # every file of this chapter goes here
+print("PyTorch", torch.__version__, "| ONNX Runtime", ort.__version__)
+print("files go to a temporary folder:", workdir.name)
+
+# %% [markdown]
+# ## 1. A model to deploy
+#
+# We retrain chapter 04's CNN: two rounds of *convolution, batch norm, ReLU, max
+# pooling*, then two dense layers with dropout between them. The MNIST images are turned
+# into one tensor once, normalised with the mean and standard deviation of the training
+# pixels, so that training is a plain loop over tensors.
+
+# %%
+root = data.ensure_mnist()
+raw_train = torchvision.datasets.MNIST(root, train=True)
+raw_test = torchvision.datasets.MNIST(root, train=False)
+MEAN = (raw_train.data.float() / 255).mean().item()
+STD = (raw_train.data.float() / 255).std().item()
+
+
+def to_input(pixels):
+    """uint8 pixels (N, 28, 28) -> normalised float images (N, 1, 28, 28)."""
+    return ((pixels.float() / 255 - MEAN) / STD)[:, None]
+
+
+x_train, y_train = to_input(raw_train.data), raw_train.targets  # (N, 1, 28, 28), (N,)
+x_test, y_test = to_input(raw_test.data), raw_test.targets
+test_loader = DataLoader(TensorDataset(x_test, y_test), batch_size=500)
+print(f"{len(x_train)} training and {len(x_test)} test images; mean {MEAN:.4f}, std {STD:.4f}")
+
+
+# %%
+class CNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(1, 16, kernel_size=5, padding=2, bias=False),  # (B, 16, 28, 28)
+            nn.BatchNorm2d(16),
+            nn.ReLU(),
+            nn.MaxPool2d(2),  # (B, 16, 14, 14)
+            nn.Conv2d(16, 32, kernel_size=5, bias=False),  # (B, 32, 10, 10)
+            nn.BatchNorm2d(32),
+            nn.ReLU(),
+            nn.MaxPool2d(2),  # (B, 32, 5, 5)
+        )
+        self.classifier = nn.Sequential(
+            nn.Flatten(),  # (B, 800)
+            nn.Linear(32 * 5 * 5, 128),
+            nn.ReLU(),
+            nn.Dropout(0.3),
+            nn.Linear(128, 10),  # (B, 10) logits
+        )
+
+    def forward(self, x):
+        return self.classifier(self.features(x))
+
+
+def train_epoch(model, optimizer, x, y, batch_size=64):
+    """One pass over (x, y) in a random order; returns the loss of every batch."""
+    model.train()
+    order = torch.randperm(len(x))  # drawn from the global random generator
+    losses = []
+    for start in range(0, len(x), batch_size):
+        idx = order[start:start + batch_size]
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(x[idx]), y[idx])
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
+
+
+# %% [markdown]
+# A few epochs are enough for a useful model: 6 on the offline subset, 1 on full MNIST,
+# which has 15 times more images (the course's test suite trains 2).
+
+# %%
+epochs = 6 if len(x_train) <= 10_000 else 1
+if settings.fast():
+    epochs = 2
+torch.manual_seed(0)
+net = CNN()
+optimizer = torch.optim.Adam(net.parameters(), lr=2e-3)
+start = time.perf_counter()
+for _ in range(epochs):
+    train_epoch(net, optimizer, x_train, y_train)
+net.eval()
+accuracy = evaluate(net, test_loader)["accuracy"]
+print(f"test accuracy {accuracy:.2%} after {epochs} epochs and "
+      f"{time.perf_counter() - start:.0f} s")
+
+# %% [markdown]
+# ## 2. Saving and loading
+#
+# ### The `state_dict`
+#
+# A module's `state_dict()` is an ordered dictionary from names to tensors: every
+# parameter, and every **buffer**, a tensor the model needs but does not train (batch
+# norm's running mean and variance, and its counter of batches seen).
+
+# %%
+state = net.state_dict()
+for name, tensor in list(state.items())[:7]:
+    print(f"{name:30} {str(tuple(tensor.shape)):16} {str(tensor.dtype)}")
+print(f"... {len(state)} entries in all; {len(list(net.parameters()))} of them are parameters")
+
+# %% [markdown]
+# Saving it writes those tensors to a file; loading it needs the *code* of the model
+# first (the class `CNN`), then copies the numbers in. `torch.load` returns the
+# dictionary, `load_state_dict` fills a freshly built model with it:
+
+# %%
+weights_path = workdir / "cnn_state.pt"
+torch.save(net.state_dict(), weights_path)
+
+restored = CNN()  # new random weights ...
+restored.load_state_dict(torch.load(weights_path, weights_only=True))  # ... replaced
+restored.eval()
+with torch.no_grad():
+    same = torch.equal(restored(x_test[:100]), net(x_test[:100]))
+print(f"{file_bytes(weights_path):,} bytes on disk; same outputs as the trained model: {same}")
+
+# %% [markdown]
+# Always call `model.eval()` after loading a model for predictions: dropout and batch
+# norm behave differently in training mode, and a freshly built model starts there.
+#
+# ### Pickling the whole model, and why it breaks
+#
+# `torch.save(model, path)` also works: it *pickles* the model object. Python's pickle
+# format does not store the code of a class, only its name (`__main__.CNN` here) plus
+# the object's attributes. Loading it imports that name again. Move the class to
+# another file, rename it, or load from another program, and the file no longer opens.
+# Let us save the whole model, then load it in a fresh Python process, as another
+# program would:
+
+# %%
+pickled_path = workdir / "cnn_pickled.pt"
+torch.save(net, pickled_path)
+loader_code = f"import torch; torch.load({str(pickled_path)!r}, weights_only=False)"
+result = subprocess.run([sys.executable, "-c", loader_code], capture_output=True, text=True,
+                        timeout=300)
+print("exit code:", result.returncode)
+print(result.stderr.strip().splitlines()[-1])
+
+# %% [markdown]
+# The other process has no class `CNN`, so the file is useless there. A `state_dict`
+# keeps the numbers apart from the code: any program with the model's code (or the
+# exported graph of section 4) can use them.
+#
+# ### Loading untrusted files: `weights_only=True`
+#
+# There is a worse problem. Unpickling can call *any* function the file names: a class
+# may tell pickle "to rebuild me, call this function with these arguments" (its
+# `__reduce__` method). So opening a model file from the internet with the full
+# unpickler runs whatever code its author put in. Here is a harmless example whose
+# "code" is a call to `print`; it could as well be `os.system(...)`.
+
+# %%
+class Surprise:
+    def __reduce__(self):  # "to rebuild me, call print(...)"
+        return (print, ("!! this line was printed by the model file while it was loaded",))
+
+
+suspicious_path = workdir / "free_model.pt"
+torch.save({"weights": net.state_dict(), "extra": Surprise()}, suspicious_path)
+
+loaded = torch.load(suspicious_path, weights_only=False)  # runs the code in the file
+
+# %% [markdown]
+# `weights_only=True` uses a restricted unpickler that only rebuilds tensors, numbers,
+# strings and containers, and refuses everything else. It has been `torch.load`'s
+# default since PyTorch 2.6; older tutorials (and the seed texts) call
+# `torch.load(path)` and were unsafe on older versions. The same file, safely:
+
+# %%
+try:
+    torch.load(suspicious_path, weights_only=True)
+except pickle.UnpicklingError as err:  # the line of the long message that says why
+    reason = [line for line in str(err).splitlines() if "Unsupported global" in line]
+    print("UnpicklingError:", (reason or [str(err)])[0].strip().split(". ")[0])
+
+# %% [markdown]
+# A whole pickled model cannot be read with `weights_only=True` either (it holds
+# classes), which is one more reason to save state_dicts. If you must load your *own*
+# file that holds other types, allow exactly those with
+# `torch.serialization.add_safe_globals([...])` rather than `weights_only=False`.
+#
+# ### Exercise 1: spot the bug, a model file that runs code
+# The code below saves the whole model, and its loader unpickles whatever the file
+# holds (someone added `weights_only=False` because loading failed without it). Fix both
+# functions: `save_model(model, path)` must write a file that `torch.load(path,
+# weights_only=True)` reads, and `load_model(model, path)` must load the weights into
+# the given `model` with `weights_only=True`, return it in eval mode, and *raise an
+# error* for a file that holds anything but tensors. The check saves and loads a model
+# of its own, then hands `load_model` a file with code hidden inside.
+#
+# Stuck? `q.safe_model_files.hint()` gives a hint, `q.safe_model_files.solution()` an
+# answer; the same works for every exercise.
+
+# %%
+def save_model(model, path):
+    ### BEGIN SOLUTION
+    torch.save(model.state_dict(), path)  # tensors only
+    ### END SOLUTION
+    ### BEGIN STUB
+    torch.save(model, path)  # pickles the whole model object
+    ### END STUB
+
+
+def load_model(model, path):
+    ### BEGIN SOLUTION
+    state = torch.load(path, weights_only=True)  # refuses anything but tensors and containers
+    model.load_state_dict(state)
+    return model.eval()
+    ### END SOLUTION
+    ### BEGIN STUB
+    loaded = torch.load(path, weights_only=False)  # it failed without this flag
+    model.load_state_dict(loaded.state_dict())
+    return model.eval()
+    ### END STUB
+
+
+# %%
+q.safe_model_files.check()
+
+# %% tags=["author-test"]
+def load_with_fallback(model, path):
+    try:
+        state = torch.load(path, weights_only=True)
+    except pickle.UnpicklingError:
+        state = torch.load(path, weights_only=False)
+    model.load_state_dict(state)
+    return model.eval()
+
+
+q.safe_model_files.expect("incorrect", "the code in the file ran", load_model=load_with_fallback)
+q.safe_model_files.expect(
+    "incorrect", "eval mode",
+    load_model=lambda model, path: model.load_state_dict(torch.load(path)) and model)
+q.safe_model_files.expect("passed")
+
+# %% [markdown]
+# ### How big is a model?
+#
+# A saved state_dict is essentially its tensors' bytes: each element takes
+# `tensor.element_size()` bytes (4 for `float32`, 2 for `float16` and `bfloat16`, 8 for
+# `int64`, 1 for `int8` and `uint8`), plus a little overhead for names and layout.
+#
+# ### Exercise 2: a model's size in bytes
+# Write `model_size_bytes(model)`: the number of bytes of all of the model's parameters
+# **and** buffers, counting each element with its own dtype's size. Return an `int`. The
+# check uses models that mix `float32`, `float16`, `bfloat16`, `float64`, `int64` and
+# `uint8`.
+
+# %%
+def model_size_bytes(model):
+    ### BEGIN SOLUTION
+    tensors = [*model.parameters(), *model.buffers()]
+    return sum(t.numel() * t.element_size() for t in tensors)
+    ### END SOLUTION
+
+
+# %%
+q.model_size_bytes.check()
+
+# %% tags=["author-test"]
+q.model_size_bytes.expect("incorrect", "the parameters alone",
+                          model_size_bytes=lambda m: sum(p.nbytes for p in m.parameters()))
+q.model_size_bytes.expect("incorrect", "4 bytes per element",
+                          model_size_bytes=lambda m: 4 * sum(
+                              t.numel() for t in [*m.parameters(), *m.buffers()]))
+q.model_size_bytes.expect("passed")
+
+# %% [markdown]
+# Once your function works, compare it with the size of the file saved above:
+
+# %%
+try:
+    counted = model_size_bytes(net)
+    print(f"model_size_bytes(net): {counted:,} bytes; the saved state_dict: "
+          f"{file_bytes(weights_path):,} bytes, {file_bytes(weights_path) - counted:,} of them "
+          "names and layout")
+except NotImplementedError:
+    print("write model_size_bytes above, then run this cell again")
+
+# %% [markdown]
+# ## 3. Checkpoints that resume exactly
+#
+# Long training runs stop: a laptop sleeps, a cloud machine is taken back. A
+# **checkpoint** saves everything needed to go on as if nothing had happened. The
+# weights alone are not enough. Training also depends on
+# - the **optimizer's state**: Adam keeps two running averages per weight;
+# - the **scheduler's** position in its learning-rate schedule;
+# - the **epoch** to start from;
+# - the **random generator**, which decides the shuffling and the dropout masks.
+#
+# To see what goes wrong otherwise, we train a smaller run (1,000 images, 4 epochs, Adam
+# with a learning rate halved every 2 epochs) three ways: without a stop, and stopped
+# after 2 epochs then resumed from a checkpoint of the weights alone. A "restart" builds
+# new objects and reseeds the generator, as a new process would.
+
+# %%
+x_small, y_small = x_train[:1000], y_train[:1000]
+
+
+def make_run(seed=0):
+    torch.manual_seed(seed)
+    model = CNN()
+    optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=2, gamma=0.5)
+    return model, optimizer, scheduler
+
+
+def train_epochs(model, optimizer, scheduler, first, last):
+    losses = []
+    for _ in range(first, last):
+        losses += train_epoch(model, optimizer, x_small, y_small)
+        scheduler.step()
+    return losses
+
+
+model, optimizer, scheduler = make_run()
+straight_losses = train_epochs(model, optimizer, scheduler, 0, 4)
+straight_weights = copy.deepcopy(model.state_dict())
+
+model, optimizer, scheduler = make_run()
+first_half = train_epochs(model, optimizer, scheduler, 0, 2)
+torch.save(model.state_dict(), workdir / "weights_only.pt")  # a checkpoint of the weights alone
+
+model, optimizer, scheduler = make_run(seed=1)  # restart: new objects, another random state
+model.load_state_dict(torch.load(workdir / "weights_only.pt", weights_only=True))
+weights_only_losses = first_half + train_epochs(model, optimizer, scheduler, 2, 4)
+changed = max((model.state_dict()[k].float() - v.float()).abs().max().item()
+              for k, v in straight_weights.items())
+print(f"largest weight difference after resuming from the weights alone: {changed:.4f}")
+
+# %%
+steps_per_epoch = len(straight_losses) // 4
+fig, ax = plt.subplots(figsize=(7, 3))
+ax.plot(straight_losses, label="without a stop", lw=2)
+ax.plot(weights_only_losses, label="resumed from the weights alone", lw=1)
+ax.axvline(2 * steps_per_epoch, color="gray", ls="--")
+ax.text(2 * steps_per_epoch + 0.5, 0.92, "stop and resume", transform=ax.get_xaxis_transform())
+ax.set(xlabel="batch", ylabel="loss (log scale)", yscale="log")
+ax.legend(loc="lower left")
+plt.show()
+
+# %% [markdown]
+# After the restart, Adam's averages start again from zero (its first steps are large)
+# and the fresh scheduler is back at the first learning rate: the curve leaves the
+# uninterrupted one, often with a jump, and the final weights differ.
+#
+# ### Exercise 3: a checkpoint that resumes bit for bit
+# Write `save_checkpoint(path, model, optimizer, scheduler, epoch)`, called after `epoch`
+# finished epochs, and `load_checkpoint(path, model, optimizer, scheduler)`, which
+# restores everything into freshly built objects and returns the number of finished
+# epochs, so that training goes on with `for epoch in range(start, epochs)`. Load with
+# `weights_only=True`: a checkpoint holds only tensors, numbers and dictionaries. The
+# check trains a small model of its own with dropout, Adam and a step schedule, stops,
+# resumes with your functions, and compares with a run without a stop: every weight
+# must match exactly.
+
+# %%
+def save_checkpoint(path, model, optimizer, scheduler, epoch):
+    ### BEGIN SOLUTION
+    torch.save({"model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "epoch": epoch,
+                "rng": torch.get_rng_state()}, path)
+    ### END SOLUTION
+
+
+def load_checkpoint(path, model, optimizer, scheduler):
+    ### BEGIN SOLUTION
+    checkpoint = torch.load(path, weights_only=True)
+    model.load_state_dict(checkpoint["model"])
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    scheduler.load_state_dict(checkpoint["scheduler"])
+    torch.set_rng_state(checkpoint["rng"])
+    return checkpoint["epoch"]
+    ### END SOLUTION
+
+
+# %%
+q.checkpoint.check()
+
+# %% tags=["author-test"]
+def load_without_rng(path, model, optimizer, scheduler):
+    checkpoint = torch.load(path, weights_only=True)
+    model.load_state_dict(checkpoint["model"])
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    scheduler.load_state_dict(checkpoint["scheduler"])
+    return checkpoint["epoch"]
+
+
+def load_without_scheduler(path, model, optimizer, scheduler):
+    checkpoint = torch.load(path, weights_only=True)
+    model.load_state_dict(checkpoint["model"])
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    torch.set_rng_state(checkpoint["rng"])
+    return checkpoint["epoch"]
+
+
+q.checkpoint.expect("incorrect", "random generator", load_checkpoint=load_without_rng)
+q.checkpoint.expect("incorrect", "scheduler", load_checkpoint=load_without_scheduler)
+q.checkpoint.expect("passed")
+
+# %% [markdown]
+# With your functions, the stopped run now ends on exactly the same weights as the run
+# without a stop:
+
+# %%
+try:
+    model, optimizer, scheduler = make_run()
+    resumed_losses = train_epochs(model, optimizer, scheduler, 0, 2)
+    save_checkpoint(workdir / "checkpoint.pt", model, optimizer, scheduler, 2)
+
+    model, optimizer, scheduler = make_run(seed=1)  # restart
+    start_epoch = load_checkpoint(workdir / "checkpoint.pt", model, optimizer, scheduler)
+    resumed_losses += train_epochs(model, optimizer, scheduler, start_epoch, 4)
+    identical = all(torch.equal(model.state_dict()[k], v) for k, v in straight_weights.items())
+    print(f"resumed at epoch {start_epoch}; every weight identical to the run without a stop: "
+          f"{identical}; same losses: {resumed_losses == straight_losses}")
+except NotImplementedError:
+    print("write save_checkpoint and load_checkpoint above, then run this cell again")
+
+# %% [markdown]
+# Two more things for real runs: on a GPU also save `torch.cuda.get_rng_state_all()`, and
+# a `DataLoader` with its own `generator=` needs that generator's state too. Save the
+# checkpoint to a temporary name and rename it when complete, so that a crash while
+# writing never destroys the last good one.
+#
+# ## 4. Capturing the model as a graph
+#
+# A state_dict still needs the Python class to run. To run a model *without its Python
+# code* (from C++, on a phone, in another runtime, or just in a program that should not
+# import your training code), you capture the computation itself as a graph.
+#
+# ### TorchScript (legacy)
+#
+# TorchScript was PyTorch's first answer, and you will meet it in older code. It has two
+# ways to capture a model:
+# - `torch.jit.trace(model, example)` runs the model once and records the operations
+#   that happened;
+# - `torch.jit.script(model)` compiles the Python source of `forward` (a subset of
+#   Python).
+#
+# Both are deprecated in current PyTorch (they warn), and new code should use
+# `torch.export` below. The classic trap is tracing code with **data-dependent control
+# flow**: tracing records only the branch the example took.
+
+# %%
+class Gate(nn.Module):
+    def forward(self, x):
+        if x.sum() > 0:  # depends on the data, not just on its shape
+            return x * 2
+        return -x
+
+
+positive, negative = torch.ones(3), -torch.ones(3)
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    traced = torch.jit.trace(Gate(), positive)
+    scripted = torch.jit.script(Gate())
+print("eager:   ", Gate()(negative))
+print("traced:  ", traced(negative), "<- took the branch of the example")
+print("scripted:", scripted(negative))
+print("warnings:", *sorted({str(w.message).splitlines()[0][:100] for w in caught}), sep="\n  ")
+
+# %% [markdown]
+# Tracing gives a wrong answer without an error (only a `TracerWarning`); scripting
+# keeps the `if`, but supports only part of Python. Trace only code without such
+# branches, and check the traced model on other inputs.
+#
+# ### `torch.export`: the current way
+#
+# `torch.export.export(model, args)` traces the model too, but *soundly*: it records
+# the operations as an `ExportedProgram` (a graph of ATen operations, the building
+# blocks under every PyTorch function, with the weights), and wherever the result could
+# depend on something it cannot see, it raises an error instead of guessing.
+
+# %%
+example = x_test[:4].clone()  # (4, 1, 28, 28)
+program = torch.export.export(net, (example,))
+print(type(program).__name__)
+ops = sorted({str(node.target).split(".")[1] for node in program.graph.nodes
+              if node.op == "call_function"})
+print("operations in the graph:", ", ".join(ops))
+
+# %%
+logging.disable(logging.WARNING)  # hide PyTorch's long log and printout of the failure
+try:
+    with contextlib.redirect_stderr(io.StringIO()):
+        torch.export.export(Gate(), (positive,))
+except Exception as err:
+    print(type(err).__name__ + ":", str(err).strip().splitlines()[0][:120])
+finally:
+    logging.disable(logging.NOTSET)
+
+# %% [markdown]
+# (The example is a `clone()` of the first 4 test images because the program keeps its
+# example inputs, and a slice `x_test[:4]` shares the memory of the whole test set:
+# saving it would write all 1,000 images. The same holds for any tensor you `torch.save`.)
+#
+# Where a branch really must depend on the data, `torch.cond` expresses it so that both
+# branches are captured.
+#
+# By default the export fixes every size to the example's. Our program accepts only
+# batches of exactly 4 images:
+
+# %%
+graph_module = program.module()  # an nn.Module that runs the graph
+print(graph_module(x_test[:4]).shape)
+try:
+    graph_module(x_test[:7])
+except Exception as err:
+    print(type(err).__name__ + ":", str(err).strip().splitlines()[0][:120])
+
+# %% [markdown]
+# ### Exercise 4: a dynamic batch size
+# Write `export_dynamic_batch(model, example)` that exports `model` for inputs like
+# `example` but with **any batch size** (dimension 0), and returns the
+# `ExportedProgram`. Name the dimension with `torch.export.Dim("batch")` and pass it
+# through the `dynamic_shapes` argument of `torch.export.export`: a dictionary from
+# the name of `forward`'s argument (`"x"` for our models) to `{dimension: Dim}`. The
+# check exports a small model of its own and runs your program on batches of 1 and 7.
+
+# %%
+def export_dynamic_batch(model, example):
+    ### BEGIN SOLUTION
+    batch = torch.export.Dim("batch")
+    return torch.export.export(model.eval(), (example,), dynamic_shapes={"x": {0: batch}})
+    ### END SOLUTION
+
+
+# %%
+q.export_dynamic_batch.check()
+
+# %% tags=["author-test"]
+q.export_dynamic_batch.expect("incorrect", "it raised",
+                              export_dynamic_batch=lambda model, ex: torch.export.export(
+                                  model, (ex,)))
+q.export_dynamic_batch.expect("incorrect", "ExportedProgram",
+                              export_dynamic_batch=lambda model, ex: model)
+q.export_dynamic_batch.expect("passed")
+
+# %% [markdown]
+# From here on we use a program with a dynamic batch, exported as in the solution. It
+# saves to a single `.pt2` file, and loading it needs only `torch`, not the class `CNN`:
+
+# %%
+batch = torch.export.Dim("batch")
+program = torch.export.export(net, (example,), dynamic_shapes={"x": {0: batch}})
+program_path = workdir / "cnn.pt2"
+torch.export.save(program, program_path)
+
+loaded_program = torch.export.load(program_path).module()
+with torch.no_grad():
+    for n in (1, 7, 1000):
+        diff = (loaded_program(x_test[:n]) - net(x_test[:n])).abs().max().item()
+        print(f"batch {n:4}: largest difference from the eager model {diff:.2e}")
+print(f"{file_bytes(program_path):,} bytes on disk")
+
+# %% [markdown]
+# An `ExportedProgram` is also the starting point for other tools: `torch.compile`-style
+# ahead-of-time compilation (AOTInductor), ExecuTorch for phones, and the ONNX exporter.
+#
+# ## 5. ONNX and ONNX Runtime
+#
+# **ONNX** is an open file format for neural networks that many runtimes read: ONNX
+# Runtime (Microsoft's, for CPUs, GPUs and phones), TensorRT, OpenVINO, and the browsers'
+# web runtimes. A service that runs an ONNX file needs no PyTorch at all.
+#
+# `torch.onnx.export(..., dynamo=True)` builds the file from `torch.export`'s graph
+# (`dynamo=True` is the default in current versions; the older TorchScript-based exporter
+# is deprecated). `external_data=False` keeps the weights inside the one file.
+
+# %%
+onnx_path = workdir / "cnn.onnx"
+torch.onnx.export(net, (example,), onnx_path, dynamo=True, external_data=False, verbose=False,
+                  dynamic_shapes={"x": {0: batch}}, input_names=["x"], output_names=["logits"])
+print(f"{file_bytes(onnx_path):,} bytes on disk")
+
+
+def ort_session(path, threads):
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads  # threads inside one operation
+    options.inter_op_num_threads = 1
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+session = ort_session(onnx_path, threads=1)
+print("inputs:", [(i.name, i.shape) for i in session.get_inputs()])
+logits = session.run(None, {"x": x_test[:3].numpy()})[0]  # NumPy in, NumPy out
+print(type(logits).__name__, logits.shape, "predictions:", logits.argmax(axis=1))
+
+# %% [markdown]
+# ### Do the numbers agree?
+#
+# A different runtime computes in a different order (other kernels, fused operations),
+# so outputs differ in the last bits. *Parity* checks compare them with a tolerance, as
+# `torch.allclose` does: an element passes when
+#
+# $$|\text{candidate} - \text{reference}| \le \text{atol} + \text{rtol} \cdot |\text{reference}|$$
+#
+# The relative part `rtol` scales with the size of the value; the absolute part `atol`
+# matters for values near zero, where any relative tolerance would be tiny.
+#
+# ### Exercise 5: a parity report
+# Write `compare_outputs(reference, candidate, atol=1e-5, rtol=1e-4)` that returns three
+# values: `ok` (a `bool`: every element passes), `max_abs_diff` (a `float`, the largest
+# absolute difference), and `worst_index`, the index (a tuple, one entry per dimension)
+# of the element that goes furthest past its allowance, that is with the largest
+# $|\text{candidate} - \text{reference}| - (\text{atol} + \text{rtol} \cdot
+# |\text{reference}|)$. When a comparison fails, that element is the one to look at.
+
+# %%
+def compare_outputs(reference, candidate, atol=1e-5, rtol=1e-4):
+    ### BEGIN SOLUTION
+    diff = (candidate - reference).abs()  # same shape as the inputs
+    excess = diff - (atol + rtol * reference.abs())  # > 0 where an element fails
+    ok = bool((excess <= 0).all())
+    worst = torch.unravel_index(excess.argmax(), excess.shape)
+    return ok, diff.max().item(), tuple(int(i) for i in worst)
+    ### END SOLUTION
+
+
+# %%
+q.compare_outputs.check()
+
+# %% tags=["author-test"]
+def compare_only_atol(reference, candidate, atol=1e-5, rtol=1e-4):
+    diff = (candidate - reference).abs()
+    worst = torch.unravel_index((diff - atol).argmax(), diff.shape)
+    return bool((diff <= atol).all()), diff.max().item(), tuple(int(i) for i in worst)
+
+
+q.compare_outputs.expect("incorrect", "relative tolerance", compare_outputs=compare_only_atol)
+q.compare_outputs.expect("passed")
+
+# %% [markdown]
+# PyTorch against ONNX Runtime, for several batch sizes:
+
+# %%
+with torch.no_grad():
+    for n in (1, 7, 64, 1000):
+        reference = net(x_test[:n])
+        candidate = torch.from_numpy(session.run(None, {"x": x_test[:n].numpy()})[0])
+        line = f"batch {n:4}: max abs diff {(candidate - reference).abs().max().item():.2e}"
+        try:
+            ok, _, worst = compare_outputs(reference, candidate)
+            line += f"; within atol=1e-5, rtol=1e-4: {ok}; worst element {worst}"
+        except NotImplementedError:
+            pass
+        print(line)
+
+# %% [markdown]
+# ### Measuring speed properly
+#
+# A single timing means little: the first calls allocate memory and choose kernels, and
+# any other program on the machine can slow one call down. So `labkit.measure.latency`
+# (open it, it is short) makes a few untimed **warm-up** calls, times many calls one by
+# one, and reports the **median**. Thread count matters too: a server handling many
+# requests at once often gives each one a single thread, while one big request can use
+# all cores. We measure both, for one image and for a batch of 64.
+
+# %%
+timing = dict(warmup=5, runs=50)  # untimed calls, timed calls
+if settings.fast():
+    timing = dict(warmup=1, runs=5)  # the course's tests: quick, rough numbers
+threads_all = all_threads()
+sessions = {1: session, threads_all: ort_session(onnx_path, threads=threads_all)}
+speed = {}
+for n in (1, 64):
+    x = x_test[:n]
+    for threads in sorted({1, threads_all}):
+        speed["PyTorch", n, threads] = latency(net, x, **timing, threads=threads)
+        speed["ONNX Runtime", n, threads] = latency(sessions[threads].run, None,
+                                                    {"x": x.numpy()}, **timing)
+print(f"{'':14}{'batch':>6}{'threads':>8}{'median ms':>11}{'images/s':>10}")
+for (name, n, threads), measured in speed.items():
+    print(f"{name:14}{n:6}{threads:8}{measured.median_ms:11.3f}"
+          f"{n / measured.median_ms * 1000:10.0f}")
+
+# %% [markdown]
+# Read the table for this machine only: the numbers change from one computer to the next,
+# and move with other programs running. Small batches are dominated by the fixed cost per
+# call, where a lean runtime like ONNX Runtime usually wins; large batches by the
+# arithmetic itself. More threads can only help when cores are free: on a busy machine
+# (or one shared with other programs) the threads wait for each other, and the
+# all-threads rows can even be slower. Measure on the machine you will deploy to.
+#
+# ## 6. Smaller and faster on a CPU
+#
+# ### Int8 dynamic quantization
+#
+# **Quantization** stores weights as 8-bit integers instead of 32-bit floats: a weight
+# $w$ becomes $q = \text{round}(w / s)$ with one scale $s$ per tensor (or per row), and
+# $w \approx s \cdot q$. That makes those weights 4 times smaller. *Dynamic*
+# quantization also converts each layer's input to int8 on the fly, with a scale measured
+# on that very input, so that the matrix product runs in integer arithmetic; it needs no
+# calibration data and suits `nn.Linear` layers well.
+#
+# PyTorch's eager API for it, `torch.ao.quantization.quantize_dynamic`, is **deprecated**
+# (it warns, and will be removed); its successor is the separate `torchao` package
+# (`torchao.quantization.quantize_`), whose fast CPU kernels are meant to be used with
+# `torch.compile`. The old API still runs everywhere and shows the idea:
+
+# %%
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    quantized = torch.ao.quantization.quantize_dynamic(net, {nn.Linear}, dtype=torch.qint8)
+print("warning:", str(caught[0].message).splitlines()[0][:100] if caught else "none")
+print(quantized.classifier)
+
+# %% [markdown]
+# (The removal date in the warning has already slipped by; do not count on the old API
+# staying.) The quantized model against the original, on the test set and the clock:
+
+# %%
+quantized_path = workdir / "cnn_int8.pt"
+torch.save(quantized.state_dict(), quantized_path)
+quantized_accuracy = evaluate(quantized, test_loader)["accuracy"]
+images = x_test[:256]  # (256, 1, 28, 28)
+head_input = net.features(images).detach()  # (256, 32, 5, 5): what the dense layers see
+rows = [
+    ("float32", net, weights_path, accuracy),
+    ("int8 Linear", quantized, quantized_path, quantized_accuracy),
+]
+print(f"{'':12}{'file bytes':>12}{'accuracy':>10}{'model ms':>10}{'dense ms':>10}  "
+      "(batch 256, 1 thread)")
+for name, model, path, acc in rows:
+    whole = latency(model, images, **timing, threads=1)
+    head = latency(model.classifier, head_input, **timing, threads=1)
+    print(f"{name:12}{file_bytes(path):12,}{acc:10.2%}{whole.median_ms:10.3f}"
+          f"{head.median_ms:10.3f}")
+
+# %% [markdown]
+# The file shrinks by about the share of the weights that sit in the dense layers
+# (`Linear(800, 128)` holds most of them), and the accuracy barely moves. The dense
+# layers themselves ("dense ms", the `classifier` alone) get faster, but the whole model
+# hardly does: in a CNN the convolutions do most of the arithmetic, and they were not
+# quantized. Dynamic
+# quantization pays off for models made mostly of `Linear` layers, like MLPs and
+# transformers. For convolutions, *static* quantization (which calibrates the input
+# scales on sample data beforehand) is the tool.
+#
+# ### Magnitude pruning
+#
+# **Pruning** sets the weights with the smallest magnitude to zero, on the idea that they
+# matter least. `torch.nn.utils.prune` does it with a mask: `weight` becomes
+# `weight_orig * weight_mask`. Pruning 50 % to 98 % of the weights of every layer
+# together (`global_unstructured`) and measuring the accuracy, without retraining:
+
+# %%
+def pruned_copy(model, amount):
+    pruned = copy.deepcopy(model)
+    targets = [(m, "weight") for m in pruned.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    prune.global_unstructured(targets, pruning_method=prune.L1Unstructured, amount=amount)
+    for module, name in targets:
+        prune.remove(module, name)  # make it permanent: a plain weight with zeros in it
+    return pruned
+
+
+sparsities = [0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98]
+pruned_accuracy = [evaluate(pruned_copy(net, s), test_loader)["accuracy"] for s in sparsities]
+fig, ax = plt.subplots(figsize=(5, 3))
+ax.plot([100 * s for s in sparsities], [100 * a for a in pruned_accuracy], "o-")
+ax.set(xlabel="weights set to zero (%)", ylabel="test accuracy (%)",
+       title="Magnitude pruning, no retraining")
+plt.show()
+for s, a in zip(sparsities, pruned_accuracy, strict=True):
+    print(f"{s:5.0%} zeros: accuracy {a:.2%}")
+
+# %% [markdown]
+# Many weights can go before the accuracy suffers (fine-tuning after pruning recovers
+# more). But is the pruned model faster or smaller?
+
+# %%
+sparse_net = pruned_copy(net, 0.9).eval()
+sparse_path = workdir / "cnn_pruned90.pt"
+torch.save(sparse_net.state_dict(), sparse_path)
+for name, model, path in [("dense", net, weights_path), ("90% zeros", sparse_net, sparse_path)]:
+    measured = latency(model, x_test[:64], **timing, threads=1)
+    raw = path.read_bytes()
+    print(f"{name:10} {measured.median_ms:7.3f} ms per batch of 64; file {len(raw):,} bytes, "
+          f"{len(gzip.compress(raw)):,} gzipped")
+
+# %% [markdown]
+# Neither, by itself. The zeros are still stored as `float32` numbers, and the dense
+# matrix-multiply and convolution kernels multiply by zero just as fast as by anything
+# else; skipping scattered zeros costs more bookkeeping than it saves unless nearly all
+# weights are zero. Unstructured sparsity pays off only with help: compression for the
+# file (the zeros gzip well, as above), sparse storage and kernels for extreme
+# sparsity, or **structured** pruning, which removes whole channels or rows so that the
+# remaining layers are genuinely smaller (or the 2:4 pattern that recent NVIDIA GPUs
+# accelerate).
+#
+# ## 7. A tiny inference service
+#
+# Time to use the exported model. First a `predict` function: it takes images as they
+# arrive (PIL images or a uint8 tensor of 28 x 28 pixels), prepares them exactly as in
+# training, and returns a label and a probability for each.
+
+# %%
+service_model = torch.export.load(program_path).module()  # needs torch only, not `CNN`
+
+
+def predict(images):
+    """PIL images or uint8 pixels (N, 28, 28) -> [(digit, probability), ...]."""
+    if not isinstance(images, torch.Tensor):
+        images = torch.stack([torch.from_numpy(np.array(im.convert("L").resize((28, 28))))
+                              for im in images])  # (N, 28, 28) uint8
+    with torch.no_grad():
+        probabilities = service_model(to_input(images)).softmax(dim=1)  # (N, 10)
+    best = probabilities.max(dim=1)
+    return [(int(d), round(float(p), 4))
+            for d, p in zip(best.indices, best.values, strict=True)]
+
+
+print(predict(raw_test.data[:5]), "true:", raw_test.targets[:5].tolist())
+
+# %% [markdown]
+# ### A command-line script
+#
+# We save a few test digits as PNG files, and write a script that classifies image files
+# given on its command line. It runs the ONNX file with ONNX Runtime, so it needs only
+# `onnxruntime`, NumPy and Pillow: no PyTorch at all, which makes it quick to start and
+# easy to install on another machine.
+
+# %%
+image_paths = []
+for i in range(4):
+    path = workdir / f"digit_{i}_label_{int(raw_test.targets[i])}.png"
+    Image.fromarray(raw_test.data[i].numpy()).save(path)
+    image_paths.append(path)
+
+script = workdir / "classify.py"
+script.write_text(textwrap.dedent(f'''\
+    """Classify images of handwritten digits: python classify.py MODEL.onnx IMAGE..."""
+    import os
+    import sys
+
+    import numpy as np
+    import onnxruntime as ort
+    from PIL import Image
+
+    MEAN, STD = {MEAN!r}, {STD!r}
+
+
+    def main(model_path, image_paths):
+        session = ort.InferenceSession(model_path, providers=["CPUExecutionProvider"])
+        pixels = np.stack([np.array(Image.open(p).convert("L").resize((28, 28)))
+                           for p in image_paths])  # (N, 28, 28) uint8
+        x = ((pixels / 255 - MEAN) / STD).astype(np.float32)[:, None]  # (N, 1, 28, 28)
+        logits = session.run(None, {{"x": x}})[0]  # (N, 10)
+        e = np.exp(logits - logits.max(axis=1, keepdims=True))
+        probabilities = e / e.sum(axis=1, keepdims=True)  # softmax
+        for path, p in zip(image_paths, probabilities):
+            print(f"{{os.path.basename(path)}}: {{p.argmax()}} ({{p.max():.1%}})")
+
+
+    if __name__ == "__main__":
+        if len(sys.argv) < 3:
+            sys.exit(__doc__)
+        main(sys.argv[1], sys.argv[2:])
+'''))
+result = subprocess.run([sys.executable, str(script), str(onnx_path), *map(str, image_paths)],
+                        capture_output=True, text=True, timeout=300)
+print(result.stdout or result.stderr)
+
+# %% [markdown]
+# ### An HTTP server on your own machine
+#
+# The same `predict` behind a web address, with Python's standard library:
+# `ThreadingHTTPServer` answers each request in its own thread by calling the handler's
+# `do_POST`. Clients send a PNG image; the server answers with JSON. It listens on
+# `127.0.0.1` (this machine only, not the network) and on port 0, which asks the system
+# for any free port. The server runs in a background thread so that the notebook can
+# call it.
+
+# %%
+class PredictHandler(BaseHTTPRequestHandler):
+    def do_POST(self):
+        if self.path != "/predict":
+            self.send_error(404, "use POST /predict")
+            return
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        try:
+            digit, probability = predict([Image.open(io.BytesIO(body))])[0]
+            reply, status = {"digit": digit, "probability": probability}, 200
+        except OSError:  # not an image: answer with an error, keep serving
+            reply, status = {"error": "the body is not an image"}, 400
+        payload = json.dumps(reply).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args):  # keep the notebook's output quiet
+        pass
+
+
+server = ThreadingHTTPServer(("127.0.0.1", 0), PredictHandler)
+url = f"http://127.0.0.1:{server.server_address[1]}/predict"
+server_thread = threading.Thread(target=server.serve_forever, daemon=True)
+server_thread.start()
+print("serving on a free port:", server.server_address[1])
+
+# %% [markdown]
+# A client sends the bytes of each PNG file (anything able to speak HTTP could:
+# `curl --data-binary @digit.png http://127.0.0.1:PORT/predict`):
+
+# %%
+def ask(url, body):
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "image/png"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+for path in image_paths:
+    print(path.name, "->", *ask(url, path.read_bytes()))
+print("not an image ->", *ask(url, b"hello"))
+
+# %% [markdown]
+# Stop it cleanly: `shutdown()` ends the `serve_forever` loop, `server_close()` frees
+# the port, and the thread ends.
+
+# %%
+server.shutdown()
+server.server_close()
+server_thread.join(timeout=10)
+print("server thread still running:", server_thread.is_alive())
+
+# %% [markdown]
+# A production service adds what this one leaves out: batching of concurrent requests,
+# limits on request size, authentication, logging, several worker processes. Packages
+# such as FastAPI, TorchServe or NVIDIA Triton provide them; the core stays a `predict`
+# function around a saved model.
+#
+# ## 8. All the formats, side by side
+#
+# Each format saved in this chapter: what it is for, what it needs where it runs, its
+# size on disk, and its latency here (median, batch of 1 on 1 thread, and batch of 64 on
+# 1 thread and on all threads).
+
+# %%
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # TorchScript's deprecation warnings, seen above
+    script_path = workdir / "cnn_script.pt"
+    torch.jit.save(torch.jit.script(net), script_path)
+    script_model = torch.jit.load(script_path).eval()
+
+formats = [
+    ("state_dict (.pt)", "training, sharing weights", "torch + model code", weights_path,
+     net),
+    ("pickled model (.pt)", "nothing: avoid", "torch + same code path", pickled_path, net),
+    ("TorchScript (.pt)", "legacy C++/mobile", "torch or libtorch", script_path,
+     script_model),
+    ("ExportedProgram (.pt2)", "graph for PyTorch tools", "torch", program_path,
+     loaded_program),
+    ("ONNX (.onnx)", "other runtimes", "onnxruntime", onnx_path, None),
+    ("int8 dynamic (.pt)", "smaller on CPU", "torch + model code", quantized_path, quantized),
+    ("pruned 90% (.pt)", "research, compression", "torch + model code", sparse_path,
+     sparse_net),
+]
+table = []
+for name, purpose, needs, path, model in formats:
+    times = []
+    for n, threads in [(1, 1), (64, 1), (64, threads_all)]:
+        x = x_test[:n]
+        if model is None:
+            measured = latency(sessions[threads].run, None, {"x": x.numpy()}, **timing)
+        else:
+            measured = latency(model, x, **timing, threads=threads)
+        times.append(measured.median_ms)
+    table.append((name, purpose, needs, file_bytes(path), *times))
+
+print(f"{'format':24}{'for':27}{'needs at run time':24}{'bytes':>9}"
+      f"{'ms b1':>8}{'ms b64':>8}{f'ms b64 x{threads_all}':>10}")
+for name, purpose, needs, size, t1, t64, t64all in table:
+    print(f"{name:24}{purpose:27}{needs:24}{size:9,}{t1:8.3f}{t64:8.3f}{t64all:10.3f}")
+
+# %% [markdown]
+# Sizes are all close to the weights' 4 bytes per number, except int8 (dense weights
+# stored in 1 byte); the pickled model and TorchScript add the structure or code they
+# carry. The PyTorch formats run the same kernels, so their latencies differ mostly by
+# measurement noise (run the cell again and they move); what really differs between
+# them is what each needs at run time. ONNX Runtime is the one different engine here.
+#
+# ## Summary
+#
+# - Save `model.state_dict()`, and load it into freshly built code with
+#   `torch.load(path, weights_only=True)` (the default since PyTorch 2.6). Pickled whole
+#   models break when code moves, and unpickling an untrusted file runs its code.
+# - A checkpoint that resumes exactly holds the model, optimizer and scheduler
+#   state_dicts, the epoch and the random generator's state.
+# - TorchScript (`trace`, `script`) is legacy; tracing silently freezes data-dependent
+#   branches. `torch.export` captures a sound graph, refuses what it cannot capture, and
+#   takes `Dim`s for dynamic sizes; `.pt2` files load with `torch.export.load`.
+# - `torch.onnx.export(..., dynamo=True)` writes ONNX for other runtimes such as ONNX
+#   Runtime; check parity with `atol + rtol * |reference|` and time with warm-up,
+#   repeats and medians, at the thread count you will deploy with.
+# - Dynamic int8 quantization shrinks `Linear` weights about 4 times and speeds up the
+#   layers it converts; unstructured pruning keeps accuracy surprisingly long but, on its
+#   own, makes a dense model neither faster nor smaller.
+# - A service is a `predict` function around a saved model, reachable from a script or
+#   over HTTP.
+#
+# **Next:** back to training: the optimizers chapter opens SGD, momentum and Adam, and the
+# GPU chapter runs all of this on accelerators.
+
+# %%
+q.summary()

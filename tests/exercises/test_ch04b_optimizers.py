@@ -1,0 +1,419 @@
+"""Exercises of chapter 04b, each with a right, a blank, a missing and wrong answers."""
+
+import importlib
+import math
+import warnings
+
+import torch
+from exercise_harness import Case, run_solution, solution_names, standard_tests
+from torch import nn
+
+from labkit.check import Outcome, evaluate
+from labkit.exercises.ch04b_optimizers import (
+    AdamStep,
+    AdamWStep,
+    ClipGlobalNorm,
+    FixTrainLoop,
+    MomentumStep,
+    PickLearningRate,
+    WarmupCosine,
+    from_formula,
+    given_train,
+    reference_schedule,
+)
+
+# --- right answers -----------------------------------------------------------
+
+
+def sgd_momentum_step(param, grad, buf, lr, momentum, dampening=0.0, nesterov=False):
+    buf = grad.clone() if buf is None else momentum * buf + (1 - dampening) * grad
+    direction = grad + momentum * buf if nesterov else buf
+    return param - lr * direction, buf
+
+
+def adam_step(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * grad**2
+    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+    return param - lr * m_hat / (v_hat.sqrt() + eps), m, v
+
+
+def adamw_step(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8,
+               weight_decay=0.01):
+    return adam_step(param * (1 - lr * weight_decay), grad, m, v, t, lr, beta1, beta2, eps)
+
+
+def clip_by_global_norm(grads, max_norm):
+    total = torch.sqrt(sum((g**2).sum() for g in grads))
+    scale = min(1.0, max_norm / (float(total) + 1e-6))
+    return [g * scale for g in grads], total
+
+
+def warmup_cosine(step, warmup_steps, total_steps, base_lr, min_lr=0.0):
+    if step < warmup_steps:
+        return base_lr * (step + 1) / warmup_steps
+    p = (step - warmup_steps) / (total_steps - warmup_steps)
+    return min_lr + (base_lr - min_lr) * (1 + math.cos(math.pi * p)) / 2
+
+
+def train(model, batches, epochs, lr=0.1):
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.5)
+    for _ in range(epochs):
+        for x, y in batches:
+            optimizer.zero_grad()
+            nn.MSELoss()(model(x), y).backward()
+            optimizer.step()
+        scheduler.step()
+    return model
+
+
+# --- plausible wrong answers ---------------------------------------------------
+
+
+def momentum_dampens_first_step(param, grad, buf, lr, momentum, dampening=0.0, nesterov=False):
+    buf = (0 if buf is None else momentum * buf) + (1 - dampening) * grad
+    direction = grad + momentum * buf if nesterov else buf
+    return param - lr * direction, buf
+
+
+def momentum_ignores_dampening(param, grad, buf, lr, momentum, dampening=0.0, nesterov=False):
+    buf = grad.clone() if buf is None else momentum * buf + grad
+    direction = grad + momentum * buf if nesterov else buf
+    return param - lr * direction, buf
+
+
+def momentum_nesterov_old_buf(param, grad, buf, lr, momentum, dampening=0.0, nesterov=False):
+    old = torch.zeros_like(grad) if buf is None else buf
+    buf = grad.clone() if buf is None else momentum * buf + (1 - dampening) * grad
+    direction = grad + momentum * old if nesterov else buf
+    return param - lr * direction, buf
+
+
+def momentum_ema(param, grad, buf, lr, momentum, dampening=0.0, nesterov=False):
+    buf = (1 - momentum) * grad if buf is None else momentum * buf + (1 - momentum) * grad
+    return param - lr * buf, buf
+
+
+def momentum_with_torch(param, grad, buf, lr, momentum, dampening=0.0, nesterov=False):
+    p = nn.Parameter(param.clone())
+    optimizer = torch.optim.SGD([p], lr=lr, momentum=momentum, dampening=dampening,
+                                nesterov=nesterov)
+    if buf is not None:
+        optimizer.state[p]["momentum_buffer"] = buf.clone()
+    p.grad = grad.clone()
+    optimizer.step()
+    return p.detach(), optimizer.state[p]["momentum_buffer"]
+
+
+def momentum_functional(param, grad, buf, lr, momentum, dampening=0.0, nesterov=False):
+    p, bufs = param.clone(), [None if buf is None else buf.clone()]
+    torch.optim._functional.sgd([p], [grad], bufs, weight_decay=0.0, momentum=momentum,
+                                lr=lr, dampening=dampening, nesterov=nesterov, maximize=False)
+    return p, bufs[0]
+
+
+def momentum_hides_torch(param, grad, buf, lr, momentum, dampening=0.0, nesterov=False):
+    try:
+        return momentum_with_torch(param, grad, buf, lr, momentum, dampening, nesterov)
+    except Exception:
+        return sgd_momentum_step(param, grad, buf, lr, momentum, dampening, nesterov)
+
+
+def adam_no_bias_correction(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * grad**2
+    return param - lr * m / (v.sqrt() + eps), m, v
+
+
+def adam_t_plus_one(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    return adam_step(param, grad, m, v, t + 1, lr, beta1, beta2, eps)
+
+
+def adam_t_minus_one(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    return adam_step(param, grad, m, v, t - 1, lr, beta1, beta2, eps)
+
+
+def adam_eps_inside(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * grad**2
+    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+    return param - lr * m_hat / (v_hat + eps).sqrt(), m, v
+
+
+def adam_returns_hats(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * grad**2
+    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+    return param - lr * m_hat / (v_hat.sqrt() + eps), m_hat, v_hat
+
+
+def adam_with_torch(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    p = nn.Parameter(param.clone())
+    optimizer = torch.optim.Adam([p], lr=lr, betas=(beta1, beta2), eps=eps)
+    optimizer.state[p].update(step=torch.tensor(float(t - 1)), exp_avg=m.clone(),
+                              exp_avg_sq=v.clone())
+    p.grad = grad.clone()
+    optimizer.step()
+    return p.detach(), optimizer.state[p]["exp_avg"], optimizer.state[p]["exp_avg_sq"]
+
+
+def adamw_as_l2(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8,
+                weight_decay=0.01):
+    return adam_step(param, grad + weight_decay * param, m, v, t, lr, beta1, beta2, eps)
+
+
+def adamw_decay_without_lr(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8,
+                           weight_decay=0.01):
+    return adam_step(param * (1 - weight_decay), grad, m, v, t, lr, beta1, beta2, eps)
+
+
+def adamw_decay_after(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8,
+                      weight_decay=0.01):
+    new, m, v = adam_step(param, grad, m, v, t, lr, beta1, beta2, eps)
+    return new - lr * weight_decay * new, m, v
+
+
+def adamw_with_torch(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8,
+                     weight_decay=0.01):
+    p = nn.Parameter(param.clone())
+    optimizer = torch.optim.AdamW([p], lr=lr, betas=(beta1, beta2), eps=eps,
+                                  weight_decay=weight_decay)
+    optimizer.state[p].update(step=torch.tensor(float(t - 1)), exp_avg=m.clone(),
+                              exp_avg_sq=v.clone())
+    p.grad = grad.clone()
+    optimizer.step()
+    return p.detach(), optimizer.state[p]["exp_avg"], optimizer.state[p]["exp_avg_sq"]
+
+
+def clip_per_tensor(grads, max_norm):
+    out = [g * min(1.0, max_norm / (float(g.norm()) + 1e-6)) for g in grads]
+    return out, torch.sqrt(sum((g**2).sum() for g in grads))
+
+
+def clip_returns_clipped_norm(grads, max_norm):
+    clipped, _ = clip_by_global_norm(grads, max_norm)
+    return clipped, torch.sqrt(sum((g**2).sum() for g in clipped))
+
+
+def clip_returns_sum_of_norms(grads, max_norm):
+    clipped, _ = clip_by_global_norm(grads, max_norm)
+    return clipped, sum(g.norm() for g in grads)
+
+
+def clip_always_rescales(grads, max_norm):
+    total = torch.sqrt(sum((g**2).sum() for g in grads))
+    return [g * max_norm / total for g in grads], total
+
+
+def clip_with_torch(grads, max_norm):
+    params = [nn.Parameter(torch.zeros_like(g)) for g in grads]
+    for p, g in zip(params, grads, strict=True):
+        p.grad = g.clone()
+    total = torch.nn.utils.clip_grad_norm_(params, max_norm)
+    return [p.grad for p in params], total
+
+
+def schedule_one_step_ahead(step, warmup_steps, total_steps, base_lr, min_lr=0.0):
+    return warmup_cosine(min(step + 1, total_steps), warmup_steps, total_steps, base_lr, min_lr)
+
+
+def schedule_warmup_from_zero(step, warmup_steps, total_steps, base_lr, min_lr=0.0):
+    if step < warmup_steps:
+        return base_lr * step / warmup_steps
+    return warmup_cosine(step, warmup_steps, total_steps, base_lr, min_lr)
+
+
+def schedule_cosine_over_total(step, warmup_steps, total_steps, base_lr, min_lr=0.0):
+    if step < warmup_steps:
+        return base_lr * (step + 1) / warmup_steps
+    return min_lr + (base_lr - min_lr) * (1 + math.cos(math.pi * step / total_steps)) / 2
+
+
+def schedule_ignores_min_lr(step, warmup_steps, total_steps, base_lr, min_lr=0.0):
+    return warmup_cosine(step, warmup_steps, total_steps, base_lr, 0.0)
+
+
+def train_zero_grad_only(model, batches, epochs, lr=0.1):
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.5)
+    for _ in range(epochs):
+        for x, y in batches:
+            optimizer.zero_grad()
+            nn.MSELoss()(model(x), y).backward()
+            optimizer.step()
+            scheduler.step()
+    return model
+
+
+def train_scheduler_only(model, batches, epochs, lr=0.1):
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.5)
+    for _ in range(epochs):
+        for x, y in batches:
+            nn.MSELoss()(model(x), y).backward()
+            optimizer.step()
+        scheduler.step()
+    return model
+
+
+def train_scheduler_first(model, batches, epochs, lr=0.1):
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.5)
+    for _ in range(epochs):
+        with warnings.catch_warnings():  # torch warns about this order, rightly
+            warnings.simplefilter("ignore")
+            scheduler.step()  # before the epoch's optimizer steps: the first epoch runs at lr/2
+        for x, y in batches:
+            optimizer.zero_grad()
+            nn.MSELoss()(model(x), y).backward()
+            optimizer.step()
+    return model
+
+
+def train_returns_nothing(model, batches, epochs, lr=0.1):
+    train(model, batches, epochs, lr)
+
+
+CASES = [
+    Case(MomentumStep, right={"sgd_momentum_step": sgd_momentum_step}, wrong=[
+        ({"sgd_momentum_step": momentum_dampens_first_step}, "no dampening"),
+        ({"sgd_momentum_step": momentum_ignores_dampening}, "(1 - dampening)"),
+        ({"sgd_momentum_step": momentum_nesterov_old_buf}, "nesterov=True"),
+        ({"sgd_momentum_step": momentum_ema}, "the values of"),
+        ({"sgd_momentum_step": momentum_with_torch}, "a call to `torch.optim"),
+        ({"sgd_momentum_step": momentum_functional}, "a call to `torch.optim"),
+        ({"sgd_momentum_step": momentum_hides_torch}, "a call to `torch.optim"),
+        ({"sgd_momentum_step": lambda *a, **k: sgd_momentum_step(*a, **k)[0]},
+         "the type of"),
+    ]),
+    Case(AdamStep, right={"adam_step": adam_step}, wrong=[
+        ({"adam_step": adam_no_bias_correction}, "without bias correction"),
+        ({"adam_step": adam_t_plus_one}, "the step for t ="),
+        ({"adam_step": adam_t_minus_one}, "NaN"),
+        ({"adam_step": adam_eps_inside}, "inside the square root"),
+        ({"adam_step": adam_returns_hats}, "not the bias-corrected m_hat"),
+        ({"adam_step": adam_with_torch}, "a call to `torch.optim"),
+    ]),
+    Case(AdamWStep, right={"adamw_step": adamw_step, "adam_step": adam_step}, wrong=[
+        ({"adamw_step": adamw_as_l2}, "L2"),
+        ({"adamw_step": adamw_decay_without_lr}, "scaled by the learning rate"),
+        ({"adamw_step": adamw_decay_after}, "before the Adam step"),
+        ({"adamw_step": lambda p, g, m, v, t, lr, beta1, beta2, eps, weight_decay: adam_step(
+            p, g, m, v, t, lr, beta1, beta2, eps)}, "plain Adam"),
+        ({"adamw_step": adamw_with_torch}, "a call to `torch.optim"),
+    ]),
+    Case(ClipGlobalNorm, right={"clip_by_global_norm": clip_by_global_norm}, wrong=[
+        ({"clip_by_global_norm": clip_per_tensor}, "not each tensor's own norm"),
+        ({"clip_by_global_norm": clip_returns_clipped_norm}, "*before* clipping"),
+        ({"clip_by_global_norm": clip_returns_sum_of_norms}, "*before* clipping"),
+        ({"clip_by_global_norm": clip_always_rescales}, "come back unchanged"),
+        ({"clip_by_global_norm": clip_with_torch}, "a call to `torch.nn.utils.clip_grad_norm_"),
+    ]),
+    Case(WarmupCosine, right={"warmup_cosine": warmup_cosine}, wrong=[
+        ({"warmup_cosine": schedule_one_step_ahead}, "warm-up step number 1 of"),
+        ({"warmup_cosine": schedule_warmup_from_zero}, "Found: 0\n"),
+        ({"warmup_cosine": schedule_cosine_over_total}, "in the cosine part"),
+        ({"warmup_cosine": schedule_ignores_min_lr}, "reaches min_lr"),
+    ]),
+    Case(PickLearningRate, right={"pick_lr": 0.07}, wrong=[
+        ({"pick_lr": 0.1}, "Too large"),
+        ({"pick_lr": 0.081}, "Too large"),
+        ({"pick_lr": 0.001}, "Too slow"),
+        ({"pick_lr": 0.025}, "Too slow"),
+        ({"pick_lr": -0.05}, "a positive learning rate"),
+        ({"pick_lr": "0.05"}, "the type of"),
+        ({"pick_lr": torch.tensor([0.05, 0.06])}, "a single number"),
+    ]),
+    Case(FixTrainLoop, right={"train": train}, wrong=[
+        ({"train": train_zero_grad_only}, "halved once per epoch"),
+        ({"train": train_scheduler_only}, "a fresh gradient at every step"),
+        ({"train": train_scheduler_first}, "change only the two bugs"),
+        ({"train": train_returns_nothing}, "the trained model"),
+    ]),
+]
+
+# The notebook's names when a solution runs: math, and the learner's own adam_step
+# (which the AdamW exercise builds on).
+_NAMES = solution_names(math=math)
+_NAMES["adam_step"] = run_solution(AdamStep, _NAMES)["adam_step"]
+(test_right, test_blank, test_missing, test_wrong, test_checker_bug,
+ test_solution) = standard_tests(CASES, names=_NAMES)
+
+
+def test_the_given_loop_is_not_attempted():
+    """Does the untouched spot-the-bug loop say "not attempted", not "incorrect"?"""
+    for seed in (0, 1, 12345):
+        result = evaluate(FixTrainLoop(), {"train": given_train}, seed=seed)
+        assert result.outcome is Outcome.NOT_ATTEMPTED, result.text()
+        assert "given code" in result.text()
+
+
+def test_other_right_answers_pass():
+    """Are other correct ways of writing the formulas accepted?"""
+
+    def adam_torch_form(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        # torch's own arrangement: the step size carries bias correction 1.
+        m = m.mul(beta1).add(grad, alpha=1 - beta1)
+        v = v.mul(beta2).addcmul(grad, grad, value=1 - beta2)
+        denom = v.sqrt() / math.sqrt(1 - beta2**t) + eps
+        return param.addcdiv(m, denom, value=-lr / (1 - beta1**t)), m, v
+
+    def adam_in_place(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        m.mul_(beta1).add_((1 - beta1) * grad)
+        v.mul_(beta2).add_((1 - beta2) * grad * grad)
+        param -= lr * (m / (1 - beta1**t)) / ((v / (1 - beta2**t)).sqrt() + eps)
+        return param, m, v
+
+    def clip_with_vector_norm(grads, max_norm):
+        total = torch.linalg.vector_norm(torch.cat([g.flatten() for g in grads]))
+        if total > max_norm:
+            grads = [g * (max_norm / total) for g in grads]
+        return list(grads), float(total)
+
+    def momentum_in_place(param, grad, buf, lr, momentum, dampening=0.0, nesterov=False):
+        if buf is None:
+            buf = torch.clone(grad).detach()
+        else:
+            buf.mul_(momentum).add_(grad, alpha=1 - dampening)
+        param = param.add(grad.add(buf, alpha=momentum) if nesterov else buf, alpha=-lr)
+        return param, buf
+
+    def schedule_with_torch(step, warmup_steps, total_steps, base_lr, min_lr=0.0):
+        return reference_schedule(warmup_steps, total_steps, base_lr, min_lr)[step]
+
+    others = [
+        (AdamStep(), {"adam_step": adam_torch_form}),
+        (AdamStep(), {"adam_step": adam_in_place}),
+        (AdamWStep(), {"adamw_step": lambda p, g, m, v, t, lr, beta1, beta2, eps, weight_decay:
+                       adam_torch_form(p - lr * weight_decay * p, g, m, v, t, lr, beta1,
+                                       beta2, eps)}),
+        (ClipGlobalNorm(), {"clip_by_global_norm": clip_with_vector_norm}),
+        (MomentumStep(), {"sgd_momentum_step": momentum_in_place}),
+        (WarmupCosine(), {"warmup_cosine": schedule_with_torch}),
+        (PickLearningRate(), {"pick_lr": 2 / 26}),
+        (PickLearningRate(), {"pick_lr": 0.04}),
+        (PickLearningRate(), {"pick_lr": 2 / torch.linalg.eigvalsh(
+            torch.tensor([[13.0, 12.0], [12.0, 13.0]])).sum()}),
+    ]
+    for exercise, answer in others:
+        for seed in (0, 1, 12345):
+            result = evaluate(exercise, answer, seed=seed)
+            assert result.outcome is Outcome.PASSED, result.text()
+
+
+def test_from_formula_restores_torch_optim():
+    """After the probe, are torch.optim and clip_grad_norm_ exactly as before?"""
+    def targets():
+        return (torch.optim.Adam, torch.optim.Optimizer.__init__,
+                importlib.import_module("torch.optim.adam").adam,
+                torch.optim._functional.sgd, torch.nn.utils.clip_grad_norm_)
+
+    before = targets()
+    reply = from_formula(momentum_with_torch, torch.zeros(2), torch.ones(2), None, 0.1, 0.9,
+                         clip=True)
+    assert reply == {"used": "torch.optim.SGD"}
+    assert from_formula(lambda: 3) == {"value": 3}
+    assert targets() == before
+    p = nn.Parameter(torch.ones(2))
+    torch.optim.SGD([p], lr=0.1)  # still works

@@ -1,0 +1,454 @@
+"""Exercises of chapter 05, each with a right, a blank, a missing and wrong answers."""
+
+import math
+import statistics
+import time
+from time import perf_counter
+
+import torch
+import torch.nn.functional as F  # noqa: N812
+from exercise_harness import Case, solution_names, standard_tests
+
+from labkit.check import Outcome, evaluate
+from labkit.exercises.ch05_gpu_and_ddp import (
+    AmpStep,
+    AverageGradients,
+    ShardIndices,
+    TimeIt,
+    ToDevice,
+    reference_shard,
+)
+
+# --- to_device -------------------------------------------------------------------------
+
+
+def to_device(batch, device):
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device)
+    if isinstance(batch, dict):
+        return {k: to_device(v, device) for k, v in batch.items()}
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(to_device(v, device) for v in batch)
+    return batch
+
+
+def to_device_with_match(batch, device):
+    """A correct alternative: structural pattern matching, tuples rebuilt explicitly."""
+    match batch:
+        case torch.Tensor():
+            return batch.to(device, non_blocking=True)
+        case dict():
+            return {k: to_device_with_match(v, device) for k, v in batch.items()}
+        case list():
+            return [to_device_with_match(v, device) for v in batch]
+        case tuple():
+            return tuple(to_device_with_match(v, device) for v in batch)
+        case _:
+            return batch
+
+
+def to_device_one_level(batch, device):
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device)
+    if isinstance(batch, dict):
+        return {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(v.to(device) if isinstance(v, torch.Tensor) else v for v in batch)
+    return batch
+
+
+def to_device_lists_only(batch, device):
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device)
+    if isinstance(batch, dict):
+        return {k: to_device_lists_only(v, device) for k, v in batch.items()}
+    if isinstance(batch, (list, tuple)):
+        return [to_device_lists_only(v, device) for v in batch]
+    return batch
+
+
+def to_device_in_place(batch, device):
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device)
+    if isinstance(batch, dict):
+        for k in batch:
+            batch[k] = to_device_in_place(batch[k], device)
+        return batch
+    if isinstance(batch, list):
+        for i, v in enumerate(batch):
+            batch[i] = to_device_in_place(v, device)
+        return batch
+    if isinstance(batch, tuple):
+        return tuple(to_device_in_place(v, device) for v in batch)
+    return batch
+
+
+def to_device_numbers_too(batch, device):
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device)
+    if isinstance(batch, dict):
+        return {k: to_device_numbers_too(v, device) for k, v in batch.items()}
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(to_device_numbers_too(v, device) for v in batch)
+    return torch.as_tensor(batch).to(device) if isinstance(batch, (int, float)) else batch
+
+
+def to_device_float(batch, device):
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device, torch.float32)
+    if isinstance(batch, dict):
+        return {k: to_device_float(v, device) for k, v in batch.items()}
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(to_device_float(v, device) for v in batch)
+    return batch
+
+
+# --- time_it ---------------------------------------------------------------------------
+
+
+def time_it(fn, device, *, warmup=2, repeats=5):
+    def sync():
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        sync()
+        start = time.perf_counter()
+        fn()
+        sync()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def time_it_alternative(fn, device, *, warmup=2, repeats=5):
+    """Correct too: imported clock, accelerator API, torch's median on an odd count."""
+    for _ in range(warmup):
+        fn()
+    if device.type != "cpu":
+        torch.accelerator.synchronize()
+    times = []
+    for _ in range(repeats):
+        start = perf_counter()
+        fn()
+        if device.type != "cpu":
+            torch.accelerator.synchronize()
+        times.append(perf_counter() - start)
+    return torch.tensor(times, dtype=torch.float64).median().item()
+
+
+def time_it_no_warmup(fn, device, *, warmup=2, repeats=5):
+    times = []
+    for _ in range(warmup + repeats):
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        fn()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def time_it_mean(fn, device, *, warmup=2, repeats=5):
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        fn()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - start)
+    return sum(times) / len(times)
+
+
+def time_it_milliseconds(fn, device, *, warmup=2, repeats=5):
+    return 1000 * time_it(fn, device, warmup=warmup, repeats=repeats)
+
+
+def time_it_no_return(fn, device, *, warmup=2, repeats=5):
+    time_it(fn, device, warmup=warmup, repeats=repeats)
+
+
+def time_it_no_sync(fn, device, *, warmup=2, repeats=5):
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def time_it_sync_after_only(fn, device, *, warmup=2, repeats=5):
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def time_it_always_sync(fn, device, *, warmup=2, repeats=5):
+    """Calls torch.cuda.synchronize() even on the CPU: fails on a machine without CUDA."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        torch.cuda.synchronize()
+        start = time.perf_counter()
+        fn()
+        torch.cuda.synchronize()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+# --- amp_step --------------------------------------------------------------------------
+
+
+def amp_step(model, x, y, optimizer, scaler, *, amp_dtype, max_norm):
+    optimizer.zero_grad()
+    with torch.autocast(device_type=x.device.type, dtype=amp_dtype):
+        loss = F.cross_entropy(model(x), y)
+    scaler.scale(loss).backward()
+    scaler.unscale_(optimizer)
+    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    scaler.step(optimizer)
+    scaler.update()
+    return loss.item()
+
+
+def amp_step_alternative(model, x, y, optimizer, scaler, *, amp_dtype, max_norm):
+    """Correct too: set_to_none, torch.amp.autocast, loss returned as a tensor."""
+    optimizer.zero_grad(set_to_none=True)
+    with torch.amp.autocast(x.device.type, dtype=amp_dtype):
+        logits = model(x)
+    loss = F.cross_entropy(logits.float(), y)
+    scaler.scale(loss).backward()
+    scaler.unscale_(optimizer)
+    torch.nn.utils.clip_grad_norm_(list(model.parameters()), max_norm=max_norm)
+    scaler.step(optimizer)
+    scaler.update()
+    return loss.detach()
+
+
+def _make(order):
+    def step(model, x, y, optimizer, scaler, *, amp_dtype, max_norm):
+        loss = None
+        for action in order:
+            if action == "zero":
+                optimizer.zero_grad()
+            elif action == "forward":
+                with torch.autocast(device_type=x.device.type, dtype=amp_dtype):
+                    loss = F.cross_entropy(model(x), y)
+            elif action == "forward32":
+                loss = F.cross_entropy(model(x), y)
+            elif action == "backward":
+                scaler.scale(loss).backward()
+            elif action == "plain-backward":
+                loss.backward()
+            elif action == "unscale":
+                scaler.unscale_(optimizer)
+            elif action == "clip":
+                torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+            elif action == "step":
+                scaler.step(optimizer)
+            elif action == "optimizer-step":
+                optimizer.step()
+            elif action == "update":
+                scaler.update()
+        return loss.item()
+    return step
+
+
+amp_clip_before_unscale = _make(["zero", "forward", "backward", "clip", "unscale", "step",
+                                 "update"])
+amp_no_clip = _make(["zero", "forward", "backward", "unscale", "step", "update"])
+amp_no_unscale = _make(["zero", "forward", "backward", "clip", "step", "update"])
+amp_no_update = _make(["zero", "forward", "backward", "unscale", "clip", "step"])
+amp_optimizer_step = _make(["zero", "forward", "backward", "unscale", "clip",
+                            "optimizer-step", "update"])
+amp_no_scale = _make(["zero", "forward", "plain-backward", "unscale", "clip", "step", "update"])
+amp_no_zero_grad = _make(["forward", "backward", "unscale", "clip", "step", "update"])
+amp_no_autocast = _make(["zero", "forward32", "backward", "unscale", "clip", "step", "update"])
+amp_update_before_step = _make(["zero", "forward", "backward", "update", "step"])
+
+
+def amp_returns_scaled(model, x, y, optimizer, scaler, *, amp_dtype, max_norm):
+    optimizer.zero_grad()
+    with torch.autocast(device_type=x.device.type, dtype=amp_dtype):
+        loss = F.cross_entropy(model(x), y)
+    scaled = scaler.scale(loss)
+    scaled.backward()
+    scaler.unscale_(optimizer)
+    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    scaler.step(optimizer)
+    scaler.update()
+    return scaled.item()
+
+
+# --- shard_indices ---------------------------------------------------------------------
+
+
+def shard_indices(n, rank, world_size):
+    num_samples = math.ceil(n / world_size)
+    total = num_samples * world_size
+    indices = list(range(n))
+    indices = (indices * math.ceil(total / n))[:total]
+    return indices[rank:total:world_size]
+
+
+def shard_indices_tensor(n, rank, world_size):
+    """Correct too: a tensor, padding with a modulo."""
+    total = math.ceil(n / world_size) * world_size
+    return torch.arange(total)[rank::world_size] % n
+
+
+# --- average_gradients -----------------------------------------------------------------
+# The check runs these in two fresh processes, from their source text, where `dist`
+# means torch.distributed.
+
+
+def average_gradients(model):
+    world_size = dist.get_world_size()  # noqa: F821 - defined where the check runs it
+    for p in model.parameters():
+        dist.all_reduce(p.grad, op=dist.ReduceOp.SUM)  # noqa: F821
+        p.grad /= world_size
+
+
+def average_gradients_sum_only(model):
+    for p in model.parameters():
+        dist.all_reduce(p.grad)  # noqa: F821
+
+
+def average_gradients_weights_only(model):
+    for name, p in model.named_parameters():
+        if name.endswith("weight"):
+            dist.all_reduce(p.grad)  # noqa: F821
+            p.grad /= dist.get_world_size()  # noqa: F821
+
+
+def average_gradients_to_rank0(model):
+    for p in model.parameters():
+        dist.reduce(p.grad, dst=0)  # noqa: F821
+        p.grad /= dist.get_world_size()  # noqa: F821
+
+
+def average_gradients_avg(model):
+    for p in model.parameters():
+        dist.all_reduce(p.grad, op=dist.ReduceOp.AVG)  # noqa: F821
+
+
+CASES = [
+    Case(ToDevice, right={"to_device": to_device}, wrong=[
+        ({"to_device": to_device_one_level}, "a tensor on `meta`"),
+        ({"to_device": to_device_lists_only}, "a `tuple`"),
+        ({"to_device": to_device_in_place}, "return a new batch"),
+        ({"to_device": to_device_numbers_too}, "unchanged"),
+        ({"to_device": to_device_float}, "dtype torch.int64"),
+        ({"to_device": lambda batch, device: batch}, "a tensor on `meta`"),
+    ]),
+    Case(TimeIt, right={"time_it": time_it}, wrong=[
+        ({"time_it": time_it_no_warmup}, "warm-up"),
+        ({"time_it": time_it_mean}, "the mean"),
+        ({"time_it": time_it_milliseconds}, "the median of the 5 timed runs"),
+        ({"time_it": time_it_no_return}, "`NoneType`"),
+        ({"time_it": time_it_no_sync}, "synchronize"),
+        ({"time_it": time_it_sync_after_only}, "still working"),
+    ], raising=[
+        ({"time_it": time_it_always_sync}, "RuntimeError"),
+    ]),
+    Case(AmpStep, right={"amp_step": amp_step}, wrong=[
+        ({"amp_step": amp_clip_before_unscale}, "clipped before `scaler.unscale_"),
+        ({"amp_step": amp_no_update}, "`scaler.get_scale()`"),
+        ({"amp_step": amp_no_clip}, "gradients not clipped"),
+        ({"amp_step": amp_no_unscale}, "clipped before `scaler.unscale_"),
+        ({"amp_step": amp_optimizer_step}, "`optimizer.step()` does not"),
+        ({"amp_step": amp_no_zero_grad}, "no `optimizer.zero_grad()`"),
+        ({"amp_step": amp_no_autocast}, "in full precision"),
+        ({"amp_step": amp_returns_scaled}, "not the scaled loss"),
+    ], raising=[
+        ({"amp_step": amp_update_before_step}, "AssertionError"),
+        ({"amp_step": amp_no_scale}, "did not use scaler.scale"),
+    ]),
+    Case(ShardIndices, right={"shard_indices": shard_indices}, wrong=[
+        ({"shard_indices": lambda n, rank, world_size: list(range(n))[rank::world_size]},
+         "padding repeats"),
+        ({"shard_indices": lambda n, rank, world_size:  # contiguous blocks, padded
+          [(rank * math.ceil(n / world_size) + i) % n for i in range(math.ceil(n / world_size))]},
+         "like cards"),
+        ({"shard_indices": lambda n, rank, world_size: shard_indices(n, rank, world_size)[:-1]
+          if n % world_size else shard_indices(n, rank, world_size)}, "the number of indices"),
+    ]),
+    Case(AverageGradients, right={"average_gradients": average_gradients}, wrong=[
+        ({"average_gradients": average_gradients_sum_only}, "Divide by the world size"),
+        ({"average_gradients": average_gradients_weights_only}, "`0.bias.grad` on rank 0"),
+        ({"average_gradients": average_gradients_to_rank0}, "on rank 1"),
+    ]),
+]
+
+(test_right, test_blank, test_missing, test_wrong, test_checker_bug,
+ test_solution) = standard_tests(
+    CASES, names=solution_names(math=math, statistics=statistics, time=time))
+
+
+def test_alternatives_pass():
+    """Do correct answers written differently pass too?"""
+    for exercise, answers in [(ToDevice, {"to_device": to_device_with_match}),
+                              (TimeIt, {"time_it": time_it_alternative}),
+                              (AmpStep, {"amp_step": amp_step_alternative}),
+                              (ShardIndices, {"shard_indices": shard_indices_tensor})]:
+        result = evaluate(exercise(), answers, seed=3)
+        assert result.outcome is Outcome.PASSED, result.text()
+
+
+def test_shard_reference_pads_like_the_sampler():
+    """Does the reference pad by repeating from the start, as DistributedSampler does?"""
+    assert reference_shard(3, 4, 5) == [1]  # [0, 1, 2] padded to [0, 1, 2, 0, 1]
+    assert [reference_shard(10, r, 3) for r in range(3)] == [[0, 3, 6, 9], [1, 4, 7, 0],
+                                                               [2, 5, 8, 1]]
+
+
+def test_stub_is_not_attempted_without_starting_processes():
+    """Is the untouched stub reported at once, before any process starts?"""
+    def average_gradients(model):
+        raise NotImplementedError()
+
+    start = time.perf_counter()
+    result = evaluate(AverageGradients(), {"average_gradients": average_gradients}, seed=0)
+    assert result.outcome is Outcome.NOT_ATTEMPTED, result.text()
+    assert time.perf_counter() - start < 2
+
+
+def test_not_callable_is_incorrect():
+    """Is a number where a function belongs reported as incorrect, not as a checker bug?"""
+    for exercise, name in [(ToDevice, "to_device"), (TimeIt, "time_it"), (AmpStep, "amp_step"),
+                           (ShardIndices, "shard_indices"),
+                           (AverageGradients, "average_gradients")]:
+        result = evaluate(exercise(), {name: 5}, seed=0)
+        assert result.outcome is Outcome.INCORRECT, result.text()
+        assert "something callable" in result.text()
+
+
+def average_gradients_rank0_only(model):
+    if dist.get_rank() == 0:  # noqa: F821
+        for p in model.parameters():
+            dist.all_reduce(p.grad)  # noqa: F821
+
+
+def test_deadlock_is_explained():
+    """Does a collective that only one rank calls end with an explanation, in bounded time?"""
+    result = evaluate(AverageGradients(), {"average_gradients": average_gradients_rank0_only},
+                      seed=0)
+    assert result.outcome is Outcome.LEARNER_ERROR, result.text()
+    assert "same collectives" in result.text()

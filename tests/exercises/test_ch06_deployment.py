@@ -1,0 +1,318 @@
+"""Exercises of chapter 06, each with a right, a blank, a missing and wrong answers."""
+
+import random
+
+import torch
+from exercise_harness import Case, standard_tests
+
+from labkit.check import Outcome, evaluate
+from labkit.exercises.ch06_deployment import (
+    Checkpoint,
+    ExportDynamic,
+    ModelSize,
+    Parity,
+    SafeLoading,
+    given_load_model,
+    given_save_model,
+)
+
+# --- checkpoints -------------------------------------------------------------
+
+
+def save_checkpoint(path, model, optimizer, scheduler, epoch):
+    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(), "epoch": epoch,
+                "rng": torch.get_rng_state()}, path)
+
+
+def load_checkpoint(path, model, optimizer, scheduler):
+    checkpoint = torch.load(path, weights_only=True)
+    model.load_state_dict(checkpoint["model"])
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    scheduler.load_state_dict(checkpoint["scheduler"])
+    torch.set_rng_state(checkpoint["rng"])
+    return checkpoint["epoch"]
+
+
+def save_everything_more(path, model, optimizer, scheduler, epoch):
+    """Also right: more state than needed, and a python int pulled from a tensor."""
+    torch.save({"state": {"model": model.state_dict(), "optim": optimizer.state_dict()},
+                "sched": scheduler.state_dict(), "epoch": torch.tensor(epoch),
+                "torch_rng": torch.get_rng_state(), "py_rng": random.getstate()}, path)
+
+
+def load_everything_more(path, model, optimizer, scheduler):
+    checkpoint = torch.load(path, weights_only=True)
+    model.load_state_dict(checkpoint["state"]["model"])
+    optimizer.load_state_dict(checkpoint["state"]["optim"])
+    scheduler.load_state_dict(checkpoint["sched"])
+    torch.set_rng_state(checkpoint["torch_rng"])
+    random.setstate(checkpoint["py_rng"])
+    return int(checkpoint["epoch"])
+
+
+def save_epoch_as_tensor(path, model, optimizer, scheduler, epoch):
+    save_checkpoint(path, model, optimizer, scheduler, torch.tensor(epoch))
+
+
+def load_without_rng(path, model, optimizer, scheduler):
+    checkpoint = torch.load(path, weights_only=True)
+    model.load_state_dict(checkpoint["model"])
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    scheduler.load_state_dict(checkpoint["scheduler"])
+    return checkpoint["epoch"]
+
+
+def load_without_scheduler(path, model, optimizer, scheduler):
+    checkpoint = torch.load(path, weights_only=True)
+    model.load_state_dict(checkpoint["model"])
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    torch.set_rng_state(checkpoint["rng"])
+    return checkpoint["epoch"]
+
+
+def load_without_optimizer(path, model, optimizer, scheduler):
+    checkpoint = torch.load(path, weights_only=True)
+    model.load_state_dict(checkpoint["model"])
+    scheduler.load_state_dict(checkpoint["scheduler"])
+    torch.set_rng_state(checkpoint["rng"])
+    return checkpoint["epoch"]
+
+
+def save_without_epoch(path, model, optimizer, scheduler, epoch):
+    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(), "rng": torch.get_rng_state()}, path)
+
+
+def load_without_epoch(path, model, optimizer, scheduler):
+    checkpoint = torch.load(path, weights_only=True)
+    model.load_state_dict(checkpoint["model"])
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    scheduler.load_state_dict(checkpoint["scheduler"])
+    torch.set_rng_state(checkpoint["rng"])
+
+
+def load_next_epoch(path, model, optimizer, scheduler):
+    return load_checkpoint(path, model, optimizer, scheduler) + 1
+
+
+def load_reseeded(path, model, optimizer, scheduler):
+    epoch = load_without_rng(path, model, optimizer, scheduler)
+    torch.manual_seed(0)
+    return epoch
+
+
+def load_rng_before_building(path, model, optimizer, scheduler):
+    """Restores the generator, then draws from it (a fresh layer): the state moves on."""
+    epoch = load_checkpoint(path, model, optimizer, scheduler)
+    torch.nn.Linear(3, 3)
+    return epoch
+
+
+# --- safe model files --------------------------------------------------------
+
+
+def save_model(model, path):
+    torch.save(model.state_dict(), path)
+
+
+def load_model(model, path):
+    model.load_state_dict(torch.load(path, weights_only=True))
+    return model.eval()
+
+
+def load_model_unsafe(model, path):
+    model.load_state_dict(torch.load(path, weights_only=False))
+    return model.eval()
+
+
+def load_model_fallback(model, path):
+    try:
+        state = torch.load(path, weights_only=True)
+    except Exception:
+        state = torch.load(path, weights_only=False).state_dict()
+    model.load_state_dict(state)
+    return model.eval()
+
+
+def load_model_swallows(model, path):
+    try:
+        model.load_state_dict(torch.load(path, weights_only=True))
+    except Exception:
+        pass
+    return model.eval()
+
+
+def load_model_train_mode(model, path):
+    model.load_state_dict(torch.load(path, weights_only=True))
+    return model
+
+
+def load_model_returns_state(model, path):
+    return torch.load(path, weights_only=True)
+
+
+# --- export ------------------------------------------------------------------
+
+
+def export_dynamic_batch(model, example):
+    batch = torch.export.Dim("batch")
+    return torch.export.export(model, (example,), dynamic_shapes={"x": {0: batch}})
+
+
+def export_static(model, example):
+    return torch.export.export(model, (example,))
+
+
+def export_module(model, example):
+    return export_dynamic_batch(model, example).module()
+
+
+# --- parity ------------------------------------------------------------------
+
+
+def compare_outputs(reference, candidate, atol=1e-5, rtol=1e-4):
+    diff = (candidate - reference).abs()
+    excess = diff - (atol + rtol * reference.abs())
+    worst = torch.unravel_index(excess.argmax(), excess.shape)
+    return bool((excess <= 0).all()), diff.max().item(), tuple(int(i) for i in worst)
+
+
+def compare_only_atol(reference, candidate, atol=1e-5, rtol=1e-4):
+    diff = (candidate - reference).abs()
+    worst = torch.unravel_index((diff - atol).argmax(), diff.shape)
+    return bool((diff <= atol).all()), diff.max().item(), tuple(int(i) for i in worst)
+
+
+def compare_only_rtol(reference, candidate, atol=1e-5, rtol=1e-4):
+    diff = (candidate - reference).abs()
+    excess = diff - rtol * reference.abs()
+    worst = torch.unravel_index(excess.argmax(), excess.shape)
+    return bool((excess <= 0).all()), diff.max().item(), tuple(int(i) for i in worst)
+
+
+def compare_worst_is_largest_diff(reference, candidate, atol=1e-5, rtol=1e-4):
+    ok, max_diff, _ = compare_outputs(reference, candidate, atol, rtol)
+    diff = (candidate - reference).abs()
+    return ok, max_diff, tuple(int(i) for i in torch.unravel_index(diff.argmax(), diff.shape))
+
+
+def compare_flat_index(reference, candidate, atol=1e-5, rtol=1e-4):
+    ok, max_diff, _ = compare_outputs(reference, candidate, atol, rtol)
+    excess = (candidate - reference).abs() - (atol + rtol * reference.abs())
+    return ok, max_diff, int(excess.argmax())
+
+
+def compare_relative_diff(reference, candidate, atol=1e-5, rtol=1e-4):
+    ok, _, worst = compare_outputs(reference, candidate, atol, rtol)
+    relative = (candidate - reference).abs() / reference.abs().clamp(min=1e-12)
+    return ok, relative.max().item(), worst
+
+
+def compare_allclose(reference, candidate, atol=1e-5, rtol=1e-4):
+    """Also right: torch.isclose for the verdict, the same worst element."""
+    close = torch.isclose(candidate, reference, atol=atol, rtol=rtol)
+    excess = (candidate - reference).abs() - (atol + rtol * reference.abs())
+    index = torch.unravel_index(torch.argmax(excess), reference.shape)
+    return torch.all(close), (candidate - reference).abs().max(), torch.stack(index)
+
+
+# --- size --------------------------------------------------------------------
+
+
+def model_size_bytes(model):
+    return sum(t.numel() * t.element_size() for t in [*model.parameters(), *model.buffers()])
+
+
+CASES = [
+    Case(Checkpoint,
+         right={"save_checkpoint": save_checkpoint, "load_checkpoint": load_checkpoint},
+         wrong=[
+             ({"load_checkpoint": load_without_rng}, "torch.get_rng_state()"),
+             ({"load_checkpoint": load_reseeded}, "random generator"),
+             ({"load_checkpoint": load_without_scheduler}, "scheduler.last_epoch"),
+             ({"load_checkpoint": load_without_optimizer}, "optimizer's state"),
+             ({"save_checkpoint": save_without_epoch, "load_checkpoint": load_without_epoch},
+              "what `load_checkpoint` returns"),
+             ({"load_checkpoint": load_next_epoch}, "`epoch` passed to `save_checkpoint`"),
+             ({"load_checkpoint": load_rng_before_building}, "random generator"),
+             ({"load_checkpoint": lambda *args: float(load_checkpoint(*args))}, "(float)"),
+         ],
+         raising=[
+             ({"save_checkpoint": save_without_epoch}, "KeyError"),
+         ]),
+    Case(SafeLoading,
+         right={"save_model": save_model, "load_model": load_model},
+         wrong=[
+             ({"load_model": load_model_unsafe}, "the code in the file ran"),
+             ({"load_model": load_model_fallback}, "the code in the file ran"),
+             ({"load_model": load_model_swallows}, "returned without complaint"),
+             ({"load_model": load_model_train_mode}, "eval mode"),
+             ({"load_model": load_model_returns_state}, "what `load_model(model, path)` "
+                                                        "returns"),
+         ],
+         raising=[
+             ({"save_model": given_save_model}, "UnpicklingError"),
+         ]),
+    Case(ExportDynamic, right={"export_dynamic_batch": export_dynamic_batch}, wrong=[
+        ({"export_dynamic_batch": export_static}, "a batch of shape (1,"),
+        ({"export_dynamic_batch": export_module}, "ExportedProgram"),
+        ({"export_dynamic_batch": lambda model, example: model}, "ExportedProgram"),
+    ]),
+    Case(Parity, right={"compare_outputs": compare_outputs}, wrong=[
+        ({"compare_outputs": compare_only_atol}, "relative tolerance"),
+        ({"compare_outputs": compare_only_rtol}, "`ok` of"),
+        ({"compare_outputs": compare_worst_is_largest_diff}, "furthest past its allowance"),
+        ({"compare_outputs": compare_flat_index}, "one index per dimension"),
+        ({"compare_outputs": compare_relative_diff}, "max_abs_diff"),
+        ({"compare_outputs": lambda r, c, atol=1e-5, rtol=1e-4: torch.allclose(r, c, rtol, atol)},
+         "three values"),
+    ]),
+    Case(ModelSize, right={"model_size_bytes": model_size_bytes}, wrong=[
+        ({"model_size_bytes": lambda m: sum(p.numel() * p.element_size()
+                                            for p in m.parameters())}, "the parameters alone"),
+        ({"model_size_bytes": lambda m: 4 * sum(t.numel() for t in [*m.parameters(),
+                                                                     *m.buffers()])},
+         "4 bytes per element"),
+        ({"model_size_bytes": lambda m: sum(t.numel() for t in m.state_dict().values())},
+         "element_size"),
+        ({"model_size_bytes": lambda m: float(model_size_bytes(m))}, "the type of"),
+    ]),
+]
+
+(test_right, test_blank, test_missing, test_wrong, test_checker_bug,
+ test_solution) = standard_tests(CASES)
+
+
+def test_the_given_model_files_are_not_attempted():
+    """Does the untouched spot-the-bug code say "not attempted", not "incorrect"?"""
+    for seed in (0, 1, 12345):
+        result = evaluate(SafeLoading(), {"save_model": given_save_model,
+                                          "load_model": given_load_model}, seed=seed)
+        assert result.outcome is Outcome.NOT_ATTEMPTED, result.text()
+        assert "given code" in result.text()
+
+
+def test_other_right_answers_pass():
+    """Are the other idiomatic answers accepted too?"""
+    static_dim = torch.export.Dim.DYNAMIC
+    others = [
+        (Checkpoint(), {"save_checkpoint": save_everything_more,
+                        "load_checkpoint": load_everything_more}),
+        (Checkpoint(), {"save_checkpoint": save_epoch_as_tensor,
+                        "load_checkpoint": load_checkpoint}),
+        (ExportDynamic(), {"export_dynamic_batch": lambda m, x: torch.export.export(
+            m, (x,), dynamic_shapes=({0: static_dim},))}),
+        (ExportDynamic(), {"export_dynamic_batch": lambda m, x: torch.export.export(
+            m, (x,), dynamic_shapes={"x": {0: torch.export.Dim("n", min=1, max=4096)}})}),
+        (Parity(), {"compare_outputs": compare_allclose}),
+        (ModelSize(), {"model_size_bytes": lambda m: sum(
+            t.nbytes for t in m.state_dict().values())}),
+        (SafeLoading(), {"save_model": lambda m, p: torch.save(
+            {k: v.clone() for k, v in m.state_dict().items()}, p),
+            "load_model": lambda m, p: m.eval() if m.load_state_dict(torch.load(p)) else m}),
+    ]
+    for exercise, answer in others:
+        for seed in (0, 1, 12345):
+            result = evaluate(exercise, answer, seed=seed)
+            assert result.outcome is Outcome.PASSED, result.text()

@@ -1,0 +1,37 @@
+"""Which cells an exercise needs (labkit.grade.plan)."""
+
+from labkit.grade.plan import analyse, needed_cells
+
+
+def plan(cells, names, before=None):
+    code = [analyse(c) for c in cells]
+    return needed_cells(code, names, len(cells) if before is None else before)
+
+
+def test_definitions_and_what_they_read_are_kept():
+    cells = ["import torch", "SCALE = 2", "def f(x):\n    return SCALE * torch.ones(1)",
+             "plot(f)", "train_for_an_hour()"]
+    assert plan(cells, ["f"]) == [0, 1, 2]
+
+
+def test_a_global_bound_after_the_function_is_found():
+    cells = ["def f():\n    return helper()", "def helper():\n    return 1"]
+    assert plan(cells, ["f"]) == [0, 1]
+
+
+def test_changes_in_place_are_kept_but_a_rebinding_ends_the_search():
+    cells = ["model = make()", "fit(model, data)", "model = make()", "model.train()",
+             "print('hello')"]
+    assert plan(cells, ["model"]) == [2, 3]
+
+
+def test_magics_parse_and_unparsable_cells_are_kept_when_they_mention_a_name():
+    cells = ["%matplotlib inline\nx = 1", "def g(:\n    x", "y = 3"]
+    assert plan(cells, ["x"]) == [0, 1]  # cell 1 does not parse but names x: kept
+    assert plan(cells, ["g"]) == [1]
+    assert plan(cells, ["y"]) == [2]
+
+
+def test_only_cells_before_the_check_count():
+    cells = ["a = 1", "a = 2", "b = a"]
+    assert plan(cells, ["a"], before=1) == [0]
