@@ -9,18 +9,25 @@ ever downloaded.
 from __future__ import annotations
 
 import atexit
+import signal
 import time
 
 import pytest
 from browser.common import PHASES, SHOTS, TIMES, chromium_or_skip
 from browser.labpage import open_jupyterlab
-from browser.server import CHROMIUM_ARGS, REPO, LabServer
+from browser.server import CHROMIUM_ARGS, LabServer
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory):
     server = LabServer(tmp_path_factory.mktemp("jupyterlab"))
     atexit.register(server.stop)  # also when the session is interrupted
+    # A plain `kill` (or a CI timeout) should tidy up like Ctrl+C does.
+    signal.signal(signal.SIGTERM, _interrupt)
     server.start()
     yield server
     server.stop()
@@ -63,12 +70,13 @@ def pytest_terminal_summary(terminalreporter):
     terminalreporter.section("browser test times")
     for name, seconds in TIMES.items():
         write(f"{seconds:7.1f} s  {name}")
-    for notebook, phases in PHASES.items():
-        write(f"          {notebook}: " + ", ".join(
-            f"{k} {v:.1f} s" if isinstance(v, float) else f"{k}: {v}"
-            for k, v in phases.items()))
-    write(f"{sum(TIMES.values()):7.1f} s  in all; screenshots under {SHOTS.relative_to(REPO)}/")
+    details = [f"{notebook}: " + ", ".join(
+        f"{k} {v:.1f} s" if isinstance(v, float) else f"{k}: {v}" for k, v in phases.items())
+        for notebook, phases in PHASES.items()]
+    for line in details:
+        write(f"          {line}")
     SHOTS.mkdir(parents=True, exist_ok=True)
     (SHOTS / "times.txt").write_text(
-        "".join(f"{s:.1f}\t{n}\n" for n, s in TIMES.items()))
+        "".join(f"{s:.1f}\t{n}\n" for n, s in TIMES.items()) + "".join(
+            f"\t{line}\n" for line in details))
 

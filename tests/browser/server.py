@@ -70,6 +70,18 @@ def learner_notebooks() -> list[Path]:
             and ".ipynb_checkpoints" not in p.parts]
 
 
+def _die_with_parent() -> None:
+    """In the server process, before it starts: on Linux, die with the test process,
+    however that dies. SIGKILL, because a server told to stop can hang while shutting
+    down its extensions; its kernels notice that their parent is gone and exit."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -156,7 +168,9 @@ class LabServer:
         self._log = open(self.log_path, "w")  # noqa: SIM115 (closed in stop)
         self.proc = subprocess.Popen(command, cwd=self.workdir, env=self._env(),
                                      stdout=self._log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)  # its own process group
+                                     start_new_session=True,  # its own process group
+                                     preexec_fn=_die_with_parent if sys.platform == "linux"
+                                     else None)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
