@@ -268,7 +268,7 @@ class NotebookPage:
                                     timeout=timeout * 1000, polling=250)
         return self
 
-    def wait_idle(self, timeout: float, settle: float = 1.0) -> None:
+    def wait_idle(self, timeout: float, settle: float = 0.5) -> None:
         """Wait until no cell runs and the kernel has been idle for `settle` seconds."""
         deadline = time.monotonic() + timeout
         quiet_since = None
@@ -279,7 +279,7 @@ class NotebookPage:
                 quiet_since = time.monotonic()
             elif time.monotonic() - quiet_since >= settle:
                 return
-            time.sleep(0.25)
+            time.sleep(0.15)
         raise NotebookFailure(f"{self.name}: still running after {timeout:.0f} s")
 
     def run_all(self, timeout: float) -> float:
@@ -485,10 +485,10 @@ class NotebookPage:
             now = self.page.evaluate(count, [self.path, index])
             if now is not None and now != before:
                 break
-            time.sleep(0.25)
+            time.sleep(0.15)
         else:
             raise NotebookFailure(f"{self.where(cell)}: Shift+Enter did not run it")
-        self.wait_idle(max(5.0, deadline - time.monotonic()), settle=0.5)
+        self.wait_idle(max(5.0, deadline - time.monotonic()), settle=0.3)
         return self.cells()[index]
 
     def solve(self, exercise: str, answer: str, outcome: str,
