@@ -118,6 +118,7 @@ HELPERS_JS = r"""
         }
         const area = cell.outputArea.node;
         info.text = area.innerText;
+        info.images = area.querySelectorAll('img').length;
         info.brokenWidgets = Array.from(area.querySelectorAll('.jupyter-widgets-error-widget'))
             .map(e => e.innerText.trim());
         info.results = Array.from(area.querySelectorAll('.labkit-result')).map(e => ({
@@ -516,6 +517,20 @@ class NotebookPage:
         return problems + self.dialogs() + self.log_errors() + self.take_browser_errors()
 
     # -- pictures -----------------------------------------------------------------------
+    def figure_shots(self, n: int = 3) -> list[Path]:
+        """Screenshots of `n` figures spread over the notebook (first, middle, last)."""
+        cells = [c for c in self.cells() if c["type"] == "code" and c.get("images")]
+        if not cells:
+            return []
+        picks = sorted({round(k * (len(cells) - 1) / max(n - 1, 1)) for k in range(n)})
+        paths = []
+        for k, pick in enumerate(picks, start=1):
+            path = self.shots / f"figure-{k}.png"
+            area = self.cell(cells[pick]["index"]).locator(".jp-Cell-outputWrapper")
+            area.screenshot(path=str(path))
+            paths.append(path)
+        return paths
+
     def scroll_to_top(self) -> None:
         self.page.evaluate("(p) => window.__lk.toTop(p)", self.path)
 

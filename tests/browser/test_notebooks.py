@@ -54,6 +54,7 @@ def test_notebook_in_jupyterlab(lab, jupyterlab, notebook, timer):
         page.scroll_to_top()
         page.screenshot("after-run-all")
         problems += page.audit("not attempted")
+        page.figure_shots()
         lap("audit")
 
         operated, done = page.operate_explorers()
