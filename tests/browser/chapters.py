@@ -52,6 +52,21 @@ SOLVE = {
         "def conv_params(in_channels, out_channels, kernel_size, bias=True):\n"
         "    return out_channels * kernel_size * kernel_size + out_channels  # no in_channels\n",
         "conv_params("),
+    "04b_optimizers": Solve(
+        "sgd_momentum_step",
+        "def sgd_momentum_step(param, grad, buf, lr, momentum, dampening=0.0, nesterov=False):\n"
+        "    # dampens the first step too (PyTorch copies the gradient there)\n"
+        "    buf = (0 if buf is None else momentum * buf) + (1 - dampening) * grad\n"
+        "    return param - lr * (grad + momentum * buf if nesterov else buf), buf\n"),
+    "05_gpu_and_ddp": Solve(
+        "shard_indices",
+        "def shard_indices(n, rank, world_size):\n"
+        "    return list(range(n))[rank::world_size]  # no padding\n",
+        "padding"),
+    "06_deployment": Solve(
+        "model_size_bytes",
+        "def model_size_bytes(model):\n"
+        "    return sum(p.nbytes for p in model.parameters())  # buffers forgotten\n"),
 }
 
 

@@ -9,33 +9,25 @@ ever downloaded.
 from __future__ import annotations
 
 import atexit
+import signal
 import time
-from pathlib import Path
 
 import pytest
-from browser.server import CHROMIUM_ARGS, REPO, SKIP_HINT, LabServer, find_chromium
+from browser.common import PHASES, SHOTS, TIMES, chromium_or_skip
+from browser.labpage import open_jupyterlab
+from browser.server import CHROMIUM_ARGS, LabServer
 
-SHOTS = REPO / "build" / "browser"
-TIMES: dict[str, float] = {}
 
-
-def chromium_or_skip() -> str:
-    try:
-        import playwright  # noqa: F401
-    except ImportError:
-        pytest.skip("browser tests skipped: Playwright is not installed "
-                    "(pip install -e '.[test]')", allow_module_level=True)
-    path = find_chromium()
-    if path is None:
-        pytest.skip(f"browser tests skipped: no Chromium found; {SKIP_HINT}",
-                    allow_module_level=True)
-    return path
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory):
     server = LabServer(tmp_path_factory.mktemp("jupyterlab"))
     atexit.register(server.stop)  # also when the session is interrupted
+    # A plain `kill` (or a CI timeout) should tidy up like Ctrl+C does.
+    signal.signal(signal.SIGTERM, _interrupt)
     server.start()
     yield server
     server.stop()
@@ -55,6 +47,14 @@ def browser(tmp_path_factory):
         context.close()
 
 
+@pytest.fixture(scope="session")
+def jupyterlab(lab, browser):
+    """One browser page with JupyterLab loaded; each test opens its notebook in it."""
+    page = open_jupyterlab(browser, lab)
+    yield page
+    page.close()
+
+
 @pytest.fixture
 def timer(request):
     """Record how long a test took, for the summary at the end."""
@@ -70,12 +70,13 @@ def pytest_terminal_summary(terminalreporter):
     terminalreporter.section("browser test times")
     for name, seconds in TIMES.items():
         write(f"{seconds:7.1f} s  {name}")
-    write(f"{sum(TIMES.values()):7.1f} s  in all; screenshots under {SHOTS.relative_to(REPO)}/")
+    details = [f"{notebook}: " + ", ".join(
+        f"{k} {v:.1f} s" if isinstance(v, float) else f"{k}: {v}" for k, v in phases.items())
+        for notebook, phases in PHASES.items()]
+    for line in details:
+        write(f"          {line}")
     SHOTS.mkdir(parents=True, exist_ok=True)
     (SHOTS / "times.txt").write_text(
-        "".join(f"{s:.1f}\t{n}\n" for n, s in TIMES.items()))
+        "".join(f"{s:.1f}\t{n}\n" for n, s in TIMES.items()) + "".join(
+            f"\t{line}\n" for line in details))
 
-
-def shots_for(notebook: Path) -> Path:
-    """build/browser/<notebook path without .ipynb>/ (translations keep their folder)."""
-    return SHOTS / notebook.relative_to(REPO / "notebooks").with_suffix("")

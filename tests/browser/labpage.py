@@ -64,6 +64,19 @@ HELPERS_JS = r"""
           /\*/.test((c.node.querySelector('.jp-InputPrompt') || {}).textContent || ''));
       return running || !k || k.status !== 'idle';
     },
+    open(path) {
+      window.__lkOpened = false;
+      app.commands.execute('docmanager:open', {path, factory: 'Notebook'})
+        .then(() => { window.__lkOpened = true; });
+      return true;
+    },
+    close(path) {
+      const p = panel(path);
+      if (!p) return false;
+      p.context.model.dirty = false;  // no "save your changes?" dialog
+      p.close();
+      return true;
+    },
     runAll(path) {
       const p = panel(path);
       app.shell.activateById(p.id);
@@ -72,11 +85,19 @@ HELPERS_JS = r"""
         .then(() => { window.__lkRunAll.done = true; })
         .catch(e => { window.__lkRunAll.done = true; window.__lkRunAll.error = String(e); });
     },
+    count(path, i) {
+      const c = panel(path).content.widgets[i];
+      return c.model.type === 'code' ? c.model.executionCount : null;
+    },
     toTop(path) {
       const p = panel(path);
       p.content.activeCellIndex = 0;
       (p.content.outerNode || p.content.node).scrollTop = 0;
       return true;
+    },
+    dialogs() {
+      return Array.from(document.querySelectorAll('.jp-Dialog')).map(
+        d => d.getAttribute('aria-label') || d.innerText);
     },
     runAllState() { return window.__lkRunAll; },
     cells(path) {
@@ -87,12 +108,17 @@ HELPERS_JS = r"""
         const info = {index: i, type: m.type, source: m.sharedModel.getSource()};
         if (m.type !== 'code') return info;
         info.count = m.executionCount;
+        const timing = m.getMetadata('execution') || {};
+        const t0 = Date.parse(timing['iopub.execute_input']);
+        const t1 = Date.parse(timing['shell.execute_reply']);
+        info.seconds = (t0 && t1) ? (t1 - t0) / 1000 : null;
         info.outputs = [];
         for (let k = 0; k < m.outputs.length; k++) {
           info.outputs.push(brief(m.outputs.get(k).toJSON()));
         }
         const area = cell.outputArea.node;
         info.text = area.innerText;
+        info.images = area.querySelectorAll('img').length;
         info.brokenWidgets = Array.from(area.querySelectorAll('.jupyter-widgets-error-widget'))
             .map(e => e.innerText.trim());
         info.results = Array.from(area.querySelectorAll('.labkit-result')).map(e => ({
@@ -184,19 +210,47 @@ def _digest(view: dict | None) -> str:
     return h.hexdigest()
 
 
-class NotebookPage:
-    """One notebook open in JupyterLab in its own browser page."""
+def open_jupyterlab(context, server, timeout: float = 120):
+    """A browser page with JupyterLab loaded and the helpers installed."""
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(server.url())
+    page.wait_for_function("() => !!(window.jupyterapp && window.jupyterapp.shell)",
+                           timeout=timeout * 1000)
+    page.evaluate("() => window.jupyterapp.restored")
+    page.evaluate(HELPERS_JS)
+    # More room for the notebook in screenshots: fold the file browser away.
+    page.evaluate("() => window.jupyterapp.shell.leftCollapsed || "
+                  "window.jupyterapp.commands.execute('application:toggle-left-area')")
+    return page
 
-    def __init__(self, context, server, path: str, shots: Path):
+
+def _steady_box(locator, tries: int = 20) -> dict:
+    """The element's box once two readings 100 ms apart agree (the notebook may still be
+    scrolling, and a drag at a stale position would land on another cell)."""
+    box = locator.bounding_box()
+    for _ in range(tries):
+        time.sleep(0.1)
+        again = locator.bounding_box()
+        if again == box:
+            return box
+        box = again
+    return box
+
+
+class NotebookPage:
+    """One notebook open in JupyterLab (in a page that `open_jupyterlab` prepared)."""
+
+    def __init__(self, page, server, path: str, shots: Path):
         self.server = server
         self.path = path  # relative to the server root, e.g. "03_mlp.ipynb"
         self.name = path
         self.shots = Path(shots)
         self.shots.mkdir(parents=True, exist_ok=True)
-        self.page = context.new_page()
-        self.page.set_default_timeout(30_000)
+        self.page = page
         self.browser_errors: list[str] = []
-        self.page.on("pageerror", lambda e: self.browser_errors.append(f"page error: {e}"))
+        self._on_error = lambda e: self.browser_errors.append(f"page error: {e}")
+        self.page.on("pageerror", self._on_error)
         self.page.on("console", self._console)
         self._log_seen = 0
 
@@ -209,18 +263,13 @@ class NotebookPage:
 
     # -- opening and running ------------------------------------------------------------
     def open(self, timeout: float = 120) -> NotebookPage:
-        self.page.goto(self.server.url(self.path))
-        self.page.wait_for_function(
-            "() => !!(window.jupyterapp && window.jupyterapp.shell)", timeout=timeout * 1000)
-        self.page.evaluate(HELPERS_JS)
+        """Open the notebook with JupyterLab's own command; wait for an idle kernel."""
+        self.page.evaluate("(p) => window.__lk.open(p)", self.path)
         self.page.wait_for_function("(p) => window.__lk.ready(p)", arg=self.path,
                                     timeout=timeout * 1000, polling=250)
-        # More room for the notebook in screenshots: fold the file browser away.
-        self.page.evaluate("() => window.jupyterapp.shell.leftCollapsed || "
-                           "window.jupyterapp.commands.execute('application:toggle-left-area')")
         return self
 
-    def wait_idle(self, timeout: float, settle: float = 1.0) -> None:
+    def wait_idle(self, timeout: float, settle: float = 0.5) -> None:
         """Wait until no cell runs and the kernel has been idle for `settle` seconds."""
         deadline = time.monotonic() + timeout
         quiet_since = None
@@ -231,7 +280,7 @@ class NotebookPage:
                 quiet_since = time.monotonic()
             elif time.monotonic() - quiet_since >= settle:
                 return
-            time.sleep(0.25)
+            time.sleep(0.15)
         raise NotebookFailure(f"{self.name}: still running after {timeout:.0f} s")
 
     def run_all(self, timeout: float) -> float:
@@ -253,6 +302,12 @@ class NotebookPage:
 
     def cells(self) -> list[dict]:
         return self.page.evaluate("(p) => window.__lk.cells(p)", self.path)
+
+    def slowest(self, n: int = 3) -> str:
+        """The `n` slowest cells of the last run, e.g. "cell 26 12.3 s, ..."."""
+        timed = [c for c in self.cells() if c["type"] == "code" and c.get("seconds")]
+        timed.sort(key=lambda c: -c["seconds"])
+        return ", ".join(f"cell {c['index'] + 1} {c['seconds']:.1f} s" for c in timed[:n])
 
     def cell(self, index: int):
         return self.page.locator(f'[data-lk-cell="{index}"]')
@@ -307,9 +362,15 @@ class NotebookPage:
                 problems.append(f"{where}: check result shown as raw HTML: {_short(text, 160)!r}")
             if CHECK_CALL.search(cell["source"]) and cell["count"] is not None:
                 problems += self._check_result(cell, where, expect_outcome)
+        problems += self.dialogs()
         problems += self.log_errors()
         problems += self.take_browser_errors()
         return problems
+
+    def dialogs(self) -> list[str]:
+        """JupyterLab dialogs in the way (a dead kernel, a missing file...)."""
+        return [f"{self.name}: JupyterLab shows a dialog: {_short(text, 200)!r}"
+                for text in self.page.evaluate("() => window.__lk.dialogs()")]
 
     def _check_result(self, cell: dict, where: str, outcome: str) -> list[str]:
         if not cell["results"]:
@@ -366,8 +427,9 @@ class NotebookPage:
 
     def _operate_slider(self, widget) -> None:
         """Drag the handle with the mouse to a quarter or three quarters of the track."""
-        track = widget.locator(".noUi-target").bounding_box()
-        handle = widget.locator(".noUi-handle").first.bounding_box()
+        knob = widget.locator(".noUi-handle").first
+        knob.hover()  # scrolls it into view and waits until it stops moving
+        track, handle = _steady_box(widget.locator(".noUi-target")), _steady_box(knob)
         x0, y = handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2
         targets = [track["x"] + f * track["width"] for f in (0.25, 0.75)]
         x1 = max(targets, key=lambda x: abs(x - x0))
@@ -415,18 +477,19 @@ class NotebookPage:
     def run_cell(self, cell: dict, timeout: float = 120) -> dict:
         """Click into the cell, press Shift+Enter, wait; return the cell as it is now."""
         index = cell["index"]
-        before = self.cells()[index]["count"]
+        count = "([p, i]) => window.__lk.count(p, i)"
+        before = self.page.evaluate(count, [self.path, index])
         self.cell(index).locator(".cm-content").click()
         self.page.keyboard.press("Shift+Enter")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            now = self.cells()[index]
-            if now["count"] is not None and now["count"] != before:
+            now = self.page.evaluate(count, [self.path, index])
+            if now is not None and now != before:
                 break
-            time.sleep(0.25)
+            time.sleep(0.15)
         else:
             raise NotebookFailure(f"{self.where(cell)}: Shift+Enter did not run it")
-        self.wait_idle(max(5.0, deadline - time.monotonic()), settle=0.5)
+        self.wait_idle(max(5.0, deadline - time.monotonic()), settle=0.3)
         return self.cells()[index]
 
     def solve(self, exercise: str, answer: str, outcome: str,
@@ -451,9 +514,23 @@ class NotebookPage:
                                 f"{_short(result['text'])!r}")
         self.cell(check["index"]).screenshot(
             path=str(self.shots / f"solve-{outcome.replace(' ', '-')}.png"))
-        return problems + self.log_errors() + self.take_browser_errors()
+        return problems + self.dialogs() + self.log_errors() + self.take_browser_errors()
 
     # -- pictures -----------------------------------------------------------------------
+    def figure_shots(self, n: int = 3) -> list[Path]:
+        """Screenshots of `n` figures spread over the notebook (first, middle, last)."""
+        cells = [c for c in self.cells() if c["type"] == "code" and c.get("images")]
+        if not cells:
+            return []
+        picks = sorted({round(k * (len(cells) - 1) / max(n - 1, 1)) for k in range(n)})
+        paths = []
+        for k, pick in enumerate(picks, start=1):
+            path = self.shots / f"figure-{k}.png"
+            area = self.cell(cells[pick]["index"]).locator(".jp-Cell-outputWrapper")
+            area.screenshot(path=str(path))
+            paths.append(path)
+        return paths
+
     def scroll_to_top(self) -> None:
         self.page.evaluate("(p) => window.__lk.toTop(p)", self.path)
 
@@ -463,4 +540,7 @@ class NotebookPage:
         return path
 
     def close(self) -> None:
-        self.page.close()
+        """Close the notebook's tab (its kernel is shut down by the server fixture)."""
+        self.page.remove_listener("pageerror", self._on_error)
+        self.page.remove_listener("console", self._console)
+        self.page.evaluate("(p) => window.__lk.close(p)", self.path)

@@ -41,7 +41,8 @@ CHROMIUM_ARGS = [
 LAB_SETTINGS = {
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
         "fetchNews": "false", "checkForUpdates": False},
-    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {
+        "windowingMode": "none", "recordTiming": True},
 }
 
 SKIP_HINT = ("install Chromium (apt-get install chromium) or set "
@@ -67,6 +68,18 @@ def learner_notebooks() -> list[Path]:
     found = sorted(folder.glob("*.ipynb")) + sorted(folder.glob("*/*.ipynb"))
     return [p for p in found if "src" not in p.relative_to(folder).parts[:-1]
             and ".ipynb_checkpoints" not in p.parts]
+
+
+def _die_with_parent() -> None:
+    """In the server process, before it starts: on Linux, die with the test process,
+    however that dies. SIGKILL, because a server told to stop can hang while shutting
+    down its extensions; its kernels notice that their parent is gone and exit."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _free_port() -> int:
@@ -155,7 +168,9 @@ class LabServer:
         self._log = open(self.log_path, "w")  # noqa: SIM115 (closed in stop)
         self.proc = subprocess.Popen(command, cwd=self.workdir, env=self._env(),
                                      stdout=self._log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)  # its own process group
+                                     start_new_session=True,  # its own process group
+                                     preexec_fn=_die_with_parent if sys.platform == "linux"
+                                     else None)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -174,9 +189,10 @@ class LabServer:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def url(self, path: str) -> str:
-        """The page URL for a notebook path relative to the server root."""
-        return f"{self.base_url}/lab/tree/{path}?token={self.token}&reset"
+    def url(self, path: str = "") -> str:
+        """The page URL: JupyterLab, or a notebook path relative to the server root."""
+        where = f"/lab/tree/{path}" if path else "/lab"
+        return f"{self.base_url}{where}?token={self.token}&reset"
 
     def api(self, method: str, path: str, timeout: float = 10):
         request = urllib.request.Request(self.base_url + path, method=method,

@@ -11,10 +11,12 @@ explorer and require its picture or text to change, and solve one exercise per c
 from __future__ import annotations
 
 import os
+import shutil
+import time
 
 import pytest
 from browser.chapters import SOLVE, reference_answer
-from browser.conftest import chromium_or_skip, shots_for
+from browser.common import PHASES, chromium_or_skip, shots_for
 from browser.labpage import NotebookPage
 from browser.server import REPO, learner_notebooks
 
@@ -29,19 +31,35 @@ def _id(path):
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[_id(p) for p in NOTEBOOKS])
-def test_notebook_in_jupyterlab(lab, browser, notebook, timer):
+def test_notebook_in_jupyterlab(lab, jupyterlab, notebook, timer):
     path = _id(notebook)
     chapter = notebook.stem
-    page = NotebookPage(browser, lab, path, shots_for(notebook)).open()
+    shutil.rmtree(shots_for(notebook), ignore_errors=True)  # no pictures from an old run
+    clock = time.monotonic()
+    phases = PHASES.setdefault(path, {})
+
+    def lap(phase):
+        nonlocal clock
+        now = time.monotonic()
+        phases[phase] = now - clock
+        clock = now
+
+    page = NotebookPage(jupyterlab, lab, path, shots_for(notebook)).open()
+    lap("open")
     problems = []
     try:
         page.run_all(RUN_ALL_TIMEOUT)
+        lap("run all")
+        phases["slowest"] = page.slowest()
         page.scroll_to_top()
         page.screenshot("after-run-all")
         problems += page.audit("not attempted")
+        page.figure_shots()
+        lap("audit")
 
         operated, done = page.operate_explorers()
         problems += operated
+        lap(f"{len(done)} controls")
 
         row = SOLVE.get(chapter)
         if row is None:
@@ -51,6 +69,7 @@ def test_notebook_in_jupyterlab(lab, browser, notebook, timer):
             answer = reference_answer(REPO, chapter, row.exercise)
             problems += page.solve(row.exercise, answer, "passed")
             problems += page.solve(row.exercise, row.wrong, "incorrect", row.mentions)
+            lap(f"solve {row.exercise}")
     except Exception:
         page.screenshot("failure")
         raise
