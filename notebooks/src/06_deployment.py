@@ -548,8 +548,8 @@ with warnings.catch_warnings(record=True) as caught:
 print("eager:   ", Gate()(negative))
 print("traced:  ", traced(negative), "<- took the branch of the example")
 print("scripted:", scripted(negative))
-first_sentences = {str(w.message).split(". ")[0].splitlines()[0] for w in caught}
-print("warnings:", *sorted(textwrap.shorten(m, 110) for m in first_sentences), sep="\n  ")
+first_lines = {textwrap.shorten(str(w.message).splitlines()[0], 110) for w in caught}
+print("warnings:", *sorted(first_lines), sep="\n  ")
 
 # %% [markdown]
 # Tracing gives a wrong answer without an error (only a `TracerWarning`); scripting
@@ -587,7 +587,7 @@ finally:
 #
 # (The example is a `clone()` of the first 4 test images because the program keeps its
 # example inputs, and a slice `x_test[:4]` shares the memory of the whole test set:
-# saving it would write all 1,000 images. The same holds for any tensor you `torch.save`.)
+# saving it would write every test image. The same holds for any tensor you `torch.save`.)
 #
 # Where a branch really must depend on the data, `torch.cond` expresses it so that both
 # branches are captured.
