@@ -571,13 +571,18 @@ ops = sorted({str(node.target).split(".")[1] for node in program.graph.nodes
               if node.op == "call_function"})
 print("operations in the graph:", ", ".join(ops))
 
+# %% [markdown]
+# Each is the ATen operation behind one of `CNN`'s layers; `dropout` stays, called
+# with `train=False` (the model was in eval mode), so that it passes its input through.
+# Now the `Gate` above, whose branch depends on the data:
+
 # %%
 logging.disable(logging.WARNING)  # hide PyTorch's long log and printout of the failure
 try:
     with contextlib.redirect_stderr(io.StringIO()):
         torch.export.export(Gate(), (positive,))
 except Exception as err:
-    print(type(err).__name__ + ":", str(err).strip().splitlines()[0][:120])
+    print(type(err).__name__ + ":", textwrap.shorten(str(err).strip().splitlines()[0], 120))
 finally:
     logging.disable(logging.NOTSET)
 
@@ -601,7 +606,7 @@ print(graph_module(x_test[:4]).shape)
 try:
     graph_module(x_test[:7])
 except Exception as err:
-    print(type(err).__name__ + ":", str(err).strip().splitlines()[0][:120])
+    print(type(err).__name__ + ":", textwrap.shorten(str(err).strip().splitlines()[0], 120))
 
 # %% [markdown]
 # ### Exercise 4: a dynamic batch size

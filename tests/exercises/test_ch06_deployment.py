@@ -373,7 +373,7 @@ CASES = [
         ({"export_dynamic_batch": export_module}, "ExportedProgram"),
         ({"export_dynamic_batch": lambda model, example: model}, "ExportedProgram"),
         ({"export_dynamic_batch": export_in_train_mode}, "eval mode"),
-        ({"export_dynamic_batch": export_at_most_6}, "a batch of shape (7,"),
+        ({"export_dynamic_batch": export_at_most_6}, "dynamic but bounded"),
     ]),
     Case(Parity, right={"compare_outputs": compare_outputs}, wrong=[
         ({"compare_outputs": compare_only_atol}, "relative tolerance"),
