@@ -317,6 +317,9 @@ q.safe_model_files.expect("incorrect", "the code in the file ran", load_model=lo
 q.safe_model_files.expect(
     "incorrect", "eval mode",
     load_model=lambda model, path: model.load_state_dict(torch.load(path)) and model)
+q.safe_model_files.expect("incorrect", "Unsupported global",
+                          save_model=lambda model, path: torch.save(model, path),
+                          load_model=lambda model, path: model)
 q.safe_model_files.expect("passed")
 
 # %% [markdown]
@@ -486,6 +489,10 @@ def load_without_scheduler(path, model, optimizer, scheduler):
 
 q.checkpoint.expect("incorrect", "random generator", load_checkpoint=load_without_rng)
 q.checkpoint.expect("incorrect", "scheduler", load_checkpoint=load_without_scheduler)
+q.checkpoint.expect(
+    "incorrect", "weights_only=True",
+    save_checkpoint=lambda path, model, optimizer, scheduler, epoch: torch.save(
+        {"model": model, "optimizer": optimizer.state_dict(), "epoch": epoch}, path))
 q.checkpoint.expect("passed")
 
 # %% [markdown]
