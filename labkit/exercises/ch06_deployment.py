@@ -190,6 +190,18 @@ def resume_probe(save_checkpoint, load_checkpoint, x, y, seed: int, stop: int) -
         for _ in range(start, EPOCHS):
             _train_epoch(model, optimizer, scheduler, x, y)
         reply["resumed"] = {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+        # The same checkpoint with code hidden in it, as a downloaded one could be.
+        evil = os.path.join(folder, "downloaded.pt")
+        marker = os.path.join(folder, "payload-ran.txt")
+        torch.save({**torch.load(path, weights_only=True), "note": _Trap(marker, "hello")}, evil)
+        model, optimizer, scheduler = _setup(x.shape[1], classes)
+        try:
+            load_checkpoint(evil, model, optimizer, scheduler)
+        except Exception as err:
+            if is_stub_error(err):
+                raise
+        reply["payload_ran"] = os.path.exists(marker)
         return reply
 
 
@@ -291,6 +303,13 @@ def load_checkpoint(path, model, optimizer, scheduler):
             expect.close(resumed.get(name), value, name=f"{name} after resuming", atol=0,
                          rtol=0, hint="A resumed run must match the run without a stop bit "
                                       "for bit.")
+        expect.that(not reply["payload_ran"],
+                    checked="`load_checkpoint` on a checkpoint with code hidden in it",
+                    expected="the code in the file never runs",
+                    found="the code in the file ran while loading",
+                    hint="Load with `torch.load(path, weights_only=True)`: a checkpoint "
+                         "from elsewhere can hold code, and only the weights-only loader "
+                         "refuses to run it.")
 
 
 # --- export ------------------------------------------------------------------------

@@ -443,7 +443,8 @@ plt.show()
 # dictionaries: the check loads your file that way too), and load it that way. The
 # check trains a small model of its own with dropout, Adam and a step schedule, stops,
 # resumes with your functions, and compares with a run without a stop: every weight
-# must match exactly.
+# must match exactly. Last, it hands `load_checkpoint` a checkpoint with code hidden
+# in it: that code must not run.
 
 # %%
 def save_checkpoint(path, model, optimizer, scheduler, epoch):

@@ -117,6 +117,25 @@ def save_model_object(path, model, optimizer, scheduler, epoch):
                 "rng": torch.get_rng_state()}, path)
 
 
+def load_unsafely(path, model, optimizer, scheduler):
+    checkpoint = torch.load(path, weights_only=False)
+    model.load_state_dict(checkpoint["model"])
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    scheduler.load_state_dict(checkpoint["scheduler"])
+    torch.set_rng_state(checkpoint["rng"])
+    return checkpoint["epoch"]
+
+
+def load_default(path, model, optimizer, scheduler):
+    """Also right: torch.load's default is weights_only=True since PyTorch 2.6."""
+    checkpoint = torch.load(path)
+    model.load_state_dict(checkpoint["model"])
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    scheduler.load_state_dict(checkpoint["scheduler"])
+    torch.set_rng_state(checkpoint["rng"])
+    return checkpoint["epoch"]
+
+
 def load_then_step(path, model, optimizer, scheduler):
     epoch = load_checkpoint(path, model, optimizer, scheduler)
     scheduler.step()  # "one step on", as at the end of an epoch
@@ -346,6 +365,7 @@ CASES = [
              ({"save_checkpoint": save_numpy_rng_too}, "Unsupported global: GLOBAL numpy"),
              ({"save_checkpoint": save_model_object}, "weights_only=True)` reads"),
              ({"load_checkpoint": load_then_step}, "scheduler.last_epoch"),
+             ({"load_checkpoint": load_unsafely}, "the code in the file ran"),
              ({"save_checkpoint": save_initial_seed, "load_checkpoint": load_initial_seed},
               "random generator"),
          ],
@@ -423,6 +443,7 @@ def test_other_right_answers_pass():
                         "load_checkpoint": load_everything_more}),
         (Checkpoint(), {"save_checkpoint": save_epoch_as_tensor,
                         "load_checkpoint": load_checkpoint}),
+        (Checkpoint(), {"save_checkpoint": save_checkpoint, "load_checkpoint": load_default}),
         (ExportDynamic(), {"export_dynamic_batch": lambda m, x: torch.export.export(
             m, (x,), dynamic_shapes=({0: static_dim},))}),
         (ExportDynamic(), {"export_dynamic_batch": lambda m, x: torch.export.export(
