@@ -52,6 +52,11 @@ SOLVE = {
         "def conv_params(in_channels, out_channels, kernel_size, bias=True):\n"
         "    return out_channels * kernel_size * kernel_size + out_channels  # no in_channels\n",
         "conv_params("),
+    "06_deployment": Solve(
+        "model_size_bytes",
+        "def model_size_bytes(model):\n"
+        "    return sum(p.numel() * p.element_size() for p in model.parameters())  # no buffers\n",
+        "the parameters alone"),
 }
 
 
