@@ -777,10 +777,11 @@ speed = {}
 for n in (1, 64):
     x = x_test[:n]
     for threads in sorted({1, threads_all}):
+        # `threads=` sets PyTorch's threads; ONNX Runtime's are set in its session
         found = latencies({"PyTorch": (net, x),
                            "ONNX Runtime": (sessions[threads].run, None, {"x": x.numpy()})},
-                          **timing, threads=threads)  # `threads` is PyTorch's; ORT's is set
-        for name, measured in found.items():          # in its session
+                          **timing, threads=threads)
+        for name, measured in found.items():
             speed[name, n, threads] = measured
 print(f"{'':14}{'batch':>6}{'threads':>8}{'median ms':>11}{'images/s':>10}")
 for (name, n, threads), measured in speed.items():
@@ -1025,10 +1026,10 @@ class PredictHandler(BaseHTTPRequestHandler):
 # %% [markdown]
 # The server runs in a background thread so that the notebook can call it. It listens
 # on `127.0.0.1` (this machine only, not the network) and on port 0, which asks the
-# system for any free port. Stopping it takes three calls: `shutdown()` ends the
-# `serve_forever` loop, `server_close()` frees the port, and the thread ends. A `with`
-# block makes sure they happen even when something in between fails, and running the
-# cell again starts a new server instead of leaving an old one behind:
+# system for any free port. Stopping it takes two calls: `shutdown()` ends the
+# `serve_forever` loop, so the thread ends, and `server_close()` frees the port. A
+# `with` block makes sure they happen even when something in between fails, so running
+# the cell again never leaves an old server behind:
 
 # %%
 @contextlib.contextmanager
