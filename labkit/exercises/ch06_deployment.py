@@ -99,6 +99,13 @@ def _weights_only_error(path: str) -> str | None:
     return None
 
 
+def _scratch_folder() -> tempfile.TemporaryDirectory:
+    """A temporary folder under $TMPDIR as it is now: in the grader's child process that
+    is the one folder it may write to, even if `tempfile` chose /tmp before it was set."""
+    return tempfile.TemporaryDirectory(prefix="labkit-check-",
+                                       dir=os.environ.get("TMPDIR") or None)
+
+
 @contextmanager
 def _plain_errors():
     """Let a learner's error go through, its message short and free of colour codes."""
@@ -151,7 +158,7 @@ def resume_probe(save_checkpoint, load_checkpoint, x, y, seed: int, stop: int) -
     """Train without a stop, then with a save after `stop` epochs and a resume into fresh
     objects; return the states of both runs (plain data)."""
     classes = int(y.max()) + 1
-    with tempfile.TemporaryDirectory() as folder, _plain_errors():
+    with _scratch_folder() as folder, _plain_errors():
         path = os.path.join(folder, "checkpoint.pt")
 
         torch.manual_seed(seed)
@@ -539,7 +546,7 @@ def given_load_model(model, path):
 def safe_files_probe(save_model, load_model, source, target, attacker) -> dict:
     """Round trip through the learner's functions, then a hostile file through load_model."""
     reply = {}
-    with tempfile.TemporaryDirectory() as folder, _plain_errors():
+    with _scratch_folder() as folder, _plain_errors():
         path = os.path.join(folder, "model.pt")
         call_learner(save_model, source, path)
         if not os.path.exists(path):
