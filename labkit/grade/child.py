@@ -106,6 +106,9 @@ def apply_limits(config: dict) -> dict:
                        "OMP_NUM_THREADS": str(config.get("threads", 1))})
     if config.get("data_dir"):
         os.environ["LABKIT_DATA"] = config["data_dir"]
+    import tempfile
+
+    tempfile.tempdir = None  # chosen again from TMPDIR: it may have cached /tmp already
     return applied
 
 
