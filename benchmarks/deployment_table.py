@@ -6,7 +6,8 @@
 The model is chapter 04's CNN (the class in cnn_mnist.py) with its initial weights in eval
 mode: sizes and latencies do not depend on what the weights are. Each format is saved to
 a temporary folder, loaded back as a deployment would, and timed with
-labkit.measure.latency (warm-up, then the median of many single calls). The load average
+labkit.measure.latencies (warm-up, then the median of many single calls, the formats
+taking turns so that a busy spell of the machine slows them all alike). The load average
 printed first tells whether the machine was busy. Keep the list of formats in step with
 section 8 of notebooks/src/06_deployment.py.
 """
@@ -25,7 +26,7 @@ from cnn_mnist import CNN
 from torch import nn
 from torch.nn.utils import prune
 
-from labkit.measure import all_threads, file_bytes, latency
+from labkit.measure import all_threads, file_bytes, latencies
 
 
 def pruned(model: nn.Module, amount: float) -> nn.Module:
@@ -115,16 +116,17 @@ def main() -> None:
     print(header)
     print("|---|---:|" + "---:|" * len(columns))
     with tempfile.TemporaryDirectory() as folder:
-        for name, path, runner in save_formats(net, Path(folder)):
-            cells = []
-            for b, t in columns:
-                x = torch.randn(b, 1, 28, 28)
-                if name.startswith("ONNX"):
-                    timing = latency(runner, x, t, warmup=args.warmup, runs=args.runs)
-                else:
-                    timing = latency(runner, x, warmup=args.warmup, runs=args.runs, threads=t)
-                cells.append(f"{timing.median_ms:.3f}")
-            print(f"| {name} | {file_bytes(path):,} | " + " | ".join(cells) + " |")
+        rows = save_formats(net, Path(folder))
+        cells = {name: [] for name, _, _ in rows}
+        for b, t in columns:
+            x = torch.randn(b, 1, 28, 28)
+            calls = {name: (runner, x, t) if name.startswith("ONNX") else (runner, x)
+                     for name, _, runner in rows}
+            found = latencies(calls, warmup=args.warmup, runs=args.runs, threads=t)
+            for name, timing in found.items():
+                cells[name].append(f"{timing.median_ms:.3f}")
+        for name, path, _ in rows:
+            print(f"| {name} | {file_bytes(path):,} | " + " | ".join(cells[name]) + " |")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,12 @@ one slow call (another program, the garbage collector) does not move::
 
     timing = latency(model, x, threads=1)   # times model(x)
     print(f"{timing.median_ms:.2f} ms")
+
+To compare several models, time them *in turns* with ``latencies``: when the machine
+gets busier for a while, every model is slowed alike, instead of whichever came last::
+
+    found = latencies({"float32": (model, x), "int8": (quantized, x)}, threads=1)
+    print(found["int8"].median_ms / found["float32"].median_ms)
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from __future__ import annotations
 import os
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,6 +82,46 @@ def latency(fn: Callable[..., object], *args, warmup: int = 5, runs: int = 30,
             fn(*args)
             times.append((time.perf_counter() - start) * 1000)
     return Latency(statistics.median(times), min(times), max(times), runs)
+
+
+def latencies(calls: Mapping[str, tuple], *, warmup: int = 5, runs: int = 30, rounds: int = 5,
+              threads: int | None = None) -> dict[str, Latency]:
+    """Time several calls fairly: ``calls`` maps a name to ``(fn, *args)``.
+
+    Each call is warmed up, then they take turns: ``rounds`` rounds in which each call is
+    timed ``runs / rounds`` times, the order shifted by one every round. A slow spell of
+    the machine then falls on all of them alike. Returns a ``Latency`` per name (the
+    median over all its timed calls), in the order of ``calls``.
+    """
+    if not isinstance(runs, int) or runs < 1:
+        raise ValueError(f"runs must be a whole number >= 1, got {runs!r}")
+    if not isinstance(warmup, int) or warmup < 0:
+        raise ValueError(f"warmup must be a whole number >= 0, got {warmup!r}")
+    if not isinstance(rounds, int) or rounds < 1:
+        raise ValueError(f"rounds must be a whole number >= 1, got {rounds!r}")
+    names = list(calls)
+    for name in names:
+        if not isinstance(calls[name], tuple) or not calls[name] or not callable(calls[name][0]):
+            raise ValueError(f"calls[{name!r}] must be a tuple (fn, *args), got "
+                             f"{type(calls[name]).__name__}")
+    rounds = min(rounds, runs)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    with torch_threads(threads), torch.inference_mode():
+        for name in names:
+            fn, *args = calls[name]
+            for _ in range(warmup):
+                fn(*args)
+        for turn in range(rounds):
+            share = runs // rounds + (turn < runs % rounds)  # `runs` timed calls in all
+            shift = turn % len(names) if names else 0
+            for name in names[shift:] + names[:shift]:
+                fn, *args = calls[name]
+                for _ in range(share):
+                    start = time.perf_counter()
+                    fn(*args)
+                    times[name].append((time.perf_counter() - start) * 1000)
+    return {name: Latency(statistics.median(t), min(t), max(t), len(t))
+            for name, t in times.items()}
 
 
 def file_bytes(path: str | os.PathLike) -> int:

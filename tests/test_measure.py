@@ -5,7 +5,14 @@ import time
 import pytest
 import torch
 
-from labkit.measure import Latency, all_threads, file_bytes, latency, torch_threads
+from labkit.measure import (
+    Latency,
+    all_threads,
+    file_bytes,
+    latencies,
+    latency,
+    torch_threads,
+)
 
 
 def test_latency_warms_up_then_times_each_run():
@@ -49,6 +56,19 @@ def test_threads_are_restored_even_after_an_error():
 def test_bad_settings_name_the_value(bad):
     with pytest.raises(ValueError, match=str(list(bad.values())[0])):
         latency(lambda: None, **bad)
+
+
+def test_latencies_take_turns_and_time_each_call_runs_times():
+    """Does latencies() warm each call up, time each `runs` times in alternating turns?"""
+    order = []
+    found = latencies({"a": (order.append, "a"), "b": (order.append, "b")},
+                      warmup=1, runs=4, rounds=2)
+    assert order == ["a", "b", "a", "a", "b", "b", "b", "b", "a", "a"]
+    assert list(found) == ["a", "b"] and all(t.runs == 4 for t in found.values())
+    with pytest.raises(ValueError, match="rounds"):
+        latencies({"a": (order.append, 1)}, rounds=0)
+    with pytest.raises(ValueError, match="tuple"):
+        latencies({"a": order.append})
 
 
 def test_file_bytes_counts_onnx_external_data_and_folders(tmp_path):

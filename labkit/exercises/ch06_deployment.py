@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import operator
 import os
+import re
 import tempfile
+from contextlib import contextmanager
 
 import torch
 import torch.nn.functional as F
@@ -17,6 +19,8 @@ from torch import nn
 
 from labkit.check import Exercise, NotAttempted, expect
 from labkit.check.describe import cut, describe
+from labkit.check.host import call_learner
+from labkit.check.signals import is_stub_error
 
 # --- small models the checks build -------------------------------------------------
 
@@ -70,6 +74,50 @@ def true_size(model: nn.Module) -> int:
     return sum(t.numel() * t.element_size() for t in tensors.values())
 
 
+# --- error text from torch.load ---------------------------------------------------
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")  # terminal colour codes, which torch.load's error has
+
+
+def load_failure(err: BaseException) -> str:
+    """The reason a load failed, in one short line: for a weights-only load, the line that
+    names the type it refused (``Unsupported global: GLOBAL ...``)."""
+    text = _ANSI.sub("", str(err))
+    for line in text.splitlines():
+        if "Unsupported global" in line:
+            reason = line.strip().removeprefix("WeightsUnpickler error: ").split(". ")[0]
+            return f"{type(err).__name__}: {cut(reason, 200)}"
+    return f"{type(err).__name__}: {cut(text, 200)}"
+
+
+def _weights_only_error(path: str) -> str | None:
+    """None if ``torch.load(path, weights_only=True)`` reads the file, else why not."""
+    try:
+        torch.load(path, weights_only=True)
+    except Exception as err:
+        return load_failure(err)
+    return None
+
+
+def _scratch_folder() -> tempfile.TemporaryDirectory:
+    """A temporary folder under $TMPDIR as it is now: in the grader's child process that
+    is the one folder it may write to, even if `tempfile` chose /tmp before it was set."""
+    return tempfile.TemporaryDirectory(prefix="labkit-check-",
+                                       dir=os.environ.get("TMPDIR") or None)
+
+
+@contextmanager
+def _plain_errors():
+    """Let a learner's error go through, its message short and free of colour codes."""
+    try:
+        yield
+    except Exception as err:
+        message = err.args[0] if err.args and isinstance(err.args[0], str) else None
+        if message is not None and ("\x1b[" in message or "Weights only load failed" in message):
+            err.args = (load_failure(err).split(": ", 1)[1], *err.args[1:])
+        raise
+
+
 # --- checkpoints -------------------------------------------------------------------
 
 EPOCHS = 5
@@ -110,7 +158,7 @@ def resume_probe(save_checkpoint, load_checkpoint, x, y, seed: int, stop: int) -
     """Train without a stop, then with a save after `stop` epochs and a resume into fresh
     objects; return the states of both runs (plain data)."""
     classes = int(y.max()) + 1
-    with tempfile.TemporaryDirectory() as folder:
+    with _scratch_folder() as folder, _plain_errors():
         path = os.path.join(folder, "checkpoint.pt")
 
         torch.manual_seed(seed)
@@ -124,13 +172,19 @@ def resume_probe(save_checkpoint, load_checkpoint, x, y, seed: int, stop: int) -
         for _ in range(stop):
             _train_epoch(model, optimizer, scheduler, x, y)
         at_save = _snapshot(model, optimizer, scheduler)
-        save_checkpoint(path, model, optimizer, scheduler, stop)
+        call_learner(save_checkpoint, path, model, optimizer, scheduler, stop)
+        if not os.path.exists(path):
+            return {"unsafe_file": "no file was written at `path`"}
+        with torch.random.fork_rng(devices=[]):
+            unsafe = _weights_only_error(path)
+        if unsafe is not None:
+            return {"unsafe_file": f"it raises {unsafe}"}
 
         # As after a restart: new objects, other weights, another random state.
         torch.manual_seed(seed + 1000)
         model, optimizer, scheduler = _setup(x.shape[1], classes)
         torch.rand(7)
-        start = load_checkpoint(path, model, optimizer, scheduler)
+        start = call_learner(load_checkpoint, path, model, optimizer, scheduler)
         after_load = _snapshot(model, optimizer, scheduler)
         try:  # an int, or anything `range` takes as one (a 0-d integer tensor, say)
             start = describe(start) if isinstance(start, bool) else operator.index(start)
@@ -143,6 +197,18 @@ def resume_probe(save_checkpoint, load_checkpoint, x, y, seed: int, stop: int) -
         for _ in range(start, EPOCHS):
             _train_epoch(model, optimizer, scheduler, x, y)
         reply["resumed"] = {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+        # The same checkpoint with code hidden in it, as a downloaded one could be.
+        evil = os.path.join(folder, "downloaded.pt")
+        marker = os.path.join(folder, "payload-ran.txt")
+        torch.save({**torch.load(path, weights_only=True), "note": _Trap(marker, "hello")}, evil)
+        model, optimizer, scheduler = _setup(x.shape[1], classes)
+        try:
+            load_checkpoint(evil, model, optimizer, scheduler)
+        except Exception as err:
+            if is_stub_error(err):
+                raise
+        reply["payload_ran"] = os.path.exists(marker)
         return reply
 
 
@@ -196,6 +262,13 @@ def load_checkpoint(path, model, optimizer, scheduler):
             self._compare(reply, stop)
 
     def _compare(self, reply, stop):
+        if "unsafe_file" in reply:
+            expect.that(False, checked="the file `save_checkpoint(path, ...)` writes",
+                        expected="a checkpoint that `torch.load(path, weights_only=True)` "
+                                 "reads: state_dicts, tensors, numbers and dictionaries",
+                        found=reply["unsafe_file"],
+                        hint="Save `state_dict()`s and `torch.get_rng_state()`, not the "
+                             "objects themselves.")
         start = reply["start"]
         found = start if isinstance(start, str) else f"`{start!r}`"
         if found == describe(None):
@@ -237,6 +310,13 @@ def load_checkpoint(path, model, optimizer, scheduler):
             expect.close(resumed.get(name), value, name=f"{name} after resuming", atol=0,
                          rtol=0, hint="A resumed run must match the run without a stop bit "
                                       "for bit.")
+        expect.that(not reply["payload_ran"],
+                    checked="`load_checkpoint` on a checkpoint with code hidden in it",
+                    expected="the code in the file never runs",
+                    found="the code in the file ran while loading",
+                    hint="Load with `torch.load(path, weights_only=True)`: a checkpoint "
+                         "from elsewhere can hold code, and only the weights-only loader "
+                         "refuses to run it.")
 
 
 # --- export ------------------------------------------------------------------------
@@ -288,9 +368,12 @@ def export_dynamic_batch(model, example):
         with torch.no_grad():
             for x, found in zip(inputs, outputs, strict=True):
                 name = f"the exported program on a batch of shape {tuple(x.shape)}"
+                hint = self.hints[0] + " Mark dimension 0 as dynamic."
+                if isinstance(found, str) and ("<=" in found or ">=" in found):
+                    hint = ("The batch dimension is dynamic but bounded: leave out `min` and "
+                            "`max` of `torch.export.Dim`, so any batch size runs.")
                 expect.that(not isinstance(found, str), checked=name,
-                            expected="it runs", found=f"it raised `{found}`",
-                            hint=self.hints[0] + " Mark dimension 0 as dynamic.")
+                            expected="it runs", found=f"it raised `{found}`", hint=hint)
                 expect.close(found, model(x), name=name, atol=1e-4, rtol=1e-4,
                              hint="Export the model in eval mode, as it is.")
 
@@ -463,20 +546,23 @@ def given_load_model(model, path):
 def safe_files_probe(save_model, load_model, source, target, attacker) -> dict:
     """Round trip through the learner's functions, then a hostile file through load_model."""
     reply = {}
-    with tempfile.TemporaryDirectory() as folder:
+    with _scratch_folder() as folder, _plain_errors():
         path = os.path.join(folder, "model.pt")
-        save_model(source, path)
-        try:
-            torch.load(path, weights_only=True)
-            reply["weights_only_loads"] = True
-        except Exception as err:
-            reply["weights_only_loads"] = False
-            reply["weights_only_error"] = type(err).__name__
-        target.train()
-        result = load_model(target, path)
-        reply["returned"] = "the model" if result is target else describe(result)
-        reply["state"] = {k: v.detach().clone() for k, v in target.state_dict().items()}
-        reply["training"] = any(m.training for m in target.modules())
+        call_learner(save_model, source, path)
+        if not os.path.exists(path):
+            unsafe = "no file was written at `path`"
+        else:
+            unsafe = _weights_only_error(path)
+            unsafe = unsafe and f"it raises {unsafe}"
+        reply["weights_only_loads"] = unsafe is None
+        if unsafe is None:  # the round trip, only for a file that loads safely
+            target.train()
+            result = call_learner(load_model, target, path)
+            reply["returned"] = "the model" if result is target else describe(result)
+            reply["state"] = {k: v.detach().clone() for k, v in target.state_dict().items()}
+            reply["training"] = any(m.training for m in target.modules())
+        else:
+            reply["weights_only_error"] = unsafe
 
         evil = os.path.join(folder, "downloaded.pt")
         marker = os.path.join(folder, "payload-ran.txt")
@@ -485,6 +571,8 @@ def safe_files_probe(save_model, load_model, source, target, attacker) -> dict:
             load_model(target, evil)
             reply["hostile"] = "returned"
         except Exception as err:
+            if is_stub_error(err):
+                raise
             reply["hostile"] = f"raised {type(err).__name__}"
         reply["payload_ran"] = os.path.exists(marker)
     return reply
@@ -529,7 +617,7 @@ def load_model(model, path):
         expect.that(reply["weights_only_loads"],
                     checked="the file `save_model(model, path)` writes",
                     expected="a file that `torch.load(path, weights_only=True)` can read",
-                    found=f"it raises `{reply.get('weights_only_error')}`",
+                    found=reply.get("weights_only_error"),
                     hint="Save `model.state_dict()`, not the model object.")
         expect.that(not reply["payload_ran"],
                     checked="`load_model(model, path)` on a file with code hidden in it",

@@ -38,12 +38,14 @@ import io
 import json
 import logging
 import pickle
+import re
 import subprocess
 import sys
 import tempfile
 import textwrap
 import threading
 import time
+import urllib.error
 import urllib.request
 import warnings
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -60,7 +62,7 @@ from torch.nn.utils import prune
 from torch.utils.data import DataLoader, TensorDataset
 
 from labkit import check, data, settings
-from labkit.measure import all_threads, file_bytes, latency
+from labkit.measure import all_threads, file_bytes, latencies
 from labkit.train import evaluate
 
 try:
@@ -243,7 +245,8 @@ loaded = torch.load(suspicious_path, weights_only=False)  # runs the code in the
 
 # %% [markdown]
 # `weights_only=True` uses a restricted unpickler that only rebuilds tensors, numbers,
-# strings and containers, and refuses everything else. It has been `torch.load`'s
+# strings, containers (lists, tuples, dictionaries) and a few PyTorch types such as
+# dtypes, and refuses everything else. It has been `torch.load`'s
 # default since PyTorch 2.6; older tutorials (and the seed texts) call
 # `torch.load(path)` and were unsafe on older versions. The same file, safely:
 
@@ -258,7 +261,8 @@ except pickle.UnpicklingError as err:  # the line of the long message that says 
 # A whole pickled model cannot be read with `weights_only=True` either (it holds
 # classes), which is one more reason to save state_dicts. If you must load your *own*
 # file that holds other types, allow exactly those with
-# `torch.serialization.add_safe_globals([...])` rather than `weights_only=False`.
+# `torch.serialization.add_safe_globals([...])` (or, for one load, the context manager
+# `torch.serialization.safe_globals([...])`) rather than `weights_only=False`.
 #
 # ### Exercise 1: spot the bug, a model file that runs code
 # The code below saves the whole model, and its loader unpickles whatever the file
@@ -266,7 +270,8 @@ except pickle.UnpicklingError as err:  # the line of the long message that says 
 # functions: `save_model(model, path)` must write a file that `torch.load(path,
 # weights_only=True)` reads, and `load_model(model, path)` must load the weights into
 # the given `model` with `weights_only=True`, return it in eval mode, and *raise an
-# error* for a file that holds anything but tensors. The check saves and loads a model
+# error* for a file that would need to run code to load (that is, anything beyond
+# tensors, numbers, strings and containers). The check saves and loads a model
 # of its own, then hands `load_model` a file with code hidden inside.
 #
 # Stuck? `q.safe_model_files.hint()` gives a hint, `q.safe_model_files.solution()` an
@@ -312,6 +317,9 @@ q.safe_model_files.expect("incorrect", "the code in the file ran", load_model=lo
 q.safe_model_files.expect(
     "incorrect", "eval mode",
     load_model=lambda model, path: model.load_state_dict(torch.load(path)) and model)
+q.safe_model_files.expect("incorrect", "Unsupported global",
+                          save_model=lambda model, path: torch.save(model, path),
+                          load_model=lambda model, path: model)
 q.safe_model_files.expect("passed")
 
 # %% [markdown]
@@ -370,8 +378,9 @@ except NotImplementedError:
 # - the **random generator**, which decides the shuffling and the dropout masks.
 #
 # To see what goes wrong otherwise, we train a smaller run (1,000 images, 4 epochs, Adam
-# with a learning rate halved every 2 epochs) three ways: without a stop, and stopped
-# after 2 epochs then resumed from a checkpoint of the weights alone. A "restart" builds
+# with a learning rate halved every 2 epochs) two ways: without a stop, and stopped
+# after 2 epochs then resumed from a checkpoint of the weights alone (the exercise
+# below adds a third: resumed from a full checkpoint). A "restart" builds
 # new objects and reseeds the generator, as a new process would.
 
 # %%
@@ -429,11 +438,13 @@ plt.show()
 # Write `save_checkpoint(path, model, optimizer, scheduler, epoch)`, called after `epoch`
 # finished epochs, and `load_checkpoint(path, model, optimizer, scheduler)`, which
 # restores everything into freshly built objects and returns the number of finished
-# epochs, so that training goes on with `for epoch in range(start, epochs)`. Load with
-# `weights_only=True`: a checkpoint holds only tensors, numbers and dictionaries. The
+# epochs, so that training goes on with `for epoch in range(start, epochs)`. Save only
+# what `torch.load(path, weights_only=True)` reads (state_dicts, tensors, numbers and
+# dictionaries: the check loads your file that way too), and load it that way. The
 # check trains a small model of its own with dropout, Adam and a step schedule, stops,
 # resumes with your functions, and compares with a run without a stop: every weight
-# must match exactly.
+# must match exactly. Last, it hands `load_checkpoint` a checkpoint with code hidden
+# in it: that code must not run.
 
 # %%
 def save_checkpoint(path, model, optimizer, scheduler, epoch):
@@ -479,6 +490,10 @@ def load_without_scheduler(path, model, optimizer, scheduler):
 
 q.checkpoint.expect("incorrect", "random generator", load_checkpoint=load_without_rng)
 q.checkpoint.expect("incorrect", "scheduler", load_checkpoint=load_without_scheduler)
+q.checkpoint.expect(
+    "incorrect", "weights_only=True",
+    save_checkpoint=lambda path, model, optimizer, scheduler, epoch: torch.save(
+        {"model": model, "optimizer": optimizer.state_dict(), "epoch": epoch}, path))
 q.checkpoint.expect("passed")
 
 # %% [markdown]
@@ -541,7 +556,8 @@ with warnings.catch_warnings(record=True) as caught:
 print("eager:   ", Gate()(negative))
 print("traced:  ", traced(negative), "<- took the branch of the example")
 print("scripted:", scripted(negative))
-print("warnings:", *sorted({str(w.message).splitlines()[0][:100] for w in caught}), sep="\n  ")
+first_lines = {textwrap.shorten(str(w.message).splitlines()[0], 110) for w in caught}
+print("warnings:", *sorted(first_lines), sep="\n  ")
 
 # %% [markdown]
 # Tracing gives a wrong answer without an error (only a `TracerWarning`); scripting
@@ -563,20 +579,28 @@ ops = sorted({str(node.target).split(".")[1] for node in program.graph.nodes
               if node.op == "call_function"})
 print("operations in the graph:", ", ".join(ops))
 
+# %% [markdown]
+# Each is the ATen operation behind one of `CNN`'s layers; `dropout` stays, called
+# with `train=False` (the model was in eval mode), so that it passes its input through.
+# Now the `Gate` above, whose branch depends on the data:
+
 # %%
 logging.disable(logging.WARNING)  # hide PyTorch's long log and printout of the failure
 try:
     with contextlib.redirect_stderr(io.StringIO()):
         torch.export.export(Gate(), (positive,))
 except Exception as err:
-    print(type(err).__name__ + ":", str(err).strip().splitlines()[0][:120])
+    print(type(err).__name__ + ":", textwrap.shorten(str(err).strip().splitlines()[0], 120))
 finally:
     logging.disable(logging.NOTSET)
 
 # %% [markdown]
+# The message speaks of `u0`: that is export's name for a value it cannot know while
+# tracing, here the result of `x.sum() > 0`, so it cannot choose a branch.
+#
 # (The example is a `clone()` of the first 4 test images because the program keeps its
 # example inputs, and a slice `x_test[:4]` shares the memory of the whole test set:
-# saving it would write all 1,000 images. The same holds for any tensor you `torch.save`.)
+# saving it would write every test image. The same holds for any tensor you `torch.save`.)
 #
 # Where a branch really must depend on the data, `torch.cond` expresses it so that both
 # branches are captured.
@@ -590,7 +614,7 @@ print(graph_module(x_test[:4]).shape)
 try:
     graph_module(x_test[:7])
 except Exception as err:
-    print(type(err).__name__ + ":", str(err).strip().splitlines()[0][:120])
+    print(type(err).__name__ + ":", textwrap.shorten(str(err).strip().splitlines()[0], 120))
 
 # %% [markdown]
 # ### Exercise 4: a dynamic batch size
@@ -648,7 +672,7 @@ print(f"{file_bytes(program_path):,} bytes on disk")
 # web runtimes. A service that runs an ONNX file needs no PyTorch at all.
 #
 # `torch.onnx.export(..., dynamo=True)` builds the file from `torch.export`'s graph
-# (`dynamo=True` is the default in current versions; the older TorchScript-based exporter
+# (`dynamo=True` is the default since PyTorch 2.9; the older TorchScript-based exporter
 # is deprecated). `external_data=False` keeps the weights inside the one file.
 
 # %%
@@ -688,7 +712,8 @@ print(type(logits).__name__, logits.shape, "predictions:", logits.argmax(axis=1)
 # absolute difference), and `worst_index`, the index (a tuple, one entry per dimension)
 # of the element that goes furthest past its allowance, that is with the largest
 # $|\text{candidate} - \text{reference}| - (\text{atol} + \text{rtol} \cdot
-# |\text{reference}|)$. When a comparison fails, that element is the one to look at.
+# |\text{reference}|)$. When a comparison fails, that element is the one to look at;
+# when every element passes, it is the one closest to failing.
 
 # %%
 def compare_outputs(reference, candidate, atol=1e-5, rtol=1e-4):
@@ -736,9 +761,11 @@ with torch.no_grad():
 # A single timing means little: the first calls allocate memory and choose kernels, and
 # any other program on the machine can slow one call down. So `labkit.measure.latency`
 # (open it, it is short) makes a few untimed **warm-up** calls, times many calls one by
-# one, and reports the **median**. Thread count matters too: a server handling many
-# requests at once often gives each one a single thread, while one big request can use
-# all cores. We measure both, for one image and for a batch of 64.
+# one, and reports the **median**. To *compare* two engines, `latencies` times them in
+# turns (a few calls of one, a few of the other, and again), so that a busy spell of the
+# machine slows both alike rather than whichever ran last. Thread count matters too: a
+# server handling many requests at once often gives each one a single thread, while one
+# big request can use all cores. We measure both, for one image and for a batch of 64.
 
 # %%
 timing = dict(warmup=5, runs=50)  # untimed calls, timed calls
@@ -750,9 +777,12 @@ speed = {}
 for n in (1, 64):
     x = x_test[:n]
     for threads in sorted({1, threads_all}):
-        speed["PyTorch", n, threads] = latency(net, x, **timing, threads=threads)
-        speed["ONNX Runtime", n, threads] = latency(sessions[threads].run, None,
-                                                    {"x": x.numpy()}, **timing)
+        # `threads=` sets PyTorch's threads; ONNX Runtime's are set in its session
+        found = latencies({"PyTorch": (net, x),
+                           "ONNX Runtime": (sessions[threads].run, None, {"x": x.numpy()})},
+                          **timing, threads=threads)
+        for name, measured in found.items():
+            speed[name, n, threads] = measured
 print(f"{'':14}{'batch':>6}{'threads':>8}{'median ms':>11}{'images/s':>10}")
 for (name, n, threads), measured in speed.items():
     print(f"{name:14}{n:6}{threads:8}{measured.median_ms:11.3f}"
@@ -773,8 +803,9 @@ for (name, n, threads), measured in speed.items():
 # **Quantization** stores weights as 8-bit integers instead of 32-bit floats: a weight
 # $w$ becomes $q = \text{round}(w / s)$ with one scale $s$ per tensor (or per row), and
 # $w \approx s \cdot q$. That makes those weights 4 times smaller. *Dynamic*
-# quantization also converts each layer's input to int8 on the fly, with a scale measured
-# on that very input, so that the matrix product runs in integer arithmetic; it needs no
+# quantization also converts each layer's input to 8-bit integers on the fly (unsigned,
+# with a scale and a zero point measured on that very input), so that the matrix product
+# runs in integer arithmetic; it needs no
 # calibration data and suits `nn.Linear` layers well.
 #
 # PyTorch's eager API for it, `torch.ao.quantization.quantize_dynamic`, is **deprecated**
@@ -786,12 +817,18 @@ for (name, n, threads), measured in speed.items():
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     quantized = torch.ao.quantization.quantize_dynamic(net, {nn.Linear}, dtype=torch.qint8)
-print("warning:", str(caught[0].message).splitlines()[0][:100] if caught else "none")
+message = str(caught[0].message) if caught else ""
+print("warning:", message.splitlines()[0] if message else "none")
+removal = re.search(r"removed in (\d+\.\d+)", message)
+if removal:
+    passed = torch.__version__ >= removal.group(1)
+    print(f"this is PyTorch {torch.__version__}: the announced removal in {removal.group(1)} "
+          + ("has already slipped by" if passed else "is still ahead"))
 print(quantized.classifier)
 
 # %% [markdown]
-# (The removal date in the warning has already slipped by; do not count on the old API
-# staying.) The quantized model against the original, on the test set and the clock:
+# Such dates slip, but do not count on the old API staying. The quantized model against
+# the original, on the test set and the clock:
 
 # %%
 quantized_path = workdir / "cnn_int8.pt"
@@ -799,24 +836,27 @@ torch.save(quantized.state_dict(), quantized_path)
 quantized_accuracy = evaluate(quantized, test_loader)["accuracy"]
 images = x_test[:256]  # (256, 1, 28, 28)
 head_input = net.features(images).detach()  # (256, 32, 5, 5): what the dense layers see
-rows = [
-    ("float32", net, weights_path, accuracy),
-    ("int8 Linear", quantized, quantized_path, quantized_accuracy),
-]
+found = latencies({"float32": (net, images), "int8 Linear": (quantized, images),
+                   "float32 dense": (net.classifier, head_input),
+                   "int8 Linear dense": (quantized.classifier, head_input)},
+                  **timing, threads=1)  # timed in turns: a fair comparison
+rows = [("float32", weights_path, accuracy), ("int8 Linear", quantized_path, quantized_accuracy)]
 print(f"{'':12}{'file bytes':>12}{'accuracy':>10}{'model ms':>10}{'dense ms':>10}  "
       "(batch 256, 1 thread)")
-for name, model, path, acc in rows:
-    whole = latency(model, images, **timing, threads=1)
-    head = latency(model.classifier, head_input, **timing, threads=1)
-    print(f"{name:12}{file_bytes(path):12,}{acc:10.2%}{whole.median_ms:10.3f}"
-          f"{head.median_ms:10.3f}")
+for name, path, acc in rows:
+    print(f"{name:12}{file_bytes(path):12,}{acc:10.2%}{found[name].median_ms:10.3f}"
+          f"{found[name + ' dense'].median_ms:10.3f}")
+dense_weights = sum(p.numel() for p in net.classifier.parameters())
+print(f"the dense layers hold {dense_weights / sum(p.numel() for p in net.parameters()):.0%} "
+      f"of the weights and take {found['float32 dense'].median_ms / found['float32'].median_ms:.0%}"
+      " of the float32 model's time")
 
 # %% [markdown]
 # The file shrinks by about the share of the weights that sit in the dense layers
 # (`Linear(800, 128)` holds most of them), and the accuracy barely moves. The dense
 # layers themselves ("dense ms", the `classifier` alone) get faster, but the whole model
-# hardly does: in a CNN the convolutions do most of the arithmetic, and they were not
-# quantized. Dynamic
+# hardly does: the dense layers are only a small part of its time (last line), since in
+# a CNN the convolutions do most of the arithmetic, and they were not quantized. Dynamic
 # quantization pays off for models made mostly of `Linear` layers, like MLPs and
 # transformers. For convolutions, *static* quantization (which calibrates the input
 # scales on sample data beforehand) is the tool.
@@ -825,8 +865,9 @@ for name, model, path, acc in rows:
 #
 # **Pruning** sets the weights with the smallest magnitude to zero, on the idea that they
 # matter least. `torch.nn.utils.prune` does it with a mask: `weight` becomes
-# `weight_orig * weight_mask`. Pruning 50 % to 98 % of the weights of every layer
-# together (`global_unstructured`) and measuring the accuracy, without retraining:
+# `weight_orig * weight_mask`. Pruning 50 % to 98 % of the weights of all convolution
+# and dense layers together (`global_unstructured` ranks them all at once, so some
+# layers lose more than others) and measuring the accuracy, without retraining:
 
 # %%
 def pruned_copy(model, amount):
@@ -856,11 +897,12 @@ for s, a in zip(sparsities, pruned_accuracy, strict=True):
 sparse_net = pruned_copy(net, 0.9).eval()
 sparse_path = workdir / "cnn_pruned90.pt"
 torch.save(sparse_net.state_dict(), sparse_path)
-for name, model, path in [("dense", net, weights_path), ("90% zeros", sparse_net, sparse_path)]:
-    measured = latency(model, x_test[:64], **timing, threads=1)
+found = latencies({"dense": (net, x_test[:64]), "90% zeros": (sparse_net, x_test[:64])},
+                  **timing, threads=1)
+for name, path in [("dense", weights_path), ("90% zeros", sparse_path)]:
     raw = path.read_bytes()
-    print(f"{name:10} {measured.median_ms:7.3f} ms per batch of 64; file {len(raw):,} bytes, "
-          f"{len(gzip.compress(raw)):,} gzipped")
+    print(f"{name:10} {found[name].median_ms:7.3f} ms per batch of 64; file {len(raw):,} "
+          f"bytes, {len(gzip.compress(raw)):,} gzipped")
 
 # %% [markdown]
 # Neither, by itself. The zeros are still stored as `float32` numbers, and the dense
@@ -950,23 +992,26 @@ print(result.stdout or result.stderr)
 #
 # The same `predict` behind a web address, with Python's standard library:
 # `ThreadingHTTPServer` answers each request in its own thread by calling the handler's
-# `do_POST`. Clients send a PNG image; the server answers with JSON. It listens on
-# `127.0.0.1` (this machine only, not the network) and on port 0, which asks the system
-# for any free port. The server runs in a background thread so that the notebook can
-# call it.
+# `do_POST`. Clients send a PNG image; the server answers with JSON, an error included,
+# so that one bad request never stops it.
 
 # %%
 class PredictHandler(BaseHTTPRequestHandler):
     def do_POST(self):
         if self.path != "/predict":
-            self.send_error(404, "use POST /predict")
+            self.answer(404, {"error": "use POST /predict"})
             return
-        body = self.rfile.read(int(self.headers["Content-Length"]))
         try:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             digit, probability = predict([Image.open(io.BytesIO(body))])[0]
-            reply, status = {"digit": digit, "probability": probability}, 200
-        except OSError:  # not an image: answer with an error, keep serving
-            reply, status = {"error": "the body is not an image"}, 400
+        except OSError:  # not an image (Pillow's UnidentifiedImageError is an OSError)
+            self.answer(400, {"error": "the body is not an image"})
+        except Exception as err:  # anything else: say so, and keep serving
+            self.answer(500, {"error": type(err).__name__})
+        else:
+            self.answer(200, {"digit": digit, "probability": probability})
+
+    def answer(self, status, reply):
         payload = json.dumps(reply).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -978,39 +1023,51 @@ class PredictHandler(BaseHTTPRequestHandler):
         pass
 
 
-server = ThreadingHTTPServer(("127.0.0.1", 0), PredictHandler)
-url = f"http://127.0.0.1:{server.server_address[1]}/predict"
-server_thread = threading.Thread(target=server.serve_forever, daemon=True)
-server_thread.start()
-print("serving on a free port:", server.server_address[1])
+# %% [markdown]
+# The server runs in a background thread so that the notebook can call it. It listens
+# on `127.0.0.1` (this machine only, not the network) and on port 0, which asks the
+# system for any free port. Stopping it takes two calls: `shutdown()` ends the
+# `serve_forever` loop, so the thread ends, and `server_close()` frees the port. A
+# `with` block makes sure they happen even when something in between fails, so running
+# the cell again never leaves an old server behind:
+
+# %%
+@contextlib.contextmanager
+def serving(handler):
+    """Serve on a free port of 127.0.0.1 in a background thread; stop when the block ends."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server, thread
+    finally:
+        server.shutdown()  # ends serve_forever
+        server.server_close()  # frees the port
+        thread.join(timeout=10)
+
+
+def ask(url, body):
+    """POST `body` to `url`; return the status and the JSON reply."""
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "image/png"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as err:  # 4xx and 5xx answers arrive as an exception
+        return err.code, json.loads(err.read())
+
 
 # %% [markdown]
 # A client sends the bytes of each PNG file (anything able to speak HTTP could:
 # `curl --data-binary @digit.png http://127.0.0.1:PORT/predict`):
 
 # %%
-def ask(url, body):
-    request = urllib.request.Request(url, data=body, headers={"Content-Type": "image/png"})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read())
-
-
-for path in image_paths:
-    print(path.name, "->", *ask(url, path.read_bytes()))
-print("not an image ->", *ask(url, b"hello"))
-
-# %% [markdown]
-# Stop it cleanly: `shutdown()` ends the `serve_forever` loop, `server_close()` frees
-# the port, and the thread ends.
-
-# %%
-server.shutdown()
-server.server_close()
-server_thread.join(timeout=10)
-print("server thread still running:", server_thread.is_alive())
+with serving(PredictHandler) as (server, server_thread):
+    url = f"http://127.0.0.1:{server.server_address[1]}/predict"
+    print("serving on a free port:", server.server_address[1])
+    for path in image_paths:
+        print(path.name, "->", *ask(url, path.read_bytes()))
+    print("not an image ->", *ask(url, b"hello"))
+print("after the block, the server thread is still running:", server_thread.is_alive())
 
 # %% [markdown]
 # A production service adds what this one leaves out: batching of concurrent requests,
@@ -1022,7 +1079,8 @@ print("server thread still running:", server_thread.is_alive())
 #
 # Each format saved in this chapter: what it is for, what it needs where it runs, its
 # size on disk, and its latency here (median, batch of 1 on 1 thread, and batch of 64 on
-# 1 thread and on all threads).
+# 1 thread and on all threads). For each column the formats are timed in turns, as with
+# `latencies` above.
 
 # %%
 with warnings.catch_warnings():
@@ -1044,29 +1102,34 @@ formats = [
     ("pruned 90% (.pt)", "research, compression", "torch + model code", sparse_path,
      sparse_net),
 ]
-table = []
-for name, purpose, needs, path, model in formats:
-    times = []
-    for n, threads in [(1, 1), (64, 1), (64, threads_all)]:
-        x = x_test[:n]
-        if model is None:
-            measured = latency(sessions[threads].run, None, {"x": x.numpy()}, **timing)
-        else:
-            measured = latency(model, x, **timing, threads=threads)
-        times.append(measured.median_ms)
-    table.append((name, purpose, needs, file_bytes(path), *times))
+columns = [(1, 1), (64, 1), (64, threads_all)]  # (batch, threads)
+times = {}
+for n, threads in columns:
+    x = x_test[:n]
+    calls = {name: (model, x) if model is not None
+             else (sessions[threads].run, None, {"x": x.numpy()})
+             for name, _, _, _, model in formats}
+    for name, measured in latencies(calls, **timing, threads=threads).items():
+        times[name, n, threads] = measured.median_ms
 
 print(f"{'format':24}{'for':27}{'needs at run time':24}{'bytes':>9}"
       f"{'ms b1':>8}{'ms b64':>8}{f'ms b64 x{threads_all}':>10}")
-for name, purpose, needs, size, t1, t64, t64all in table:
-    print(f"{name:24}{purpose:27}{needs:24}{size:9,}{t1:8.3f}{t64:8.3f}{t64all:10.3f}")
+for name, purpose, needs, path, _ in formats:
+    t1, t64, t64all = (times[name, n, threads] for n, threads in columns)
+    print(f"{name:24}{purpose:27}{needs:24}{file_bytes(path):9,}{t1:8.3f}{t64:8.3f}"
+          f"{t64all:10.3f}")
 
 # %% [markdown]
 # Sizes are all close to the weights' 4 bytes per number, except int8 (dense weights
 # stored in 1 byte); the pickled model and TorchScript add the structure or code they
-# carry. The PyTorch formats run the same kernels, so their latencies differ mostly by
-# measurement noise (run the cell again and they move); what really differs between
-# them is what each needs at run time. ONNX Runtime is the one different engine here.
+# carry, the `.pt2` file the graph and the example input. The state_dict and pickled
+# rows are one and the same eager model, so they differ only by noise (run the cell
+# again and they move). TorchScript and the ExportedProgram run the same operations
+# with a different cost per call, which shows at batch 1 and fades at batch 64, where
+# the arithmetic dominates: the exported module, for one, checks the input's shape on
+# every call. The int8 and pruned rows are other models rather than other formats, and
+# ONNX Runtime is the one different engine. What really sets the formats apart is what
+# each needs at run time.
 #
 # ## Summary
 #
@@ -1087,8 +1150,9 @@ for name, purpose, needs, size, t1, t64, t64all in table:
 # - A service is a `predict` function around a saved model, reachable from a script or
 #   over HTTP.
 #
-# **Next:** back to training: the optimizers chapter opens SGD, momentum and Adam, and the
-# GPU chapter runs all of this on accelerators.
+# **Next:** this is the last chapter so far. If you skipped them, chapter 04b builds
+# SGD, momentum and Adam from their formulas, and chapter 05 runs training on GPUs with
+# mixed precision and several processes.
 
 # %%
 q.summary()

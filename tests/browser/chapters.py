@@ -66,7 +66,8 @@ SOLVE = {
     "06_deployment": Solve(
         "model_size_bytes",
         "def model_size_bytes(model):\n"
-        "    return sum(p.nbytes for p in model.parameters())  # buffers forgotten\n"),
+        "    return sum(p.numel() * p.element_size() for p in model.parameters())  # no buffers\n",
+        "the parameters alone"),
 }
 
 

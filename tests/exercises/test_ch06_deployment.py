@@ -1,7 +1,9 @@
 """Exercises of chapter 06, each with a right, a blank, a missing and wrong answers."""
 
+import io
 import random
 
+import numpy as np
 import torch
 from exercise_harness import Case, standard_tests
 
@@ -102,6 +104,59 @@ def load_reseeded(path, model, optimizer, scheduler):
     return epoch
 
 
+def save_numpy_rng_too(path, model, optimizer, scheduler, epoch):
+    """Also saves NumPy's generator: an array that the weights-only loader refuses."""
+    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(), "epoch": epoch,
+                "rng": torch.get_rng_state(), "np_rng": np.random.get_state()}, path)
+
+
+def save_model_object(path, model, optimizer, scheduler, epoch):
+    torch.save({"model": model, "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(), "epoch": epoch,
+                "rng": torch.get_rng_state()}, path)
+
+
+def load_unsafely(path, model, optimizer, scheduler):
+    checkpoint = torch.load(path, weights_only=False)
+    model.load_state_dict(checkpoint["model"])
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    scheduler.load_state_dict(checkpoint["scheduler"])
+    torch.set_rng_state(checkpoint["rng"])
+    return checkpoint["epoch"]
+
+
+def load_default(path, model, optimizer, scheduler):
+    """Also right: torch.load's default is weights_only=True since PyTorch 2.6."""
+    checkpoint = torch.load(path)
+    model.load_state_dict(checkpoint["model"])
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    scheduler.load_state_dict(checkpoint["scheduler"])
+    torch.set_rng_state(checkpoint["rng"])
+    return checkpoint["epoch"]
+
+
+def load_then_step(path, model, optimizer, scheduler):
+    epoch = load_checkpoint(path, model, optimizer, scheduler)
+    scheduler.step()  # "one step on", as at the end of an epoch
+    return epoch
+
+
+def save_initial_seed(path, model, optimizer, scheduler, epoch):
+    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(), "epoch": epoch,
+                "rng": torch.initial_seed()}, path)
+
+
+def load_initial_seed(path, model, optimizer, scheduler):
+    checkpoint = torch.load(path, weights_only=True)
+    model.load_state_dict(checkpoint["model"])
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    scheduler.load_state_dict(checkpoint["scheduler"])
+    torch.manual_seed(checkpoint["rng"])
+    return checkpoint["epoch"]
+
+
 def load_rng_before_building(path, model, optimizer, scheduler):
     """Restores the generator, then draws from it (a fresh layer): the state moves on."""
     epoch = load_checkpoint(path, model, optimizer, scheduler)
@@ -152,6 +207,24 @@ def load_model_returns_state(model, path):
     return torch.load(path, weights_only=True)
 
 
+def save_model_in_dict(model, path):
+    torch.save({"model": model, "epoch": 3}, path)
+
+
+def load_into_copy(model, path):
+    import copy
+
+    fresh = copy.deepcopy(model)
+    fresh.load_state_dict(torch.load(path, weights_only=True))
+    return fresh.eval()
+
+
+def load_model_of_a_pickle(model, path):
+    """Raises torch.load's weights-only error itself (its text has colour codes)."""
+    torch.save(model, path)
+    return torch.load(path, weights_only=True)
+
+
 # --- export ------------------------------------------------------------------
 
 
@@ -162,6 +235,15 @@ def export_dynamic_batch(model, example):
 
 def export_static(model, example):
     return torch.export.export(model, (example,))
+
+
+def export_in_train_mode(model, example):
+    return export_dynamic_batch(model.train(), example)
+
+
+def export_at_most_6(model, example):
+    batch = torch.export.Dim("batch", max=6)
+    return torch.export.export(model, (example,), dynamic_shapes={"x": {0: batch}})
 
 
 def export_module(model, example):
@@ -209,6 +291,32 @@ def compare_relative_diff(reference, candidate, atol=1e-5, rtol=1e-4):
     return ok, relative.max().item(), worst
 
 
+def compare_worst_by_ratio(reference, candidate, atol=1e-5, rtol=1e-4):
+    """The worst element by |diff| / allowance, not by how far past the allowance."""
+    ok, max_diff, _ = compare_outputs(reference, candidate, atol, rtol)
+    ratio = (candidate - reference).abs() / (atol + rtol * reference.abs())
+    return ok, max_diff, tuple(int(i) for i in torch.unravel_index(ratio.argmax(), ratio.shape))
+
+
+def compare_none_when_ok(reference, candidate, atol=1e-5, rtol=1e-4):
+    ok, max_diff, worst = compare_outputs(reference, candidate, atol, rtol)
+    return ok, max_diff, None if ok else worst
+
+
+def compare_signed_diff(reference, candidate, atol=1e-5, rtol=1e-4):
+    ok, _, worst = compare_outputs(reference, candidate, atol, rtol)
+    return ok, (candidate - reference).max().item(), worst
+
+
+def compare_numpy(reference, candidate, atol=1e-5, rtol=1e-4):
+    """Also right: NumPy throughout, NumPy integers in the index."""
+    ref, cand = reference.numpy(), candidate.numpy()
+    diff = np.abs(cand - ref)
+    excess = diff - (atol + rtol * np.abs(ref))
+    return (bool(np.allclose(cand, ref, rtol=rtol, atol=atol)), float(diff.max()),
+            np.unravel_index(excess.argmax(), excess.shape))
+
+
 def compare_allclose(reference, candidate, atol=1e-5, rtol=1e-4):
     """Also right: torch.isclose for the verdict, the same worst element."""
     close = torch.isclose(candidate, reference, atol=atol, rtol=rtol)
@@ -224,6 +332,23 @@ def model_size_bytes(model):
     return sum(t.numel() * t.element_size() for t in [*model.parameters(), *model.buffers()])
 
 
+def size_of_saved_file(model):
+    buffer = io.BytesIO()
+    torch.save(model.state_dict(), buffer)
+    return buffer.tell()
+
+
+def size_counted_per_module(model):
+    """Counts nested tensors again for every module above them."""
+    return sum(t.numel() * t.element_size() for module in model.modules()
+               for t in [*module.parameters(), *module.buffers()])
+
+
+def size_top_level_buffers(model):
+    return sum(t.numel() * t.element_size()
+               for t in [*model.parameters(), *model.buffers(recurse=False)])
+
+
 CASES = [
     Case(Checkpoint,
          right={"save_checkpoint": save_checkpoint, "load_checkpoint": load_checkpoint},
@@ -237,6 +362,12 @@ CASES = [
              ({"load_checkpoint": load_next_epoch}, "`epoch` passed to `save_checkpoint`"),
              ({"load_checkpoint": load_rng_before_building}, "random generator"),
              ({"load_checkpoint": lambda *args: float(load_checkpoint(*args))}, "(float)"),
+             ({"save_checkpoint": save_numpy_rng_too}, "Unsupported global: GLOBAL numpy"),
+             ({"save_checkpoint": save_model_object}, "weights_only=True)` reads"),
+             ({"load_checkpoint": load_then_step}, "scheduler.last_epoch"),
+             ({"load_checkpoint": load_unsafely}, "the code in the file ran"),
+             ({"save_checkpoint": save_initial_seed, "load_checkpoint": load_initial_seed},
+              "random generator"),
          ],
          raising=[
              ({"save_checkpoint": save_without_epoch}, "KeyError"),
@@ -250,14 +381,19 @@ CASES = [
              ({"load_model": load_model_train_mode}, "eval mode"),
              ({"load_model": load_model_returns_state}, "what `load_model(model, path)` "
                                                         "returns"),
+             ({"save_model": given_save_model}, "Unsupported global"),
+             ({"save_model": save_model_in_dict}, "weights_only=True)` can read"),
+             ({"load_model": load_into_copy}, "the model it was given"),
          ],
          raising=[
-             ({"save_model": given_save_model}, "UnpicklingError"),
+             ({"load_model": load_model_of_a_pickle}, "Unsupported global"),
          ]),
     Case(ExportDynamic, right={"export_dynamic_batch": export_dynamic_batch}, wrong=[
         ({"export_dynamic_batch": export_static}, "a batch of shape (1,"),
         ({"export_dynamic_batch": export_module}, "ExportedProgram"),
         ({"export_dynamic_batch": lambda model, example: model}, "ExportedProgram"),
+        ({"export_dynamic_batch": export_in_train_mode}, "eval mode"),
+        ({"export_dynamic_batch": export_at_most_6}, "dynamic but bounded"),
     ]),
     Case(Parity, right={"compare_outputs": compare_outputs}, wrong=[
         ({"compare_outputs": compare_only_atol}, "relative tolerance"),
@@ -267,6 +403,9 @@ CASES = [
         ({"compare_outputs": compare_relative_diff}, "max_abs_diff"),
         ({"compare_outputs": lambda r, c, atol=1e-5, rtol=1e-4: torch.allclose(r, c, rtol, atol)},
          "three values"),
+        ({"compare_outputs": compare_worst_by_ratio}, "furthest past its allowance"),
+        ({"compare_outputs": compare_none_when_ok}, "one index per dimension"),
+        ({"compare_outputs": compare_signed_diff}, "an absolute difference"),
     ]),
     Case(ModelSize, right={"model_size_bytes": model_size_bytes}, wrong=[
         ({"model_size_bytes": lambda m: sum(p.numel() * p.element_size()
@@ -277,6 +416,9 @@ CASES = [
         ({"model_size_bytes": lambda m: sum(t.numel() for t in m.state_dict().values())},
          "element_size"),
         ({"model_size_bytes": lambda m: float(model_size_bytes(m))}, "the type of"),
+        ({"model_size_bytes": size_of_saved_file}, "element_size"),
+        ({"model_size_bytes": size_counted_per_module}, "element_size"),
+        ({"model_size_bytes": size_top_level_buffers}, "element_size"),
     ]),
 ]
 
@@ -301,11 +443,17 @@ def test_other_right_answers_pass():
                         "load_checkpoint": load_everything_more}),
         (Checkpoint(), {"save_checkpoint": save_epoch_as_tensor,
                         "load_checkpoint": load_checkpoint}),
+        (Checkpoint(), {"save_checkpoint": save_checkpoint, "load_checkpoint": load_default}),
         (ExportDynamic(), {"export_dynamic_batch": lambda m, x: torch.export.export(
             m, (x,), dynamic_shapes=({0: static_dim},))}),
         (ExportDynamic(), {"export_dynamic_batch": lambda m, x: torch.export.export(
             m, (x,), dynamic_shapes={"x": {0: torch.export.Dim("n", min=1, max=4096)}})}),
         (Parity(), {"compare_outputs": compare_allclose}),
+        (Parity(), {"compare_outputs": compare_numpy}),
+        (ExportDynamic(), {"export_dynamic_batch": lambda m, x: torch.export.export(
+            m, (x,), dynamic_shapes={"x": {0: torch.export.Dim.AUTO}})}),
+        (ModelSize(), {"model_size_bytes": lambda m: sum(
+            t.untyped_storage().nbytes() for t in m.state_dict().values())}),
         (ModelSize(), {"model_size_bytes": lambda m: sum(
             t.nbytes for t in m.state_dict().values())}),
         (SafeLoading(), {"save_model": lambda m, p: torch.save(
@@ -316,3 +464,30 @@ def test_other_right_answers_pass():
         for seed in (0, 1, 12345):
             result = evaluate(exercise, answer, seed=seed)
             assert result.outcome is Outcome.PASSED, result.text()
+
+
+def test_load_errors_reach_the_learner_short_and_without_colour_codes():
+    """Does torch.load's weights-only error reach the learner as one plain line?"""
+    answers = [
+        (SafeLoading(), {"save_model": save_model, "load_model": load_model_of_a_pickle}),
+        (SafeLoading(), {"save_model": given_save_model, "load_model": load_model}),
+        (Checkpoint(), {"save_checkpoint": save_model_object,
+                        "load_checkpoint": load_checkpoint}),
+    ]
+    for exercise, answer in answers:
+        text = evaluate(exercise, answer, seed=0).text()
+        assert "\x1b" not in text, text
+        assert "Unsupported global: GLOBAL" in text, text
+        assert "PyTorch 2.6" not in text, text  # the long advice is left out
+
+
+def test_probes_write_under_tmpdir_as_it_is_now(tmp_path, monkeypatch):
+    """Do the probes' files go to $TMPDIR even when `tempfile` picked another folder
+    before it was set (as in the grader's child, which may write only in its own)?"""
+    import tempfile
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", "/nonexistent-folder")
+    result = evaluate(SafeLoading(), {"save_model": save_model, "load_model": load_model},
+                      seed=0)
+    assert result.outcome is Outcome.PASSED, result.text()
