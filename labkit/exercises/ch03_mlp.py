@@ -601,13 +601,13 @@ class CrossEntropy(Exercise):
         "`logits[torch.arange(len(labels)), labels]` (or `gather`).",
     )
     solution = '''\
-def cross_entropy(logits, labels):
+def my_cross_entropy(logits, labels):
     m = logits.max(dim=1, keepdim=True).values  # (B, 1) the largest logit of each row
     lse = m.squeeze(1) + (logits - m).exp().sum(dim=1).log()  # (B,) log sum exp, stable
     picked = logits[torch.arange(len(labels)), labels]  # (B,) the true class's logit
     return (lse - picked).mean()'''
 
-    def check(self, cross_entropy):
+    def check(self, my_cross_entropy):
         batch, classes = int(self.randint(2, 17)), int(self.randint(2, 11))
         cases = [
             (torch.tensor([[2.0, 1.0, 0.1], [0.5, 2.5, -1.0]]), torch.tensor([0, 2])),
@@ -620,10 +620,10 @@ def cross_entropy(logits, labels):
             (self.randn(batch, classes, dtype=torch.float64), self.randint(0, classes, batch)),
         ]
         for logits, labels in cases:
-            during = (f"`cross_entropy(logits, labels)` for logits of shape "
+            during = (f"`my_cross_entropy(logits, labels)` for logits of shape "
                       f"{shape_text(logits.shape)} ({logits.dtype}, values from "
                       f"{logits.min().item():g} to {logits.max().item():g})")
-            reply = self.probe(cross_entropy_probe, cross_entropy, logits, labels, what=during,
+            reply = self.probe(cross_entropy_probe, my_cross_entropy, logits, labels, what=during,
                                during=during)
             if "ruled_out" in reply:
                 expect.that(False, checked=f"how {during} computes its result",
@@ -636,7 +636,7 @@ def cross_entropy(logits, labels):
                         hint="`logits - m` makes a new tensor; `logits -= m` changes the "
                              "caller's logits.")
             expect.close(reply["value"], F.cross_entropy(logits, labels),
-                         name="cross_entropy(logits, labels)",
+                         name="my_cross_entropy(logits, labels)",
                          hint="The mean over the batch of logsumexp(row) - row[label], with "
                               "each row's own max subtracted before `exp` and added back "
                               "after `log`.")
