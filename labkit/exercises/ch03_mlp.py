@@ -454,18 +454,26 @@ mnist_transform = v2.Compose([v2.ToImage(), v2.ToDtype(torch.float32, scale=True
 
 
 def train_epoch_probe(train_epoch, state, batches, lr, every, *, what: str) -> dict:
-    """The learner's ``train_epoch`` once over ``batches`` (a list of (X, y) pairs) with a
-    small linear model, cross-entropy and SGD: what it returned, what it printed, and the
-    weights after it."""
+    """The learner's ``train_epoch`` once over a ``DataLoader`` that serves ``batches`` (a
+    list of (X, y) pairs) in order, with a small linear model, cross-entropy and SGD: what
+    it returned, what it printed, and the weights after it."""
     import contextlib
     import io
 
+    from torch.utils.data import DataLoader, TensorDataset
+
+    groups, start = [], 0
+    for X, _ in batches:
+        groups.append(list(range(start, start + len(X))))
+        start += len(X)
+    dataset = TensorDataset(torch.cat([X for X, _ in batches]), torch.cat([y for _, y in batches]))
+    loader = DataLoader(dataset, batch_sampler=groups)  # the same batches, in order
     model = nn.Linear(state["weight"].shape[1], state["weight"].shape[0])
     model.load_state_dict(state)
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
-        logged = invoke(train_epoch, (model, batches, nn.CrossEntropyLoss(), optimizer),
+        logged = invoke(train_epoch, (model, loader, nn.CrossEntropyLoss(), optimizer),
                         {"every": every}, what)
     return {"logged": logged, "printed": printed.getvalue(), "state": probes.state(model)}
 

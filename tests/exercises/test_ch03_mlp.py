@@ -419,6 +419,11 @@ def epoch_no_step(model, loader, loss_fn, optimizer, every=100):
     return logged
 
 
+def epoch_returns_nothing(model, loader, loss_fn, optimizer, every=100):
+    """Prints at the right moments but returns nothing."""
+    right_epoch(model, loader, loss_fn, optimizer, every)
+
+
 # --- cross_entropy -------------------------------------------------------------------
 
 
@@ -547,6 +552,7 @@ CASES += [
          "the values of `train_epoch(...)`"),
         ({"train_epoch": _epoch(lambda i, every: i % 100 == 99)}, "how many averages"),
         ({"train_epoch": epoch_no_step}, "the values of `model.weight`"),
+        ({"train_epoch": epoch_returns_nothing}, "the type of `train_epoch(...)`"),
     ]),
     Case(CrossEntropy, right={"my_cross_entropy": cross_entropy}, wrong=[
         ({"my_cross_entropy": ce_naive}, "the values of `my_cross_entropy(logits, labels)`"),
