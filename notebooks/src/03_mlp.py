@@ -869,9 +869,9 @@ print("padded batch:\n", padded, "\nlengths:", lengths.tolist())
 # fresh ("spawn") and must import the dataset's class by name. A class defined in a notebook
 # cell cannot be imported that way, so the loader fails (with an error about getting an
 # attribute on `__main__`) or, with some setups, hangs. That is why this course keeps the
-# default 0 in notebooks. In a script, workers are fine when the dataset class lives in a
-# module and the training code runs under `if __name__ == "__main__":`. This machine starts
-# processes with:
+# default 0 in notebooks. In a script, workers are fine: define the dataset class at the
+# top level of the script or in a module, and run the training code under
+# `if __name__ == "__main__":`. This machine starts processes with:
 
 # %%
 print(torch.multiprocessing.get_start_method())
@@ -937,7 +937,8 @@ if mnist_transform is not None:
 #
 # A training loop usually prints the average loss every so many batches. One seed text
 # trains on CIFAR-10 (50,000 images) with `batch_size=100` and prints when
-# `i % 2000 == 1999`. How many batches does its loop see per epoch?
+# `i % 2000 == 1999`, a condition copied from PyTorch's CIFAR-10 tutorial, which uses
+# batches of 4 (12,500 per epoch). How many batches does the seed's loop see per epoch?
 
 # %%
 print("CIFAR-10 batches per epoch with batch_size=100:", 50_000 // 100)
@@ -1054,9 +1055,9 @@ print(f"evaluate(): accuracy {test_result['accuracy']:.4f}  loss {test_result['l
 #
 # A model's learned numbers live in its `state_dict()`: a dictionary from names to tensors
 # (parameters, and buffers such as batch norm's statistics). Save that dictionary, not the
-# model object: loading it needs only the class that builds the same architecture, and it
-# stays readable when your code changes. To load, build the architecture, then
-# `load_state_dict`:
+# whole model object: a pickled model breaks when its class is renamed or moved, while a
+# `state_dict` needs only code that builds the same architecture. To load, build the
+# architecture, then `load_state_dict`:
 
 # %%
 for name, tensor in mnist_model.state_dict().items():
@@ -1170,8 +1171,9 @@ print("largest difference from softmax - one_hot:",
 
 # %% [markdown]
 # The same holds for two classes: with `BCEWithLogitsLoss`, `∂ℓ/∂z = σ(z) − t`. One seed
-# text turns this into a general rule, "gradient = output − label". It is not general. It
-# holds because each of these losses is the *matching* one for its output function (the
+# text turns this into a general rule, "gradient = output − label" (and calls it the
+# gradient with respect to the weights, where the chain rule adds the layer's input as a
+# factor: `∂ℓ/∂w = (σ(z) − t)·x` for `z = w·x + b`). It is not general. It holds because each of these losses is the *matching* one for its output function (the
 # log in the loss undoes the exponential in the sigmoid or softmax). Put a squared error on
 # a sigmoid output, `ℓ = ½(σ(z) − t)²`, and the chain rule brings back the sigmoid's slope:
 #
@@ -1229,8 +1231,8 @@ q.sigmoid_mse_grad.expect("passed")
 
 # %% [markdown]
 # ### Exercise 11: spot the bug, a loss function that does not exist
-# Two seed texts compute the loss with `nn.functional.cross_entropy_loss(outputs, labels)`.
-# Run it and read the error:
+# One seed text computes the loss, in two of its examples, with
+# `nn.functional.cross_entropy_loss(outputs, labels)`. Run it and read the error:
 
 # %%
 try:
@@ -1249,7 +1251,7 @@ def batch_loss(outputs, labels):
     return nn.functional.cross_entropy(outputs, labels)
     ### END SOLUTION
     ### BEGIN STUB
-    return nn.functional.cross_entropy_loss(outputs, labels)  # the seed texts' line
+    return nn.functional.cross_entropy_loss(outputs, labels)  # the seed text's line
     ### END STUB
 
 
