@@ -398,6 +398,77 @@ EXERCISES = [ActivationGrads, MlpForward, MnistMlpModule, BceFix, TrainStep, Acc
 
 # --- section 9 on: data loading, the evaluation loop, softmax and cross-entropy -------
 
+def window_probe(cls, series, width, *, what: str) -> dict:
+    """Build the learner's dataset on ``series``; report its length and, when that is
+    right (n - width), every item and the first batch a ``DataLoader`` makes of it."""
+    from torch.utils.data import DataLoader
+
+    dataset = invoke(cls, (series, width), {}, f"`WindowDataset(series, width={width})`")
+    length = invoke(len, (dataset,), {}, f"`len(dataset)` {what}")
+    if type(length) is not int or length != len(series) - width:
+        return {"len": length}
+    items = [invoke(dataset.__getitem__, (i,), {}, f"`dataset[{i}]` {what}")
+             for i in range(length)]
+    batch = None
+    if length:
+        batch = invoke(lambda: next(iter(DataLoader(dataset, batch_size=4))), (), {},
+                       f"the first batch of `DataLoader(dataset, batch_size=4)` {what}")
+    return {"len": length, "items": items, "batch": batch}
+
+
+class WindowDataset(Exercise):
+    name = "window_dataset"
+    title = "A dataset written by hand"
+    hints = (
+        "A window of `width` values needs `width + 1` values in all (the window and the "
+        "next one), so a series of n values has n - width items.",
+        "`__len__` returns `len(self.series) - self.width`; `__getitem__(i)` returns "
+        "`self.series[i : i + self.width], self.series[i + self.width]`.",
+    )
+    solution = '''\
+from torch.utils.data import Dataset
+
+
+class WindowDataset(Dataset):
+    def __init__(self, series, width):
+        self.series, self.width = series, width
+
+    def __len__(self):
+        return len(self.series) - self.width
+
+    def __getitem__(self, i):
+        return self.series[i : i + self.width], self.series[i + self.width]'''
+
+    def check(self, WindowDataset):  # noqa: N803 - the learner's class name
+        n = int(self.randint(8, 21))
+        cases = [(torch.arange(10.0), 3), (self.randn(n), int(self.randint(1, 5))),
+                 (self.randn(5), 4), (self.randn(6), 1)]
+        for series, width in cases:
+            what = f"for a series of {len(series)} values and width={width}"
+            reply = self.probe(window_probe, WindowDataset, series, width, what=what,
+                               during=f"`WindowDataset(series, width={width})` {what}")
+            length = len(series) - width
+            expect.equal(reply["len"], length, name=f"len(dataset) {what}",
+                         hint=self.hints[0])
+            for i, item in enumerate(reply["items"]):
+                expect.that(type(item) in (tuple, list) and len(item) == 2,
+                            checked=f"`dataset[{i}]` {what}", expected="a pair (window, target)",
+                            found=describe(item), hint="`return window, target`.")
+                x, y = item
+                expect.close(x, series[i:i + width], name=f"the window of dataset[{i}] {what}",
+                             hint="The window of item i is `series[i : i + width]`.")
+                expect.close(y, series[i + width], name=f"the target of dataset[{i}] {what}",
+                             hint="The target of item i is the value right after its "
+                                  "window, `series[i + width]`, a 0-d tensor.")
+            if length:
+                x, y = reply["batch"]
+                rows = min(4, length)
+                expect.close(x, torch.stack([series[i:i + width] for i in range(rows)]),
+                             name=f"the first batch's windows {what}")
+                expect.close(y, series[width:width + rows],
+                             name=f"the first batch's targets {what}")
+
+
 def transform_probe(transform, pixels: list, *, what: str) -> dict:
     """Each ``(H, W)`` uint8 tensor of ``pixels`` as a grey PIL image (what MNIST stores),
     passed through the learner's ``transform``; then the batch a ``DataLoader`` would
@@ -739,4 +810,4 @@ def batch_loss(outputs, labels):
                               "(it applies the log-softmax itself).")
 
 
-EXERCISES += [MnistTransform, TrainEpoch, CrossEntropy, SigmoidMseGrad, BatchLoss]
+EXERCISES += [WindowDataset, MnistTransform, TrainEpoch, CrossEntropy, SigmoidMseGrad, BatchLoss]

@@ -877,7 +877,65 @@ print("padded batch:\n", padded, "\nlengths:", lengths.tolist())
 print(torch.multiprocessing.get_start_method())
 
 # %% [markdown]
-# ### Exercise 7: spot the bug, an MNIST loader without a transform
+# ### Exercise 7: a dataset written by hand
+# Forecasting a series one step ahead: from `width` consecutive values, predict the next
+# one. Write `WindowDataset(series, width)` for a 1-D tensor `series` of `n` values: item
+# `i` is the pair `(series[i : i + width], series[i + width])`, a window of shape
+# `(width,)` and the value right after it (a 0-d tensor). How many items are there? The
+# check counts them, reads every item, and batches the dataset with a `DataLoader`.
+
+# %%
+class WindowDataset(Dataset):
+    """Item i: the window series[i : i + width] and the value right after it."""
+
+    def __init__(self, series, width):
+        ### BEGIN SOLUTION
+        self.series, self.width = series, width
+        ### END SOLUTION
+
+    def __len__(self):
+        ### BEGIN SOLUTION
+        return len(self.series) - self.width  # the last window ends one value early
+        ### END SOLUTION
+
+    def __getitem__(self, i):
+        ### BEGIN SOLUTION
+        return self.series[i : i + self.width], self.series[i + self.width]
+        ### END SOLUTION
+
+
+# %%
+q.window_dataset.check()
+
+# %% tags=["author-test"]
+class WindowsOffByOne(Dataset):
+    def __init__(self, series, width):
+        self.series, self.width = series, width
+
+    def __len__(self):
+        return len(self.series) - self.width + 1
+
+    def __getitem__(self, i):
+        return self.series[i : i + self.width], self.series[i + self.width]
+
+
+q.window_dataset.expect("incorrect", "`len(dataset)", WindowDataset=WindowsOffByOne)
+q.window_dataset.expect("passed")
+
+# %% [markdown]
+# On the series 0, 1, ..., 7 with windows of 3, batched by 2:
+
+# %%
+try:
+    windows = WindowDataset(torch.arange(8.0), width=3)  # (8,) series
+    print(len(windows), "items")
+    for xb, yb in DataLoader(windows, batch_size=2):  # xb (2, 3), yb (2,)
+        print("   windows", xb.tolist(), " targets", yb.tolist())
+except NotImplementedError:
+    print("Solve exercise 7 to see the windows.")
+
+# %% [markdown]
+# ### Exercise 8: spot the bug, an MNIST loader without a transform
 # One seed text loads MNIST like this (we point it at our data folder):
 # ```python
 # train_loader = torch.utils.data.DataLoader(
@@ -948,7 +1006,7 @@ print("our MNIST training batches per epoch:", len(train_loader))
 # `i` never reaches 1999, so nothing is ever printed: training runs silently, and a learner
 # may think it hangs.
 #
-# ### Exercise 8: spot the bug, the print that never fires
+# ### Exercise 9: spot the bug, the print that never fires
 # Here is that loop as a function that also returns the averages it prints. Fix it so that
 # it logs (appends to `logged` and prints) the average loss of the last `every` batches
 # after every `every` batches, whatever the number of batches. Batches left over at the end
@@ -993,7 +1051,7 @@ def train_epoch(model, loader, loss_fn, optimizer, every=100):
 q.train_epoch.check()
 
 # %% tags=["author-test"]
-# ruff: noqa: F811 - the stub region of exercise 8 redefines train_epoch on purpose
+# ruff: noqa: F811 - the stub region of exercise 9 redefines train_epoch on purpose
 def logs_from_first_batch(model, loader, loss_fn, optimizer, every=100):
     logged, running_loss = [], 0.0
     for i, (inputs, labels) in enumerate(loader):
@@ -1113,7 +1171,7 @@ print("stable softmax:  ", torch.exp(z - log_sum_exp))
 print("log-sum-exp:     ", log_sum_exp.item(), "  torch.logsumexp:", torch.logsumexp(z, dim=0).item())
 
 # %% [markdown]
-# ### Exercise 9: cross-entropy from scratch
+# ### Exercise 10: cross-entropy from scratch
 # Write `my_cross_entropy(logits, labels)` for logits of shape `(B, K)` and class indices
 # `labels` of shape `(B,)`: the mean over the batch of `log Σⱼ e^{zⱼ} − z_y`, as a 0-d
 # tensor of the logits' dtype, equal to `F.cross_entropy(logits, labels)`. Use the
@@ -1203,7 +1261,7 @@ ax.legend()
 plt.show()
 
 # %% [markdown]
-# ### Exercise 10: spot the bug, "gradient = output − label"
+# ### Exercise 11: spot the bug, "gradient = output − label"
 # `sigmoid_mse_grad(z, t)` should return `∂ℓ/∂z` for `ℓ = ½ Σ (σ(z) − t)²`, element-wise,
 # for any shape. The given body applies the seed text's rule. Fix it with the chain rule,
 # without autograd (the check runs it under `torch.no_grad()`).
@@ -1230,7 +1288,7 @@ q.sigmoid_mse_grad.expect("incorrect", "the values of `sigmoid_mse_grad(z, t)`",
 q.sigmoid_mse_grad.expect("passed")
 
 # %% [markdown]
-# ### Exercise 11: spot the bug, a loss function that does not exist
+# ### Exercise 12: spot the bug, a loss function that does not exist
 # One seed text computes the loss, in two of its examples, with
 # `nn.functional.cross_entropy_loss(outputs, labels)`. Run it and read the error:
 

@@ -4,6 +4,7 @@ import torch
 import torch.nn.functional as F
 from exercise_harness import Case, standard_tests
 from torch import nn
+from torch.utils.data import Dataset
 
 from labkit.check import Outcome, evaluate
 from labkit.exercises.ch03_mlp import (
@@ -18,6 +19,7 @@ from labkit.exercises.ch03_mlp import (
     SigmoidMseGrad,
     TrainEpoch,
     TrainStep,
+    WindowDataset,
 )
 
 # --- activation_grads ---------------------------------------------------------------
@@ -338,6 +340,45 @@ CASES = [
     ]),
 ]
 
+# --- window_dataset ------------------------------------------------------------------
+
+
+def _window(length=lambda n, w: n - w, window=lambda s, i, w: s[i:i + w],
+            target=lambda s, i, w: s[i + w], pair=lambda x, y: (x, y)):
+    class WindowDataset(Dataset):
+        def __init__(self, series, width):
+            self.series, self.width = series, width
+
+        def __len__(self):
+            return length(len(self.series), self.width)
+
+        def __getitem__(self, i):
+            return pair(window(self.series, i, self.width), target(self.series, i, self.width))
+    return WindowDataset
+
+
+class PrecomputedWindows:
+    """Also right: not a Dataset subclass, the windows built once with unfold."""
+
+    def __init__(self, series, width):
+        self.windows = series[:-1].unfold(0, width, 1)  # (n - width, width)
+        self.targets = series[width:]
+
+    def __len__(self):
+        return len(self.targets)
+
+    def __getitem__(self, i):
+        return self.windows[i], self.targets[i]
+
+
+class NoLen(Dataset):
+    def __init__(self, series, width):
+        self.series, self.width = series, width
+
+    def __getitem__(self, i):
+        return self.series[i:i + self.width], self.series[i + self.width]
+
+
 # --- mnist_transform ---------------------------------------------------------------
 
 
@@ -526,6 +567,27 @@ def given_batch_loss(outputs, labels):
 
 
 CASES += [
+    Case(WindowDataset, right={"WindowDataset": _window()}, wrong=[
+        ({"WindowDataset": _window(length=lambda n, w: n)}, "`len(dataset)"),
+        ({"WindowDataset": _window(length=lambda n, w: n - w + 1)}, "`len(dataset)"),
+        ({"WindowDataset": _window(length=lambda n, w: n - w - 1)}, "`len(dataset)"),
+        ({"WindowDataset": _window(target=lambda s, i, w: s[i + w - 1])},
+         "the values of `the target of dataset[0]"),
+        ({"WindowDataset": _window(window=lambda s, i, w: s[i:i + w + 1])},
+         "the shape of `the window of dataset[0]"),
+        ({"WindowDataset": _window(target=lambda s, i, w: s[i + w:i + w + 1])},
+         "the shape of `the target of dataset[0]"),
+        ({"WindowDataset": _window(pair=lambda x, y: (y, x))},
+         "the shape of `the window of dataset[0]"),
+        ({"WindowDataset": _window(window=lambda s, i, w: s[0:w], target=lambda s, i, w: s[w])},
+         "the values of `the window of dataset[1]"),
+        ({"WindowDataset": _window(pair=lambda x, y: torch.cat([x, y.unsqueeze(0)]))},
+         "a pair (window, target)"),
+        ({"WindowDataset": _window(window=lambda s, i, w: s[i:i + w].tolist())},
+         "the type of `the window of dataset[0]"),
+    ], raising=[
+        ({"WindowDataset": NoLen}, "TypeError"),
+    ]),
     Case(MnistTransform, right={"mnist_transform": _v2_transform()}, wrong=[
         ({"mnist_transform": _v1("PILToTensor")}, "the dtype of `mnist_transform("),
         ({"mnist_transform": _v2_transform(scale=False)}, "the values of `mnist_transform("),
@@ -663,6 +725,7 @@ def test_correct_alternatives_pass():
     """Do other correct answers pass: ToTensor (v1), `i % every == every - 1`, gather and a
     detached max, `nn.CrossEntropyLoss()` and `nll_loss(log_softmax)` for the loss name?"""
     alternatives = [
+        (WindowDataset, {"WindowDataset": PrecomputedWindows}),
         (MnistTransform, {"mnist_transform": _v1("ToTensor")}),
         (TrainEpoch, {"train_epoch": _epoch(lambda i, every: i % every == every - 1)}),
         (CrossEntropy, {"my_cross_entropy": ce_gather}),
