@@ -448,25 +448,27 @@ class WindowDataset(Dataset):
             reply = self.probe(window_probe, WindowDataset, series, width, what=what,
                                during=f"`WindowDataset(series, width={width})` {what}")
             length = len(series) - width
-            expect.equal(reply["len"], length, name=f"len(dataset) {what}",
-                         hint=self.hints[0])
+            found = reply["len"]
+            expect.that(type(found) is int and found == length,
+                        checked=f"`len(dataset)` {what}", expected=str(length),
+                        found=describe(found), hint=self.hints[0])
             for i, item in enumerate(reply["items"]):
                 expect.that(type(item) in (tuple, list) and len(item) == 2,
                             checked=f"`dataset[{i}]` {what}", expected="a pair (window, target)",
                             found=describe(item), hint="`return window, target`.")
                 x, y = item
-                expect.close(x, series[i:i + width], name=f"the window of dataset[{i}] {what}",
-                             hint="The window of item i is `series[i : i + width]`.")
-                expect.close(y, series[i + width], name=f"the target of dataset[{i}] {what}",
-                             hint="The target of item i is the value right after its "
-                                  "window, `series[i + width]`, a 0-d tensor.")
+                expect.close(x, series[i:i + width], name=f"dataset[{i}][0]",
+                             hint=f"Item i's window is `series[i : i + width]` (here {what}).")
+                expect.close(y, series[i + width], name=f"dataset[{i}][1]",
+                             hint="Item i's target is the value right after its window, "
+                                  f"`series[i + width]`, a 0-d tensor (here {what}).")
             if length:
                 x, y = reply["batch"]
                 rows = min(4, length)
                 expect.close(x, torch.stack([series[i:i + width] for i in range(rows)]),
-                             name=f"the first batch's windows {what}")
+                             name="the windows of the first batch")
                 expect.close(y, series[width:width + rows],
-                             name=f"the first batch's targets {what}")
+                             name="the targets of the first batch")
 
 
 def transform_probe(transform, pixels: list, *, what: str) -> dict:
