@@ -768,8 +768,9 @@ plot.image_grid(wrong.images, wrong.labels, predictions=wrong.predictions)
 # ## 9. Datasets and data loaders, up close
 #
 # So far `TensorDataset` and `torchvision.datasets.MNIST` served the data. Any object with
-# two methods is a dataset: `__len__` (how many examples) and `__getitem__(i)` (example
-# number `i`). A `DataLoader` asks the dataset for items at some indices, then a *collate
+# two methods is a (map-style) dataset: `__len__` (how many examples) and `__getitem__(i)`
+# (example number `i`); subclassing `torch.utils.data.Dataset` is customary, not required.
+# A `DataLoader` asks the dataset for items at some indices, then a *collate
 # function* stacks them into a batch:
 #
 # $$\text{indices} \xrightarrow{\ \text{dataset}[i]\ } \text{items}
