@@ -959,8 +959,8 @@ except TypeError as err:
 # %% [markdown]
 # Set `mnist_transform` to a transform that turns one grey PIL image of `H×W` pixels
 # (values 0 to 255) into a float32 tensor of shape `(1, H, W)` with values in [0, 1]. Use
-# transforms v2 (`v2` is imported above); the legacy `transforms.ToTensor()` also works.
-# The check runs your transform on its own images and batches the results.
+# transforms v2 (`v2` is imported above); the legacy `torchvision.transforms.ToTensor()`
+# also works. The check runs your transform on its own images and batches the results.
 
 # %%
 ### BEGIN SOLUTION
@@ -978,7 +978,7 @@ q.mnist_transform.expect("not attempted", "`None`", mnist_transform=None)
 q.mnist_transform.expect("incorrect", "the dtype of", mnist_transform=v2.ToImage())
 q.mnist_transform.expect("incorrect", "the values of",
                          mnist_transform=v2.Compose([v2.ToImage(), v2.ToDtype(torch.float32)]))
-q.mnist_transform.expect("passed", mnist_transform=transforms.ToTensor())
+q.mnist_transform.expect("passed", mnist_transform=torchvision.transforms.ToTensor())
 q.mnist_transform.expect("passed")
 
 # %% [markdown]
