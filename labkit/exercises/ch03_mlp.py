@@ -11,6 +11,7 @@ from torch import nn
 
 from labkit.check import Exercise, NotAttempted, expect, probes
 from labkit.check.describe import describe, shape_text
+from labkit.check.signals import LearnerError
 from labkit.exercises.ch02_autograd import invoke, run
 
 NO_AUTOGRAD = {"no_grad": True, "rule_out": ("autograd",),
@@ -393,3 +394,422 @@ def accuracy(logits, labels):
 
 
 EXERCISES = [ActivationGrads, MlpForward, MnistMlpModule, BceFix, TrainStep, Accuracy]
+
+
+# --- section 9 on: data loading, the evaluation loop, softmax and cross-entropy -------
+
+def window_probe(cls, series, width, *, what: str) -> dict:
+    """Build the learner's dataset on ``series``; report its length and, when that is
+    right (n - width), every item and the first batch a ``DataLoader`` makes of it."""
+    from torch.utils.data import DataLoader
+
+    dataset = invoke(cls, (series, width), {}, f"`WindowDataset(series, width={width})`")
+    length = invoke(len, (dataset,), {}, f"`len(dataset)` {what}")
+    if type(length) is not int or length != len(series) - width:
+        return {"len": length}
+    items = [invoke(dataset.__getitem__, (i,), {}, f"`dataset[{i}]` {what}")
+             for i in range(length)]
+    batch = None
+    if length:
+        batch = invoke(lambda: next(iter(DataLoader(dataset, batch_size=4))), (), {},
+                       f"the first batch of `DataLoader(dataset, batch_size=4)` {what}")
+    return {"len": length, "items": items, "batch": batch}
+
+
+class WindowDataset(Exercise):
+    name = "window_dataset"
+    title = "A dataset written by hand"
+    hints = (
+        "A window of `width` values needs `width + 1` values in all (the window and the "
+        "next one), so a series of n values has n - width items.",
+        "`__len__` returns `len(self.series) - self.width`; `__getitem__(i)` returns "
+        "`self.series[i : i + self.width], self.series[i + self.width]`.",
+    )
+    solution = '''\
+from torch.utils.data import Dataset
+
+
+class WindowDataset(Dataset):
+    def __init__(self, series, width):
+        self.series, self.width = series, width
+
+    def __len__(self):
+        return len(self.series) - self.width
+
+    def __getitem__(self, i):
+        return self.series[i : i + self.width], self.series[i + self.width]'''
+
+    def check(self, WindowDataset):  # noqa: N803 - the learner's class name
+        n = int(self.randint(8, 21))
+        cases = [(torch.arange(10.0), 3), (self.randn(n), int(self.randint(1, 5))),
+                 (self.randn(5), 4), (self.randn(6), 1)]
+        for series, width in cases:
+            what = f"for a series of {len(series)} values and width={width}"
+            reply = self.probe(window_probe, WindowDataset, series, width, what=what,
+                               during=f"`WindowDataset(series, width={width})` {what}")
+            length = len(series) - width
+            found = reply["len"]
+            expect.that(type(found) is int and found == length,
+                        checked=f"`len(dataset)` {what}", expected=str(length),
+                        found=describe(found), hint=self.hints[0])
+            for i, item in enumerate(reply["items"]):
+                expect.that(type(item) in (tuple, list) and len(item) == 2,
+                            checked=f"`dataset[{i}]` {what}", expected="a pair (window, target)",
+                            found=describe(item), hint="`return window, target`.")
+                x, y = item
+                expect.close(x, series[i:i + width], name=f"dataset[{i}][0]",
+                             hint=f"Item i's window is `series[i : i + width]` (here {what}).")
+                expect.close(y, series[i + width], name=f"dataset[{i}][1]",
+                             hint="Item i's target is the value right after its window, "
+                                  f"`series[i + width]`, a 0-d tensor (here {what}).")
+            if length:
+                x, y = reply["batch"]
+                rows = min(4, length)
+                expect.close(x, torch.stack([series[i:i + width] for i in range(rows)]),
+                             name="the windows of the first batch")
+                expect.close(y, series[width:width + rows],
+                             name="the targets of the first batch")
+
+
+def transform_probe(transform, pixels: list, *, what: str) -> dict:
+    """Each ``(H, W)`` uint8 tensor of ``pixels`` as a grey PIL image (what MNIST stores),
+    passed through the learner's ``transform``; then the batch a ``DataLoader`` would
+    make of all but the first (the images of one size), or the error it raises."""
+    from PIL import Image
+    from torch.utils.data import default_collate
+
+    items = [invoke(transform, (Image.fromarray(p.numpy(), mode="L"),), {}, what)
+             for p in pixels]
+    try:
+        batch = default_collate([(item, 0) for item in items[1:]])[0]
+    except (TypeError, RuntimeError) as err:
+        return {"items": items, "collate_error": f"{type(err).__name__}: {err}"}
+    return {"items": items, "batch": batch}
+
+
+class MnistTransform(Exercise):
+    name = "mnist_transform"
+    title = "Spot the bug: an MNIST loader without a transform"
+    hints = (
+        "The dataset hands out PIL images, and the `DataLoader` can only stack tensors, "
+        "numbers and containers of them into a batch.",
+        "Pass a transform that turns the image into a float tensor in [0, 1]: "
+        "`transforms.ToTensor()`, or in transforms v2 `v2.Compose([v2.ToImage(), "
+        "v2.ToDtype(torch.float32, scale=True)])`.",
+    )
+    solution = '''\
+from torchvision.transforms import v2
+
+mnist_transform = v2.Compose([v2.ToImage(), v2.ToDtype(torch.float32, scale=True)])'''
+
+    def check(self, mnist_transform):
+        if mnist_transform is None:
+            raise NotAttempted(
+                "`mnist_transform` is still `None`, as in the seed text: the dataset then "
+                "hands out PIL images, which the `DataLoader` cannot put in a batch. Set a "
+                "transform, run the cell, then check again.")
+        pixels = [torch.tensor([[0, 255, 128], [64, 1, 254]], dtype=torch.uint8),
+                  self.randint(0, 256, 28, 28).to(torch.uint8),
+                  self.randint(0, 256, 28, 28).to(torch.uint8)]
+        during = ("`mnist_transform(image)` for grey PIL images (one of 2x3 pixels, two of "
+                  "28x28), then batching the results as a `DataLoader` does")
+        reply = self.probe(transform_probe, mnist_transform, pixels, what=during,
+                           during=during)
+        hint = ("MNIST pixels are 0..255; the model expects a float tensor of shape "
+                "(1, H, W) with values in [0, 1]: `transforms.ToTensor()` or "
+                "`v2.Compose([v2.ToImage(), v2.ToDtype(torch.float32, scale=True)])`.")
+        for p, item in zip(pixels, reply["items"], strict=True):
+            expected = p.to(torch.float32).div(255).unsqueeze(0)  # (1, H, W) in [0, 1]
+            name = f"mnist_transform(image of {p.shape[0]}x{p.shape[1]} pixels)"
+            expect.close(item, expected, name=name, atol=1e-6, hint=hint)
+        expect.that("collate_error" not in reply, checked="batching the transformed images",
+                    expected="a batch tensor", found=reply.get("collate_error", ""))
+
+
+def train_epoch_probe(train_epoch, state, batches, lr, every, *, what: str) -> dict:
+    """The learner's ``train_epoch`` once over a ``DataLoader`` that serves ``batches`` (a
+    list of (X, y) pairs) in order, with a small linear model, cross-entropy and SGD: what
+    it returned, what it printed, and the weights after it."""
+    import contextlib
+    import io
+
+    from torch.utils.data import DataLoader, TensorDataset
+
+    groups, start = [], 0
+    for X, _ in batches:
+        groups.append(list(range(start, start + len(X))))
+        start += len(X)
+    dataset = TensorDataset(torch.cat([X for X, _ in batches]), torch.cat([y for _, y in batches]))
+    loader = DataLoader(dataset, batch_sampler=groups)  # the same batches, in order
+    model = nn.Linear(state["weight"].shape[1], state["weight"].shape[0])
+    model.load_state_dict(state)
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        logged = invoke(train_epoch, (model, loader, nn.CrossEntropyLoss(), optimizer),
+                        {"every": every}, what)
+    return {"logged": logged, "printed": printed.getvalue(), "state": probes.state(model)}
+
+
+class TrainEpoch(Exercise):
+    name = "train_epoch"
+    title = "Spot the bug: a loss print that never fires"
+    hints = (
+        "How many batches does the loop see? `i` goes from 0 to `len(loader) - 1`, so a "
+        "condition that needs `i == 1999` never holds with fewer than 2000 batches.",
+        "Use `every`: `if (i + 1) % every == 0:`, and average over those `every` batches: "
+        "`running_loss / every`.",
+    )
+    solution = '''\
+def train_epoch(model, loader, loss_fn, optimizer, every=100):
+    logged = []
+    running_loss = 0.0
+    for i, (inputs, labels) in enumerate(loader):
+        optimizer.zero_grad()
+        loss = loss_fn(model(inputs), labels)
+        loss.backward()
+        optimizer.step()
+        running_loss += loss.item()
+        if (i + 1) % every == 0:  # after every `every` batches
+            logged.append(running_loss / every)
+            print(f"[batch {i + 1:5d}] loss: {running_loss / every:.3f}")
+            running_loss = 0.0
+    return logged'''
+
+    def check(self, train_epoch):
+        source = self.probe(probes.source, train_epoch, during="reading `train_epoch`")
+        given = source is None or "% 2000 == 1999" in source
+        sizes = [(10, 3), (5, 1), (7, 7), (int(self.randint(8, 15)), int(self.randint(2, 5))),
+                 (3, 5)]
+        lr = 0.1
+        for n_batches, every in sizes:
+            model = nn.Linear(4, 3)
+            state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            batches = [(self.randn(int(self.randint(1, 7)), 4), None) for _ in range(n_batches)]
+            batches = [(X, self.randint(0, 3, len(X))) for X, _ in batches]
+            during = (f"`train_epoch(model, loader, loss_fn, optimizer, every={every})` on a "
+                      f"loader of {n_batches} batches")
+            reply = self.probe(train_epoch_probe, train_epoch, state, batches, lr, every,
+                               what=during, during=during)
+            # The reference: the same epoch, run here.
+            optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+            expected, running = [], 0.0
+            for i, (X, y) in enumerate(batches):
+                optimizer.zero_grad()
+                with torch.enable_grad():
+                    loss = F.cross_entropy(model(X), y)
+                    loss.backward()
+                optimizer.step()
+                running += loss.item()
+                if (i + 1) % every == 0:
+                    expected.append(running / every)
+                    running = 0.0
+            logged = reply["logged"]
+            if given and expected and logged == []:
+                raise NotAttempted(
+                    "`train_epoch` still logs only when `i % 2000 == 1999`, which a loader "
+                    "of fewer than 2000 batches never reaches. Fix the condition, run the "
+                    "cell, then check again.")
+            expect.is_type(logged, list, name="train_epoch(...)",
+                           hint="Return the list `logged` of the averages you printed.")
+            expect.that(len(logged) == len(expected),
+                        checked=f"how many averages {during} logs",
+                        expected=f"{len(expected)} (one after every {every} batches)",
+                        found=str(len(logged)), hint=self.hints[1])
+            for key, value in model.state_dict().items():
+                expect.close(reply["state"][key], value.detach(), name=f"model.{key}",
+                             hint=f"After {during}: every batch needs its zero_grad, "
+                                  "backward and step, as in the given loop.")
+            expect.close(torch.tensor([float(v) for v in logged], dtype=torch.float64),
+                         torch.tensor(expected, dtype=torch.float64),
+                         name="train_epoch(...)", atol=1e-5, rtol=1e-4,
+                         hint="Each value is the mean loss of the last `every` batches: add "
+                              "`loss.item()` up, divide by `every`, then reset the sum to 0.")
+
+
+RULED_OUT = {"cross_entropy": "`F.cross_entropy`", "cross_entropy_loss": "`F.cross_entropy`",
+             "log_softmax": "`log_softmax`", "_log_softmax": "`log_softmax`",
+             "logsumexp": "`logsumexp`"}
+
+
+class _RuledOut(Exception):
+    def __init__(self, what: str):
+        super().__init__(what)
+        self.what = what
+
+
+def _ruled_out_mode():
+    """A mode that sees every torch function call, however the learner bound its name
+    (`F.cross_entropy`, `from torch import logsumexp`, `x.log_softmax(1)`), and refuses
+    the library's cross-entropy, log-softmax and log-sum-exp."""
+    from torch.overrides import TorchFunctionMode
+
+    class RuleOut(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            words = RULED_OUT.get(getattr(func, "__name__", ""))
+            if words is not None:
+                raise _RuledOut(words)
+            return func(*args, **(kwargs or {}))
+
+    return RuleOut()
+
+
+def cross_entropy_probe(fn, logits, labels, *, what: str) -> dict:
+    """``fn(logits, labels)`` with the library's cross-entropy, log-softmax and
+    log-sum-exp ruled out; whether the call changed its inputs."""
+    before = (logits.clone(), labels.clone())
+    try:
+        with _ruled_out_mode():
+            value = invoke(fn, (logits, labels), {}, what)
+    except _RuledOut as err:
+        return {"ruled_out": err.what}
+    except LearnerError as err:
+        if err.type_name == "_RuledOut":  # raised inside a library layer the learner called
+            return {"ruled_out": err.message}
+        raise
+    changed = not (torch.equal(before[0], logits) and torch.equal(before[1], labels))
+    return {"value": value, "changed": changed}
+
+
+class CrossEntropy(Exercise):
+    name = "cross_entropy"
+    title = "Cross-entropy from scratch, with the log-sum-exp trick"
+    hints = (
+        "Per row: loss = logsumexp(z) - z[label], with logsumexp(z) = m + log(sum(exp(z - m))) "
+        "and m the largest logit of that row. Average over the rows.",
+        "`m = logits.max(dim=1, keepdim=True).values`; `lse = m.squeeze(1) + "
+        "(logits - m).exp().sum(dim=1).log()`; pick the true class with "
+        "`logits[torch.arange(len(labels)), labels]` (or `gather`).",
+    )
+    solution = '''\
+def my_cross_entropy(logits, labels):
+    m = logits.max(dim=1, keepdim=True).values  # (B, 1) the largest logit of each row
+    lse = m.squeeze(1) + (logits - m).exp().sum(dim=1).log()  # (B,) log sum exp, stable
+    picked = logits[torch.arange(len(labels)), labels]  # (B,) the true class's logit
+    return (lse - picked).mean()'''
+
+    def check(self, my_cross_entropy):
+        batch, classes = int(self.randint(2, 17)), int(self.randint(2, 11))
+        cases = [
+            (torch.tensor([[2.0, 1.0, 0.1], [0.5, 2.5, -1.0]]), torch.tensor([0, 2])),
+            (3 * self.randn(batch, classes), self.randint(0, classes, batch)),
+            (self.randn(1, 5), self.randint(0, 5, 1)),
+            # Huge logits, rows on very different scales, true classes far below the max.
+            (torch.tensor([[1000.0, 0.0, -1000.0], [-1000.0, -999.0, -1000.5],
+                           [1000.0, 1000.0, 1000.0], [-1000.0, 1000.0, 3.0]]),
+             torch.tensor([2, 0, 1, 0])),
+            (self.randn(batch, classes, dtype=torch.float64), self.randint(0, classes, batch)),
+        ]
+        for logits, labels in cases:
+            during = (f"`my_cross_entropy(logits, labels)` for logits of shape "
+                      f"{shape_text(logits.shape)} ({logits.dtype}, values from "
+                      f"{logits.min().item():g} to {logits.max().item():g})")
+            reply = self.probe(cross_entropy_probe, my_cross_entropy, logits, labels, what=during,
+                               during=during)
+            if "ruled_out" in reply:
+                expect.that(False, checked=f"how {during} computes its result",
+                            expected="the formula written out, with the max subtracted "
+                                     "by hand", found=f"a call to {reply['ruled_out']}",
+                            hint="The library's cross-entropy, log-softmax and logsumexp are "
+                                 "ruled out here: write the log-sum-exp trick yourself.")
+            expect.that(not reply["changed"], checked=f"the arguments after {during}",
+                        expected="the arguments left unchanged", found="changed in place",
+                        hint="`logits - m` makes a new tensor; `logits -= m` changes the "
+                             "caller's logits.")
+            expect.close(reply["value"], F.cross_entropy(logits, labels),
+                         name="my_cross_entropy(logits, labels)",
+                         hint="The mean over the batch of logsumexp(row) - row[label], with "
+                              "each row's own max subtracted before `exp` and added back "
+                              "after `log`.")
+
+
+class SigmoidMseGrad(Exercise):
+    name = "sigmoid_mse_grad"
+    title = "Spot the bug: is the gradient always output - label?"
+    hints = (
+        "Chain rule: L = 1/2 sum (s - t)^2 with s = sigmoid(z), so dL/dz = dL/ds * ds/dz.",
+        "dL/ds = s - t and ds/dz = s (1 - s): return `(s - t) * s * (1 - s)`.",
+    )
+    solution = '''\
+def sigmoid_mse_grad(z, t):
+    s = torch.sigmoid(z)
+    return (s - t) * s * (1 - s)'''
+
+    def check(self, sigmoid_mse_grad):
+        cases = [
+            (torch.tensor([-3.0, -1.0, 0.0, 2.0, 4.0]), torch.tensor([0.0, 1.0, 1.0, 0.0, 1.0])),
+            (3 * self.randn(4, 3), self.randint(0, 2, 4, 3).float()),
+            (self.randn(1), torch.rand(1, generator=self.rng)),
+        ]
+        for z, t in cases:
+            during = (f"`sigmoid_mse_grad(z, t)` for z of shape {shape_text(z.shape)} "
+                      "and targets t of the same shape")
+            found = run(self, sigmoid_mse_grad, z, t, during=during, **NO_AUTOGRAD)
+            given = torch.sigmoid(z) - t
+            if isinstance(found, torch.Tensor) and found.shape == given.shape and \
+                    torch.allclose(found.to(given.dtype), given, atol=1e-6):
+                raise NotAttempted(
+                    "`sigmoid_mse_grad` still returns `sigmoid(z) - t`, the seed text's "
+                    "\"output - label\": that is the gradient for the cross-entropy loss, "
+                    "not for this squared error. Fix it, run the cell, then check again.")
+            zz = z.detach().clone().requires_grad_(True)
+            with torch.enable_grad():
+                (reference,) = torch.autograd.grad(
+                    0.5 * ((torch.sigmoid(zz) - t) ** 2).sum(), zz)
+            expect.close(found, reference, name="sigmoid_mse_grad(z, t)",
+                         hint="dL/dz = (s - t) * s * (1 - s) with s = sigmoid(z): the squared "
+                              "error keeps the sigmoid's slope in the gradient.")
+
+
+def loss_probe(fn, outputs, labels, *, what: str) -> dict:
+    """``fn(outputs, labels)``, or ``{"missing": ...}`` if it still reaches for the
+    seed text's ``nn.functional.cross_entropy_loss``, which does not exist."""
+    try:
+        return {"value": invoke(fn, (outputs, labels), {}, what)}
+    except AttributeError as err:
+        if "cross_entropy_loss" in str(err):
+            return {"missing": str(err)}
+        raise
+    except LearnerError as err:
+        if err.type_name == "AttributeError" and "cross_entropy_loss" in err.message:
+            return {"missing": err.message}
+        raise
+
+
+class BatchLoss(Exercise):
+    name = "batch_loss"
+    title = "Spot the bug: a loss function that does not exist"
+    hints = (
+        "Read the error: `torch.nn.functional` has no `cross_entropy_loss`. "
+        "`dir(nn.functional)` lists what it has.",
+        "The function is `nn.functional.cross_entropy(outputs, labels)` (or the layer "
+        "`nn.CrossEntropyLoss()`, created once, then called).",
+    )
+    solution = '''\
+def batch_loss(outputs, labels):
+    return nn.functional.cross_entropy(outputs, labels)'''
+
+    def check(self, batch_loss):
+        batch, classes = int(self.randint(2, 17)), int(self.randint(2, 11))
+        cases = [(torch.tensor([[2.0, -1.0, 0.5], [0.0, 3.0, 1.0]]), torch.tensor([2, 1])),
+                 (3 * self.randn(batch, classes), self.randint(0, classes, batch)),
+                 (self.randn(1, 10), self.randint(0, 10, 1))]
+        for outputs, labels in cases:
+            during = (f"`batch_loss(outputs, labels)` for outputs (logits) of shape "
+                      f"{shape_text(outputs.shape)} and class labels of shape "
+                      f"{shape_text(labels.shape)}")
+            reply = self.probe(loss_probe, batch_loss, outputs, labels, what=during,
+                               during=during)
+            if "missing" in reply:
+                raise NotAttempted(
+                    "`batch_loss` still calls `nn.functional.cross_entropy_loss`, which "
+                    "does not exist (AttributeError). Fix the name, run the cell, then "
+                    "check again.")
+            expect.close(reply["value"], F.cross_entropy(outputs, labels),
+                         name="batch_loss(outputs, labels)",
+                         hint="The mean cross-entropy of the logits, as "
+                              "`nn.functional.cross_entropy(outputs, labels)` computes it "
+                              "(it applies the log-softmax itself).")
+
+
+EXERCISES += [WindowDataset, MnistTransform, TrainEpoch, CrossEntropy, SigmoidMseGrad, BatchLoss]

@@ -4,15 +4,22 @@ import torch
 import torch.nn.functional as F
 from exercise_harness import Case, standard_tests
 from torch import nn
+from torch.utils.data import Dataset
 
 from labkit.check import Outcome, evaluate
 from labkit.exercises.ch03_mlp import (
     Accuracy,
     ActivationGrads,
+    BatchLoss,
     BceFix,
+    CrossEntropy,
     MlpForward,
     MnistMlpModule,
+    MnistTransform,
+    SigmoidMseGrad,
+    TrainEpoch,
     TrainStep,
+    WindowDataset,
 )
 
 # --- activation_grads ---------------------------------------------------------------
@@ -333,6 +340,339 @@ CASES = [
     ]),
 ]
 
+# --- window_dataset ------------------------------------------------------------------
+
+
+def _window(length=lambda n, w: n - w, window=lambda s, i, w: s[i:i + w],
+            target=lambda s, i, w: s[i + w], pair=lambda x, y: (x, y)):
+    class WindowDataset(Dataset):
+        def __init__(self, series, width):
+            self.series, self.width = series, width
+
+        def __len__(self):
+            return length(len(self.series), self.width)
+
+        def __getitem__(self, i):
+            return pair(window(self.series, i, self.width), target(self.series, i, self.width))
+    return WindowDataset
+
+
+class PrecomputedWindows:
+    """Also right: not a Dataset subclass, the windows built once with unfold."""
+
+    def __init__(self, series, width):
+        self.windows = series[:-1].unfold(0, width, 1)  # (n - width, width)
+        self.targets = series[width:]
+
+    def __len__(self):
+        return len(self.targets)
+
+    def __getitem__(self, i):
+        return self.windows[i], self.targets[i]
+
+
+class NoLen(Dataset):
+    def __init__(self, series, width):
+        self.series, self.width = series, width
+
+    def __getitem__(self, i):
+        return self.series[i:i + self.width], self.series[i + self.width]
+
+
+# --- mnist_transform ---------------------------------------------------------------
+
+
+def _v2_transform(scale=True, normalize=False):
+    from torchvision.transforms import v2
+
+    steps = [v2.ToImage(), v2.ToDtype(torch.float32, scale=scale)]
+    if normalize:
+        steps.append(v2.Normalize((0.1307,), (0.3081,)))
+    return v2.Compose(steps)
+
+
+def _v1(name, *args):
+    from torchvision import transforms
+
+    return getattr(transforms, name)(*args)
+
+
+def pixels_as_float_no_channel(image):
+    import numpy as np
+    return torch.tensor(np.array(image), dtype=torch.float32) / 255  # (H, W): no channel
+
+
+def pixels_hard_coded_28(image):
+    import numpy as np
+    return torch.tensor(np.array(image), dtype=torch.float32).reshape(1, 28, 28) / 255
+
+
+# --- train_epoch ---------------------------------------------------------------------
+
+
+def _epoch(condition, divide=lambda every, i: every, reset=True, log_last=False):
+    def train_epoch(model, loader, loss_fn, optimizer, every=100):
+        logged, running_loss = [], 0.0
+        for i, (inputs, labels) in enumerate(loader):
+            optimizer.zero_grad()
+            loss = loss_fn(model(inputs), labels)
+            loss.backward()
+            optimizer.step()
+            running_loss += loss.item()
+            if condition(i, every):
+                logged.append(loss.item() if log_last else running_loss / divide(every, i))
+                print(f"[batch {i + 1}] loss: {logged[-1]:.3f}")
+                if reset:
+                    running_loss = 0.0
+        return logged
+    return train_epoch
+
+
+def given_train_epoch(model, loader, loss_fn, optimizer, every=100):
+    logged = []
+    running_loss = 0.0
+    for i, (inputs, labels) in enumerate(loader):
+        optimizer.zero_grad()
+        loss = loss_fn(model(inputs), labels)
+        loss.backward()
+        optimizer.step()
+        running_loss += loss.item()
+        if i % 2000 == 1999:  # print every 2000 mini-batches
+            logged.append(running_loss / 2000)
+            print(f"[batch {i + 1}] loss: {running_loss / 2000:.3f}")
+            running_loss = 0.0
+    return logged
+
+
+right_epoch = _epoch(lambda i, every: (i + 1) % every == 0)
+
+
+def epoch_no_step(model, loader, loss_fn, optimizer, every=100):
+    logged, running = [], 0.0
+    for i, (inputs, labels) in enumerate(loader):
+        optimizer.zero_grad()
+        loss = loss_fn(model(inputs), labels)
+        loss.backward()
+        running += loss.item()
+        if (i + 1) % every == 0:
+            logged.append(running / every)
+            running = 0.0
+    return logged
+
+
+def epoch_returns_nothing(model, loader, loss_fn, optimizer, every=100):
+    """Prints at the right moments but returns nothing."""
+    right_epoch(model, loader, loss_fn, optimizer, every)
+
+
+# --- cross_entropy -------------------------------------------------------------------
+
+
+def cross_entropy(logits, labels):
+    m = logits.max(dim=1, keepdim=True).values
+    lse = m.squeeze(1) + (logits - m).exp().sum(dim=1).log()
+    return (lse - logits[torch.arange(len(labels)), labels]).mean()
+
+
+def ce_gather(logits, labels):
+    """Also right: gather, and the max kept out of the graph."""
+    m = logits.detach().amax(dim=1, keepdim=True)
+    log_probs = logits - m - (logits - m).exp().sum(dim=1, keepdim=True).log()
+    return -log_probs.gather(1, labels.unsqueeze(1)).mean()
+
+
+def ce_naive(logits, labels):
+    probs = logits.exp() / logits.exp().sum(dim=1, keepdim=True)
+    return -probs[torch.arange(len(labels)), labels].log().mean()
+
+
+def ce_softmax_then_log(logits, labels):
+    return -torch.softmax(logits, dim=1)[torch.arange(len(labels)), labels].log().mean()
+
+
+def ce_global_max(logits, labels):
+    m = logits.max()
+    lse = m + (logits - m).exp().sum(dim=1).log()
+    return (lse - logits[torch.arange(len(labels)), labels]).mean()
+
+
+def ce_max_not_added_back(logits, labels):
+    m = logits.max(dim=1, keepdim=True).values
+    lse = (logits - m).exp().sum(dim=1).log()
+    return (lse - logits[torch.arange(len(labels)), labels]).mean()
+
+
+def ce_sum(logits, labels):
+    return cross_entropy(logits, labels) * len(labels)
+
+
+def ce_fancy_index_bug(logits, labels):
+    m = logits.max(dim=1, keepdim=True).values
+    lse = m.squeeze(1) + (logits - m).exp().sum(dim=1).log()
+    return (lse - logits[:, labels]).mean()  # (B, B): every label against every row
+
+
+def ce_in_place(logits, labels):
+    m = logits.max(dim=1, keepdim=True).values
+    logits -= m
+    lse = logits.exp().sum(dim=1).log()
+    return (lse - logits[torch.arange(len(labels)), labels]).mean()
+
+
+def ce_per_example(logits, labels):
+    m = logits.max(dim=1, keepdim=True).values
+    lse = m.squeeze(1) + (logits - m).exp().sum(dim=1).log()
+    return lse - logits[torch.arange(len(labels)), labels]  # (B,): not averaged
+
+
+def ce_item(logits, labels):
+    return cross_entropy(logits, labels).item()
+
+
+def ce_library(logits, labels):
+    return F.cross_entropy(logits, labels)
+
+
+def ce_log_softmax(logits, labels):
+    return F.nll_loss(logits.log_softmax(dim=1), labels)
+
+
+def ce_logsumexp(logits, labels):
+    return (torch.logsumexp(logits, 1) - logits[torch.arange(len(labels)), labels]).mean()
+
+
+def ce_float32(logits, labels):
+    return cross_entropy(logits.float(), labels)
+
+
+# --- sigmoid_mse_grad ----------------------------------------------------------------
+
+
+def sigmoid_mse_grad(z, t):
+    s = torch.sigmoid(z)
+    return (s - t) * s * (1 - s)
+
+
+def smg_autograd(z, t):
+    z = z.clone().requires_grad_(True)
+    (0.5 * ((torch.sigmoid(z) - t) ** 2).sum()).backward()
+    return z.grad
+
+
+# --- batch_loss ----------------------------------------------------------------------
+
+
+def given_batch_loss(outputs, labels):
+    return nn.functional.cross_entropy_loss(outputs, labels)
+
+
+CASES += [
+    Case(WindowDataset, right={"WindowDataset": _window()}, wrong=[
+        ({"WindowDataset": _window(length=lambda n, w: n)}, "`len(dataset)"),
+        ({"WindowDataset": _window(length=lambda n, w: n - w + 1)}, "`len(dataset)"),
+        ({"WindowDataset": _window(length=lambda n, w: n - w - 1)}, "`len(dataset)"),
+        ({"WindowDataset": _window(target=lambda s, i, w: s[i + w - 1])},
+         "the values of `dataset[0][1]`"),
+        ({"WindowDataset": _window(window=lambda s, i, w: s[i:i + w + 1])},
+         "the shape of `dataset[0][0]`"),
+        ({"WindowDataset": _window(target=lambda s, i, w: s[i + w:i + w + 1])},
+         "the shape of `dataset[0][1]`"),
+        ({"WindowDataset": _window(pair=lambda x, y: (y, x))},
+         "the shape of `dataset[0][0]`"),
+        ({"WindowDataset": _window(window=lambda s, i, w: s[0:w], target=lambda s, i, w: s[w])},
+         "the values of `dataset[1][0]`"),
+        ({"WindowDataset": _window(pair=lambda x, y: torch.cat([x, y.unsqueeze(0)]))},
+         "a pair (window, target)"),
+        ({"WindowDataset": _window(window=lambda s, i, w: s[i:i + w].tolist())},
+         "the type of `dataset[0][0]`"),
+    ], raising=[
+        ({"WindowDataset": NoLen}, "TypeError"),
+    ]),
+    Case(MnistTransform, right={"mnist_transform": _v2_transform()}, wrong=[
+        ({"mnist_transform": _v1("PILToTensor")}, "the dtype of `mnist_transform("),
+        ({"mnist_transform": _v2_transform(scale=False)}, "the values of `mnist_transform("),
+        ({"mnist_transform": _v2_transform(normalize=True)},
+         "the values of `mnist_transform("),
+        ({"mnist_transform": pixels_as_float_no_channel}, "the shape of `mnist_transform("),
+        ({"mnist_transform": lambda image: image}, "the type of `mnist_transform("),
+    ], raising=[
+        ({"mnist_transform": pixels_hard_coded_28}, "RuntimeError"),
+        ({"mnist_transform": _v1("ToTensor").__class__}, "TypeError"),
+    ]),
+    Case(TrainEpoch, right={"train_epoch": right_epoch}, wrong=[
+        ({"train_epoch": _epoch(lambda i, every: i % every == 0)}, "how many averages"),
+        ({"train_epoch": _epoch(lambda i, every: i > 0 and i % every == 0)},
+         "the values of `train_epoch(...)`"),
+        ({"train_epoch": _epoch(lambda i, every: (i + 1) % every == 0,
+                                divide=lambda every, i: 2000)}, "the values of `train_epoch(...)`"),
+        ({"train_epoch": _epoch(lambda i, every: (i + 1) % every == 0, reset=False)},
+         "the values of `train_epoch(...)`"),
+        ({"train_epoch": _epoch(lambda i, every: (i + 1) % every == 0, log_last=True)},
+         "the values of `train_epoch(...)`"),
+        ({"train_epoch": _epoch(lambda i, every: (i + 1) % every == 0,
+                                divide=lambda every, i: i + 1)},
+         "the values of `train_epoch(...)`"),
+        ({"train_epoch": _epoch(lambda i, every: i % 100 == 99)}, "how many averages"),
+        ({"train_epoch": epoch_no_step}, "the values of `model.weight`"),
+        ({"train_epoch": epoch_returns_nothing}, "the type of `train_epoch(...)`"),
+    ]),
+    Case(CrossEntropy, right={"my_cross_entropy": cross_entropy}, wrong=[
+        ({"my_cross_entropy": ce_naive}, "the values of `my_cross_entropy(logits, labels)`"),
+        ({"my_cross_entropy": ce_softmax_then_log}, "the values of `my_cross_entropy("),
+        ({"my_cross_entropy": ce_global_max}, "the values of `my_cross_entropy("),
+        ({"my_cross_entropy": ce_max_not_added_back}, "the values of `my_cross_entropy("),
+        ({"my_cross_entropy": ce_sum}, "the values of `my_cross_entropy("),
+        ({"my_cross_entropy": ce_fancy_index_bug}, "the values of `my_cross_entropy("),
+        ({"my_cross_entropy": ce_per_example}, "the shape of `my_cross_entropy("),
+        ({"my_cross_entropy": ce_item}, "the type of `my_cross_entropy("),
+        ({"my_cross_entropy": ce_in_place}, "changed in place"),
+        ({"my_cross_entropy": ce_library}, "a call to `F.cross_entropy`"),
+        ({"my_cross_entropy": F.cross_entropy}, "a call to `F.cross_entropy`"),
+        ({"my_cross_entropy": nn.CrossEntropyLoss()}, "a call to `F.cross_entropy`"),
+        ({"my_cross_entropy": ce_log_softmax}, "a call to `log_softmax`"),
+        ({"my_cross_entropy": ce_logsumexp}, "a call to `logsumexp`"),
+        ({"my_cross_entropy": ce_float32}, "the dtype of `my_cross_entropy("),
+    ]),
+    Case(SigmoidMseGrad, right={"sigmoid_mse_grad": sigmoid_mse_grad}, wrong=[
+        ({"sigmoid_mse_grad": lambda z, t: (z - t) * torch.sigmoid(z)
+          * (1 - torch.sigmoid(z))}, "the values of `sigmoid_mse_grad(z, t)`"),
+        ({"sigmoid_mse_grad": lambda z, t: (torch.sigmoid(z) - t) * z * (1 - z)},
+         "the values of `sigmoid_mse_grad(z, t)`"),
+        ({"sigmoid_mse_grad": lambda z, t: -sigmoid_mse_grad(z, t)},
+         "the values of `sigmoid_mse_grad(z, t)`"),
+        ({"sigmoid_mse_grad": lambda z, t: 2 * sigmoid_mse_grad(z, t)},
+         "the values of `sigmoid_mse_grad(z, t)`"),
+        ({"sigmoid_mse_grad": lambda z, t: sigmoid_mse_grad(z, t) / z.numel()},
+         "the values of `sigmoid_mse_grad(z, t)`"),
+        ({"sigmoid_mse_grad": lambda z, t: sigmoid_mse_grad(z, t).sum()},
+         "the shape of `sigmoid_mse_grad(z, t)`"),
+        ({"sigmoid_mse_grad": lambda z, t: z - t}, "the values of `sigmoid_mse_grad(z, t)`"),
+        ({"sigmoid_mse_grad": smg_autograd}, "a call to `.backward()`"),
+    ]),
+    Case(BatchLoss, right={"batch_loss": lambda outputs, labels: F.cross_entropy(
+        outputs, labels)}, wrong=[
+        ({"batch_loss": lambda outputs, labels: F.nll_loss(outputs, labels)},
+         "the values of `batch_loss(outputs, labels)`"),
+        ({"batch_loss": lambda outputs, labels: F.cross_entropy(outputs, labels,
+                                                                reduction="sum")},
+         "the values of `batch_loss(outputs, labels)`"),
+        ({"batch_loss": lambda outputs, labels: F.cross_entropy(outputs.softmax(dim=1),
+                                                                labels)},
+         "the values of `batch_loss(outputs, labels)`"),
+        ({"batch_loss": lambda outputs, labels: F.cross_entropy(outputs, labels).item()},
+         "the type of `batch_loss(outputs, labels)`"),
+    ], raising=[
+        # The class called with the data: its constructor takes `outputs` as class weights.
+        ({"batch_loss": lambda outputs, labels: nn.CrossEntropyLoss(outputs, labels)},
+         "Boolean value of Tensor"),
+        ({"batch_loss": lambda outputs, labels: nn.functional.crossentropy(outputs, labels)},
+         "AttributeError"),
+        ({"batch_loss": lambda outputs, labels: F.binary_cross_entropy_with_logits(
+            outputs, labels)}, "ValueError"),
+    ]),
+]
+
+
 (test_right, test_blank, test_missing, test_wrong, test_checker_bug,
  test_solution) = standard_tests(CASES)
 
@@ -364,3 +704,36 @@ def test_tutorial_order_is_also_right():
     """Is `zero_grad()` after `step()` (the order of many tutorials) accepted?"""
     for seed in (0, 1, 2):
         assert evaluate(TrainStep(), {"train_step": zero_grad_last}, seed=seed).passed
+
+
+def test_given_spot_the_bug_code_is_not_attempted():
+    """Does each spot-the-bug exercise say "not attempted" for the code the seed texts
+    give, unchanged?"""
+    given = [(MnistTransform, {"mnist_transform": None}, "`None`"),
+             (TrainEpoch, {"train_epoch": given_train_epoch}, "2000"),
+             (SigmoidMseGrad, {"sigmoid_mse_grad": lambda z, t: torch.sigmoid(z) - t},
+              "output - label"),
+             (BatchLoss, {"batch_loss": given_batch_loss}, "cross_entropy_loss")]
+    for exercise, answers, fragment in given:
+        for seed in (0, 1):
+            result = evaluate(exercise(), answers, seed=seed)
+            assert result.outcome is Outcome.NOT_ATTEMPTED, result.text()
+            assert fragment in result.text(), result.text()
+
+
+def test_correct_alternatives_pass():
+    """Do other correct answers pass: ToTensor (v1), `i % every == every - 1`, gather and a
+    detached max, `nn.CrossEntropyLoss()` and `nll_loss(log_softmax)` for the loss name?"""
+    alternatives = [
+        (WindowDataset, {"WindowDataset": PrecomputedWindows}),
+        (MnistTransform, {"mnist_transform": _v1("ToTensor")}),
+        (TrainEpoch, {"train_epoch": _epoch(lambda i, every: i % every == every - 1)}),
+        (CrossEntropy, {"my_cross_entropy": ce_gather}),
+        (BatchLoss, {"batch_loss": nn.CrossEntropyLoss()}),
+        (BatchLoss, {"batch_loss": lambda outputs, labels: F.nll_loss(
+            F.log_softmax(outputs, dim=1), labels)}),
+    ]
+    for exercise, answers in alternatives:
+        for seed in (0, 1, 2):
+            result = evaluate(exercise(), answers, seed=seed)
+            assert result.passed, result.text()
