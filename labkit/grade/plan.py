@@ -24,6 +24,7 @@ class CellCode:
     binds: set[str] = field(default_factory=set)  # names assigned, defined or imported
     rebinds: set[str] = field(default_factory=set)  # bound unconditionally, never read
     reads: set[str] = field(default_factory=set)
+    deferred: set[str] = field(default_factory=set)  # read inside function bodies
     changes: set[str] = field(default_factory=set)  # objects possibly changed in place
     defines: set[str] = field(default_factory=set)  # def / class names
     imports: set[str] = field(default_factory=set)  # names bound by import
@@ -47,6 +48,7 @@ def analyse(source: str) -> CellCode:
         info.parsed = False
         return info
     _Scan(info).visit_scope(tree, frozenset(), top=True)
+    info.deferred -= _BUILTINS
     for node in tree.body:  # top-level, unconditional bindings
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             info.defines.add(node.name)
@@ -73,6 +75,7 @@ class _Scan:
 
     def __init__(self, info: CellCode):
         self.info = info
+        self.depth = 0  # > 0 inside a function body: its reads happen when it is called
 
     def visit_scope(self, node, local: frozenset, top: bool) -> None:
         for child in ast.iter_child_nodes(node):
@@ -90,8 +93,10 @@ class _Scan:
                 self.visit(d, local, top)
             body = node.body if isinstance(node.body, list) else [node.body]
             inner = local | _arguments(node.args) | _locals(body)
+            self.depth += 1
             for statement in body:
                 self.visit(statement, inner, False)
+            self.depth -= 1
             return
         if isinstance(node, _COMPREHENSIONS):
             targets = {n.id for g in node.generators for n in ast.walk(g.target)
@@ -114,11 +119,15 @@ class _Scan:
                 info.binds.add(node.id)
             else:
                 info.reads.add(node.id)
+                if self.depth:
+                    info.deferred.add(node.id)
         elif isinstance(node, (ast.Import, ast.ImportFrom)) and not local:
             for alias in node.names:
                 info.binds.add((alias.asname or alias.name).split(".")[0])
         elif isinstance(node, ast.Global):
             info.binds.update(node.names)
+        elif isinstance(node, ast.ExceptHandler) and node.name and not local:
+            info.binds.add(node.name)
         elif top or not local:
             self._changes(node, local)
         self.visit_scope(node, local, top)
@@ -155,6 +164,8 @@ def _locals(body) -> frozenset:
                 assigned.add(node.name)
             elif isinstance(node, (ast.Import, ast.ImportFrom)):
                 assigned |= {(a.asname or a.name).split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ExceptHandler) and node.name:
+                assigned.add(node.name)
             elif isinstance(node, (ast.Global, ast.Nonlocal)):
                 declared |= set(node.names)
     return frozenset(assigned - declared)
@@ -169,9 +180,10 @@ def _root_names(node) -> set[str]:
 def needed_cells(cells: list[CellCode], names, before: int) -> list[int]:
     """Indices of the cells before ``before`` that the names depend on, in order.
 
-    A function reads its globals when it is called, so a name it reads may be bound by
-    a later cell: the walk repeats, with what the chosen cells read, until nothing new
-    is chosen.
+    A function reads its globals when it is called, so a name read inside a function
+    body may be bound by a later cell: the walk repeats from the check, with those
+    names added, until nothing new is chosen. (A name read at a cell's top level only
+    needs the cells before that cell, which the walk already covers.)
     """
     wanted, chosen = set(names), set()
     for _ in range(20):
@@ -179,7 +191,7 @@ def needed_cells(cells: list[CellCode], names, before: int) -> list[int]:
         if found <= chosen:
             break
         chosen |= found
-        wanted = set(names).union(*(cells[i].reads for i in chosen))
+        wanted = set(names).union(*(cells[i].deferred for i in chosen))
     return sorted(chosen)
 
 

@@ -209,6 +209,13 @@ class LearnerProcess:
         """Kill the child, its process group, its cgroup, and anything carrying its token."""
         from labkit.grade import cgroup
 
+        if self._alive():  # a child that still listens ends itself cleanly first
+            try:
+                self.conn.send_bytes(b"q")
+                if self.proc is not None:
+                    self.proc.join(0.5)
+            except (OSError, ValueError):
+                pass
         cgroup.kill_all(self.token)
         for _ in range(3):
             try:

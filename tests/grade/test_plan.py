@@ -35,3 +35,14 @@ def test_magics_parse_and_unparsable_cells_are_kept_when_they_mention_a_name():
 def test_only_cells_before_the_check_count():
     cells = ["a = 1", "a = 2", "b = a"]
     assert plan(cells, ["a"], before=1) == [0]
+
+
+def test_a_top_level_read_does_not_pull_in_later_cells():
+    """Only reads inside functions happen later; a class body runs where it stands."""
+    cells = ["from base import Base", "class A(Base):\n    pass",
+             "A = train_for_an_hour(A)\nthing = A()", "class B(A):\n    pass"]
+    assert plan(cells, ["B"]) == [0, 1, 2, 3]
+    cells = ["import torch", "data = torch.ones(3)",
+             "try:\n    1 / 0\nexcept ZeroDivisionError as err:\n    print(err)",
+             "data.add_(1)", "def f():\n    return torch.zeros(1)"]
+    assert plan(cells, ["f"]) == [0, 4]
