@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn, optim
 
-from labkit.check import Outcome, evaluate, expect, variables
+from labkit.check import Outcome, expect, run_check, variables
 
 SEEDS = (0, 1, 12345)  # fixed and varied: a check must hold for any seed
 
@@ -49,7 +49,7 @@ class Case:
 
 
 def _run(case: Case, answers: dict, seed: int = 0):
-    return evaluate(case.exercise(), {**case.right, **answers}, seed=seed)
+    return run_check(case.exercise(), {**case.right, **answers}, seed=seed)
 
 
 def solution_names(**extra) -> dict:
@@ -80,7 +80,7 @@ def standard_tests(cases: list[Case], *, names: dict | None = None):
     @pytest.mark.parametrize("seed", SEEDS)
     def test_right(case, seed):
         """Does the reference answer pass, whatever the seed?"""
-        result = evaluate(case.exercise(), case.right, seed=seed)
+        result = run_check(case.exercise(), case.right, seed=seed)
         assert result.outcome is Outcome.PASSED, result.text()
         assert result.points == case.exercise.points
 
@@ -98,7 +98,7 @@ def standard_tests(cases: list[Case], *, names: dict | None = None):
         """Is a missing variable reported as not attempted, by name?"""
         for var in variables(case.exercise()):
             namespace = {k: v for k, v in case.right.items() if k != var}
-            result = evaluate(case.exercise(), namespace, seed=0)
+            result = run_check(case.exercise(), namespace, seed=0)
             assert result.outcome is Outcome.NOT_ATTEMPTED, result.text()
             assert f"Found no variable `{var}`" in result.text()
 
@@ -124,7 +124,7 @@ def standard_tests(cases: list[Case], *, names: dict | None = None):
 
         for name in expect.__all__:
             monkeypatch.setattr(expect, name, broken)
-        result = evaluate(case.exercise(), case.right, seed=0)
+        result = run_check(case.exercise(), case.right, seed=0)
         assert result.outcome is Outcome.CHECKER_BUG, result.text()
         assert "not your fault" in result.text()
 
@@ -136,7 +136,7 @@ def standard_tests(cases: list[Case], *, names: dict | None = None):
         assert case.exercise.solution.strip(), f"{case.id} has no solution text"
         namespace = run_solution(case.exercise, solution_names() if names is None else names)
         for seed in SEEDS[:2]:
-            result = evaluate(case.exercise(), namespace, seed=seed)
+            result = run_check(case.exercise(), namespace, seed=seed)
             assert result.outcome is Outcome.PASSED, result.text()
 
     return test_right, test_blank, test_missing, test_wrong, test_checker_bug, test_solution

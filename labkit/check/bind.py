@@ -21,7 +21,7 @@ from collections.abc import Mapping
 
 from labkit import settings
 from labkit.check.display import show
-from labkit.check.exercise import Exercise, evaluate
+from labkit.check.exercise import Exercise, run_check
 from labkit.check.result import Note, Outcome, Result
 
 
@@ -76,7 +76,7 @@ class BoundExercise:
     def result(self, **answers) -> Result:
         """The Result, without showing it. Keyword answers replace notebook variables."""
         namespace = {**self._namespace, **answers} if answers else self._namespace
-        return evaluate(self._class(), namespace)
+        return run_check(self._class(), namespace)
 
     def check(self) -> None:
         """Check your answer and show the result."""

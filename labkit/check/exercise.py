@@ -1,4 +1,4 @@
-"""The ``Exercise`` base class and ``evaluate``, the pure core of every check.
+"""The ``Exercise`` base class and ``run_check``, the pure core of every check.
 
 An exercise names the learner's variables through the parameters of its ``check``
 method, so there is one source of truth for what a learner must define::
@@ -18,7 +18,7 @@ The learner's values reach ``check`` as plain data (tensors, numbers, strings an
 containers of them) or as handles (functions, classes, models). A check touches a
 handle only through ``self.call`` and ``self.probe``, which run on the learner's side
 (the notebook, or the grader's child process) and return plain data; comparisons
-happen here. ``evaluate(Relu(), namespace_or_host)`` returns a ``Result`` and never
+happen here. ``run_check(Relu(), namespace_or_host)`` returns a ``Result`` and never
 raises. Nothing here touches IPython; the notebook layer lives in ``labkit.check.bind``.
 """
 
@@ -100,7 +100,7 @@ def variables(exercise: Exercise | type[Exercise]) -> list[str]:
         1 if isinstance(exercise, type) else 0:]
 
 
-def evaluate(exercise: Exercise, learner: Mapping | Host, *, seed: int | None = None) -> Result:
+def run_check(exercise: Exercise, learner: Mapping | Host, *, seed: int | None = None) -> Result:
     """Check the learner's variables (a namespace, or a host); always returns a Result."""
     if seed is None:
         seed = settings.check_seed()

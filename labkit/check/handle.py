@@ -5,7 +5,7 @@ them) by value. Everything else the learner made (a function, a class, a model) 
 where the learner's code runs and reaches the check as a ``Handle``. The only things a
 check may do with a handle are pass it to ``self.call`` or ``self.probe``. Anything else
 (an attribute, ``isinstance``, iteration, arithmetic, truth) raises ``TouchedLearnerObject``,
-which ``evaluate`` reports as a checker bug: a check that forgets the rule fails its own
+which ``run_check`` reports as a checker bug: a check that forgets the rule fails its own
 tests at once, in the notebook and in the grader alike.
 """
 

@@ -1,6 +1,6 @@
 """Exceptions a check raises to say how the learner's answer fared.
 
-They are signals, caught by ``evaluate``: a check never lets a learner see them
+They are signals, caught by ``run_check``: a check never lets a learner see them
 as a traceback.
 """
 

@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from labkit.check.exercise import evaluate, variables
+from labkit.check.exercise import run_check, variables
 from labkit.check.result import Outcome
 from labkit.grade import plan
 from labkit.grade.process import LearnerProcess, LearnerProcessLost
@@ -144,7 +144,7 @@ def _grade_cells(graded: Graded, restored, exercises, options: Options, on_row) 
                     _run(process, graded, index, cells[index])
             seed = seed_for(options.salt, graded.sha256, exercise.name)
             with CHECK_LOCK:
-                result = evaluate(exercise(), process.host(CHECK_LOCK), seed=seed)
+                result = run_check(exercise(), process.host(CHECK_LOCK), seed=seed)
             row = _row(exercise, number, STATUS[result.outcome], seed, result.text(),
                        _public(result))
             row.points = result.points

@@ -14,11 +14,11 @@ from labkit.check import (
     LocalHost,
     Outcome,
     TouchedLearnerObject,
-    evaluate,
     expect,
     is_handle,
     plain,
     probes,
+    run_check,
 )
 
 
@@ -52,7 +52,7 @@ def test_a_check_that_touches_a_learner_object_is_a_checker_bug():
         def check(self, model):
             expect.that(isinstance(model, nn.Module), checked="m", expected="m", found="m")
 
-    result = evaluate(Sloppy(), {"model": nn.Linear(2, 1)}, seed=0)
+    result = run_check(Sloppy(), {"model": nn.Linear(2, 1)}, seed=0)
     assert result.outcome is Outcome.CHECKER_BUG
     assert "touched a learner object" in result.text()
 
@@ -72,10 +72,10 @@ class ModelSize(Exercise):
 
 
 def test_probes_reach_a_model_the_learner_built():
-    assert evaluate(ModelSize(), {"make_model": lambda: nn.Linear(2, 3)}, seed=0).passed
-    wrong = evaluate(ModelSize(), {"make_model": lambda: nn.Linear(2, 2)}, seed=0)
+    assert run_check(ModelSize(), {"make_model": lambda: nn.Linear(2, 3)}, seed=0).passed
+    wrong = run_check(ModelSize(), {"make_model": lambda: nn.Linear(2, 2)}, seed=0)
     assert wrong.outcome is Outcome.INCORRECT and "parameters" in wrong.text()
-    not_module = evaluate(ModelSize(), {"make_model": lambda: "model"}, seed=0)
+    not_module = run_check(ModelSize(), {"make_model": lambda: "model"}, seed=0)
     assert not_module.outcome is Outcome.INCORRECT
 
 
@@ -88,7 +88,7 @@ def test_learner_errors_inside_a_probe_are_the_learners():
         def forward(self, x):
             return self.fc(x.T)  # wrong shape: raises inside torch
 
-    result = evaluate(ModelSize(), {"make_model": Broken}, seed=0)
+    result = run_check(ModelSize(), {"make_model": Broken}, seed=0)
     assert result.outcome is Outcome.LEARNER_ERROR, result.text()
     assert "test_host.py" not in result.text() or "forward" in result.text()
     assert "in `forward`" in result.text()
@@ -98,7 +98,7 @@ def test_a_stub_inside_a_probe_is_not_attempted():
     def make_model():
         raise NotImplementedError()
 
-    assert evaluate(ModelSize(), {"make_model": make_model}, seed=0).outcome is (
+    assert run_check(ModelSize(), {"make_model": make_model}, seed=0).outcome is (
         Outcome.NOT_ATTEMPTED)
 
 
@@ -113,7 +113,7 @@ def test_a_bug_in_a_probe_is_a_checker_bug():
         def check(self, f):
             self.probe(bad_probe, f, during="the probe")
 
-    result = evaluate(UsesBadProbe(), {"f": len}, seed=0)
+    result = run_check(UsesBadProbe(), {"f": len}, seed=0)
     assert result.outcome is Outcome.CHECKER_BUG, result.text()
 
 
@@ -126,7 +126,7 @@ def test_learner_code_cannot_change_the_checks_arguments():
             self.call(f, x, during="`f(x)`")
             expect.close(x, torch.ones(3), name="the check's own x")
 
-    assert evaluate(Keeps(), {"f": lambda x: x.zero_()}, seed=0).passed
+    assert run_check(Keeps(), {"f": lambda x: x.zero_()}, seed=0).passed
 
 
 class _Evil:
@@ -168,10 +168,10 @@ def test_a_wrong_signature_is_the_learners_error_not_a_checker_bug():
         def check(self, f):
             self.call(f, torch.ones(2), torch.ones(2), during="`f(a, b)`")
 
-    result = evaluate(TwoArgs(), {"f": lambda a: a}, seed=0)
+    result = run_check(TwoArgs(), {"f": lambda a: a}, seed=0)
     assert result.outcome is Outcome.LEARNER_ERROR, result.text()
     assert "TypeError" in result.text() and "in a call of your `<lambda>`" in result.text()
-    built_in = evaluate(ModelSize(), {"make_model": lambda: nn.Sequential(
+    built_in = run_check(ModelSize(), {"make_model": lambda: nn.Sequential(
         nn.Flatten(0), nn.Linear(2, 3))},
                         seed=0)
     assert built_in.outcome is Outcome.LEARNER_ERROR, built_in.text()

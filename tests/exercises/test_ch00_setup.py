@@ -3,7 +3,7 @@
 import torch
 from exercise_harness import Case, solution_names, standard_tests
 
-from labkit.check import evaluate
+from labkit.check import run_check
 from labkit.exercises.ch00_setup import Device, SeededNoise
 
 # --- device --------------------------------------------------------------------------
@@ -93,5 +93,5 @@ CASES = [
 def test_other_right_answers_pass():
     """Is the torch.accelerator API accepted too?"""
     for seed in (0, 3):
-        result = evaluate(Device(), {"device": with_accelerator_api}, seed=seed)
+        result = run_check(Device(), {"device": with_accelerator_api}, seed=seed)
         assert result.passed, result.text()

@@ -4,7 +4,7 @@ import torch
 import torch.nn.functional as F
 from exercise_harness import Case, standard_tests
 
-from labkit.check import Outcome, evaluate
+from labkit.check import Outcome, run_check
 from labkit.exercises.ch01_tensors import (
     BatchScores,
     FixMse,
@@ -185,7 +185,7 @@ CASES = [
 def test_the_given_buggy_mse_is_not_attempted():
     """Does the untouched spot-the-bug code say "not attempted", not "incorrect"?"""
     for seed in (0, 1, 12345):
-        result = evaluate(FixMse(), {"mse": buggy_mse}, seed=seed)
+        result = run_check(FixMse(), {"mse": buggy_mse}, seed=seed)
         assert result.outcome is Outcome.NOT_ATTEMPTED, result.text()
         assert "buggy" in result.text()
 
@@ -206,5 +206,5 @@ def test_other_right_answers_pass():
     ]
     for exercise, answer in others:
         for seed in (0, 1, 12345):
-            result = evaluate(exercise, answer, seed=seed)
+            result = run_check(exercise, answer, seed=seed)
             assert result.outcome is Outcome.PASSED, result.text()

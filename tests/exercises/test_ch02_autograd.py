@@ -3,7 +3,7 @@
 import torch
 from exercise_harness import Case, standard_tests
 
-from labkit.check import Outcome, evaluate
+from labkit.check import Outcome, run_check
 from labkit.exercises.ch02_autograd import (
     FiniteDiff,
     GradByHand,
@@ -327,7 +327,7 @@ CASES = [
 
 
 def _outcome(exercise, answers, seed=0):
-    return evaluate(exercise(), answers, seed=seed)
+    return run_check(exercise(), answers, seed=seed)
 
 
 def test_given_loop_is_not_attempted():

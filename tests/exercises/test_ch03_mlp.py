@@ -6,7 +6,7 @@ from exercise_harness import Case, standard_tests
 from torch import nn
 from torch.utils.data import Dataset
 
-from labkit.check import Outcome, evaluate
+from labkit.check import Outcome, run_check
 from labkit.exercises.ch03_mlp import (
     Accuracy,
     ActivationGrads,
@@ -680,9 +680,9 @@ CASES += [
 def test_sequential_factory_is_also_right():
     """Is an nn.Sequential with the same architecture accepted for `MnistMLP`, and a
     module whose layers are declared in another order than forward uses them?"""
-    assert evaluate(MnistMlpModule(), {"MnistMLP": sequential_mlp}, seed=3).passed
+    assert run_check(MnistMlpModule(), {"MnistMLP": sequential_mlp}, seed=3).passed
     for seed in (0, 1):
-        result = evaluate(MnistMlpModule(), {"MnistMLP": DeclaredBackwards}, seed=seed)
+        result = run_check(MnistMlpModule(), {"MnistMLP": DeclaredBackwards}, seed=seed)
         assert result.passed, result.text()
 
 
@@ -690,12 +690,12 @@ def test_sigmoid_then_bce_is_also_right():
     """Is `BCELoss` after an explicit sigmoid accepted, as the chapter says it is?"""
     fixed = lambda out, t: nn.BCELoss()(torch.sigmoid(out), t)  # noqa: E731
     for seed in (0, 1, 2):
-        assert evaluate(BceFix(), {"loss_fn": fixed}, seed=seed).passed
+        assert run_check(BceFix(), {"loss_fn": fixed}, seed=seed).passed
 
 
 def test_given_buggy_loss_is_not_attempted():
     """Does the untouched seed code (`nn.BCELoss()`) say "not attempted"?"""
-    result = evaluate(BceFix(), {"loss_fn": nn.BCELoss()}, seed=0)
+    result = run_check(BceFix(), {"loss_fn": nn.BCELoss()}, seed=0)
     assert result.outcome is Outcome.NOT_ATTEMPTED, result.text()
     assert "`nn.BCELoss()`" in result.text()
 
@@ -703,7 +703,7 @@ def test_given_buggy_loss_is_not_attempted():
 def test_tutorial_order_is_also_right():
     """Is `zero_grad()` after `step()` (the order of many tutorials) accepted?"""
     for seed in (0, 1, 2):
-        assert evaluate(TrainStep(), {"train_step": zero_grad_last}, seed=seed).passed
+        assert run_check(TrainStep(), {"train_step": zero_grad_last}, seed=seed).passed
 
 
 def test_given_spot_the_bug_code_is_not_attempted():
@@ -716,7 +716,7 @@ def test_given_spot_the_bug_code_is_not_attempted():
              (BatchLoss, {"batch_loss": given_batch_loss}, "cross_entropy_loss")]
     for exercise, answers, fragment in given:
         for seed in (0, 1):
-            result = evaluate(exercise(), answers, seed=seed)
+            result = run_check(exercise(), answers, seed=seed)
             assert result.outcome is Outcome.NOT_ATTEMPTED, result.text()
             assert fragment in result.text(), result.text()
 
@@ -735,5 +735,5 @@ def test_correct_alternatives_pass():
     ]
     for exercise, answers in alternatives:
         for seed in (0, 1, 2):
-            result = evaluate(exercise(), answers, seed=seed)
+            result = run_check(exercise(), answers, seed=seed)
             assert result.passed, result.text()

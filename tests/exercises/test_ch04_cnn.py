@@ -9,7 +9,7 @@ from exercise_harness import Case, standard_tests
 from torch import nn, optim
 from torchvision.transforms import v2
 
-from labkit.check import Outcome, evaluate
+from labkit.check import Outcome, run_check
 from labkit.data import ensure_mnist
 from labkit.exercises.ch04_cnn import (
     ACCURACY_THRESHOLD,
@@ -369,7 +369,7 @@ def test_given_buggy_code_is_not_attempted():
     for exercise, answers in [(SeedNet(), {"SeedNet": GivenSeedNet}),
                               (TrainModel(), {"train_model": given_train_model})]:
         for seed in (0, 1, 12345):
-            result = evaluate(exercise, answers, seed=seed)
+            result = run_check(exercise, answers, seed=seed)
             assert result.outcome is Outcome.NOT_ATTEMPTED, result.text()
             assert "still fails like the given code" in result.text()
 
@@ -377,16 +377,16 @@ def test_given_buggy_code_is_not_attempted():
 def test_other_correct_fixes_pass():
     """Do a different but valid fix (pooling down to 6 x 6) and loops in a helper pass?"""
     for seed in (0, 1, 12345):
-        assert evaluate(SeedNet(), {"SeedNet": MorePooling}, seed=seed).passed
-        result = evaluate(Conv2dLoops(), {"conv2d_loops": loops_in_helper}, seed=seed)
+        assert run_check(SeedNet(), {"SeedNet": MorePooling}, seed=seed).passed
+        result = run_check(Conv2dLoops(), {"conv2d_loops": loops_in_helper}, seed=seed)
         assert result.passed, result.text()
 
 
 def test_training_check_holds_for_many_seeds():
     """Does the right training code pass, and the half-fixed one fail, for any seed?"""
     for seed in range(30):
-        assert evaluate(TrainModel(), {"train_model": train_model}, seed=seed).passed
-        result = evaluate(TrainModel(), {"train_model": other_optimizer}, seed=seed)
+        assert run_check(TrainModel(), {"train_model": train_model}, seed=seed).passed
+        result = run_check(TrainModel(), {"train_model": other_optimizer}, seed=seed)
         assert result.outcome is Outcome.INCORRECT
 
 

@@ -9,7 +9,7 @@ import torch
 from exercise_harness import Case, run_solution, solution_names, standard_tests
 from torch import nn
 
-from labkit.check import Outcome, evaluate
+from labkit.check import Outcome, run_check
 from labkit.exercises.ch04b_optimizers import (
     AdamStep,
     AdamWStep,
@@ -458,7 +458,7 @@ _NAMES["adam_step"] = run_solution(AdamStep, _NAMES)["adam_step"]
 def test_the_given_loop_is_not_attempted():
     """Does the untouched spot-the-bug loop say "not attempted", not "incorrect"?"""
     for seed in (0, 1, 12345):
-        result = evaluate(FixTrainLoop(), {"train": given_train}, seed=seed)
+        result = run_check(FixTrainLoop(), {"train": given_train}, seed=seed)
         assert result.outcome is Outcome.NOT_ATTEMPTED, result.text()
         assert "given code" in result.text()
 
@@ -538,7 +538,7 @@ def test_other_right_answers_pass():
     ]
     for exercise, answer in others:
         for seed in (0, 1, 12345):
-            result = evaluate(exercise, answer, seed=seed)
+            result = run_check(exercise, answer, seed=seed)
             assert result.outcome is Outcome.PASSED, result.text()
 
 

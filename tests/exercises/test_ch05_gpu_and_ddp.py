@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 from exercise_harness import Case, solution_names, standard_tests
 
-from labkit.check import Outcome, evaluate
+from labkit.check import Outcome, run_check
 from labkit.exercises.ch05_gpu_and_ddp import (
     AmpStep,
     AverageGradients,
@@ -535,7 +535,7 @@ def test_alternatives_pass():
                               (ShardIndices, {"shard_indices": shard_indices_tensor}),
                               (ShardIndices, {"shard_indices": shard_indices_range_modulo}),
                               (AverageGradients, {"average_gradients": average_gradients_avg})]:
-        result = evaluate(exercise(), answers, seed=3)
+        result = run_check(exercise(), answers, seed=3)
         assert result.outcome is Outcome.PASSED, result.text()
 
 
@@ -552,7 +552,7 @@ def test_stub_is_not_attempted_without_starting_processes():
         raise NotImplementedError()
 
     start = time.perf_counter()
-    result = evaluate(AverageGradients(), {"average_gradients": average_gradients}, seed=0)
+    result = run_check(AverageGradients(), {"average_gradients": average_gradients}, seed=0)
     assert result.outcome is Outcome.NOT_ATTEMPTED, result.text()
     assert time.perf_counter() - start < 2
 
@@ -562,7 +562,7 @@ def test_not_callable_is_incorrect():
     for exercise, name in [(ToDevice, "to_device"), (TimeIt, "time_it"), (AmpStep, "amp_step"),
                            (ShardIndices, "shard_indices"),
                            (AverageGradients, "average_gradients")]:
-        result = evaluate(exercise(), {name: 5}, seed=0)
+        result = run_check(exercise(), {name: 5}, seed=0)
         assert result.outcome is Outcome.INCORRECT, result.text()
         assert "something callable" in result.text()
 
@@ -575,7 +575,7 @@ def average_gradients_rank0_only(model):
 
 def test_deadlock_is_explained():
     """Does a collective that only one rank calls end with an explanation, in bounded time?"""
-    result = evaluate(AverageGradients(), {"average_gradients": average_gradients_rank0_only},
+    result = run_check(AverageGradients(), {"average_gradients": average_gradients_rank0_only},
                       seed=0)
     assert result.outcome is Outcome.LEARNER_ERROR, result.text()
     assert "same collectives" in result.text()

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 from exercise_harness import Case, standard_tests
 
-from labkit.check import Outcome, evaluate
+from labkit.check import Outcome, run_check
 from labkit.exercises.ch06_deployment import (
     Checkpoint,
     ExportDynamic,
@@ -429,7 +429,7 @@ CASES = [
 def test_the_given_model_files_are_not_attempted():
     """Does the untouched spot-the-bug code say "not attempted", not "incorrect"?"""
     for seed in (0, 1, 12345):
-        result = evaluate(SafeLoading(), {"save_model": given_save_model,
+        result = run_check(SafeLoading(), {"save_model": given_save_model,
                                           "load_model": given_load_model}, seed=seed)
         assert result.outcome is Outcome.NOT_ATTEMPTED, result.text()
         assert "given code" in result.text()
@@ -462,7 +462,7 @@ def test_other_right_answers_pass():
     ]
     for exercise, answer in others:
         for seed in (0, 1, 12345):
-            result = evaluate(exercise, answer, seed=seed)
+            result = run_check(exercise, answer, seed=seed)
             assert result.outcome is Outcome.PASSED, result.text()
 
 
@@ -475,7 +475,7 @@ def test_load_errors_reach_the_learner_short_and_without_colour_codes():
                         "load_checkpoint": load_checkpoint}),
     ]
     for exercise, answer in answers:
-        text = evaluate(exercise, answer, seed=0).text()
+        text = run_check(exercise, answer, seed=0).text()
         assert "\x1b" not in text, text
         assert "Unsupported global: GLOBAL" in text, text
         assert "PyTorch 2.6" not in text, text  # the long advice is left out
@@ -488,6 +488,6 @@ def test_probes_write_under_tmpdir_as_it_is_now(tmp_path, monkeypatch):
 
     monkeypatch.setenv("TMPDIR", str(tmp_path))
     monkeypatch.setattr(tempfile, "tempdir", "/nonexistent-folder")
-    result = evaluate(SafeLoading(), {"save_model": save_model, "load_model": load_model},
+    result = run_check(SafeLoading(), {"save_model": save_model, "load_model": load_model},
                       seed=0)
     assert result.outcome is Outcome.PASSED, result.text()

@@ -6,7 +6,7 @@ import time
 
 import torch
 
-from labkit.check import Exercise, evaluate, expect
+from labkit.check import Exercise, expect, run_check
 from labkit.check.host import LearnerSide
 from labkit.grade.judge import CHECK_LOCK
 from labkit.grade.process import RemoteHost
@@ -41,7 +41,7 @@ def test_concurrent_checks_keep_their_own_random_sequence():
     def grade_one(seed):
         with CHECK_LOCK:
             host = RemoteHost(SlowChild({"f": lambda x: torch.rand(100) + x}), CHECK_LOCK)
-            results[seed] = evaluate(DrawsAroundACall(), host, seed=seed)
+            results[seed] = run_check(DrawsAroundACall(), host, seed=seed)
 
     threads = [threading.Thread(target=grade_one, args=(seed,)) for seed in range(6)]
     for thread in threads:
@@ -59,7 +59,7 @@ def test_without_taking_turns_the_sequences_would_mix():
 
         def grade_one(seed, results=results):
             host = RemoteHost(SlowChild({"f": lambda x: x}))
-            results[seed] = evaluate(DrawsAroundACall(), host, seed=seed)
+            results[seed] = run_check(DrawsAroundACall(), host, seed=seed)
 
         threads = [threading.Thread(target=grade_one, args=(seed,)) for seed in range(6)]
         for thread in threads:

@@ -1,8 +1,8 @@
-"""evaluate(): the closed set of outcomes, and the fixed message form."""
+"""run_check(): the closed set of outcomes, and the fixed message form."""
 
 import torch
 
-from labkit.check import Exercise, NotAttempted, Outcome, evaluate, expect, probes
+from labkit.check import Exercise, NotAttempted, Outcome, expect, probes, run_check
 
 
 class Double(Exercise):
@@ -25,13 +25,13 @@ class Broken(Exercise):
 
 
 def test_passed_gives_full_points():
-    result = evaluate(Double(), {"double": lambda x: x * 2})
+    result = run_check(Double(), {"double": lambda x: x * 2})
     assert result.outcome is Outcome.PASSED and result.points == 2 and result.max_points == 2
     assert result.text() == "`double`: passed (2/2 points)"
 
 
 def test_incorrect_message_has_the_fixed_form():
-    result = evaluate(Double(), {"double": lambda x: x + 2}, seed=0)
+    result = run_check(Double(), {"double": lambda x: x + 2}, seed=0)
     lines = result.text().splitlines()
     assert lines[0] == "`double`: incorrect (0/2 points)"
     assert [line.split(":")[0] for line in lines[1:]] == ["Checked", "Expected", "Found", "Hint"]
@@ -45,7 +45,7 @@ def test_not_attempted_three_ways():
     for namespace, words in [({}, "Found no variable `double`"),
                              ({"double": ...}, "still the placeholder"),
                              ({"double": stub}, "still raises `NotImplementedError`")]:
-        result = evaluate(Double(), namespace)
+        result = run_check(Double(), namespace)
         assert result.outcome is Outcome.NOT_ATTEMPTED
         assert words in result.text()
         assert result.points == 0
@@ -55,7 +55,7 @@ def test_learner_error_shows_their_exception_not_a_traceback():
     def crashes(x):
         return x.reshape(3)
 
-    result = evaluate(Double(), {"double": crashes})
+    result = run_check(Double(), {"double": crashes})
     assert result.outcome is Outcome.LEARNER_ERROR
     assert "`RuntimeError`: shape '[3]' is invalid" in result.text()
     assert "in `crashes`" in result.text()
@@ -63,7 +63,7 @@ def test_learner_error_shows_their_exception_not_a_traceback():
 
 
 def test_checker_bug_is_not_blamed_on_the_learner():
-    result = evaluate(Broken(), {"anything": 1})
+    result = run_check(Broken(), {"anything": 1})
     assert result.outcome is Outcome.CHECKER_BUG
     assert "not your fault" in result.text() and "`KeyError`" in result.text()
 
@@ -77,21 +77,21 @@ def test_check_can_say_not_attempted_itself():
             if fixed == "given":
                 raise NotAttempted("This is still the given code.")
 
-    assert evaluate(Given(), {"fixed": "given"}).outcome is Outcome.NOT_ATTEMPTED
+    assert run_check(Given(), {"fixed": "given"}).outcome is Outcome.NOT_ATTEMPTED
 
 
 def test_random_inputs_depend_on_the_seed_and_repeat_with_it():
     """Does a seed make a run reproducible, and do different seeds draw different inputs?"""
     seen = []
-    evaluate(Double(), {"double": lambda x: seen.append(x.clone()) or 2 * x}, seed=5)
-    evaluate(Double(), {"double": lambda x: seen.append(x.clone()) or 2 * x}, seed=5)
-    evaluate(Double(), {"double": lambda x: seen.append(x.clone()) or 2 * x}, seed=6)
+    run_check(Double(), {"double": lambda x: seen.append(x.clone()) or 2 * x}, seed=5)
+    run_check(Double(), {"double": lambda x: seen.append(x.clone()) or 2 * x}, seed=5)
+    run_check(Double(), {"double": lambda x: seen.append(x.clone()) or 2 * x}, seed=6)
     assert torch.equal(seen[0], seen[1]) and not torch.equal(seen[0], seen[2])
 
 
 def test_hard_coded_answer_fails():
     fixed = 2 * Double().randn(4)
-    result = evaluate(Double(), {"double": lambda x: fixed}, seed=1)
+    result = run_check(Double(), {"double": lambda x: fixed}, seed=1)
     assert result.outcome is Outcome.INCORRECT
 
 
@@ -99,7 +99,7 @@ def test_checking_leaves_the_learners_random_state_alone():
     torch.manual_seed(0)
     expected = torch.rand(3)
     torch.manual_seed(0)
-    evaluate(Double(), {"double": lambda x: 2 * x + 0 * torch.rand(4)})
+    run_check(Double(), {"double": lambda x: 2 * x + 0 * torch.rand(4)})
     assert torch.equal(torch.rand(3), expected)
 
 
@@ -108,17 +108,17 @@ def test_learner_code_cannot_change_the_checkers_inputs():
         x.mul_(2)
         return x
 
-    assert evaluate(Double(), {"double": in_place}).passed
+    assert run_check(Double(), {"double": in_place}).passed
 
 
 def test_seed_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("LABKIT_SEED", "42")
-    assert evaluate(Double(), {"double": lambda x: 2 * x}).seed == 42
+    assert run_check(Double(), {"double": lambda x: 2 * x}).seed == 42
     monkeypatch.setenv("LABKIT_SEED", "forty-two")
     import pytest
 
     with pytest.raises(ValueError, match="LABKIT_SEED must be a whole number"):
-        evaluate(Double(), {"double": lambda x: 2 * x})
+        run_check(Double(), {"double": lambda x: 2 * x})
 
 
 def test_call_keeps_leaves_as_leaves():
@@ -138,7 +138,7 @@ def test_call_keeps_leaves_as_leaves():
         (x ** 2).sum().backward()
         return x.grad
 
-    assert evaluate(Grad(), {"grad": grad}).passed
+    assert run_check(Grad(), {"grad": grad}).passed
 
 
 def test_gradcheck_of_an_unwritten_backward_is_not_attempted():
@@ -159,7 +159,7 @@ def test_gradcheck_of_an_unwritten_backward_is_not_attempted():
             self.probe(probes.forward_backward, Sin, self.randn(3), method="apply",
                        during="`Sin`")
 
-    result = evaluate(Backward(), {"Sin": Stub})
+    result = run_check(Backward(), {"Sin": Stub})
     assert result.outcome is Outcome.NOT_ATTEMPTED, result.text()
 
 
@@ -168,6 +168,6 @@ def test_pytorch_not_implemented_is_the_learners_error_not_a_stub():
     def unsupported(x):
         raise NotImplementedError("mean(): could not infer output dtype. Got: Bool")
 
-    result = evaluate(Double(), {"double": unsupported})
+    result = run_check(Double(), {"double": unsupported})
     assert result.outcome is Outcome.LEARNER_ERROR, result.text()
     assert "could not infer output dtype" in result.text()
