@@ -71,6 +71,17 @@ def read_source(path: Path):
         raise regions.RegionError(f"{path}: jupytext could not read it: {err}") from err
 
 
+def teaches(path: Path) -> str:
+    """The chapter's one-line summary for README, from its header's ``labkit: teaches``."""
+    meta = read_source(path).metadata.get("labkit", {})
+    text = meta.get("teaches") if isinstance(meta, dict) else None
+    if not text:
+        raise regions.RegionError(
+            f"{path}: the header needs a summary line for README, e.g.\n"
+            "#   labkit:\n#     teaches: \"what the chapter teaches, in one line\"")
+    return " ".join(str(text).split())
+
+
 def learner_notebook(path: Path, url: str):
     nb = read_source(path)
     nb.cells = [c for c in nb.cells if AUTHOR_TEST not in c.metadata.get("tags", [])]
@@ -163,7 +174,8 @@ def build(repo: Path, *, write_learner: bool = True, write_solved: bool = True) 
             solved.write_text(to_text(solved_notebook(chapter.source, url)))
     readme_path = repo / "README.md"
     current = readme_path.read_text() if readme_path.exists() else ""
-    wanted = readme.with_chapter_table(current, [c.stem for c in sources], url)
+    wanted = readme.with_chapter_table(current, [c.stem for c in sources], url,
+                                       {c.stem: teaches(c.source) for c in sources})
     if wanted != current:
         stale.append(readme_path)
         if write_learner:

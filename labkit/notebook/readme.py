@@ -5,6 +5,7 @@ from __future__ import annotations
 from labkit.notebook.project import github_slug
 
 BEGIN, END = "<!-- chapters:begin -->", "<!-- chapters:end -->"
+TEACHES_BEGIN, TEACHES_END = "<!-- teaches:begin -->", "<!-- teaches:end -->"
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 BINDER_BADGE = "https://mybinder.org/badge_logo.svg"
 
@@ -23,10 +24,25 @@ def chapter_table(stems: list[str], url: str, branch: str = "main") -> str:
     return "\n".join(rows)
 
 
-def with_chapter_table(readme: str, stems: list[str], url: str) -> str:
-    """README text with the table between the markers replaced (markers required)."""
-    if BEGIN not in readme or END not in readme:
-        raise ValueError(f"README.md needs the lines {BEGIN} and {END} around the chapter table")
-    head, rest = readme.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    return f"{head}{BEGIN}\n{chapter_table(stems, url)}\n{END}{tail}"
+def teaches_table(teaches: dict[str, str]) -> str:
+    """What each chapter teaches, from the ``teaches`` line of each chapter's header."""
+    rows = ["| Chapter | You will learn |", "|---|---|"]
+    rows += [f"| `{stem}` | {text} |" for stem, text in teaches.items()]
+    return "\n".join(rows)
+
+
+def _between(readme: str, begin: str, end: str, table: str) -> str:
+    if begin not in readme or end not in readme:
+        raise ValueError(f"README.md needs the lines {begin} and {end} around a generated table")
+    head, rest = readme.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{begin}\n{table}\n{end}{tail}"
+
+
+def with_chapter_table(readme: str, stems: list[str], url: str,
+                       teaches: dict[str, str] | None = None) -> str:
+    """README text with the generated tables replaced (their markers are required)."""
+    readme = _between(readme, BEGIN, END, chapter_table(stems, url))
+    if teaches is not None:
+        readme = _between(readme, TEACHES_BEGIN, TEACHES_END, teaches_table(teaches))
+    return readme

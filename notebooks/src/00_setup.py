@@ -4,6 +4,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#   labkit:
+#     teaches: "versions, picking a device (`cuda`, `mps`, `cpu`), seeds, widgets, the MNIST data, troubleshooting"
 # ---
 
 # %% [markdown]

@@ -4,6 +4,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#   labkit:
+#     teaches: "creating, reshaping, indexing and broadcasting tensors; vectorised code and its speed"
 # ---
 
 # %% [markdown]

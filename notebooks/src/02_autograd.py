@@ -4,6 +4,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#   labkit:
+#     teaches: "the dynamic graph, `backward` (vector-Jacobian products, `retain_graph`), gradient accumulation, `no_grad`/`detach`, custom `autograd.Function`, gradcheck"
 # ---
 
 # %% [markdown]

@@ -4,6 +4,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#   labkit:
+#     teaches: "neurons and layers, activations, `nn.Module`, datasets and loaders, the training and evaluation loops, softmax and cross-entropy, initialisation, overfitting, an MLP on MNIST"
 # ---
 
 # %% [markdown]

@@ -4,6 +4,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#   labkit:
+#     teaches: "convolution by hand and with `nn.Conv2d`, output sizes, pooling, receptive fields, a LeNet-style CNN on MNIST with a validation split, debugging shapes"
 # ---
 
 # %% [markdown]

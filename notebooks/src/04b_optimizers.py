@@ -4,6 +4,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#   labkit:
+#     teaches: "gradient descent, momentum and Adam from their formulas"
 # ---
 
 # %% [markdown]

@@ -4,6 +4,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#   labkit:
+#     teaches: "GPUs, mixed precision with `torch.amp`, DistributedDataParallel"
 # ---
 
 # %% [markdown]

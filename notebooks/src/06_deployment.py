@@ -4,6 +4,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#   labkit:
+#     teaches: "saving with `weights_only` loading, `torch.export`, ONNX with `dynamo=True`"
 # ---
 
 # %% [markdown]

@@ -7,9 +7,13 @@ from labkit.check import CHAPTERS, Outcome, bind, exercises_of
 
 
 def test_each_binding_sees_its_own_namespace():
-    good = bind("00_setup", {"device": torch.device("cpu")})
+    solved = {"torch": torch}
+    exec(exercises_of("00_setup")[0].solution, solved)  # noqa: S102 - the course's own text
+    good = bind("00_setup", solved)
+    wrong = bind("00_setup", {"device": torch.device("cpu")})  # a device, not a function
     empty = bind("00_setup", {})
-    assert good.device.result().outcome is not Outcome.NOT_ATTEMPTED
+    assert good.device.result().outcome is Outcome.PASSED
+    assert wrong.device.result().outcome is Outcome.INCORRECT
     assert empty.device.result().outcome is Outcome.NOT_ATTEMPTED
 
 

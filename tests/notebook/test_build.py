@@ -10,11 +10,17 @@ import pytest
 from labkit.notebook import build, chapters
 from labkit.notebook.build import learner_notebook, solved_notebook
 from labkit.notebook.project import repository_url
-from labkit.notebook.readme import BEGIN, END
+from labkit.notebook.readme import BEGIN, END, TEACHES_BEGIN, TEACHES_END
 
 REPO = Path(__file__).resolve().parents[2]
 
 SOURCE = '''\
+# ---
+# jupyter:
+#   labkit:
+#     teaches: "doubling numbers"
+# ---
+
 # %% [markdown]
 # # 99 Demo
 
@@ -39,7 +45,8 @@ def repo(tmp_path):
     shutil.copy(REPO / "pyproject.toml", tmp_path)
     (tmp_path / "notebooks" / "src").mkdir(parents=True)
     (tmp_path / "notebooks" / "src" / "99_demo.py").write_text(SOURCE)
-    (tmp_path / "README.md").write_text(f"# Course\n{BEGIN}\n{END}\nmore text\n")
+    (tmp_path / "README.md").write_text(
+        f"# Course\n{BEGIN}\n{END}\n{TEACHES_BEGIN}\n{TEACHES_END}\nmore text\n")
     return tmp_path
 
 
@@ -81,6 +88,7 @@ def test_build_writes_then_reports_nothing_stale(repo):
     assert (repo / "build" / "solved" / "99_demo.ipynb").exists()
     assert build(repo, write_learner=False, write_solved=False) == []
     readme = (repo / "README.md").read_text()
+    assert "| `99_demo` | doubling numbers |" in readme
     assert "colab.research.google.com/github/labkit-course/pytorch-course/blob/main/" \
            "notebooks/99_demo.ipynb" in readme
     assert readme.endswith("more text\n")
@@ -116,3 +124,20 @@ def test_setup_cell_is_valid_ipython(repo):
     code = TransformerManager().transform_cell(nb.cells[0].source)
     assert "run_line_magic('pip'" in code
     compile(code, "setup cell", "exec")
+
+
+def test_readme_summary_comes_from_the_chapter_header(tmp_path):
+    """Is README's 'What each chapter teaches' line read from the chapter, and is a
+    missing one an error that shows the header to write?"""
+    from labkit.notebook.build import teaches
+    from labkit.notebook.regions import RegionError
+
+    header = ("# ---\n# jupyter:\n#   labkit:\n#     teaches: \"tensors, fast\"\n# ---\n\n"
+              "# %%\nx = 1\n")
+    good = tmp_path / "09_new.py"
+    good.write_text(header)
+    assert teaches(good) == "tensors, fast"
+    bare = tmp_path / "10_bare.py"
+    bare.write_text("# %%\nx = 1\n")
+    with pytest.raises(RegionError, match="teaches"):
+        teaches(bare)
