@@ -28,9 +28,11 @@ def test_build_check_fails_on_a_broken_source(tmp_path, capsys):
 
 def test_build_check_lists_stale_files(tmp_path, capsys):
     shutil.copy(REPO / "pyproject.toml", tmp_path)
-    (tmp_path / "README.md").write_text("<!-- chapters:begin -->\n<!-- chapters:end -->\n")
+    (tmp_path / "README.md").write_text("<!-- chapters:begin -->\n<!-- chapters:end -->\n"
+                                        "<!-- teaches:begin -->\n<!-- teaches:end -->\n")
     (tmp_path / "notebooks" / "src").mkdir(parents=True)
-    (tmp_path / "notebooks" / "src" / "01_x.py").write_text("# %%\nx = 1\n")
+    (tmp_path / "notebooks" / "src" / "01_x.py").write_text(
+        '# ---\n# jupyter:\n#   labkit:\n#     teaches: "x"\n# ---\n\n# %%\nx = 1\n')
     assert main(["build", "--check", "--root", str(tmp_path)]) == 1
     assert "01_x.ipynb" in capsys.readouterr().err
     assert main(["build", "--root", str(tmp_path)]) == 0

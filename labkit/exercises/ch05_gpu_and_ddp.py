@@ -602,7 +602,11 @@ def average_in_group(average_gradients, state, x, y) -> list:
                                "your answer where it says `# YOUR CODE HERE`.") from None
         where = f"rank {err.rank}: {err.where}" if err.rank is not None else err.where
         message = str(err)
-        if "Timed out" in message or err.type_name == "TimeoutError":
+        # A rank that never calls the collective either leaves the others waiting (a
+        # timeout) or ends first, and gloo then reports the closed connection instead.
+        peer_gone = any(words in message for words in (
+            "Connection closed by peer", "remote worker", "Connection reset"))
+        if "Timed out" in message or err.type_name == "TimeoutError" or peer_gone:
             message = ("a collective operation waited in vain for the other rank. Every rank "
                        "must call the same collectives (`all_reduce`, ...) in the same order.")
         raise LearnerError(err.type_name, message, where,
