@@ -39,8 +39,6 @@ from labkit.check.host import Host, LocalHost, ProbeFailed
 from labkit.check.result import Outcome, Result
 from labkit.check.signals import Incorrect, LearnerError, NotAttempted
 
-PLACEHOLDER = ...
-
 
 class Exercise:
     """One exercise: hints, a solution and a ``check`` over the learner's variables."""

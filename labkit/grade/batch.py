@@ -11,7 +11,7 @@ import os
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from labkit.grade import report
@@ -106,7 +106,7 @@ def grade(paths, out: Path, *, jobs: int | None = None, timeout: float = 300,
         sub, sha = item
         key_chapter = sub.key[1]
         book.start(sub.student, key_chapter, sub.path, sha, version)
-        graded = judge(sub, course, replace(options), sha256=sha,
+        graded = judge(sub, course, options, sha256=sha,
                        on_row=lambda row: book.add_row(sub.student, key_chapter, row, sha,
                                                        version))
         book.finish(sub.student, key_chapter, graded)

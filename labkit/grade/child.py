@@ -21,7 +21,6 @@ import resource
 import signal
 import sys
 import time
-import traceback
 
 MEMORY_WORDS = ("can't allocate memory", "out of memory", "not enough memory",
                 "cannot allocate memory")
@@ -180,24 +179,14 @@ def _run_cell(shell, source: str, out, err) -> dict:
     except BaseException as exc:  # noqa: BLE001 - SystemExit and friends from a cell
         error = exc
     reply = {"seconds": time.perf_counter() - start, "error": None,
-             "output": out.written + err.written, "dropped": out.dropped + err.dropped}
+             "dropped": out.dropped + err.dropped}
     if error is not None:
         text = f"{type(error).__name__}: {' '.join(str(error).split())[:300]}"
         memory = isinstance(error, MemoryError) or any(
             w in str(error).lower() for w in MEMORY_WORDS)
         reply["error"] = text
         reply["memory"] = memory
-        reply["exit"] = isinstance(error, SystemExit)
-        reply["where"] = _last_line(error)
     return reply
-
-
-def _last_line(error: BaseException) -> str:
-    frames = traceback.extract_tb(error.__traceback__)
-    for frame in reversed(frames):
-        if "site-packages" not in frame.filename and "/labkit/" not in frame.filename:
-            return f"line {frame.lineno}"
-    return ""
 
 
 def _pack(reply: dict) -> bytes:

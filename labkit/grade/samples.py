@@ -10,8 +10,11 @@ import json
 from pathlib import Path
 
 
-def _exercise_cells(nb: dict) -> list[dict]:
-    return [c for c in nb["cells"] if "exercise" in c.get("metadata", {}).get("tags", [])]
+def exercise_cells(nb: dict) -> list[dict]:
+    """The cells that hold the learner's answers (tagged by the build)."""
+    from labkit.notebook.build import EXERCISE
+
+    return [c for c in nb["cells"] if EXERCISE in c.get("metadata", {}).get("tags", [])]
 
 
 def learner_and_answers(root: Path, chapter: str) -> tuple[dict, list[str]]:
@@ -23,18 +26,15 @@ def learner_and_answers(root: Path, chapter: str) -> tuple[dict, list[str]]:
     url = repository_url(root)
     learner = json.loads(to_text(learner_notebook(source, url)))
     solved = json.loads(to_text(solved_notebook(source, url)))
-    return learner, ["".join(c["source"]) for c in _exercise_cells(solved)]
+    return learner, ["".join(c["source"]) for c in exercise_cells(solved)]
 
 
 def solved_submission(root: Path, chapter: str, *, keep: int | None = None) -> dict:
     """The learner notebook with the first ``keep`` exercise cells answered (all: None)."""
     learner, answers = learner_and_answers(root, chapter)
     nb = copy.deepcopy(learner)
-    cells = _exercise_cells(nb)
+    cells = exercise_cells(nb)
     for cell, answer in list(zip(cells, answers, strict=True))[:keep]:
         cell["source"] = answer
     return nb
 
-
-def exercise_cells(nb: dict) -> list[dict]:
-    return _exercise_cells(nb)
