@@ -19,7 +19,11 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--solved-only", action="store_true",
                       help="write only the solved notebooks under build/ (used by the tests)")
     _instructor_commands(sub)
+    _translation_commands(sub)
     args = parser.parse_args(argv)
+
+    if args.command == "i18n":
+        return _i18n(args)
 
     if args.command in ("release", "grade", "gradebook"):
         from labkit.grade.commands import run
@@ -49,6 +53,41 @@ def main(argv: list[str] | None = None) -> int:
     for path in stale:
         print(f"{'stale (not written)' if args.solved_only else 'wrote'}: {path}")
     return 0
+
+
+def _translation_commands(sub) -> None:
+    i18n = sub.add_parser("i18n", help="translation catalogs: update, check, stats")
+    i18n.add_argument("action", choices=["update", "check", "stats"],
+                      help="update: refresh the catalogs from the English sources; "
+                           "check: list what is untranslated, fuzzy or broken; "
+                           "stats: count the translated entries")
+    i18n.add_argument("--lang", default="zh", help="language code (default: zh)")
+    i18n.add_argument("--root", type=Path, default=Path.cwd(), help="course repository root")
+
+
+def _i18n(args) -> int:
+    from labkit.i18n import catalogs
+
+    root = args.root.resolve()
+    if not (root / "notebooks" / "src").is_dir():
+        print(f"labkit i18n: {root} has no notebooks/src; run it in the course repository "
+              "or pass --root", file=sys.stderr)
+        return 2
+    if args.action == "update":
+        changed = catalogs.update(root, args.lang)
+        for path in changed:
+            print(f"updated: {path.relative_to(root)}")
+        print(f"{len(changed)} catalog(s) changed.")
+        return 0
+    if args.action == "stats":
+        found = catalogs.counts(root, args.lang)
+        print(f"{found['paragraphs']} paragraphs and {found['messages']} messages translated.")
+        return 0
+    problems = catalogs.problems(root, args.lang)
+    for line in problems:
+        print(line)
+    print(f"{len(problems)} problem(s).")
+    return 1 if problems else 0
 
 
 def _instructor_commands(sub) -> None:

@@ -21,6 +21,7 @@ passes.
 from __future__ import annotations
 
 import linecache
+import re
 from dataclasses import dataclass, field
 
 import pytest
@@ -140,3 +141,45 @@ def standard_tests(cases: list[Case], *, names: dict | None = None):
             assert result.outcome is Outcome.PASSED, result.text()
 
     return test_right, test_blank, test_missing, test_wrong, test_checker_bug, test_solution
+
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_CODE = re.compile(r"`[^`]*`")
+_ENGLISH_RUN = re.compile(r"[A-Za-z]{2,}(?:[ ,'-]+[A-Za-z]{2,}){2,}")
+# Values a learner's own code wrote (its exception text, its line) stay as they were.
+_VERBATIM_LABELS = ("错误：", "位置：")
+
+
+def english_left(text: str) -> list[str]:
+    """Lines of a Chinese message that still hold three English words in a row, outside
+    code spans (and outside the learner's own error text)."""
+    left = []
+    for line in text.splitlines():
+        if line.startswith(_VERBATIM_LABELS):
+            continue
+        if _ENGLISH_RUN.search(_CODE.sub("", line)):
+            left.append(line)
+    return left
+
+
+def chinese_test(cases: list[Case]):
+    """In Chinese, every wrong answer keeps its outcome and reads in Chinese; so do the
+    exercise's title and hints. Use as ``test_chinese = chinese_test(CASES)``."""
+    from labkit.i18n import _, language
+
+    @pytest.mark.parametrize("case", cases, ids=lambda c: c.id)
+    def test_chinese(case):
+        with language("zh"):
+            title, hints = _(case.exercise.title), [_(h) for h in case.exercise.hints]
+        assert _CJK.search(title), f"title not translated: {title!r}"
+        for hint in hints:
+            assert _CJK.search(hint), f"hint not translated: {hint!r}"
+        for answers, _fragment in [*case.wrong, *case.raising]:
+            english = _run(case, answers)
+            with language("zh"):
+                chinese = _run(case, answers)
+                text = chinese.text()
+            assert chinese.outcome is english.outcome, text
+            assert _CJK.search(text), text
+            assert not english_left(text), f"English left in:\n{text}"
+    return test_chinese

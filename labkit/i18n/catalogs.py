@@ -1,0 +1,268 @@
+"""The translation catalogs: what needs translating, refreshing them, and what is stale.
+
+Two kinds of catalog, both gettext ``.po`` files keyed by the English text:
+
+- ``notebooks/locale/<lang>/NN_name.po``: a chapter's prose, one entry per paragraph of
+  each markdown cell (code blocks stay as they are);
+- ``labkit/locale/<lang>/<module>.po``: labkit's own messages, the strings wrapped in
+  ``_``, ``N_`` or ``ngettext``: one catalog per chapter's exercise module
+  (``ch01_tensors.po``) and ``labkit.po`` for the rest.
+
+``update`` (``labkit i18n update``) rewrites the catalogs from the English sources;
+an entry whose English changed comes back *fuzzy*, with the old English beside it, so a
+translator sees exactly what changed. ``problems`` lists what a test must refuse.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
+FIXED_DATE = datetime(2026, 11, 26, tzinfo=timezone.utc)  # stable headers, stable diffs
+HEADER = ("# The course in Chinese, keyed by the English text.\n"
+          "# `labkit i18n update` refreshes it; fuzzy entries are the ones whose English "
+          "changed.\n#")
+_FENCE = re.compile(r"^\s*```")
+_CODE_SPAN = re.compile(r"`[^`\n]+`")
+_FIELD = re.compile(r"(?<!\{)\{([A-Za-z_]\w*)?(?:[!:][^{}]*)?\}(?!\})")
+_LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One translatable paragraph of a chapter."""
+
+    text: str
+    cell: int  # 1-based, counting every cell of the source
+    line: int  # line in the source file where the paragraph starts
+
+
+# --- chapters ------------------------------------------------------------------------------
+def paragraphs(markdown: str) -> list[str]:
+    """Split a markdown cell at blank lines, keeping fenced code blocks whole."""
+    return [block for _first, block in _numbered_paragraphs(markdown)]
+
+
+def _numbered_paragraphs(markdown: str) -> list[tuple[int, str]]:
+    """(index of its first line, paragraph) for each paragraph of a markdown cell."""
+    blocks, current, first, fenced = [], [], 0, False
+    for number, line in enumerate(markdown.splitlines()):
+        if _FENCE.match(line):
+            fenced = not fenced
+        if not line.strip() and not fenced:
+            if current:
+                blocks.append((first, "\n".join(current)))
+                current = []
+            continue
+        if not current:
+            first = number
+        current.append(line)
+    if current:
+        blocks.append((first, "\n".join(current)))
+    return blocks
+
+
+def needs_translation(block: str) -> bool:
+    """Prose does; a block that is all code fence or all display math does not."""
+    text = block.strip()
+    if _FENCE.match(text) and text.endswith("```") and text.count("```") == 2:
+        return False
+    if text.startswith("$$") and text.endswith("$$"):
+        return False
+    return bool(re.search(r"[A-Za-z]{2}", text))
+
+
+def chapter_units(source: Path) -> list[Unit]:
+    """Every paragraph to translate in a chapter source, with its cell and line."""
+    from labkit.notebook.build import read_source
+
+    starts = _cell_lines(source)
+    units = []
+    for number, cell in enumerate(read_source(source).cells, start=1):
+        if cell.cell_type != "markdown":
+            continue
+        start = starts[number - 1] if number <= len(starts) else 0
+        units += [Unit(block, number, start + 1 + first)
+                  for first, block in _numbered_paragraphs(cell.source)
+                  if needs_translation(block)]
+    return units
+
+
+def _cell_lines(source: Path) -> list[int]:
+    lines = source.read_text(encoding="utf-8").splitlines()
+    return [i for i, line in enumerate(lines, start=1) if line.startswith("# %%")]
+
+
+def translate_markdown(markdown: str, table: dict[str, str]) -> tuple[str, int]:
+    """The cell with each paragraph replaced by its translation; and how many were missing."""
+    out, missing = [], 0
+    for block in paragraphs(markdown):
+        if needs_translation(block) and block not in table:
+            missing += 1
+        out.append(table.get(block, block))
+    return "\n\n".join(out), missing
+
+
+def chapter_catalog_path(repo: Path, lang: str, stem: str) -> Path:
+    return repo / "notebooks" / "locale" / lang / f"{stem}.po"
+
+
+def chapter_table(repo: Path, lang: str, stem: str) -> dict[str, str]:
+    """English paragraph -> translation, finished entries only (fuzzy ones are not)."""
+    path = chapter_catalog_path(repo, lang, stem)
+    if not path.exists():
+        return {}
+    return {m.id: m.string for m in read(path) if m.id and m.string and not m.fuzzy}
+
+
+# --- labkit's own messages -----------------------------------------------------------------
+def labkit_messages(package: Path) -> dict[str, list[tuple]]:
+    """Catalog name -> [(message id, file, line)] for every wrapped string in ``package``."""
+    from babel.messages.extract import extract_from_file
+
+    found: dict[str, list[tuple]] = {}
+    for path in sorted(package.rglob("*.py")):
+        name = path.stem if path.parent.name == "exercises" and path.stem.startswith("ch") \
+            else "labkit"
+        relative = path.relative_to(package.parent).as_posix()
+        for line, message, _comments, _context in extract_from_file(
+                "python", path, keywords=KEYWORDS):
+            if message and (message[0] if isinstance(message, tuple) else message):
+                found.setdefault(name, []).append((message, relative, line))
+    return found
+
+
+# --- reading, updating, judging ------------------------------------------------------------
+def read(path: Path):
+    from babel.messages.pofile import read_po
+
+    with path.open("rb") as handle:
+        return read_po(handle)
+
+
+def _template(entries) -> object:
+    from babel.messages.catalog import Catalog
+
+    template = Catalog(fuzzy=False, creation_date=FIXED_DATE)
+    for message, filename, line in entries:
+        template.add(message, locations=[(filename, line)])
+    return template
+
+
+def _merged(path: Path, lang: str, entries) -> bytes:
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import write_po
+
+    template = _template(entries)
+    if path.exists():
+        catalog = read(path)
+    else:
+        catalog = Catalog(locale="zh_Hans_CN" if lang == "zh" else lang, fuzzy=False,
+                          project="labkit PyTorch course", creation_date=FIXED_DATE,
+                          header_comment=HEADER, copyright_holder="the course's authors",
+                          language_team="Chinese <zh@labkit-course>",
+                          last_translator="the course's authors",
+                          revision_date=FIXED_DATE)
+    catalog.update(template, update_creation_date=False)
+    out = io.BytesIO()
+    write_po(out, catalog, width=0, ignore_obsolete=True, include_previous=True)
+    return out.getvalue()
+
+
+def catalog_plan(repo: Path, lang: str) -> dict[Path, list[tuple]]:
+    """Every catalog file of ``lang`` and the entries its English sources call for."""
+    from labkit.notebook.build import chapters
+
+    plan: dict[Path, list[tuple]] = {}
+    for chapter in chapters(repo):
+        relative = chapter.source.relative_to(repo).as_posix()
+        plan[chapter_catalog_path(repo, lang, chapter.stem)] = [
+            (unit.text, relative, unit.line) for unit in chapter_units(chapter.source)]
+    for name, entries in labkit_messages(repo / "labkit").items():
+        plan[repo / "labkit" / "locale" / lang / f"{name}.po"] = entries
+    return plan
+
+
+def update(repo: Path, lang: str = "zh") -> list[Path]:
+    """Rewrite every catalog of ``lang`` from the English sources; return the changed ones."""
+    changed = []
+    for path, entries in catalog_plan(repo, lang).items():
+        wanted = _merged(path, lang, entries)
+        if not path.exists() or path.read_bytes() != wanted:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(wanted)
+            changed.append(path)
+    return changed
+
+
+def problems(repo: Path, lang: str = "zh") -> list[str]:
+    """Every entry a reader would meet in English, or broken: missing, empty, fuzzy,
+    or a translation that lost a code span, a link or a ``{field}``."""
+    out = []
+    for path, entries in catalog_plan(repo, lang).items():
+        relative = path.relative_to(repo).as_posix()
+        if not path.exists():
+            out.append(f"{relative}: missing; run `labkit i18n update` and translate it")
+            continue
+        catalog = read(path)
+        for message, filename, line in entries:
+            where = _where(filename, line)
+            key = message[0] if isinstance(message, tuple) else message
+            entry = catalog.get(message if not isinstance(message, tuple) else key)
+            shown = _short(key)
+            if entry is None:
+                out.append(f"{where}: {shown} is not in {relative}; run `labkit i18n update`")
+                continue
+            text = entry.string[0] if isinstance(entry.string, tuple) else entry.string
+            if not text:
+                out.append(f"{where}: {shown} has no translation in {relative}")
+            elif entry.fuzzy:
+                out.append(f"{where}: {shown} changed in English; review the fuzzy "
+                           f"translation in {relative} and remove its fuzzy flag")
+            else:
+                out += [f"{where}: {shown} {fault} in {relative}"
+                        for fault in faults(key, text)]
+    return out
+
+
+def faults(english: str, translation: str) -> list[str]:
+    """What a translation lost that must survive: format fields, code spans and links."""
+    out = []
+    if sorted(_FIELD.findall(english)) != sorted(_FIELD.findall(translation)):
+        out.append("has other {fields} in its translation than in English")
+    lost = [span for span in _CODE_SPAN.findall(english) if span not in translation]
+    if lost:
+        out.append(f"lost the code span(s) {', '.join(lost[:3])} in its translation")
+    gone = [link for link in _LINK.findall(english) if link not in translation]
+    if gone:
+        out.append(f"lost the link(s) {', '.join(gone[:2])} in its translation")
+    return out
+
+
+def _where(filename: str, line: int) -> str:
+    if filename.startswith("notebooks/src/"):
+        return f"{Path(filename).stem}, the cell at line {line}"
+    return f"{filename}:{line}"
+
+
+def _short(text: str, width: int = 60) -> str:
+    flat = " ".join(text.split())
+    return repr(flat if len(flat) <= width else flat[: width - 3] + "...")
+
+
+def counts(repo: Path, lang: str = "zh") -> dict[str, int]:
+    """Translated entries: chapter paragraphs, and labkit messages."""
+    chapters = messages = 0
+    for path in catalog_plan(repo, lang):
+        if not path.exists():
+            continue
+        done = sum(1 for m in read(path) if m.id and m.string and not m.fuzzy)
+        if path.parent.parent.parent.name == "notebooks":
+            chapters += done
+        else:
+            messages += done
+    return {"paragraphs": chapters, "messages": messages}
