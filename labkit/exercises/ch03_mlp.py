@@ -13,9 +13,15 @@ from labkit.check import Exercise, NotAttempted, expect, probes
 from labkit.check.describe import describe, shape_text
 from labkit.check.signals import LearnerError
 from labkit.exercises.ch02_autograd import invoke, run
+from labkit.i18n import N_, _
 
 NO_AUTOGRAD = {"no_grad": True, "rule_out": ("autograd",),
-               "rule_text": "the formula alone, without autograd"}
+               "rule_text": N_("the formula alone, without autograd")}
+
+
+def no_autograd() -> dict:
+    """``NO_AUTOGRAD`` with its text in the learner's language."""
+    return {**NO_AUTOGRAD, "rule_text": _(NO_AUTOGRAD["rule_text"])}
 
 
 # --- probes: they run where the learner's objects live and return plain data ---------
@@ -65,12 +71,12 @@ def _autograd_derivative(function, x: torch.Tensor) -> torch.Tensor:
 
 class ActivationGrads(Exercise):
     name = "activation_grads"
-    title = "Derivatives of sigmoid, tanh and ReLU"
+    title = N_("Derivatives of sigmoid, tanh and ReLU")
     hints = (
-        "Compute the activation first, then use it: sigma'(x) = sigma(x) (1 - sigma(x)) and "
-        "tanh'(x) = 1 - tanh(x)^2. The formulas are in terms of the output, not of `x`.",
-        "For ReLU, `(x > 0)` gives a bool tensor; turn it into numbers with `.float()` "
-        "(or `.to(x.dtype)`).",
+        N_("Compute the activation first, then use it: sigma'(x) = sigma(x) (1 - sigma(x)) and "
+           "tanh'(x) = 1 - tanh(x)^2. The formulas are in terms of the output, not of `x`."),
+        N_("For ReLU, `(x > 0)` gives a bool tensor; turn it into numbers with `.float()` "
+           "(or `.to(x.dtype)`)."),
     )
     solution = '''\
 def sigmoid_grad(x):
@@ -90,27 +96,29 @@ def relu_grad(x):
                   self.randn(1)]
         functions = (
             ("sigmoid_grad", sigmoid_grad, torch.sigmoid,
-             "sigma'(x) = sigma(x) (1 - sigma(x)), with sigma(x) = torch.sigmoid(x)."),
+             N_("sigma'(x) = sigma(x) (1 - sigma(x)), with sigma(x) = torch.sigmoid(x).")),
             ("tanh_grad", tanh_grad, torch.tanh,
-             "tanh'(x) = 1 - tanh(x)^2, with tanh(x) = torch.tanh(x)."),
+             N_("tanh'(x) = 1 - tanh(x)^2, with tanh(x) = torch.tanh(x).")),
             ("relu_grad", relu_grad, torch.relu,
-             "1 where x > 0, else 0 (PyTorch also uses 0 at x = 0), as floats."),
+             N_("1 where x > 0, else 0 (PyTorch also uses 0 at x = 0), as floats.")),
         )
         for name, learner_fn, function, hint in functions:
             for x in inputs:
                 call = f"{name}(x)"
-                found = run(self, learner_fn, x, during=f"`{call}` for x of shape "
-                            f"{shape_text(x.shape)}", **NO_AUTOGRAD)
-                expect.close(found, _autograd_derivative(function, x), name=call, hint=hint)
+                during = _("`{call}` for x of shape {shape}").format(
+                    call=call, shape=shape_text(x.shape))
+                found = run(self, learner_fn, x, during=during, **no_autograd())
+                expect.close(found, _autograd_derivative(function, x), name=call,
+                             hint=_(hint))
 
 
 class MlpForward(Exercise):
     name = "mlp_forward"
-    title = "An MLP forward pass with plain tensor operations"
+    title = N_("An MLP forward pass with plain tensor operations")
     hints = (
-        "`nn.Linear` keeps its weight as (out_features, in_features) and computes "
-        "`x @ W.T + b` for a batch of rows `x`.",
-        "Two layers with a ReLU between them: `torch.relu(x @ W1.T + b1) @ W2.T + b2`.",
+        N_("`nn.Linear` keeps its weight as (out_features, in_features) and computes "
+           "`x @ W.T + b` for a batch of rows `x`."),
+        N_("Two layers with a ReLU between them: `torch.relu(x @ W1.T + b1) @ W2.T + b2`."),
     )
     solution = '''\
 def mlp_forward(x, W1, b1, W2, b2):
@@ -127,14 +135,15 @@ def mlp_forward(x, W1, b1, W2, b2):
             x = self.randn(batch, n_in)
             W1, b1 = self.randn(n_hidden, n_in), self.randn(n_hidden)
             W2, b2 = self.randn(n_out, n_hidden), self.randn(n_out)
-            found = run(self, mlp_forward, x, W1, b1, W2, b2,
-                        during=f"`mlp_forward(x, W1, b1, W2, b2)` with x of shape "
-                        f"{shape_text(x.shape)}, W1 {shape_text(W1.shape)} and W2 "
-                        f"{shape_text(W2.shape)}")
+            during = _("`mlp_forward(x, W1, b1, W2, b2)` with x of shape {x_shape}, "
+                       "W1 {w1_shape} and W2 {w2_shape}").format(
+                x_shape=shape_text(x.shape), w1_shape=shape_text(W1.shape),
+                w2_shape=shape_text(W2.shape))
+            found = run(self, mlp_forward, x, W1, b1, W2, b2, during=during)
             expected = F.linear(torch.relu(F.linear(x, W1, b1)), W2, b2)  # what nn.Linear does
             expect.close(found, expected, name="mlp_forward(x, W1, b1, W2, b2)",
-                         hint="Compare with two `nn.Linear` layers and a ReLU between them: "
-                              "`torch.relu(x @ W1.T + b1) @ W2.T + b2`.")
+                         hint=_("Compare with two `nn.Linear` layers and a ReLU between "
+                                "them: `torch.relu(x @ W1.T + b1) @ W2.T + b2`."))
 
 
 MNIST_LAYERS = [(784, 128), (128, 64), (64, 10)]
@@ -162,12 +171,12 @@ def by_shape(state: dict, shape: tuple[int, ...], kind: str) -> torch.Tensor | N
 
 class MnistMlpModule(Exercise):
     name = "mnist_mlp"
-    title = "An nn.Module with a given architecture"
+    title = N_("An nn.Module with a given architecture")
     hints = (
-        "In `__init__`, call `super().__init__()`, then create `nn.Flatten()` and three "
-        "`nn.Linear` layers: 784 -> 128 -> 64 -> 10.",
-        "In `forward`: flatten, then linear, ReLU, linear, ReLU, linear. Return the last "
-        "layer's output as it is (no softmax).",
+        N_("In `__init__`, call `super().__init__()`, then create `nn.Flatten()` and three "
+           "`nn.Linear` layers: 784 -> 128 -> 64 -> 10."),
+        N_("In `forward`: flatten, then linear, ReLU, linear, ReLU, linear. Return the last "
+           "layer's output as it is (no softmax)."),
     )
     solution = '''\
 class MnistMLP(nn.Module):
@@ -186,35 +195,37 @@ class MnistMLP(nn.Module):
 
     def check(self, MnistMLP):  # noqa: N803 - the learner's class name
         model = run(self, MnistMLP, during="`MnistMLP()`")
-        expect.that(self.is_instance(model, nn.Module), checked="the type of `MnistMLP()`",
-                    expected="an `nn.Module`", found=describe(model),
-                    hint="Subclass `nn.Module` and call `super().__init__()` first.")
+        expect.that(self.is_instance(model, nn.Module), checked=_("the type of `MnistMLP()`"),
+                    expected=_("an `nn.Module`"), found=describe(model),
+                    hint=_("Subclass `nn.Module` and call `super().__init__()` first."))
         outputs = []
         for batch in (1, int(self.randint(2, 9))):
             x = self.randn(batch, 1, 28, 28)
-            during = f"`model(x)` for a batch x of shape {shape_text(x.shape)}"
+            during = _("`model(x)` for a batch x of shape {shape}").format(
+                shape=shape_text(x.shape))
             out = self.probe(predict_probe, model, x, what=during, during=during)
             expect.tensor(out, name="model(x)", shape=(batch, 10),
-                          hint="One row of 10 class scores per image.")
+                          hint=_("One row of 10 class scores per image."))
             outputs.append((x, out))
-        layers = linear_layers(self.probe(probes.layers, model, during="listing the layers"))
+        layers = linear_layers(self.probe(probes.layers, model,
+                                          during=_("listing the layers")))
         # Declared in any order; the computation below checks the order they are used in.
         expect.that(sorted(layers) == sorted(MNIST_LAYERS),
-                    checked="the `nn.Linear` layers of `MnistMLP()`, as (in, out)",
+                    checked=_("the `nn.Linear` layers of `MnistMLP()`, as (in, out)"),
                     expected=str(MNIST_LAYERS), found=str(layers))
-        count = self.probe(probes.param_count, model, during="counting the parameters")
+        count = self.probe(probes.param_count, model, during=_("counting the parameters"))
         expect.that(count == MNIST_PARAMS,
-                    checked="the number of parameters of `MnistMLP()`",
+                    checked=_("the number of parameters of `MnistMLP()`"),
                     expected=f"{MNIST_PARAMS:,}", found=f"{count:,}",
-                    hint="Every `nn.Linear` needs its bias (the default).")
+                    hint=_("Every `nn.Linear` needs its bias (the default)."))
         # The computation, recomputed here from the model's own weights.
-        state = self.probe(probes.state, model, during="reading the weights")
+        state = self.probe(probes.state, model, during=_("reading the weights"))
         weights = [(by_shape(state, (n_out, n_in), "weight"), by_shape(state, (n_out,), "bias"))
                    for n_in, n_out in MNIST_LAYERS]
         expect.that(all(w is not None and b is not None for w, b in weights),
-                    checked="the weights of `MnistMLP()`",
-                    expected="a weight and a bias for each of the three linear layers",
-                    found="some missing", hint=self.hints[0])
+                    checked=_("the weights of `MnistMLP()`"),
+                    expected=_("a weight and a bias for each of the three linear layers"),
+                    found=_("some missing"), hint=_(self.hints[0]))
         for x, out in outputs:
             h = x.flatten(1)
             plain = x.flatten(1)
@@ -223,45 +234,48 @@ class MnistMLP(nn.Module):
                 if i < 2:
                     h = torch.relu(h)
             linear = torch.allclose(out, plain, atol=1e-4, rtol=1e-3)
-            expect.that(not linear, checked="whether `MnistMLP()` is more than a linear map",
-                        expected="a ReLU after the first and the second linear layer",
-                        found="a model that is linear in its input",
-                        hint="Without activations, the three layers collapse into one.")
+            expect.that(not linear,
+                        checked=_("whether `MnistMLP()` is more than a linear map"),
+                        expected=_("a ReLU after the first and the second linear layer"),
+                        found=_("a model that is linear in its input"),
+                        hint=_("Without activations, the three layers collapse into one."))
             probabilities = bool((out >= 0).all()) and torch.allclose(
                 out.sum(dim=1), torch.ones(len(out)), atol=1e-4)
-            expect.that(not probabilities, checked="the outputs of `MnistMLP()`",
-                        expected="raw scores (logits) from the last linear layer",
-                        found="rows that sum to 1, as after a softmax",
-                        hint="`nn.CrossEntropyLoss` applies the softmax itself; return logits.")
+            expect.that(not probabilities, checked=_("the outputs of `MnistMLP()`"),
+                        expected=_("raw scores (logits) from the last linear layer"),
+                        found=_("rows that sum to 1, as after a softmax"),
+                        hint=_("`nn.CrossEntropyLoss` applies the softmax itself; "
+                               "return logits."))
             expect.close(out, h, name="model(x)", atol=1e-3, rtol=1e-2,  # TF32 on a GPU
-                         hint="The check recomputes your model from its own weights: "
-                              "flatten, fc1, ReLU, fc2, ReLU, fc3, and nothing else (no other "
-                              "activation, no dropout in eval mode, no softmax).")
+                         hint=_("The check recomputes your model from its own weights: "
+                                "flatten, fc1, ReLU, fc2, ReLU, fc3, and nothing else (no "
+                                "other activation, no dropout in eval mode, no softmax)."))
 
 
 class BceFix(Exercise):
     name = "bce_fix"
-    title = "Spot the bug: BCELoss on raw outputs"
+    title = N_("Spot the bug: BCELoss on raw outputs")
     hints = (
-        "The model's last layer is `nn.Linear`, so its outputs are any real numbers "
-        "(logits), while `nn.BCELoss` expects probabilities in [0, 1].",
-        "Use `nn.BCEWithLogitsLoss()`: a sigmoid and the binary cross-entropy in one, "
-        "numerically stable step.",
+        N_("The model's last layer is `nn.Linear`, so its outputs are any real numbers "
+           "(logits), while `nn.BCELoss` expects probabilities in [0, 1]."),
+        N_("Use `nn.BCEWithLogitsLoss()`: a sigmoid and the binary cross-entropy in one, "
+           "numerically stable step."),
     )
     solution = "loss_fn = nn.BCEWithLogitsLoss()"
 
     def check(self, loss_fn):
-        kind = self.probe(probes.kind, loss_fn, during="looking at `loss_fn`")
+        kind = self.probe(probes.kind, loss_fn, during=_("looking at `loss_fn`"))
         expect.that(not kind["is_class"], checked="`loss_fn`",
-                    expected="a loss object, e.g. `nn.BCEWithLogitsLoss()`",
-                    found=f"the class `{kind['mro'][0].rsplit('.', 1)[-1]}` itself",
-                    hint="Add the parentheses: create the loss, then call it.")
+                    expected=_("a loss object, e.g. `nn.BCEWithLogitsLoss()`"),
+                    found=_("the class `{name}` itself").format(
+                        name=kind["mro"][0].rsplit(".", 1)[-1]),
+                    hint=_("Add the parentheses: create the loss, then call it."))
         if kind["mro"][0] == "torch.nn.modules.loss.BCELoss":
-            raise NotAttempted(
+            raise NotAttempted(_(
                 "`loss_fn` is still the given `nn.BCELoss()`, which expects probabilities, "
                 "but the model returns raw scores. Fix `loss_fn`, run the cell, then check "
                 "again."
-            )
+            ))
         batch = int(self.randint(3, 9))
         cases = [
             (torch.tensor([[-4.0], [-1.0], [0.0], [2.0], [4.0]]),
@@ -272,23 +286,23 @@ class BceFix(Exercise):
             (self.randn(1, 1), torch.ones(1, 1)),
         ]
         for logits, targets in cases:
-            during = (f"`loss_fn(logits, targets)` for logits of shape "
-                      f"{shape_text(logits.shape)} (any real numbers) and 0/1 targets")
+            during = _("`loss_fn(logits, targets)` for logits of shape {shape} (any real "
+                       "numbers) and 0/1 targets").format(shape=shape_text(logits.shape))
             found = run(self, loss_fn, logits, targets, during=during)
             expect.close(found, F.binary_cross_entropy_with_logits(logits, targets),
                          name="loss_fn(logits, targets)",
-                         hint="The binary cross-entropy of sigmoid(logits), averaged over "
-                              "the batch: `nn.BCEWithLogitsLoss()` computes exactly that.")
+                         hint=_("The binary cross-entropy of sigmoid(logits), averaged over "
+                                "the batch: `nn.BCEWithLogitsLoss()` computes exactly that."))
 
 
 class TrainStep(Exercise):
     name = "train_step"
-    title = "One training step by hand"
+    title = N_("One training step by hand")
     hints = (
-        "Five steps: training mode, reset the gradients, compute the loss, back-propagate, "
-        "update.",
-        "`model.train()`, `optimizer.zero_grad()`, `loss = loss_fn(model(X), y)`, "
-        "`loss.backward()`, `optimizer.step()`, then `return loss.item()`.",
+        N_("Five steps: training mode, reset the gradients, compute the loss, back-propagate, "
+           "update."),
+        N_("`model.train()`, `optimizer.zero_grad()`, `loss = loss_fn(model(X), y)`, "
+           "`loss.backward()`, `optimizer.step()`, then `return loss.item()`."),
     )
     solution = '''\
 def train_step(model, X, y, loss_fn, optimizer):
@@ -306,9 +320,9 @@ def train_step(model, X, y, loss_fn, optimizer):
         batches = [(self.randn(8, 3), self.randint(0, 2, 8, 1).float()),
                    (self.randn(1, 3), self.randint(0, 2, 1, 1).float()),
                    (self.randn(6, 3), self.randint(0, 2, 6, 1).float())]
-        seeds = [int(self.randint(0, 2**31 - 1)) for _ in batches]
-        during = ("`train_step(model, X, y, loss_fn, optimizer)`, called once per batch on a "
-                  "small model with dropout, `nn.BCEWithLogitsLoss()` and SGD")
+        seeds = [int(self.randint(0, 2**31 - 1)) for _batch in batches]
+        during = _("`train_step(model, X, y, loss_fn, optimizer)`, called once per batch on a "
+                   "small model with dropout, `nn.BCEWithLogitsLoss()` and SGD")
         reports = self.probe(train_step_probe, train_step, state, batches, lr, seeds,
                              what=during, during=during)
 
@@ -326,42 +340,46 @@ def train_step(model, X, y, loss_fn, optimizer):
                 ref_loss.backward()
             optimizer.step()
             found = report["loss"]
-            which = f"call {call} of `train_step`, on a batch of {len(X)}"
+            which = _("call {call} of `train_step`, on a batch of {size}").format(
+                call=call, size=len(X))
             expect.is_type(found, float, name="train_step(...)",
-                           hint="Return `loss.item()`: a plain Python number, so the graph "
-                                "behind the loss can be freed.")
+                           hint=_("Return `loss.item()`: a plain Python number, so the graph "
+                                  "behind the loss can be freed."))
             if not report["training"] and abs(found - ref_loss.item()) > 1e-5:
-                expect.that(False, checked=f"the model's mode during {which}",
-                            expected="training mode, so that dropout is active",
-                            found="the model left in evaluation mode",
-                            hint="Call `model.train()` first: the model may come from an "
-                                 "evaluation, in eval mode.")
+                expect.that(False, checked=_("the model's mode during {which}").format(
+                                which=which),
+                            expected=_("training mode, so that dropout is active"),
+                            found=_("the model left in evaluation mode"),
+                            hint=_("Call `model.train()` first: the model may come from an "
+                                   "evaluation, in eval mode."))
             expect.close(found, ref_loss.item(), name="train_step(...)",
-                         hint=f"In {which}: return the loss computed before the update, "
-                              "`loss_fn(model(X), y)`, with the model's output first.")
+                         hint=_("In {which}: return the loss computed before the update, "
+                                "`loss_fn(model(X), y)`, with the model's output first.")
+                         .format(which=which))
             after = report["state"]
             changed = any(not torch.equal(after[k], before[k]) for k in before)
-            expect.that(changed, checked=f"the model's parameters after {which}",
-                        expected="parameters updated by one step",
-                        found="unchanged parameters",
-                        hint="Call `optimizer.step()` after `loss.backward()`, and "
-                             "`optimizer.zero_grad()` before `loss.backward()`.")
+            expect.that(changed,
+                        checked=_("the model's parameters after {which}").format(which=which),
+                        expected=_("parameters updated by one step"),
+                        found=_("unchanged parameters"),
+                        hint=_("Call `optimizer.step()` after `loss.backward()`, and "
+                               "`optimizer.zero_grad()` before `loss.backward()`."))
             for name, p in model.state_dict().items():
                 expect.close(after[name], p, name=f"model.{name}",
-                             hint=f"After {which}. Gradients add up: call "
-                                  "`optimizer.zero_grad()` at every step, before "
-                                  "`loss.backward()`.")
+                             hint=_("After {which}. Gradients add up: call "
+                                    "`optimizer.zero_grad()` at every step, before "
+                                    "`loss.backward()`.").format(which=which))
             before = after
 
 
 class Accuracy(Exercise):
     name = "accuracy"
-    title = "Accuracy from logits"
+    title = N_("Accuracy from logits")
     hints = (
-        "The predicted class is the index of the largest logit in each row: "
-        "`logits.argmax(dim=1)`.",
-        "Compare with `labels`, turn the bools into floats and average: "
-        "`(pred == labels).float().mean().item()`.",
+        N_("The predicted class is the index of the largest logit in each row: "
+           "`logits.argmax(dim=1)`."),
+        N_("Compare with `labels`, turn the bools into floats and average: "
+           "`(pred == labels).float().mean().item()`."),
     )
     solution = '''\
 def accuracy(logits, labels):
@@ -381,16 +399,17 @@ def accuracy(logits, labels):
             (self.randn(1, classes), self.randint(0, classes, 1)),
         ]
         for x, labels in cases:
-            during = (f"`accuracy(logits, labels)` for logits of shape {shape_text(x.shape)} "
-                      f"and labels of shape {shape_text(labels.shape)}")
+            during = _("`accuracy(logits, labels)` for logits of shape {logits_shape} and "
+                       "labels of shape {labels_shape}").format(
+                logits_shape=shape_text(x.shape), labels_shape=shape_text(labels.shape))
             found = run(self, accuracy, x, labels, during=during)
             expected = (x.argmax(dim=1) == labels).float().mean().item()
             expect.is_type(found, (float, int), name="accuracy(logits, labels)",
-                           hint="Return a Python number: `.item()` turns a one-element "
-                                "tensor into one.")
+                           hint=_("Return a Python number: `.item()` turns a one-element "
+                                  "tensor into one."))
             expect.close(found, expected, name="accuracy(logits, labels)",
-                         hint="A fraction between 0 and 1: correct predictions over the "
-                              "batch size.")
+                         hint=_("A fraction between 0 and 1: correct predictions over the "
+                                "batch size."))
 
 
 EXERCISES = [ActivationGrads, MlpForward, MnistMlpModule, BceFix, TrainStep, Accuracy]
@@ -398,32 +417,43 @@ EXERCISES = [ActivationGrads, MlpForward, MnistMlpModule, BceFix, TrainStep, Acc
 
 # --- section 9 on: data loading, the evaluation loop, softmax and cross-entropy -------
 
-def window_probe(cls, series, width, *, what: str) -> dict:
+def window_texts(what: str) -> dict:
+    """What `window_probe` calls each step, in the learner's language (made by the check,
+    which knows the language, before the probe runs)."""
+    return {"len": _("`len(dataset)` {what}").format(what=what),
+            "item": _("`dataset[{i}]` {what}"),  # filled in with i by the probe
+            "batch": _("the first batch of `DataLoader(dataset, batch_size=4)` {what}")
+            .format(what=what)}
+
+
+def window_probe(cls, series, width, *, what: str, texts: dict | None = None) -> dict:
     """Build the learner's dataset on ``series``; report its length and, when that is
-    right (n - width), every item and the first batch a ``DataLoader`` makes of it."""
+    right (n - width), every item and the first batch a ``DataLoader`` makes of it.
+    ``texts`` (``window_texts(what)``) name each step in an error."""
     from torch.utils.data import DataLoader
 
+    texts = texts or window_texts(what)
     dataset = invoke(cls, (series, width), {}, f"`WindowDataset(series, width={width})`")
-    length = invoke(len, (dataset,), {}, f"`len(dataset)` {what}")
+    length = invoke(len, (dataset,), {}, texts["len"])
     if type(length) is not int or length != len(series) - width:
         return {"len": length}
-    items = [invoke(dataset.__getitem__, (i,), {}, f"`dataset[{i}]` {what}")
+    items = [invoke(dataset.__getitem__, (i,), {}, texts["item"].format(i=i, what=what))
              for i in range(length)]
     batch = None
     if length:
         batch = invoke(lambda: next(iter(DataLoader(dataset, batch_size=4))), (), {},
-                       f"the first batch of `DataLoader(dataset, batch_size=4)` {what}")
+                       texts["batch"])
     return {"len": length, "items": items, "batch": batch}
 
 
 class WindowDataset(Exercise):
     name = "window_dataset"
-    title = "A dataset written by hand"
+    title = N_("A dataset written by hand")
     hints = (
-        "A window of `width` values needs `width + 1` values in all (the window and the "
-        "next one), so a series of n values has n - width items.",
-        "`__len__` returns `len(self.series) - self.width`; `__getitem__(i)` returns "
-        "`self.series[i : i + self.width], self.series[i + self.width]`.",
+        N_("A window of `width` values needs `width + 1` values in all (the window and the "
+           "next one), so a series of n values has n - width items."),
+        N_("`__len__` returns `len(self.series) - self.width`; `__getitem__(i)` returns "
+           "`self.series[i : i + self.width], self.series[i + self.width]`."),
     )
     solution = '''\
 from torch.utils.data import Dataset
@@ -444,31 +474,38 @@ class WindowDataset(Dataset):
         cases = [(torch.arange(10.0), 3), (self.randn(n), int(self.randint(1, 5))),
                  (self.randn(5), 4), (self.randn(6), 1)]
         for series, width in cases:
-            what = f"for a series of {len(series)} values and width={width}"
+            what = _("for a series of {n} values and width={width}").format(
+                n=len(series), width=width)
+            texts = window_texts(what)
             reply = self.probe(window_probe, WindowDataset, series, width, what=what,
-                               during=f"`WindowDataset(series, width={width})` {what}")
+                               texts=texts,
+                               during=_("`WindowDataset(series, width={width})` {what}")
+                               .format(width=width, what=what))
             length = len(series) - width
             found = reply["len"]
             expect.that(type(found) is int and found == length,
-                        checked=f"`len(dataset)` {what}", expected=str(length),
-                        found=describe(found), hint=self.hints[0])
+                        checked=texts["len"], expected=str(length),
+                        found=describe(found), hint=_(self.hints[0]))
             for i, item in enumerate(reply["items"]):
                 expect.that(type(item) in (tuple, list) and len(item) == 2,
-                            checked=f"`dataset[{i}]` {what}", expected="a pair (window, target)",
+                            checked=texts["item"].format(i=i, what=what),
+                            expected=_("a pair (window, target)"),
                             found=describe(item), hint="`return window, target`.")
                 x, y = item
                 expect.close(x, series[i:i + width], name=f"dataset[{i}][0]",
-                             hint=f"Item i's window is `series[i : i + width]` (here {what}).")
+                             hint=_("Item i's window is `series[i : i + width]` (here "
+                                    "{what}).").format(what=what))
                 expect.close(y, series[i + width], name=f"dataset[{i}][1]",
-                             hint="Item i's target is the value right after its window, "
-                                  f"`series[i + width]`, a 0-d tensor (here {what}).")
+                             hint=_("Item i's target is the value right after its window, "
+                                    "`series[i + width]`, a 0-d tensor (here {what}).")
+                             .format(what=what))
             if length:
                 x, y = reply["batch"]
                 rows = min(4, length)
                 expect.close(x, torch.stack([series[i:i + width] for i in range(rows)]),
-                             name="the windows of the first batch")
+                             name=_("the windows of the first batch"))
                 expect.close(y, series[width:width + rows],
-                             name="the targets of the first batch")
+                             name=_("the targets of the first batch"))
 
 
 def transform_probe(transform, pixels: list, *, what: str) -> dict:
@@ -489,13 +526,13 @@ def transform_probe(transform, pixels: list, *, what: str) -> dict:
 
 class MnistTransform(Exercise):
     name = "mnist_transform"
-    title = "Spot the bug: an MNIST loader without a transform"
+    title = N_("Spot the bug: an MNIST loader without a transform")
     hints = (
-        "The dataset hands out PIL images, and the `DataLoader` can only stack tensors, "
-        "numbers and containers of them into a batch.",
-        "Pass a transform that turns the image into a float tensor in [0, 1]: "
-        "`transforms.ToTensor()`, or in transforms v2 `v2.Compose([v2.ToImage(), "
-        "v2.ToDtype(torch.float32, scale=True)])`.",
+        N_("The dataset hands out PIL images, and the `DataLoader` can only stack tensors, "
+           "numbers and containers of them into a batch."),
+        N_("Pass a transform that turns the image into a float tensor in [0, 1]: "
+           "`transforms.ToTensor()`, or in transforms v2 `v2.Compose([v2.ToImage(), "
+           "v2.ToDtype(torch.float32, scale=True)])`."),
     )
     solution = '''\
 from torchvision.transforms import v2
@@ -504,26 +541,28 @@ mnist_transform = v2.Compose([v2.ToImage(), v2.ToDtype(torch.float32, scale=True
 
     def check(self, mnist_transform):
         if mnist_transform is None:
-            raise NotAttempted(
+            raise NotAttempted(_(
                 "`mnist_transform` is still `None`, as in the seed text: the dataset then "
                 "hands out PIL images, which the `DataLoader` cannot put in a batch. Set a "
-                "transform, run the cell, then check again.")
+                "transform, run the cell, then check again."))
         pixels = [torch.tensor([[0, 255, 128], [64, 1, 254]], dtype=torch.uint8),
                   self.randint(0, 256, 28, 28).to(torch.uint8),
                   self.randint(0, 256, 28, 28).to(torch.uint8)]
-        during = ("`mnist_transform(image)` for grey PIL images (one of 2x3 pixels, two of "
-                  "28x28), then batching the results as a `DataLoader` does")
+        during = _("`mnist_transform(image)` for grey PIL images (one of 2x3 pixels, two of "
+                   "28x28), then batching the results as a `DataLoader` does")
         reply = self.probe(transform_probe, mnist_transform, pixels, what=during,
                            during=during)
-        hint = ("MNIST pixels are 0..255; the model expects a float tensor of shape "
-                "(1, H, W) with values in [0, 1]: `transforms.ToTensor()` or "
-                "`v2.Compose([v2.ToImage(), v2.ToDtype(torch.float32, scale=True)])`.")
+        hint = _("MNIST pixels are 0..255; the model expects a float tensor of shape "
+                 "(1, H, W) with values in [0, 1]: `transforms.ToTensor()` or "
+                 "`v2.Compose([v2.ToImage(), v2.ToDtype(torch.float32, scale=True)])`.")
         for p, item in zip(pixels, reply["items"], strict=True):
             expected = p.to(torch.float32).div(255).unsqueeze(0)  # (1, H, W) in [0, 1]
-            name = f"mnist_transform(image of {p.shape[0]}x{p.shape[1]} pixels)"
+            name = _("mnist_transform(image of {height}x{width} pixels)").format(
+                height=p.shape[0], width=p.shape[1])
             expect.close(item, expected, name=name, atol=1e-6, hint=hint)
-        expect.that("collate_error" not in reply, checked="batching the transformed images",
-                    expected="a batch tensor", found=reply.get("collate_error", ""))
+        expect.that("collate_error" not in reply,
+                    checked=_("batching the transformed images"),
+                    expected=_("a batch tensor"), found=reply.get("collate_error", ""))
 
 
 def train_epoch_probe(train_epoch, state, batches, lr, every, *, what: str) -> dict:
@@ -536,10 +575,11 @@ def train_epoch_probe(train_epoch, state, batches, lr, every, *, what: str) -> d
     from torch.utils.data import DataLoader, TensorDataset
 
     groups, start = [], 0
-    for X, _ in batches:
+    for X, _y in batches:
         groups.append(list(range(start, start + len(X))))
         start += len(X)
-    dataset = TensorDataset(torch.cat([X for X, _ in batches]), torch.cat([y for _, y in batches]))
+    dataset = TensorDataset(torch.cat([X for X, _y in batches]),
+                            torch.cat([y for _X, y in batches]))
     loader = DataLoader(dataset, batch_sampler=groups)  # the same batches, in order
     model = nn.Linear(state["weight"].shape[1], state["weight"].shape[0])
     model.load_state_dict(state)
@@ -553,12 +593,12 @@ def train_epoch_probe(train_epoch, state, batches, lr, every, *, what: str) -> d
 
 class TrainEpoch(Exercise):
     name = "train_epoch"
-    title = "Spot the bug: a loss print that never fires"
+    title = N_("Spot the bug: a loss print that never fires")
     hints = (
-        "How many batches does the loop see? `i` goes from 0 to `len(loader) - 1`, so a "
-        "condition that needs `i == 1999` never holds with fewer than 2000 batches.",
-        "Use `every`: `if (i + 1) % every == 0:`, and average over those `every` batches: "
-        "`running_loss / every`.",
+        N_("How many batches does the loop see? `i` goes from 0 to `len(loader) - 1`, so a "
+           "condition that needs `i == 1999` never holds with fewer than 2000 batches."),
+        N_("Use `every`: `if (i + 1) % every == 0:`, and average over those `every` batches: "
+           "`running_loss / every`."),
     )
     solution = '''\
 def train_epoch(model, loader, loss_fn, optimizer, every=100):
@@ -577,7 +617,7 @@ def train_epoch(model, loader, loss_fn, optimizer, every=100):
     return logged'''
 
     def check(self, train_epoch):
-        source = self.probe(probes.source, train_epoch, during="reading `train_epoch`")
+        source = self.probe(probes.source, train_epoch, during=_("reading `train_epoch`"))
         given = source is None or "% 2000 == 1999" in source
         sizes = [(10, 3), (5, 1), (7, 7), (int(self.randint(8, 15)), int(self.randint(2, 5))),
                  (3, 5)]
@@ -585,10 +625,10 @@ def train_epoch(model, loader, loss_fn, optimizer, every=100):
         for n_batches, every in sizes:
             model = nn.Linear(4, 3)
             state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            batches = [(self.randn(int(self.randint(1, 7)), 4), None) for _ in range(n_batches)]
-            batches = [(X, self.randint(0, 3, len(X))) for X, _ in batches]
-            during = (f"`train_epoch(model, loader, loss_fn, optimizer, every={every})` on a "
-                      f"loader of {n_batches} batches")
+            batches = [(self.randn(int(self.randint(1, 7)), 4), None) for _i in range(n_batches)]
+            batches = [(X, self.randint(0, 3, len(X))) for X, _none in batches]
+            during = _("`train_epoch(model, loader, loss_fn, optimizer, every={every})` on a "
+                       "loader of {n_batches} batches").format(every=every, n_batches=n_batches)
             reply = self.probe(train_epoch_probe, train_epoch, state, batches, lr, every,
                                what=during, during=during)
             # The reference: the same epoch, run here.
@@ -606,25 +646,28 @@ def train_epoch(model, loader, loss_fn, optimizer, every=100):
                     running = 0.0
             logged = reply["logged"]
             if given and expected and logged == []:
-                raise NotAttempted(
+                raise NotAttempted(_(
                     "`train_epoch` still logs only when `i % 2000 == 1999`, which a loader "
                     "of fewer than 2000 batches never reaches. Fix the condition, run the "
-                    "cell, then check again.")
+                    "cell, then check again."))
             expect.is_type(logged, list, name="train_epoch(...)",
-                           hint="Return the list `logged` of the averages you printed.")
+                           hint=_("Return the list `logged` of the averages you printed."))
             expect.that(len(logged) == len(expected),
-                        checked=f"how many averages {during} logs",
-                        expected=f"{len(expected)} (one after every {every} batches)",
-                        found=str(len(logged)), hint=self.hints[1])
+                        checked=_("how many averages {during} logs").format(during=during),
+                        expected=_("{count} (one after every {every} batches)").format(
+                            count=len(expected), every=every),
+                        found=str(len(logged)), hint=_(self.hints[1]))
             for key, value in model.state_dict().items():
                 expect.close(reply["state"][key], value.detach(), name=f"model.{key}",
-                             hint=f"After {during}: every batch needs its zero_grad, "
-                                  "backward and step, as in the given loop.")
+                             hint=_("After {during}: every batch needs its zero_grad, "
+                                    "backward and step, as in the given loop.")
+                             .format(during=during))
             expect.close(torch.tensor([float(v) for v in logged], dtype=torch.float64),
                          torch.tensor(expected, dtype=torch.float64),
                          name="train_epoch(...)", atol=1e-5, rtol=1e-4,
-                         hint="Each value is the mean loss of the last `every` batches: add "
-                              "`loss.item()` up, divide by `every`, then reset the sum to 0.")
+                         hint=_("Each value is the mean loss of the last `every` batches: add "
+                                "`loss.item()` up, divide by `every`, then reset the sum "
+                                "to 0."))
 
 
 RULED_OUT = {"cross_entropy": "`F.cross_entropy`", "cross_entropy_loss": "`F.cross_entropy`",
@@ -673,13 +716,14 @@ def cross_entropy_probe(fn, logits, labels, *, what: str) -> dict:
 
 class CrossEntropy(Exercise):
     name = "cross_entropy"
-    title = "Cross-entropy from scratch, with the log-sum-exp trick"
+    title = N_("Cross-entropy from scratch, with the log-sum-exp trick")
     hints = (
-        "Per row: loss = logsumexp(z) - z[label], with logsumexp(z) = m + log(sum(exp(z - m))) "
-        "and m the largest logit of that row. Average over the rows.",
-        "`m = logits.max(dim=1, keepdim=True).values`; `lse = m.squeeze(1) + "
-        "(logits - m).exp().sum(dim=1).log()`; pick the true class with "
-        "`logits[torch.arange(len(labels)), labels]` (or `gather`).",
+        N_("Per row: loss = logsumexp(z) - z[label], with "
+           "logsumexp(z) = m + log(sum(exp(z - m))) and m the largest logit of that row. "
+           "Average over the rows."),
+        N_("`m = logits.max(dim=1, keepdim=True).values`; `lse = m.squeeze(1) + "
+           "(logits - m).exp().sum(dim=1).log()`; pick the true class with "
+           "`logits[torch.arange(len(labels)), labels]` (or `gather`)."),
     )
     solution = '''\
 def my_cross_entropy(logits, labels):
@@ -701,34 +745,40 @@ def my_cross_entropy(logits, labels):
             (self.randn(batch, classes, dtype=torch.float64), self.randint(0, classes, batch)),
         ]
         for logits, labels in cases:
-            during = (f"`my_cross_entropy(logits, labels)` for logits of shape "
-                      f"{shape_text(logits.shape)} ({logits.dtype}, values from "
-                      f"{logits.min().item():g} to {logits.max().item():g})")
+            during = _("`my_cross_entropy(logits, labels)` for logits of shape {shape} "
+                       "({dtype}, values from {low:g} to {high:g})").format(
+                shape=shape_text(logits.shape), dtype=str(logits.dtype),
+                low=logits.min().item(), high=logits.max().item())
             reply = self.probe(cross_entropy_probe, my_cross_entropy, logits, labels, what=during,
                                during=during)
             if "ruled_out" in reply:
-                expect.that(False, checked=f"how {during} computes its result",
-                            expected="the formula written out, with the max subtracted "
-                                     "by hand", found=f"a call to {reply['ruled_out']}",
-                            hint="The library's cross-entropy, log-softmax and logsumexp are "
-                                 "ruled out here: write the log-sum-exp trick yourself.")
-            expect.that(not reply["changed"], checked=f"the arguments after {during}",
-                        expected="the arguments left unchanged", found="changed in place",
-                        hint="`logits - m` makes a new tensor; `logits -= m` changes the "
-                             "caller's logits.")
+                expect.that(False,
+                            checked=_("how {during} computes its result").format(during=during),
+                            expected=_("the formula written out, with the max subtracted "
+                                       "by hand"),
+                            found=_("a call to {tool}").format(tool=reply["ruled_out"]),
+                            hint=_("The library's cross-entropy, log-softmax and logsumexp "
+                                   "are ruled out here: write the log-sum-exp trick "
+                                   "yourself."))
+            expect.that(not reply["changed"],
+                        checked=_("the arguments after {during}").format(during=during),
+                        expected=_("the arguments left unchanged"),
+                        found=_("changed in place"),
+                        hint=_("`logits - m` makes a new tensor; `logits -= m` changes the "
+                               "caller's logits."))
             expect.close(reply["value"], F.cross_entropy(logits, labels),
                          name="my_cross_entropy(logits, labels)",
-                         hint="The mean over the batch of logsumexp(row) - row[label], with "
-                              "each row's own max subtracted before `exp` and added back "
-                              "after `log`.")
+                         hint=_("The mean over the batch of logsumexp(row) - row[label], "
+                                "with each row's own max subtracted before `exp` and added "
+                                "back after `log`."))
 
 
 class SigmoidMseGrad(Exercise):
     name = "sigmoid_mse_grad"
-    title = "Spot the bug: is the gradient always output - label?"
+    title = N_("Spot the bug: is the gradient always output - label?")
     hints = (
-        "Chain rule: L = 1/2 sum (s - t)^2 with s = sigmoid(z), so dL/dz = dL/ds * ds/dz.",
-        "dL/ds = s - t and ds/dz = s (1 - s): return `(s - t) * s * (1 - s)`.",
+        N_("Chain rule: L = 1/2 sum (s - t)^2 with s = sigmoid(z), so dL/dz = dL/ds * ds/dz."),
+        N_("dL/ds = s - t and ds/dz = s (1 - s): return `(s - t) * s * (1 - s)`."),
     )
     solution = '''\
 def sigmoid_mse_grad(z, t):
@@ -742,23 +792,23 @@ def sigmoid_mse_grad(z, t):
             (self.randn(1), torch.rand(1, generator=self.rng)),
         ]
         for z, t in cases:
-            during = (f"`sigmoid_mse_grad(z, t)` for z of shape {shape_text(z.shape)} "
-                      "and targets t of the same shape")
-            found = run(self, sigmoid_mse_grad, z, t, during=during, **NO_AUTOGRAD)
+            during = _("`sigmoid_mse_grad(z, t)` for z of shape {shape} and targets t of the "
+                       "same shape").format(shape=shape_text(z.shape))
+            found = run(self, sigmoid_mse_grad, z, t, during=during, **no_autograd())
             given = torch.sigmoid(z) - t
             if isinstance(found, torch.Tensor) and found.shape == given.shape and \
                     torch.allclose(found.to(given.dtype), given, atol=1e-6):
-                raise NotAttempted(
+                raise NotAttempted(_(
                     "`sigmoid_mse_grad` still returns `sigmoid(z) - t`, the seed text's "
                     "\"output - label\": that is the gradient for the cross-entropy loss, "
-                    "not for this squared error. Fix it, run the cell, then check again.")
+                    "not for this squared error. Fix it, run the cell, then check again."))
             zz = z.detach().clone().requires_grad_(True)
             with torch.enable_grad():
                 (reference,) = torch.autograd.grad(
                     0.5 * ((torch.sigmoid(zz) - t) ** 2).sum(), zz)
             expect.close(found, reference, name="sigmoid_mse_grad(z, t)",
-                         hint="dL/dz = (s - t) * s * (1 - s) with s = sigmoid(z): the squared "
-                              "error keeps the sigmoid's slope in the gradient.")
+                         hint=_("dL/dz = (s - t) * s * (1 - s) with s = sigmoid(z): the "
+                                "squared error keeps the sigmoid's slope in the gradient."))
 
 
 def loss_probe(fn, outputs, labels, *, what: str) -> dict:
@@ -778,12 +828,12 @@ def loss_probe(fn, outputs, labels, *, what: str) -> dict:
 
 class BatchLoss(Exercise):
     name = "batch_loss"
-    title = "Spot the bug: a loss function that does not exist"
+    title = N_("Spot the bug: a loss function that does not exist")
     hints = (
-        "Read the error: `torch.nn.functional` has no `cross_entropy_loss`. "
-        "`dir(nn.functional)` lists what it has.",
-        "The function is `nn.functional.cross_entropy(outputs, labels)` (or the layer "
-        "`nn.CrossEntropyLoss()`, created once, then called).",
+        N_("Read the error: `torch.nn.functional` has no `cross_entropy_loss`. "
+           "`dir(nn.functional)` lists what it has."),
+        N_("The function is `nn.functional.cross_entropy(outputs, labels)` (or the layer "
+           "`nn.CrossEntropyLoss()`, created once, then called)."),
     )
     solution = '''\
 def batch_loss(outputs, labels):
@@ -795,21 +845,21 @@ def batch_loss(outputs, labels):
                  (3 * self.randn(batch, classes), self.randint(0, classes, batch)),
                  (self.randn(1, 10), self.randint(0, 10, 1))]
         for outputs, labels in cases:
-            during = (f"`batch_loss(outputs, labels)` for outputs (logits) of shape "
-                      f"{shape_text(outputs.shape)} and class labels of shape "
-                      f"{shape_text(labels.shape)}")
+            during = _("`batch_loss(outputs, labels)` for outputs (logits) of shape "
+                       "{outputs_shape} and class labels of shape {labels_shape}").format(
+                outputs_shape=shape_text(outputs.shape), labels_shape=shape_text(labels.shape))
             reply = self.probe(loss_probe, batch_loss, outputs, labels, what=during,
                                during=during)
             if "missing" in reply:
-                raise NotAttempted(
+                raise NotAttempted(_(
                     "`batch_loss` still calls `nn.functional.cross_entropy_loss`, which "
                     "does not exist (AttributeError). Fix the name, run the cell, then "
-                    "check again.")
+                    "check again."))
             expect.close(reply["value"], F.cross_entropy(outputs, labels),
                          name="batch_loss(outputs, labels)",
-                         hint="The mean cross-entropy of the logits, as "
-                              "`nn.functional.cross_entropy(outputs, labels)` computes it "
-                              "(it applies the log-softmax itself).")
+                         hint=_("The mean cross-entropy of the logits, as "
+                                "`nn.functional.cross_entropy(outputs, labels)` computes it "
+                                "(it applies the log-softmax itself)."))
 
 
 EXERCISES += [WindowDataset, MnistTransform, TrainEpoch, CrossEntropy, SigmoidMseGrad, BatchLoss]
