@@ -15,13 +15,13 @@ from labkit.check.signals import LearnerError
 from labkit.exercises.ch02_autograd import invoke, run
 from labkit.i18n import N_, _
 
-NO_AUTOGRAD = {"no_grad": True, "rule_out": ("autograd",),
-               "rule_text": N_("the formula alone, without autograd")}
+NO_AUTOGRAD_TEXT = N_("the formula alone, without autograd")
+NO_AUTOGRAD = {"no_grad": True, "rule_out": ("autograd",), "rule_text": NO_AUTOGRAD_TEXT}
 
 
 def no_autograd() -> dict:
     """``NO_AUTOGRAD`` with its text in the learner's language."""
-    return {**NO_AUTOGRAD, "rule_text": _(NO_AUTOGRAD["rule_text"])}
+    return {**NO_AUTOGRAD, "rule_text": _(NO_AUTOGRAD_TEXT)}
 
 
 # --- probes: they run where the learner's objects live and return plain data ---------
