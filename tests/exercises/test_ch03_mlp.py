@@ -2,7 +2,7 @@
 
 import torch
 import torch.nn.functional as F
-from exercise_harness import Case, standard_tests
+from exercise_harness import Case, chinese_test, standard_tests
 from torch import nn
 from torch.utils.data import Dataset
 
@@ -675,6 +675,7 @@ CASES += [
 
 (test_right, test_blank, test_missing, test_wrong, test_checker_bug,
  test_solution) = standard_tests(CASES)
+test_chinese = chinese_test(CASES)
 
 
 def test_sequential_factory_is_also_right():
