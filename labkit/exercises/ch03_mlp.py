@@ -490,7 +490,7 @@ class WindowDataset(Dataset):
                 expect.that(type(item) in (tuple, list) and len(item) == 2,
                             checked=texts["item"].format(i=i, what=what),
                             expected=_("a pair (window, target)"),
-                            found=describe(item), hint="`return window, target`.")
+                            found=describe(item), hint=_("`return window, target`."))
                 x, y = item
                 expect.close(x, series[i:i + width], name=f"dataset[{i}][0]",
                              hint=_("Item i's window is `series[i : i + width]` (here "
