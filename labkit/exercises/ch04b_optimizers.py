@@ -204,12 +204,11 @@ def sgd_momentum_step(param, grad, buf, lr, momentum, dampening=0.0, nesterov=Fa
                                          (param, grad, buf), dict(config), during=during)
                     param, buf = _unpack(found, 2, name=call, names="param, buf")
                     hint = _momentum_hint(config, step)
-                    expect.close(param, ref_param, name=_(
-                        "{call}[0]` at step {step}, `param").format(call=call, step=step),
+                    at_step = _("at step {step}").format(step=step)
+                    expect.close(param, ref_param, name=f"{call}[0]` {at_step}, `param",
                                  hint=hint)
-                    expect.close(buf, ref_state["momentum_buffer"], name=_(
-                        "{call}[1]` at step {step}, `buf").format(call=call, step=step),
-                                 hint=hint)
+                    expect.close(buf, ref_state["momentum_buffer"],
+                                 name=f"{call}[1]` {at_step}, `buf", hint=hint)
 
 
 def _momentum_hint(config: dict, step: int) -> str:
