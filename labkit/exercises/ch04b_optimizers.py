@@ -204,11 +204,11 @@ def sgd_momentum_step(param, grad, buf, lr, momentum, dampening=0.0, nesterov=Fa
                                          (param, grad, buf), dict(config), during=during)
                     param, buf = _unpack(found, 2, name=call, names="param, buf")
                     hint = _momentum_hint(config, step)
-                    at_step = _("at step {step}").format(step=step)
-                    expect.close(param, ref_param, name=f"{call}[0]` {at_step}, `param",
+                    at_step = _("at step {step},").format(step=step)
+                    expect.close(param, ref_param, name=f"{call}[0]` {at_step} `param",
                                  hint=hint)
                     expect.close(buf, ref_state["momentum_buffer"],
-                                 name=f"{call}[1]` {at_step}, `buf", hint=hint)
+                                 name=f"{call}[1]` {at_step} `buf", hint=hint)
 
 
 def _momentum_hint(config: dict, step: int) -> str:
