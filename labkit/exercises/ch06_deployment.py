@@ -495,7 +495,7 @@ def compare_outputs(reference, candidate, atol=1e-5, rtol=1e-4):
                         checked=_("`worst_index` of `{call}`").format(call=call),
                         expected=_("`{want}`, the element furthest past its "
                                    "allowance").format(want=want),
-                        found=f"`{tuple(worst)}`", hint=self.hints[0])
+                        found=f"`{tuple(worst)}`", hint=_(self.hints[0]))
 
 
 # --- size --------------------------------------------------------------------------
@@ -532,7 +532,7 @@ def model_size_bytes(model):
             expect.is_type(found, int, name=call, hint=_("A whole number of bytes."))
             params_only = sum(p.numel() * p.element_size() for p in model.parameters())
             four_bytes = sum(t.numel() * 4 for t in [*model.parameters(), *model.buffers()])
-            hint = self.hints[0]
+            hint = _(self.hints[0])
             if found == params_only:
                 hint = _("That is the parameters alone: add the buffers (`model.buffers()`), "
                          "which a state_dict saves too.")
