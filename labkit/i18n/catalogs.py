@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2), "plot_text": None}
 FIXED_DATE = datetime(2026, 11, 26, tzinfo=timezone.utc)  # stable headers, stable diffs
 HEADER = ("# The course in Chinese, keyed by the English text.\n"
           "# `labkit i18n update` refreshes it; fuzzy entries are the ones whose English "
@@ -77,11 +77,15 @@ def needs_translation(block: str) -> bool:
 
 
 def chapter_units(source: Path) -> list[Unit]:
-    """Every paragraph to translate in a chapter source, with its cell and line."""
-    from labkit.notebook.build import read_source
+    """Every paragraph to translate in a chapter source, with its cell and line; first
+    the header's one-line summary for README (cell 0)."""
+    from labkit.notebook.build import read_source, teaches
 
     starts = _cell_lines(source)
-    units = []
+    lines = source.read_text(encoding="utf-8").splitlines()
+    summary_line = next((i for i, line in enumerate(lines, start=1)
+                         if line.lstrip("# ").startswith("teaches:")), 1)
+    units = [Unit(teaches(source), 0, summary_line)]
     for number, cell in enumerate(read_source(source).cells, start=1):
         if cell.cell_type != "markdown":
             continue
