@@ -27,6 +27,7 @@ HEADER = ("# The course in Chinese, keyed by the English text.\n"
           "# `labkit i18n update` refreshes it; fuzzy entries are the ones whose English "
           "changed.\n#")
 _FENCE = re.compile(r"^\s*```")
+_FENCED = re.compile(r"```.*?```", re.S)
 _CODE_SPAN = re.compile(r"`[^`]+`")  # a span may wrap onto the next line
 _FIELD = re.compile(r"(?<!\{)\{([A-Za-z_]\w*)?(?:[!:][^{}]*)?\}(?!\})")
 _LINK = re.compile(r"\]\(([^)\s]+)\)")
@@ -238,8 +239,10 @@ def faults(english: str, translation: str) -> list[str]:
     out = []
     if sorted(_FIELD.findall(english)) != sorted(_FIELD.findall(translation)):
         out.append("has other {fields} in its translation than in English")
-    flat = " ".join(translation.split())
-    lost = [span for span in _CODE_SPAN.findall(english) if " ".join(span.split()) not in flat]
+    # Fenced blocks may translate their comments; the inline spans around them may not.
+    flat = " ".join(_FENCED.sub("", translation).split())
+    lost = [span for span in _CODE_SPAN.findall(_FENCED.sub("", english))
+            if " ".join(span.split()) not in flat]
     if lost:
         out.append(f"lost the code span(s) {', '.join(lost[:3])} in its translation")
     gone = [link for link in _LINK.findall(english) if link not in translation]
