@@ -88,7 +88,8 @@ def test_a_missing_catalog_is_reported(course):
 @pytest.mark.parametrize("english, translation, fault", [
     ("the shape of `{name}`", "`{名字}` 的形状", "other {fields}"),
     ("{got}/{total} point", "{got} 分", "other {fields}"),
-    ("Call `model.eval()` first.", "先调用 `model.train()`。", "lost the code span(s) `model.eval()`"),
+    ("Call `model.eval()` first.", "先调用 `model.train()`。",
+     "lost the code span(s) `model.eval()`"),
     ("See [the docs](https://pytorch.org/docs).", "见[文档](https://example.org)。",
      "lost the link(s) https://pytorch.org/docs"),
 ])
@@ -100,7 +101,8 @@ def test_a_translation_that_loses_what_must_survive_is_refused(english, translat
     ("the shape of `{name}` after {n:.4g} steps", "{n:.4g} 步之后 `{name}` 的形状"),
     ("Pass `weights_only=True` to `torch.load(path,\nweights_only=True)`.",
      "给 `torch.load(path, weights_only=True)` 传入 `weights_only=True`。"),
-    ("Like this:\n```python\nx = 1  # one\n```\nthen `y`.", "像这样：\n```python\nx = 1  # 一\n```\n然后 `y`。"),
+    ("Like this:\n```python\nx = 1  # one\n```\nthen `y`.",
+     "像这样：\n```python\nx = 1  # 一\n```\n然后 `y`。"),
 ])
 def test_word_order_wrapping_and_translated_comments_are_fine(english, translation):
     assert catalogs.faults(english, translation) == []
