@@ -8,7 +8,8 @@ import importlib
 
 __version__ = "0.1.0"
 
-__all__ = ["check", "data", "env", "history", "notebook", "plot", "settings", "train", "widgets"]
+__all__ = ["check", "data", "env", "history", "i18n", "notebook", "plot", "settings", "train",
+           "widgets"]
 
 
 def __getattr__(name):

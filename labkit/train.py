@@ -16,6 +16,7 @@ from torch import nn
 
 from labkit import settings
 from labkit.history import History
+from labkit.i18n import _
 from labkit.models import eval_mode, model_device, predicted_classes, unpack_batch
 
 # With LABKIT_FAST=1 (the test suite), each epoch stops after this many batches.
@@ -181,7 +182,7 @@ def fit(model: nn.Module, train_loader, *, loss_fn, optimizer: torch.optim.Optim
         from tqdm.auto import tqdm  # a notebook or a terminal bar, whichever fits
     else:
         from tqdm import tqdm  # a disabled bar: no need to load the notebook machinery
-    _, per_epoch = _cap_batches(train_loader, max_batches)
+    _batches, per_epoch = _cap_batches(train_loader, max_batches)
     bar = tqdm(total=per_epoch * epochs if per_epoch is not None else None, unit="batch",
                disable=not show_bar)
 
@@ -189,8 +190,8 @@ def fit(model: nn.Module, train_loader, *, loss_fn, optimizer: torch.optim.Optim
     try:
         for epoch in range(1, epochs + 1):
             start = time.perf_counter()
-            bar.set_description(f"epoch {epoch}/{epochs}")
-            batches, _ = _cap_batches(train_loader, max_batches)
+            bar.set_description(_("epoch {epoch}/{epochs}").format(epoch=epoch, epochs=epochs))
+            batches, _count = _cap_batches(train_loader, max_batches)
             train = train_one_epoch(model, batches, loss_fn=loss_fn, optimizer=optimizer,
                                     device=device, bar=bar)
             val = {"loss": None, "accuracy": None}

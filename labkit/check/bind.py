@@ -22,7 +22,8 @@ from collections.abc import Mapping
 from labkit import settings
 from labkit.check.display import show
 from labkit.check.exercise import Exercise, run_check
-from labkit.check.result import Note, Outcome, Result
+from labkit.check.result import OUTCOME_WORDS, Note, Outcome, Result
+from labkit.i18n import _, language
 
 
 def _chapters() -> tuple[str, ...]:
@@ -88,16 +89,21 @@ class BoundExercise:
         """Show hint ``n`` (1 is the gentlest)."""
         hints = self._class.hints
         if not hints:
-            show(Note(f"No hint for `{self.name}`", "This exercise has no hints."))
+            show(Note(_("No hint for `{name}`").format(name=self.name),
+                      _("This exercise has no hints.")))
             return
         n = min(max(int(n), 1), len(hints))
-        more = f" (try `hint({n + 1})` for more)" if n < len(hints) else ""
-        show(Note(f"Hint {n} of {len(hints)} for `{self.name}`{more}", hints[n - 1]))
+        if n < len(hints):
+            title = _("Hint {n} of {total} for `{name}` (try `hint({next})` for more)")
+        else:
+            title = _("Hint {n} of {total} for `{name}`")
+        show(Note(title.format(n=n, total=len(hints), name=self.name, next=n + 1),
+                  _(hints[n - 1])))
 
     def solution(self) -> None:
         """Show the reference solution."""
         body = f"```python\n{self._class.solution.strip()}\n```"
-        show(Note(f"Solution: {self._class.title}", body))
+        show(Note(_("Solution: {title}").format(title=_(self._class.title)), body))
 
     def expect(self, outcome: str, fragment: str | None = None, **answers) -> Result:
         """For authors: assert the check gives ``outcome`` (and mentions ``fragment``).
@@ -105,7 +111,8 @@ class BoundExercise:
         Used in author-test cells to feed known-wrong and known-right answers.
         """
         wanted = Outcome.parse(outcome)
-        result = self.result(**answers)
+        with language("en"):  # authors' fragments are English, whatever the notebook shows
+            result = self.result(**answers)
         if result.outcome is not wanted or (fragment and fragment not in result.text()):
             extra = f" mentioning {fragment!r}" if fragment else ""
             raise AssertionError(
@@ -114,7 +121,8 @@ class BoundExercise:
         return result
 
     def __repr__(self) -> str:
-        return f"<exercise `{self.name}`: {self._class.title}; .check() .hint() .solution()>"
+        return _("<exercise `{name}`: {title}; .check() .hint() .solution()>").format(
+            name=self.name, title=_(self._class.title))
 
 
 class ExerciseSet:
@@ -129,11 +137,11 @@ class ExerciseSet:
         if name in bound:
             return bound[name]
         close = difflib.get_close_matches(name, bound, n=1)
-        tip = f" Did you mean `{close[0]}`?" if close else ""
+        tip = _(" Did you mean `{name}`?").format(name=close[0]) if close else ""
         raise AttributeError(
-            f"chapter {self.__dict__.get('_chapter')} has no exercise `{name}`.{tip} "
-            f"Exercises: {', '.join(bound) or 'none yet'}"
-        )
+            _("chapter {chapter} has no exercise `{name}`.{tip} Exercises: {names}").format(
+                chapter=self.__dict__.get("_chapter"), name=name, tip=tip,
+                names=", ".join(bound) or _("none yet")))
 
     def __dir__(self):
         return [*super().__dir__(), *self._bound]
@@ -149,8 +157,9 @@ class ExerciseSet:
         results = self.results()
         got = sum(r.points for r in results)
         total = sum(r.max_points for r in results)
-        lines = [f"- `{r.name}`: {r.outcome.value}" for r in results]
-        show(Note(f"Chapter {self._chapter}: {got:g} of {total:g} points", "\n".join(lines)))
+        lines = [f"- `{r.name}`: {_(OUTCOME_WORDS[r.outcome.value])}" for r in results]
+        show(Note(_("Chapter {chapter}: {got:g} of {total:g} points").format(
+            chapter=self._chapter, got=got, total=total), "\n".join(lines)))
 
     def __repr__(self) -> str:
         names = ", ".join(self._bound) or "none yet"

@@ -7,6 +7,7 @@ import re
 import torch
 
 from labkit.check.handle import is_handle
+from labkit.i18n import _
 
 MAX_REPR = 60
 
@@ -32,23 +33,24 @@ def cut(text: str, limit: int = MAX_REPR) -> str:
 def describe(value) -> str:
     """One line about a value: tensors by shape, dtype and device, never printed whole."""
     if value is ...:
-        return "the placeholder `...`"
+        return _("the placeholder `...`")
     if is_handle(value):
-        return f"a `{value.type_name}`"
+        return _("a `{type}`").format(type=value.type_name)
     if isinstance(value, torch.Tensor):
-        return (
-            f"a tensor of shape {shape_text(value.shape)}, dtype "
-            f"{str(value.dtype).removeprefix('torch.')}, on {value.device}"
-        )
+        return _("a tensor of shape {shape}, dtype {dtype}, on {device}").format(
+            shape=shape_text(value.shape), dtype=str(value.dtype).removeprefix("torch."),
+            device=value.device)
     if isinstance(value, torch.nn.Module):
-        return f"a `{type_name(value)}` module"
+        return _("a `{type}` module").format(type=type_name(value))
     if isinstance(value, (bool, int, float, complex, str)):
         return f"`{cut(repr(value))}` ({type_name(value)})"
     if isinstance(value, (list, tuple)):
-        return f"a {type_name(value)} of length {len(value)}"
+        return _("a {type} of length {length}").format(type=type_name(value),
+                                                        length=len(value))
     if callable(value):
-        return f"a {type_name(value)} `{getattr(value, '__name__', '?')}`"
-    return f"a `{type_name(value)}`"
+        return _("a {type} `{name}`").format(type=type_name(value),
+                                             name=getattr(value, "__name__", "?"))
+    return _("a `{type}`").format(type=type_name(value))
 
 
 def index_text(index) -> str:

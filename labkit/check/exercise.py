@@ -38,6 +38,7 @@ from labkit.check.handle import TouchedLearnerObject, is_handle
 from labkit.check.host import Host, LocalHost, ProbeFailed
 from labkit.check.result import Outcome, Result
 from labkit.check.signals import Incorrect, LearnerError, NotAttempted
+from labkit.i18n import _
 
 
 class Exercise:
@@ -76,7 +77,7 @@ class Exercise:
             if callable(fn):
                 raise TypeError("self.call takes a learner object; run labkit's own "
                                 "functions on learner objects with self.probe")
-            raise Incorrect(during, "something callable (a function or a class)",
+            raise Incorrect(during, _("something callable (a function or a class)"),
                             describe(fn))
         return self.probe(probes.call, fn, *args, during=during, **kwargs)
 
@@ -119,19 +120,21 @@ def run_check(exercise: Exercise, learner: Mapping | Host, *, seed: int | None =
                 return values
             exercise.check(*values)
         except NotAttempted as signal:
-            return _result(exercise, Outcome.NOT_ATTEMPTED, seed, signal.reason)
+            return _result(exercise, Outcome.NOT_ATTEMPTED, seed, _(signal.reason))
         except Incorrect as signal:
-            details = [("Checked", signal.checked), ("Expected", signal.expected),
-                       ("Found", signal.found)]
+            # A check may pass a marked constant (hints=N_(...)): translated here.
+            details = [("Checked", _(signal.checked)), ("Expected", _(signal.expected)),
+                       ("Found", _(signal.found))]
             if signal.hint:
-                details.append(("Hint", signal.hint))
+                details.append(("Hint", _(signal.hint)))
             return _result(exercise, Outcome.INCORRECT, seed, "", tuple(details))
         except LearnerError as signal:
             details = [("Error", f"`{signal.type_name}`: {signal.message}")]
             if signal.where:
                 details.append(("Where", signal.where))
             return _result(exercise, Outcome.LEARNER_ERROR, seed,
-                           f"Your code raised an error while the check ran {signal.during}.",
+                           _("Your code raised an error while the check ran {during}.").format(
+                               during=_(signal.during)),
                            tuple(details))
         except Exception as err:
             if is_lost(err):
@@ -139,9 +142,9 @@ def run_check(exercise: Exercise, learner: Mapping | Host, *, seed: int | None =
             kind = "touched a learner object" if isinstance(err, TouchedLearnerObject) else (
                 "a probe failed" if isinstance(err, ProbeFailed) else type_name(err))
             return _result(exercise, Outcome.CHECKER_BUG, seed,
-                           "The check itself failed. This is not your fault.",
+                           _("The check itself failed. This is not your fault."),
                            (("Error", f"`{kind}`: {cut(str(err), 300)}"),
-                            ("Fix", "Tell your instructor, and include this message.")))
+                            ("Fix", _("Tell your instructor, and include this message."))))
     return _result(exercise, Outcome.PASSED, seed)
 
 
@@ -156,12 +159,13 @@ def _learner_values(exercise: Exercise, host: Host):
         reply = host.lookup(var)
         if reply[0] == "missing":
             return _result(exercise, Outcome.NOT_ATTEMPTED, exercise.seed,
-                           f"Found no variable `{var}`. Run the cell that defines it, "
-                           "then check again.")
+                           _("Found no variable `{name}`. Run the cell that defines it, "
+                             "then check again.").format(name=var))
         if reply[0] == "placeholder":
             return _result(exercise, Outcome.NOT_ATTEMPTED, exercise.seed,
-                           f"`{var}` is still the placeholder `...`. Write your answer "
-                           "where it says `# YOUR CODE HERE`, run the cell, then check again.")
+                           _("`{name}` is still the placeholder `...`. Write your answer "
+                             "where it says `# YOUR CODE HERE`, run the cell, then check "
+                             "again.").format(name=var))
         values.append(reply[1])
     return values
 

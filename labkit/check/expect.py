@@ -15,6 +15,7 @@ import torch
 from labkit.check.describe import describe, index_text, shape_text, type_name
 from labkit.check.handle import is_handle
 from labkit.check.signals import Incorrect
+from labkit.i18n import _
 
 
 def that(condition: bool, *, checked: str, expected: str, found: str, hint: str | None = None):
@@ -27,8 +28,9 @@ def is_type(value, types, *, name: str, hint: str | None = None) -> None:
     """``value`` is plain data of one of ``types``; a learner object (handle) never is."""
     types = types if isinstance(types, tuple) else (types,)
     if is_handle(value) or not isinstance(value, types):
-        wanted = " or ".join(f"`{t.__name__}`" for t in types)
-        raise Incorrect(f"the type of `{name}`", wanted, describe(value), hint)
+        wanted = _(" or ").join(f"`{t.__name__}`" for t in types)
+        raise Incorrect(_("the type of `{name}`").format(name=name), wanted, describe(value),
+                        hint)
 
 
 def equal(actual, expected, *, name: str, hint: str | None = None) -> None:
@@ -42,17 +44,21 @@ def equal(actual, expected, *, name: str, hint: str | None = None) -> None:
 def tensor(value, *, name: str, shape=None, dtype=None, device=None, hint: str | None = None):
     """``value`` is a tensor with the given shape, dtype and device (each optional)."""
     if is_handle(value) or not isinstance(value, torch.Tensor):
-        raise Incorrect(f"the type of `{name}`", "a `Tensor`", describe(value), hint)
+        raise Incorrect(_("the type of `{name}`").format(name=name), _("a `Tensor`"),
+                        describe(value), hint)
     if shape is not None and tuple(value.shape) != tuple(shape):
         raise Incorrect(
-            f"the shape of `{name}`", shape_text(shape), shape_text(value.shape), hint
+            _("the shape of `{name}`").format(name=name), shape_text(shape),
+            shape_text(value.shape), hint
         )
     if dtype is not None and value.dtype != dtype:
         raise Incorrect(
-            f"the dtype of `{name}`", _dtype(dtype), _dtype(value.dtype), hint
+            _("the dtype of `{name}`").format(name=name), _dtype(dtype), _dtype(value.dtype),
+            hint
         )
     if device is not None and value.device.type != torch.device(device).type:
-        raise Incorrect(f"the device of `{name}`", str(device), str(value.device), hint)
+        raise Incorrect(_("the device of `{name}`").format(name=name), str(device),
+                        str(value.device), hint)
 
 
 def close(actual, expected, *, name: str, atol: float = 1e-5, rtol: float = 1e-4,
@@ -64,7 +70,7 @@ def close(actual, expected, *, name: str, atol: float = 1e-5, rtol: float = 1e-4
         if isinstance(actual, torch.Tensor) and actual.numel() == 1:
             found = actual.item()
         if isinstance(found, torch.Tensor):
-            raise Incorrect(f"`{name}`", "a single number", describe(actual), hint)
+            raise Incorrect(f"`{name}`", _("a single number"), describe(actual), hint)
         if not math.isclose(float(found), float(expected), abs_tol=atol, rel_tol=rtol):
             raise Incorrect(f"`{name}`", f"{float(expected):.6g}", f"{float(found):.6g}", hint)
         return
@@ -75,17 +81,21 @@ def close(actual, expected, *, name: str, atol: float = 1e-5, rtol: float = 1e-4
     bad_nan = torch.isnan(a) & ~torch.isnan(e)
     if bad_nan.any():
         where = index_text(torch.nonzero(bad_nan)[0])
-        raise Incorrect(f"the values of `{name}`", "no NaN", f"NaN at index {where}", hint)
+        raise Incorrect(_("the values of `{name}`").format(name=name), _("no NaN"),
+                        _("NaN at index {index}").format(index=where), hint)
     diff = (a - e).abs().nan_to_num(0.0)
     allowed = atol + rtol * e.abs().nan_to_num(0.0)
     if a.numel() and bool((diff > allowed).any()):
         flat = int(torch.argmax(diff - allowed))
         where = index_text(torch.unravel_index(torch.tensor(flat), a.shape)) if a.dim() else "()"
         raise Incorrect(
-            f"the values of `{name}`",
-            f"values within {atol:g} + {rtol:g} x |expected| of the reference",
-            f"a difference of {float(diff.flatten()[flat]):.4g} at index {where} "
-            f"(expected {float(e.flatten()[flat]):.6g}, found {float(a.flatten()[flat]):.6g})",
+            _("the values of `{name}`").format(name=name),
+            _("values within {atol:g} + {rtol:g} x |expected| of the reference").format(
+                atol=atol, rtol=rtol),
+            _("a difference of {difference:.4g} at index {index} (expected {expected:.6g}, "
+              "found {found:.6g})").format(
+                difference=float(diff.flatten()[flat]), index=where,
+                expected=float(e.flatten()[flat]), found=float(a.flatten()[flat])),
             hint,
         )
 
@@ -93,11 +103,13 @@ def close(actual, expected, *, name: str, atol: float = 1e-5, rtol: float = 1e-4
 def loss_decreases(losses, *, name: str, factor: float = 0.9, hint: str | None = None) -> None:
     """The last loss is below ``factor`` times the first."""
     values = [float(v) for v in losses]
-    that(len(values) >= 2, checked=f"`{name}`", expected="at least two loss values",
+    that(len(values) >= 2, checked=f"`{name}`", expected=_("at least two loss values"),
          found=f"{len(values)}", hint=hint)
     that(values[-1] < factor * values[0], checked=f"`{name}`",
-         expected=f"the loss to fall below {factor:g} x its first value ({values[0]:.4g})",
-         found=f"{values[0]:.4g} at the start and {values[-1]:.4g} at the end", hint=hint)
+         expected=_("the loss to fall below {factor:g} x its first value ({first:.4g})").format(
+             factor=factor, first=values[0]),
+         found=_("{first:.4g} at the start and {last:.4g} at the end").format(
+             first=values[0], last=values[-1]), hint=hint)
 
 
 def _dtype(dtype: torch.dtype) -> str:

@@ -24,10 +24,12 @@ from pathlib import Path
 
 import torch
 
+from labkit import i18n
 from labkit.check import plain
 from labkit.check.describe import cut
 from labkit.check.handle import _HandleRef, is_handle
 from labkit.check.signals import Incorrect, LearnerError, NotAttempted, is_stub_error
+from labkit.i18n import _
 
 PLACEHOLDER = ...
 
@@ -114,7 +116,11 @@ class LearnerSide:
         return ("ok", plain.export(value, self.keep))
 
     def _probe(self, request: dict):
-        during = request.get("during", "the check")
+        with i18n.language(request.get("language")):
+            return self._probe_in_language(request)
+
+    def _probe_in_language(self, request: dict):
+        during = request.get("during", _("the check"))
         try:
             function = self._resolve_probe(request["probe"])
             args = self._resolve(request["args"])
@@ -127,8 +133,8 @@ class LearnerSide:
                 value = function(*args, **kwargs)
                 return ("ok", plain.export(value, self.keep))
             except NotCallable as err:
-                return ("incorrect", during, "something callable (a function or a class)",
-                        f"a `{err.type_name}`", None)
+                return ("incorrect", during, _("something callable (a function or a class)"),
+                        _("a `{type}`").format(type=err.type_name), None)
             except Incorrect as sig:
                 return ("incorrect", sig.checked, sig.expected, sig.found, sig.hint)
             except NotAttempted as sig:
@@ -139,7 +145,7 @@ class LearnerSide:
                 return _classify(err, during)
 
     def _resolve_probe(self, name: str):
-        module_name, _, qualname = name.partition(":")
+        module_name, _colon, qualname = name.partition(":")
         if not any(module_name.startswith(p) or module_name == p.rstrip(".")
                    for p in self.allowed_modules):
             raise ValueError(f"probe {name!r} is not from an allowed module")
@@ -162,14 +168,14 @@ def _classify(err: BaseException, during: str):
     """An exception inside a probe: the learner's stub, the learner's error, or a probe bug."""
     if is_stub_error(err):
         return ("not_attempted",
-                f"{during} still raises `NotImplementedError`: replace the placeholder with "
-                "your code, run the cell, then check again.")
+                _("{during} still raises `NotImplementedError`: replace the placeholder with "
+                  "your code, run the cell, then check again.").format(during=during))
     where = learner_line(err)
     if where is None:
         marked = getattr(err, "__labkit_learner__", None)
         if marked is None:
             return ("probe_error", type(err).__name__, cut(str(err), 300))
-        where = f"in a call of your `{marked}`"
+        where = _("in a call of your `{name}`").format(name=marked)
     return ("learner_error", type(err).__name__, cut(str(err), 300), where, during)
 
 
@@ -194,7 +200,8 @@ def learner_line(err: BaseException) -> str | None:
         library = path.startswith("<frozen") or any(
             path.startswith(root) for root in _ROOTS)
         if not library:
-            line = f"line {frame.lineno}, in `{frame.name}`"
+            line = _("line {line}, in `{function}`").format(line=frame.lineno,
+                                                           function=frame.name)
             return line + (f": `{cut(frame.line, 80)}`" if frame.line else "")
     return None
 
@@ -221,7 +228,9 @@ class Host:
     def run(self, probe, args: tuple, kwargs: dict, *, during: str):
         request = {"op": "probe", "probe": probe_name(probe), "args": _refs(args),
                    "kwargs": _refs(kwargs), "during": during,
-                   "seed": self.seed + next(self._requests)}
+                   "seed": self.seed + next(self._requests),
+                   # messages made on the learner's side speak the check's language
+                   "language": i18n.current()}
         reply = self._ask(request)
         if reply[0] == "ok":
             return reply[1]
@@ -240,8 +249,9 @@ class Host:
         if kind == "learner_error":
             raise LearnerError(*reply[1:5])
         if kind == "too_large":
-            raise LearnerError("ValueError", f"the result is too large to check ({reply[1]})",
-                               "", "the check")
+            raise LearnerError("ValueError",
+                               _("the result is too large to check ({why})").format(
+                                   why=reply[1]), "", _("the check"))
         raise ProbeFailed(f"{reply[1]}: {reply[2]}" if len(reply) > 2 else str(reply))
 
 

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from enum import Enum
 
+from labkit.i18n import N_, _, ngettext
+
 
 class Outcome(str, Enum):
     PASSED = "passed"
@@ -30,6 +32,15 @@ class Outcome(str, Enum):
         allowed = ", ".join(o.name.lower().replace("_", "-") for o in cls)
         raise ValueError(f"unknown outcome {text!r}; use one of: {allowed}")
 
+
+# What each outcome and each detail label reads as; the stored values stay English, so
+# the grader and the tests can rely on them, and a message is translated when shown.
+OUTCOME_WORDS = {"passed": N_("passed"), "incorrect": N_("incorrect"),
+                 "not attempted": N_("not attempted"),
+                 "error in your code": N_("error in your code"),
+                 "checker bug": N_("checker bug")}
+LABELS = (N_("Checked"), N_("Expected"), N_("Found"), N_("Hint"), N_("Error"), N_("Where"),
+          N_("Fix"))
 
 # Colours for the HTML box: (border, background).
 _COLOURS = {
@@ -74,16 +85,18 @@ class Result(_Shown):
         return self.outcome is Outcome.PASSED
 
     def headline(self) -> str:
-        points = f"{_fmt(self.points)}/{_fmt(self.max_points)} point" + (
-            "" if self.max_points == 1 else "s"
-        )
-        return f"`{self.name}`: {self.outcome.value} ({points})"
+        points = ngettext("{got}/{total} point", "{got}/{total} points",
+                          1 if self.max_points == 1 else 2).format(
+            got=_fmt(self.points), total=_fmt(self.max_points))
+        return _("`{name}`: {outcome} ({points})").format(
+            name=self.name, outcome=_(OUTCOME_WORDS[self.outcome.value]), points=points)
 
     def lines(self) -> list[str]:
         out = [self.headline()]
         if self.summary:
             out.append(self.summary)
-        out += [f"{label}: {value}" for label, value in self.details]
+        out += [_("{label}: {text}").format(label=_(label), text=value)
+                for label, value in self.details]
         return out
 
     def text(self) -> str:

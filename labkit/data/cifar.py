@@ -22,6 +22,7 @@ from pathlib import Path
 
 from labkit import settings
 from labkit.data.download import failure_reason, fetch_first, scratch_folder
+from labkit.i18n import _
 
 
 def cifar10_or_none(root: str | os.PathLike | None = None, *, train: bool = True,
@@ -38,17 +39,18 @@ def cifar10_or_none(root: str | os.PathLike | None = None, *, train: bool = True
     folder = root / datasets.CIFAR10.base_folder
     if not _intact(folder):
         if folder.exists():
-            print(f"CIFAR-10: skipped. {folder} exists but its files are incomplete or "
-                  "damaged; delete that folder and run again to download a fresh copy.")
+            print(_("CIFAR-10: skipped. {folder} exists but its files are incomplete or "
+                    "damaged; delete that folder and run again to download a fresh copy.")
+                  .format(folder=folder))
             return None
         if settings.offline():
-            print("CIFAR-10: skipped, labkit is offline (LABKIT_OFFLINE=1). Unset "
-                  "LABKIT_OFFLINE and run again to download it (about 170 MB).")
+            print(_("CIFAR-10: skipped, labkit is offline (LABKIT_OFFLINE=1). Unset "
+                    "LABKIT_OFFLINE and run again to download it (about 170 MB)."))
             return None
         reason = _download(root, folder)
         if reason is not None:
-            print(f"CIFAR-10: skipped, the download failed ({reason}). Check the internet "
-                  "connection and run again.")
+            print(_("CIFAR-10: skipped, the download failed ({reason}). Check the internet "
+                    "connection and run again.").format(reason=reason))
             return None
     return datasets.CIFAR10(root, train=train, transform=transform, download=False)
 

@@ -29,6 +29,7 @@ import numpy as np
 from labkit import settings
 from labkit.data.download import failure_reason, fetch_first, scratch_folder
 from labkit.data.idx import idx_bytes, idx_header
+from labkit.i18n import _
 
 FILES = {  # file name -> key in the shipped .npz
     "train-images-idx3-ubyte": "train_images",
@@ -53,12 +54,14 @@ class MnistInfo:
 
     def describe(self) -> str:
         if self.is_subset:
-            return (
-                f"MNIST: offline subset, {self.n_train:,} training and {self.n_test:,} test "
-                "images: accuracies will be lower than on full MNIST."
-            )
-        kind = "full MNIST" if (self.n_train, self.n_test) == (FULL_TRAIN, FULL_TEST) else "MNIST"
-        return f"MNIST: {kind}, {self.n_train:,} training and {self.n_test:,} test images."
+            return _("MNIST: offline subset, {train:,} training and {test:,} test images: "
+                     "accuracies will be lower than on full MNIST.").format(
+                train=self.n_train, test=self.n_test)
+        if (self.n_train, self.n_test) == (FULL_TRAIN, FULL_TEST):
+            text = _("MNIST: full MNIST, {train:,} training and {test:,} test images.")
+        else:
+            text = _("MNIST: {train:,} training and {test:,} test images.")
+        return text.format(train=self.n_train, test=self.n_test)
 
 
 def ensure_mnist(root: str | os.PathLike | None = None, *, verbose: bool = True) -> Path:
@@ -74,9 +77,9 @@ def ensure_mnist(root: str | os.PathLike | None = None, *, verbose: bool = True)
         if present and not (raw / SUBSET_MARKER).exists():
             missing = sorted(set(FILES) - set(present))
             raise MnistDataError(
-                f"{raw} holds some MNIST files but not {', '.join(missing)}. "
-                f"Put the missing files there, or move the folder away and run again."
-            )
+                _("{folder} holds some MNIST files but not {missing}. Put the missing files "
+                  "there, or move the folder away and run again.").format(
+                    folder=raw, missing=", ".join(missing)))
         note = None if settings.offline() else _download_full(root, raw)
         if not all((raw / name).exists() for name in FILES):
             _write_subset(raw)
@@ -114,9 +117,9 @@ def _inspect(raw: Path, repair: bool = True) -> MnistInfo:
     if damaged:
         name, err = damaged[0]
         raise MnistDataError(
-            f"{raw / name} is damaged: {err}. Delete that file (or the whole folder "
-            f"{raw}) and run again to fetch a fresh copy."
-        )
+            _("{path} is damaged: {error}. Delete that file (or the whole folder {folder}) "
+              "and run again to fetch a fresh copy.").format(path=raw / name, error=err,
+                                                             folder=raw))
     return MnistInfo(
         raw_dir=raw,
         n_train=shapes["train-images-idx3-ubyte"][0],

@@ -18,7 +18,15 @@ from labkit.check.result import Outcome
 from labkit.grade import plan
 from labkit.grade.process import LearnerProcess, LearnerProcessLost
 from labkit.grade.restore import restore
-from labkit.grade.submission import Invalid, Submission, chapter_of, content_hash, read
+from labkit.grade.submission import (
+    Invalid,
+    Submission,
+    chapter_of,
+    content_hash,
+    language_of,
+    read,
+)
+from labkit.i18n import language
 from labkit.notebook.build import CHECK_CALL
 
 # Checks in different threads take turns with torch's global random generator (see
@@ -96,7 +104,10 @@ def judge(submission: Submission, course, options: Options, on_row=lambda row: N
         return graded
     restored = restore(nb, reference)
     graded.notes += restored.notes
-    _grade_cells(graded, restored, exercises, options, on_row)
+    # The check's words are written in the notebook's language (a Chinese notebook's
+    # feedback in Chinese); the statuses and points are the same in every language.
+    with language(language_of(nb)):
+        _grade_cells(graded, restored, exercises, options, on_row)
     graded.seconds = time.perf_counter() - start
     return graded
 

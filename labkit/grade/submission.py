@@ -110,6 +110,15 @@ def read(path: Path, *, max_mb: int = 50) -> dict:
     return nb
 
 
+def language_of(nb: dict) -> str | None:
+    """The language the notebook was built in (its metadata), or None: English."""
+    from labkit.i18n import LANGUAGES
+
+    meta = nb.get("metadata", {}).get("labkit", {})
+    code = meta.get("language") if isinstance(meta, dict) else None
+    return code if isinstance(code, str) and code in LANGUAGES else None
+
+
 def chapter_of(nb: dict, submission: Submission) -> str:
     meta = nb.get("metadata", {}).get("labkit", {})
     chapter = meta.get("chapter") if isinstance(meta, dict) else None

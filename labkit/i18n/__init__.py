@@ -39,13 +39,18 @@ def current() -> str:
     return chosen if chosen in LANGUAGES else ENGLISH
 
 
-def set_language(code: str) -> None:
+def set_language(code: str, *, quiet: bool = False) -> None:
     """Show labkit's messages in ``code`` ("en" or "zh") from now on, in this process and
-    in the processes it starts (data-loader workers, distributed ranks)."""
+    in the processes it starts (data-loader workers, distributed ranks). For a language
+    other than English, prints one line on how figures will show it (``quiet``: not)."""
     key = str(code).strip().lower()
     if key not in LANGUAGES:
         raise ValueError(f"unknown language {code!r}; use one of: {', '.join(LANGUAGES)}")
     os.environ["LABKIT_LANG"] = key
+    if key != ENGLISH and not quiet:
+        from labkit.i18n.fonts import font_note
+
+        print(font_note())
 
 
 @contextlib.contextmanager

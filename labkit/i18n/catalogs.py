@@ -21,13 +21,14 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2), "plot_text": None}
 FIXED_DATE = datetime(2026, 11, 26, tzinfo=timezone.utc)  # stable headers, stable diffs
 HEADER = ("# The course in Chinese, keyed by the English text.\n"
           "# `labkit i18n update` refreshes it; fuzzy entries are the ones whose English "
           "changed.\n#")
 _FENCE = re.compile(r"^\s*```")
-_CODE_SPAN = re.compile(r"`[^`\n]+`")
+_FENCED = re.compile(r"```.*?```", re.S)
+_CODE_SPAN = re.compile(r"`[^`]+`")  # a span may wrap onto the next line
 _FIELD = re.compile(r"(?<!\{)\{([A-Za-z_]\w*)?(?:[!:][^{}]*)?\}(?!\})")
 _LINK = re.compile(r"\]\(([^)\s]+)\)")
 
@@ -77,11 +78,15 @@ def needs_translation(block: str) -> bool:
 
 
 def chapter_units(source: Path) -> list[Unit]:
-    """Every paragraph to translate in a chapter source, with its cell and line."""
-    from labkit.notebook.build import read_source
+    """Every paragraph to translate in a chapter source, with its cell and line; first
+    the header's one-line summary for README (cell 0)."""
+    from labkit.notebook.build import read_source, teaches
 
     starts = _cell_lines(source)
-    units = []
+    lines = source.read_text(encoding="utf-8").splitlines()
+    summary_line = next((i for i, line in enumerate(lines, start=1)
+                         if line.lstrip("# ").startswith("teaches:")), 1)
+    units = [Unit(teaches(source), 0, summary_line)]
     for number, cell in enumerate(read_source(source).cells, start=1):
         if cell.cell_type != "markdown":
             continue
@@ -234,7 +239,10 @@ def faults(english: str, translation: str) -> list[str]:
     out = []
     if sorted(_FIELD.findall(english)) != sorted(_FIELD.findall(translation)):
         out.append("has other {fields} in its translation than in English")
-    lost = [span for span in _CODE_SPAN.findall(english) if span not in translation]
+    # Fenced blocks may translate their comments; the inline spans around them may not.
+    flat = " ".join(_FENCED.sub("", translation).split())
+    lost = [span for span in _CODE_SPAN.findall(_FENCED.sub("", english))
+            if " ".join(span.split()) not in flat]
     if lost:
         out.append(f"lost the code span(s) {', '.join(lost[:3])} in its translation")
     gone = [link for link in _LINK.findall(english) if link not in translation]

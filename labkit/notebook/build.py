@@ -57,6 +57,12 @@ class Chapter:
     def solved_path(self, repo: Path) -> Path:
         return repo / "build" / "solved" / f"{self.stem}.ipynb"
 
+    def translated_learner_path(self, repo: Path, lang: str) -> Path:
+        return repo / "notebooks" / lang / f"{self.stem}.ipynb"
+
+    def translated_solved_path(self, repo: Path, lang: str) -> Path:
+        return repo / "build" / "solved" / lang / f"{self.stem}.ipynb"
+
 
 def chapters(repo: Path) -> list[Chapter]:
     return [Chapter(p) for p in sorted((repo / "notebooks" / "src").glob("[0-9]*.py"))]
@@ -151,33 +157,68 @@ def to_text(nb) -> str:
 
 
 def build(repo: Path, *, write_learner: bool = True, write_solved: bool = True) -> list[Path]:
-    """Build every chapter; return the committed files (notebooks, README) that were stale.
+    """Build every chapter; return the committed files (notebooks, READMEs) that were stale.
 
-    With ``write_learner=False`` the committed files are only compared, not written.
-    Solved notebooks are build products: written when asked, never reported.
+    Each chapter is built in English and in every language of ``TRANSLATIONS``: the same
+    code cells, the prose from ``notebooks/locale/<lang>/NN_name.po``. With
+    ``write_learner=False`` the committed files are only compared, not written. Solved
+    notebooks are build products: written when asked, never reported.
     """
-    from labkit.notebook import readme
+    from labkit.notebook import translate
 
     url = repository_url(repo)
     sources = chapters(repo)
     stale = []
     for chapter in sources:
-        learner_text = to_text(learner_notebook(chapter.source, url))
-        target = chapter.learner_path(repo)
-        if not target.exists() or target.read_text() != learner_text:
-            stale.append(target)
-            if write_learner:
-                target.write_text(learner_text)
+        learner, solved = learner_notebook(chapter.source, url), None
         if write_solved:
-            solved = chapter.solved_path(repo)
-            solved.parent.mkdir(parents=True, exist_ok=True)
-            solved.write_text(to_text(solved_notebook(chapter.source, url)))
-    readme_path = repo / "README.md"
-    current = readme_path.read_text() if readme_path.exists() else ""
-    wanted = readme.with_chapter_table(current, [c.stem for c in sources], url,
-                                       {c.stem: teaches(c.source) for c in sources})
-    if wanted != current:
-        stale.append(readme_path)
-        if write_learner:
-            readme_path.write_text(wanted)
+            solved = solved_notebook(chapter.source, url)
+        _emit(chapter.learner_path(repo), to_text(learner), stale, write_learner)
+        if solved is not None:
+            _write(chapter.solved_path(repo), to_text(solved))
+        for lang in translate.TRANSLATIONS:
+            table = translate.chapter_table(repo, lang, chapter.stem)
+            _emit(chapter.translated_learner_path(repo, lang),
+                  to_text(translate.translated(learner, table, lang, url)), stale,
+                  write_learner)
+            if solved is not None:
+                _write(chapter.translated_solved_path(repo, lang),
+                       to_text(translate.translated(solved, table, lang, url)))
+    readmes = [("en", repo / "README.md")]
+    # A translated README is optional (a course may have none); its tables are generated.
+    readmes += [(lang, repo / f"README.{lang}.md") for lang in translate.TRANSLATIONS
+                if (repo / f"README.{lang}.md").exists()]
+    for lang, path in readmes:
+        current = path.read_text(encoding="utf-8") if path.exists() else ""
+        wanted = _readme(repo, current, sources, url, lang)
+        _emit(path, wanted, stale, write_learner, current=current)
     return stale
+
+
+def _readme(repo: Path, current: str, sources: list[Chapter], url: str, lang: str) -> str:
+    from labkit.notebook import readme, translate
+
+    summaries = {c.stem: teaches(c.source) for c in sources}
+    folder = "notebooks"
+    if lang != "en":
+        folder = f"notebooks/{lang}"
+        summaries = {stem: translate.chapter_table(repo, lang, stem).get(text, text)
+                     for stem, text in summaries.items()}
+    return readme.with_chapter_table(current, [c.stem for c in sources], url, summaries,
+                                     folder=folder, lang=lang)
+
+
+def _emit(target: Path, text: str, stale: list[Path], write: bool, *,
+          current: str | None = None) -> None:
+    """Write a committed file when it differs (and writing is asked); note it as stale."""
+    if current is None:
+        current = target.read_text(encoding="utf-8") if target.exists() else None
+    if current != text:
+        stale.append(target)
+        if write:
+            _write(target, text)
+
+
+def _write(target: Path, text: str) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")

@@ -10,23 +10,33 @@ COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 BINDER_BADGE = "https://mybinder.org/badge_logo.svg"
 
 
-def chapter_table(stems: list[str], url: str, branch: str = "main") -> str:
+# The words of the generated tables, per language.
+WORDS = {
+    "en": {"chapter": "Chapter", "learn": "You will learn", "colab": "Open in Colab"},
+    "zh": {"chapter": "章节", "learn": "你将学到", "colab": "在 Colab 中打开"},
+}
+
+
+def chapter_table(stems: list[str], url: str, branch: str = "main", *,
+                  folder: str = "notebooks", lang: str = "en") -> str:
     slug = github_slug(url)
-    rows = ["| Chapter | Colab | Binder |", "|---|---|---|"]
+    words = WORDS[lang]
+    rows = [f"| {words['chapter']} | Colab | Binder |", "|---|---|---|"]
     for stem in stems:
-        path = f"notebooks/{stem}.ipynb"
+        path = f"{folder}/{stem}.ipynb"
         colab = f"https://colab.research.google.com/github/{slug}/blob/{branch}/{path}"
         binder = f"https://mybinder.org/v2/gh/{slug}/{branch}?labpath={path}"
         rows.append(
-            f"| [`{stem}`]({path}) | [![Open in Colab]({COLAB_BADGE})]({colab}) "
+            f"| [`{stem}`]({path}) | [![{words['colab']}]({COLAB_BADGE})]({colab}) "
             f"| [![Binder]({BINDER_BADGE})]({binder}) |"
         )
     return "\n".join(rows)
 
 
-def teaches_table(teaches: dict[str, str]) -> str:
+def teaches_table(teaches: dict[str, str], lang: str = "en") -> str:
     """What each chapter teaches, from the ``teaches`` line of each chapter's header."""
-    rows = ["| Chapter | You will learn |", "|---|---|"]
+    words = WORDS[lang]
+    rows = [f"| {words['chapter']} | {words['learn']} |", "|---|---|"]
     rows += [f"| `{stem}` | {text} |" for stem, text in teaches.items()]
     return "\n".join(rows)
 
@@ -40,9 +50,10 @@ def _between(readme: str, begin: str, end: str, table: str) -> str:
 
 
 def with_chapter_table(readme: str, stems: list[str], url: str,
-                       teaches: dict[str, str] | None = None) -> str:
+                       teaches: dict[str, str] | None = None, *,
+                       folder: str = "notebooks", lang: str = "en") -> str:
     """README text with the generated tables replaced (their markers are required)."""
-    readme = _between(readme, BEGIN, END, chapter_table(stems, url))
+    readme = _between(readme, BEGIN, END, chapter_table(stems, url, folder=folder, lang=lang))
     if teaches is not None:
-        readme = _between(readme, TEACHES_BEGIN, TEACHES_END, teaches_table(teaches))
+        readme = _between(readme, TEACHES_BEGIN, TEACHES_END, teaches_table(teaches, lang))
     return readme

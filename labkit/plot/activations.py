@@ -8,6 +8,7 @@ from typing import NamedTuple
 import torch
 import torch.nn.functional as F
 
+from labkit.i18n.fonts import plot_text
 from labkit.plot.figure import new_figure, renamed_axes, to_numpy
 
 
@@ -79,7 +80,8 @@ def plot_activations(names=None, *, x=None, ax=None, axes=None):
     for panel, name in zip(panels, names, strict=True):
         function, derivative = table[name]
         panel.plot(to_numpy(x), to_numpy(function(x)), label=name)
-        panel.plot(to_numpy(x), to_numpy(derivative(x)), linestyle="--", label="derivative")
+        panel.plot(to_numpy(x), to_numpy(derivative(x)), linestyle="--",
+                   label=plot_text("derivative"))
         panel.axhline(0, color="gray", linewidth=0.5)
         panel.axvline(0, color="gray", linewidth=0.5)
         panel.set_title(name)

@@ -7,6 +7,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from labkit.i18n.fonts import plot_text
 from labkit.models import eval_mode
 from labkit.plot.figure import check_positive_int, new_figure, to_numpy
 
@@ -96,7 +97,7 @@ def plot_decision_boundary(model, X, y, *, ax=None, steps: int = 200):
             ax.contour(xx, yy, probs, levels=[0.5], colors="black", linewidths=1.5)
         ax.scatter(X[:, 0], X[:, 1], c=y, cmap="RdBu_r", vmin=0, vmax=1, edgecolors="black",
                    linewidths=0.5, s=20)
-        ax.figure.colorbar(shading, ax=ax, label="P(class 1)")
+        ax.figure.colorbar(shading, ax=ax, label=plot_text("P(class 1)"))
     else:  # K classes: colour by the predicted class, boundaries between classes
         k = probs.shape[2]
         palette = matplotlib.colormaps["tab10"]
@@ -110,5 +111,5 @@ def plot_decision_boundary(model, X, y, *, ax=None, steps: int = 200):
                    edgecolors="black", linewidths=0.5, s=20)
     ax.set_xlabel("x1")
     ax.set_ylabel("x2")
-    ax.set_title("decision boundary")
+    ax.set_title(plot_text("decision boundary"))
     return result

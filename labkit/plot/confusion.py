@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from labkit.i18n.fonts import plot_text
 from labkit.plot.figure import check_positive_int, new_figure, to_numpy
 
 
@@ -89,7 +90,7 @@ def plot_confusion_matrix(matrix, *, class_names=None, ax=None):
                     color="white" if counts[t, p] > threshold else "black")
     ax.set_xticks(range(k), names, rotation=45 if k > 5 else 0)
     ax.set_yticks(range(k), names)
-    ax.set_xlabel("predicted class")
-    ax.set_ylabel("true class")
-    ax.set_title("confusion matrix")
+    ax.set_xlabel(plot_text("predicted class"))
+    ax.set_ylabel(plot_text("true class"))
+    ax.set_title(plot_text("confusion matrix"))
     return result

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from labkit.history import History
+from labkit.i18n.fonts import plot_text
 from labkit.plot.figure import new_figure, renamed_axes
 
 
@@ -22,31 +23,31 @@ def draw_history(history, loss_ax, acc_ax) -> None:
         n = len(history.batch_losses)
         xs = [(k + 1) * len(epochs) / n for k in range(n)]
         loss_ax.plot(xs, history.batch_losses, color="tab:blue", alpha=0.25, linewidth=1,
-                     label="train (each batch)")
+                     label=plot_text("train (each batch)"))
     for values, label, color in (
-        (history.train_loss, "train", "tab:blue"),
-        (history.val_loss, "validation", "tab:orange"),
+        (history.train_loss, plot_text("train"), "tab:blue"),
+        (history.val_loss, plot_text("validation"), "tab:orange"),
     ):
         xs, ys = _measured(epochs, values)
         if ys:
             loss_ax.plot(xs, ys, marker=marker, color=color, label=label)
-    loss_ax.set_title("loss")
-    loss_ax.set_xlabel("epoch")
+    loss_ax.set_title(plot_text("loss"))
+    loss_ax.set_xlabel(plot_text("epoch"))
 
     any_accuracy = False
     for values, label, color in (
-        (history.train_acc, "train", "tab:blue"),
-        (history.val_acc, "validation", "tab:orange"),
+        (history.train_acc, plot_text("train"), "tab:blue"),
+        (history.val_acc, plot_text("validation"), "tab:orange"),
     ):
         xs, ys = _measured(epochs, values)
         if ys:
             acc_ax.plot(xs, ys, marker=marker, color=color, label=label)
             any_accuracy = True
-    acc_ax.set_title("accuracy")
-    acc_ax.set_xlabel("epoch")
+    acc_ax.set_title(plot_text("accuracy"))
+    acc_ax.set_xlabel(plot_text("epoch"))
     acc_ax.set_ylim(0, 1.02)
     if not any_accuracy:
-        acc_ax.text(0.5, 0.5, "no accuracy\n(targets are not class labels)",
+        acc_ax.text(0.5, 0.5, plot_text("no accuracy\n(targets are not class labels)"),
                     ha="center", va="center", transform=acc_ax.transAxes, color="gray")
     for ax in (loss_ax, acc_ax):
         if ax.lines:

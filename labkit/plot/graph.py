@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
+from labkit.i18n.fonts import plot_text
 from labkit.plot.figure import new_figure
 
 
@@ -136,5 +137,5 @@ def plot_autograd_graph(tensor: torch.Tensor, *, names: dict | None = None, ax=N
     ax.set_xlim(0, width)
     ax.set_ylim(-levels + 0.5, 0.5)
     ax.set_axis_off()
-    ax.set_title("autograd graph (gradients flow down)")
+    ax.set_title(plot_text("autograd graph (gradients flow down)"))
     return result

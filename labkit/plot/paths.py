@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from labkit.i18n.fonts import plot_text
 from labkit.plot.figure import new_figure, to_numpy
 
 OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
@@ -138,7 +139,7 @@ def plot_paths(surface: Surface | str, paths: dict, *, ax=None, title: str | Non
         ax.plot(end[0], end[1], "o", color=COLORS.get(name), markeredgecolor="black",
                 markersize=7)
     ax.plot(*surface.start, "ko", markersize=5)
-    ax.plot(*surface.minimum, "k*", markersize=12, label="minimum")
+    ax.plot(*surface.minimum, "k*", markersize=12, label=plot_text("minimum"))
     ax.set_xlim(*surface.xlim)
     ax.set_ylim(*surface.ylim)
     ax.set_xlabel("$\\theta_1$")

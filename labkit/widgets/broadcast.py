@@ -7,6 +7,7 @@ result takes the other size.
 
 from __future__ import annotations
 
+from labkit.i18n.fonts import plot_text
 from labkit.plot.figure import new_figure
 from labkit.widgets._base import Text, explore
 
@@ -109,7 +110,7 @@ def draw_broadcast(shape_a, shape_b):
     ax.set_xlim(-3.2, width + 0.2)
     ax.set_ylim(-2.2, 1.0)
     ax.set_axis_off()
-    ax.set_title("align on the right; sizes must be equal or 1", fontsize=10)
+    ax.set_title(plot_text("align on the right; sizes must be equal or 1"), fontsize=10)
     return fig
 
 

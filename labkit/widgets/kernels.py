@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from labkit.i18n.fonts import plot_text
 from labkit.plot.figure import new_figure, to_numpy
 from labkit.widgets._base import Choice, explore
 
@@ -65,7 +66,7 @@ def draw_kernel(image: torch.Tensor, kernel_name: str):
     fig = new_figure(9, 3.3)
     ax_in, ax_kernel, ax_out = fig.subplots(1, 3)
     ax_in.imshow(to_numpy(_grey_image(image)), cmap="gray")
-    ax_in.set_title("input")
+    ax_in.set_title(plot_text("input"))
     scale = float(kernel.abs().max())
     ax_kernel.imshow(to_numpy(kernel), cmap="RdBu_r", vmin=-scale, vmax=scale)
     for row in range(kernel.shape[0]):
@@ -75,7 +76,7 @@ def draw_kernel(image: torch.Tensor, kernel_name: str):
                            color="white" if abs(value) > scale / 2 else "black")
     ax_kernel.set_title(f"kernel: {kernel_name}")
     ax_out.imshow(to_numpy(output), cmap="gray")
-    ax_out.set_title("output")
+    ax_out.set_title(plot_text("output"))
     for ax in (ax_in, ax_kernel, ax_out):
         ax.set_xticks([])
         ax.set_yticks([])

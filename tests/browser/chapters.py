@@ -21,6 +21,10 @@ class Solve:
     exercise: str
     wrong: str
     mentions: str = ""
+    mentions_zh: str = ""  # what the Chinese explanation must mention
+
+    def fragment(self, language: str) -> str:
+        return self.mentions_zh if language == "zh" else self.mentions
 
 
 SOLVE = {

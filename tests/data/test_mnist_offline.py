@@ -71,7 +71,7 @@ def test_existing_files_are_used_and_never_overwritten(tmp_path, capsys):
     ensure_mnist(tmp_path)
     assert {name: (raw / name).read_bytes() for name in FILES} == before
     assert not (raw / SUBSET_MARKER).exists()
-    assert "MNIST, 60 training and 10 test images" in capsys.readouterr().out
+    assert "MNIST: 60 training and 10 test images" in capsys.readouterr().out
 
 
 def test_damaged_subset_file_is_rewritten(tmp_path):
