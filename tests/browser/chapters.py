@@ -31,7 +31,7 @@ SOLVE = {
     "00_setup": Solve(
         "seeded_noise",
         "def seeded_noise(seed, n):\n    return torch.randn(n)  # forgets the seed\n",
-        "the same numbers"),
+        "the same numbers", "相同的数"),
     "01_tensors": Solve(
         "one_hot",
         "def one_hot(labels, num_classes):\n"
