@@ -96,6 +96,8 @@ def _instructor_commands(sub) -> None:
     release.add_argument("--force", action="store_true",
                          help="overwrite notebooks in --out that were changed since")
     release.add_argument("--course", type=Path, default=None, help="course repository root")
+    release.add_argument("--language", default="en", choices=["en", "zh"],
+                         help="the notebooks' language (zh: Chinese prose and messages)")
 
     grade = sub.add_parser("grade", help="grade submitted notebooks into a gradebook")
     grade.add_argument("submissions", nargs="+", type=Path,

@@ -7,6 +7,7 @@ import torch
 from labkit.check import Exercise, expect
 from labkit.check.describe import describe
 from labkit.exercises.ch02_autograd import invoke
+from labkit.i18n import N_, _
 
 # --- probes: they run where the learner's objects live and return plain data ---------
 
@@ -48,11 +49,11 @@ def noise_and_global_state(seeded_noise, seed: int, n: int, *, what: str) -> dic
 
 class Device(Exercise):
     name = "device"
-    title = "Pick the best device"
+    title = N_("Pick the best device")
     hints = (
-        "Ask `torch.cuda.is_available()` first, then `torch.backends.mps.is_available()`, "
-        "inside the function, each time it is called.",
-        "Return a `torch.device`, e.g. `torch.device(\"cpu\")`, not a string.",
+        N_("Ask `torch.cuda.is_available()` first, then `torch.backends.mps.is_available()`, "
+           "inside the function, each time it is called."),
+        N_("Return a `torch.device`, e.g. `torch.device(\"cpu\")`, not a string."),
     )
     solution = '''\
 def device():
@@ -63,28 +64,31 @@ def device():
     return torch.device("cpu")'''
 
     def check(self, device):
-        machines = [(False, False, "cpu", "neither a CUDA GPU nor MPS"),
-                    (True, False, "cuda", "a CUDA GPU"),
-                    (False, True, "mps", "Apple's MPS"),
-                    (True, True, "cuda", "both a CUDA GPU and MPS")]
+        machines = [
+            (False, False, "cpu", N_("`device()` on a machine with neither a CUDA GPU nor MPS")),
+            (True, False, "cuda", N_("`device()` on a machine with a CUDA GPU")),
+            (False, True, "mps", N_("`device()` on a machine with Apple's MPS")),
+            (True, True, "cuda", N_("`device()` on a machine with both a CUDA GPU and MPS")),
+        ]
         for cuda, mps, best, machine in machines:
-            during = f"`device()` on a machine with {machine}"
+            during = _(machine)
             found = self.probe(device_when, device, cuda, mps, what=during, during=during)
-            expect.that(type(found) is torch.device, checked=f"the type of {during}",
-                        expected="a `torch.device`", found=describe(found),
-                        hint="Wrap the name: `torch.device(\"cpu\")`.")
+            expect.that(type(found) is torch.device,
+                        checked=_("the type of {during}").format(during=during),
+                        expected=_("a `torch.device`"), found=describe(found),
+                        hint=_("Wrap the name: `torch.device(\"cpu\")`."))
             expect.that(found.type == best, checked=during,
                         expected=f"`{best}`", found=f"`{found.type}`",
-                        hint="Prefer a CUDA GPU, then Apple's MPS, then the CPU, and ask "
-                             "PyTorch each time the function is called.")
+                        hint=_("Prefer a CUDA GPU, then Apple's MPS, then the CPU, and ask "
+                               "PyTorch each time the function is called."))
 
 
 class SeededNoise(Exercise):
     name = "seeded_noise"
-    title = "Reproducible random numbers"
+    title = N_("Reproducible random numbers")
     hints = (
-        "Make a generator of your own: `g = torch.Generator().manual_seed(seed)`.",
-        "Then draw from it: `torch.randn(n, generator=g)`.",
+        N_("Make a generator of your own: `g = torch.Generator().manual_seed(seed)`."),
+        N_("Then draw from it: `torch.randn(n, generator=g)`."),
     )
     solution = '''\
 def seeded_noise(seed, n):
@@ -105,19 +109,21 @@ def seeded_noise(seed, n):
             expect.tensor(first["value"], name=name, shape=(n,))
             expect.tensor(second["value"], name=name, shape=(n,))
             expect.that(torch.equal(first["value"], second["value"]),
-                        checked=f"two calls of {during}",
-                        expected="the same numbers both times", found="different numbers",
-                        hint="Seed a generator inside the function, every time it is called.")
+                        checked=_("two calls of {call}").format(call=during),
+                        expected=_("the same numbers both times"),
+                        found=_("different numbers"),
+                        hint=_("Seed a generator inside the function, every time it is "
+                               "called."))
             expect.close(first["value"], reference, name=name,
-                         hint="Draw with `torch.randn` from a generator seeded with `seed`.")
+                         hint=_("Draw with `torch.randn` from a generator seeded with `seed`."))
             expect.that(not first["global_changed"],
-                        checked=f"PyTorch's global generator after {during}",
-                        expected="untouched: the numbers come from a generator of the "
-                                 "function's own",
-                        found="a changed global generator (`torch.manual_seed` or a draw "
-                              "from it)",
-                        hint="Reseeding the global generator resets the random numbers of "
-                             "everything else in the program. Use `torch.Generator()`.")
+                        checked=_("PyTorch's global generator after {call}").format(call=during),
+                        expected=_("untouched: the numbers come from a generator of the "
+                                   "function's own"),
+                        found=_("a changed global generator (`torch.manual_seed` or a draw "
+                                "from it)"),
+                        hint=_("Reseeding the global generator resets the random numbers of "
+                               "everything else in the program. Use `torch.Generator()`."))
 
 
 EXERCISES = [Device, SeededNoise]

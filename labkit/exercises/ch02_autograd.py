@@ -10,6 +10,7 @@ from labkit.check import Exercise, Incorrect, NotAttempted, expect, probes
 from labkit.check.describe import cut, shape_text
 from labkit.check.host import NotCallable, learner_line
 from labkit.check.signals import LearnerError, is_stub_error
+from labkit.i18n import N_, _
 
 F64 = torch.float64
 
@@ -129,15 +130,16 @@ def run(exercise: Exercise, fn, *args, during: str, no_grad: bool = False,
     reply = exercise.probe(guarded_call, fn, args, kwargs, what=during, no_grad=no_grad,
                            rule_out=rule_out, during=during)
     if "ruled_out" in reply:
-        raise Incorrect(f"how {during} computes its result", rule_text,
-                        f"a call to {reply['ruled_out']}",
-                        "Write the computation out yourself, as the exercise asks.")
+        raise Incorrect(_("how {during} computes its result").format(during=during), rule_text,
+                        _("a call to {tool}").format(tool=reply["ruled_out"]),
+                        _("Write the computation out yourself, as the exercise asks."))
     if reply["changed"]:
-        which = ", ".join(f"argument {i + 1}" for i in reply["changed"])
-        raise Incorrect(f"the arguments after {during}", "the arguments left unchanged",
-                        f"{which} changed in place",
-                        "Compute into new tensors: in-place operations (names ending in `_`, "
-                        "`x[...] = ...`, `+=`) change the caller's tensor.")
+        which = _(", ").join(_("argument {n}").format(n=i + 1) for i in reply["changed"])
+        raise Incorrect(_("the arguments after {during}").format(during=during),
+                        _("the arguments left unchanged"),
+                        _("{which} changed in place").format(which=which),
+                        _("Compute into new tensors: in-place operations (names ending in `_`, "
+                          "`x[...] = ...`, `+=`) change the caller's tensor."))
     return reply["value"]
 
 
@@ -161,7 +163,7 @@ def function_backward(function, x, grad_output, *, what: str):
         if learner_line(err) is not None:
             raise
         raise LearnerError(type(err).__name__, cut(str(err), 300),
-                           "in `MySigmoid.backward`", what) from None
+                           _("in `MySigmoid.backward`"), what) from None
 
 
 def descent_probe(gradient_descent, f, start, lr, steps, *, what: str):
@@ -190,11 +192,12 @@ def _log1p_square_mean(x: torch.Tensor) -> torch.Tensor:
 
 class GradByHand(Exercise):
     name = "grad_by_hand"
-    title = "A gradient by hand"
+    title = N_("A gradient by hand")
     hints = (
-        "Chain rule: the derivative of log(u) is 1/u, and u = 1 + x_i**2 has derivative 2 x_i.",
-        "The mean divides by N = x.numel(), so every entry of the gradient carries a 1/N: "
-        "`2 * x / (x.numel() * (1 + x**2))`.",
+        N_("Chain rule: the derivative of log(u) is 1/u, and u = 1 + x_i**2 has derivative "
+           "2 x_i."),
+        N_("The mean divides by N = x.numel(), so every entry of the gradient carries a 1/N: "
+           "`2 * x / (x.numel() * (1 + x**2))`."),
     )
     solution = '''\
 def grad_f(x):
@@ -205,21 +208,22 @@ def grad_f(x):
                   ("grad_f(x)", self.randn(5)), ("grad_f(x)", self.randn(2, 3)),
                   ("grad_f(x)", self.randn(1))]
         for name, x in inputs:
-            during = f"`{name}` for x of shape {shape_text(x.shape)}"
+            during = _("`{name}` for x of shape {shape}").format(name=name,
+                                                                  shape=shape_text(x.shape))
             found = run(self, grad_f, x, during=during, no_grad=True, rule_out=("autograd",),
-                        rule_text="the formula alone, without autograd")
+                        rule_text=_("the formula alone, without autograd"))
             expected = _autograd_grad(_log1p_square_mean, x)
             expect.tensor(found, name=name, shape=x.shape, dtype=x.dtype)
-            hint = "Compare with what autograd gives for the same x."
+            hint = _("Compare with what autograd gives for the same x.")
             if x.numel() > 1 and torch.allclose(found, expected * x.numel(), atol=1e-5):
-                hint = "Your answer is N times too large: the mean divides by N = x.numel()."
+                hint = _("Your answer is N times too large: the mean divides by N = x.numel().")
             expect.close(found, expected, name=name, hint=hint)
 
 
 def given_train_steps(w, b, x, y, lr=0.1, steps=5):
     """The loop as given in the notebook, bug included (it never resets the gradients)."""
     grads = []
-    for _ in range(steps):
+    for _step in range(steps):
         loss = ((x @ w + b - y) ** 2).mean()
         loss.backward()
         grads.append((w.grad.clone(), b.grad.clone()))
@@ -233,7 +237,7 @@ def _reference_train_steps(w, b, x, y, lr, steps):
     """The fixed loop: a fresh gradient at every step; also the final w and b."""
     w, b = w.detach().clone(), b.detach().clone()
     grads = []
-    for _ in range(steps):
+    for _step in range(steps):
         w.requires_grad_(True)
         b.requires_grad_(True)
         with torch.enable_grad():
@@ -259,16 +263,16 @@ def _same_grads(a, b) -> bool:
 
 class TrainSteps(Exercise):
     name = "train_steps"
-    title = "Spot the bug: a loop that accumulates gradients"
+    title = N_("Spot the bug: a loop that accumulates gradients")
     hints = (
-        "Print `w.grad` at each step: is it the gradient of this step's loss alone?",
-        "`backward()` adds into `.grad`. Reset both gradients every step, e.g. "
-        "`w.grad = None` and `b.grad = None` after the update.",
+        N_("Print `w.grad` at each step: is it the gradient of this step's loss alone?"),
+        N_("`backward()` adds into `.grad`. Reset both gradients every step, e.g. "
+           "`w.grad = None` and `b.grad = None` after the update."),
     )
     solution = '''\
 def train_steps(w, b, x, y, lr=0.1, steps=5):
     grads = []
-    for _ in range(steps):
+    for _step in range(steps):
         loss = ((x @ w + b - y) ** 2).mean()
         loss.backward()
         grads.append((w.grad.clone(), b.grad.clone()))
@@ -291,14 +295,14 @@ def train_steps(w, b, x, y, lr=0.1, steps=5):
             grads = found["grads"]
             expect.is_type(grads, (list, tuple), name=call)
             expect.equal(len(grads), steps, name=f"len({call})",
-                         hint="Append one (grad_w, grad_b) pair per step, as the given loop "
-                              "does, for `steps` steps.")
+                         hint=_("Append one (grad_w, grad_b) pair per step, as the given "
+                                "loop does, for `steps` steps."))
             given = given_train_steps(w0.clone().requires_grad_(True),
                                       b0.clone().requires_grad_(True), x, y, lr, steps)
             if _same_grads(grads, given):
                 raise NotAttempted(
-                    "`train_steps` still gives the same gradients as the loop given in the "
-                    "notebook. Find the bug, fix the loop, run the cell, then check again."
+                    _("`train_steps` still gives the same gradients as the loop given in the "
+                      "notebook. Find the bug, fix the loop, run the cell, then check again.")
                 )
             reference, ref_w, ref_b = _reference_train_steps(w0, b0, x, y, lr, steps)
             for step, (pair, (ref_gw, ref_gb)) in enumerate(zip(grads, reference, strict=True)):
@@ -306,23 +310,27 @@ def train_steps(w, b, x, y, lr=0.1, steps=5):
                 expect.equal(len(pair), 2, name=f"len({call}[{step}])")
                 for index, (param, ref) in enumerate([("w", ref_gw), ("b", ref_gb)]):
                     expect.close(pair[index], ref, name=f"{call}[{step}][{index}]",
-                                 hint=f"That is the gradient of `{param}` at step {step}; it "
-                                      "must come from that step's loss alone, after the "
-                                      f"updates with lr={lr}. Reset the gradients of both "
-                                      "parameters after each update.")
+                                 hint=_("That is the gradient of `{param}` at step {step}; "
+                                        "it must come from that step's loss alone, after the "
+                                        "updates with lr={lr}. Reset the gradients of both "
+                                        "parameters after each update.").format(
+                                            param=param, step=step, lr=lr))
             for param, value, ref in [("w", found["w"], ref_w), ("b", found["b"], ref_b)]:
-                expect.close(value, ref, name=f"`{param}` after {call}",
-                             hint=f"Update `{param}` in place, `{param} -= lr * "
-                                  f"{param}.grad`, inside `torch.no_grad()`, at every step.")
+                expect.close(value, ref,
+                             name=_("`{param}` after {call}").format(param=param, call=call),
+                             hint=_("Update `{param}` in place, `{param} -= lr * "
+                                    "{param}.grad`, inside `torch.no_grad()`, at every "
+                                    "step.").format(param=param))
 
 
 class RoundSte(Exercise):
     name = "round_ste"
-    title = "Stop a gradient with detach: the straight-through estimator"
+    title = N_("Stop a gradient with detach: the straight-through estimator")
     hints = (
-        "`x.round()` has the right values but a zero gradient. Add to `x` a correction "
-        "that autograd cannot see.",
-        "`x + (x.round() - x).detach()`: the value is `x.round()`, the gradient that of `x`.",
+        N_("`x.round()` has the right values but a zero gradient. Add to `x` a correction "
+           "that autograd cannot see."),
+        N_("`x + (x.round() - x).detach()`: the value is `x.round()`, the gradient that of "
+           "`x`."),
     )
     solution = '''\
 def round_ste(x):
@@ -336,26 +344,28 @@ def round_ste(x):
             shape = shape_text(x.shape)
             name = "round_ste(x)"
             weights = self.randn(*x.shape)
-            during = f"`round_ste(x)` and a backward pass through it, x of shape {shape}"
+            during = _("`round_ste(x)` and a backward pass through it, x of shape "
+                       "{shape}").format(shape=shape)
             out, grads = self.probe(probes.forward_backward, round_ste, x, grad_output=weights,
                                     during=during)
             expect.tensor(out, name=name, shape=x.shape, dtype=x.dtype)
             expect.close(out, x.round(), name=name,
-                         hint="The values must be `x.round()` (which rounds halves to the "
-                              "even neighbour: 0.5 -> 0, 1.5 -> 2).")
+                         hint=_("The values must be `x.round()` (which rounds halves to "
+                                "the even neighbour: 0.5 -> 0, 1.5 -> 2)."))
             expect.that(grads is not None,
-                        checked=f"whether `{name}` is connected to the graph of `x`",
-                        expected="a result with a `grad_fn`",
-                        found="a result that autograd cannot trace back to `x`",
-                        hint="Detach only the correction term, not the whole result.")
+                        checked=_("whether `{name}` is connected to the graph of "
+                                  "`x`").format(name=name),
+                        expected=_("a result with a `grad_fn`"),
+                        found=_("a result that autograd cannot trace back to `x`"),
+                        hint=_("Detach only the correction term, not the whole result."))
             grad = grads[0]
-            expect.that(grad is not None, checked="the gradient of `round_ste(x)`",
-                        expected="a gradient that flows back to `x`",
-                        found="no gradient at all", hint="Keep `x` itself in the result.")
+            expect.that(grad is not None, checked=_("the gradient of `round_ste(x)`"),
+                        expected=_("a gradient that flows back to `x`"),
+                        found=_("no gradient at all"), hint=_("Keep `x` itself in the result."))
             expect.close(grad, weights, name="x.grad",
-                         hint="After a backward pass through `round_ste(x)` with incoming "
-                              "gradient g, `x.grad` must equal g: the gradient passes "
-                              "straight through, as if the result were `x` itself.")
+                         hint=_("After a backward pass through `round_ste(x)` with incoming "
+                                "gradient g, `x.grad` must equal g: the gradient passes "
+                                "straight through, as if the result were `x` itself."))
 
 
 def cubes(t: torch.Tensor) -> torch.Tensor:
@@ -370,12 +380,12 @@ def mixed(t: torch.Tensor) -> torch.Tensor:
 
 class FiniteDiff(Exercise):
     name = "finite_diff"
-    title = "Central finite differences"
+    title = N_("Central finite differences")
     hints = (
-        "For each entry i: copy x, add h to entry i for f(x + h e_i), subtract h for "
-        "f(x - h e_i), and divide the difference by 2h.",
-        "Loop over `range(x.numel())` on flat views: `xp = x.clone(); xp.view(-1)[i] += h`. "
-        "Fill `grad = torch.zeros_like(x)` the same way.",
+        N_("For each entry i: copy x, add h to entry i for f(x + h e_i), subtract h for "
+           "f(x - h e_i), and divide the difference by 2h."),
+        N_("Loop over `range(x.numel())` on flat views: `xp = x.clone(); "
+           "xp.view(-1)[i] += h`. Fill `grad = torch.zeros_like(x)` the same way."),
     )
     solution = '''\
 def finite_diff_grad(f, x, h=1e-6):
@@ -391,34 +401,35 @@ def finite_diff_grad(f, x, h=1e-6):
         # f = sum(x**3): the central difference is exactly 3 x**2 + h**2, so both the
         # formula and the use of h show.
         x, h = self.randn(4, dtype=F64), 0.1
-        during = f"`finite_diff_grad(f, x, h={h})` with f(x) = (x**3).sum()"
+        during = _("`finite_diff_grad(f, x, h={h})` with f(x) = (x**3).sum()").format(h=h)
         found = run(self, finite_diff_grad, cubes, x, h, during=during, no_grad=True,
-                    rule_out=("autograd",), rule_text="function values only, no autograd")
+                    rule_out=("autograd",), rule_text=_("function values only, no autograd"))
         name = f"finite_diff_grad(f, x, h={h})"
         expect.tensor(found, name=name, shape=x.shape, dtype=F64,
-                      hint="Return a tensor like `x`, e.g. filled in `torch.zeros_like(x)`.")
+                      hint=_("Return a tensor like `x`, e.g. filled in "
+                             "`torch.zeros_like(x)`."))
         expect.close(found, 3 * x**2 + h**2, name=name, atol=1e-9, rtol=1e-9,
-                     hint="Here f(x) = (x**3).sum(), and central differences with the `h` "
-                          "you are given, (f(x + h) - f(x - h)) / (2 h), give exactly "
-                          "3 x**2 + h**2.")
+                     hint=_("Here f(x) = (x**3).sum(), and central differences with the `h` "
+                            "you are given, (f(x + h) - f(x - h)) / (2 h), give exactly "
+                            "3 x**2 + h**2."))
         x, h = self.randn(2, 3, dtype=F64), 1e-6
-        during = f"`finite_diff_grad(f, x, h={h})` with x of shape (2, 3)"
+        during = _("`finite_diff_grad(f, x, h={h})` with x of shape (2, 3)").format(h=h)
         found = run(self, finite_diff_grad, mixed, x, h, during=during, no_grad=True,
-                    rule_out=("autograd",), rule_text="function values only, no autograd")
+                    rule_out=("autograd",), rule_text=_("function values only, no autograd"))
         name = f"finite_diff_grad(f, x, h={h})"
         expect.tensor(found, name=name, shape=x.shape, dtype=F64)
         expect.close(found, _autograd_grad(mixed, x), name=name, atol=1e-6, rtol=1e-6,
-                     hint="Here f mixes all entries of an x of shape (2, 3). Move one entry "
-                          "of x at a time, and only that entry.")
+                     hint=_("Here f mixes all entries of an x of shape (2, 3). Move one "
+                            "entry of x at a time, and only that entry."))
 
 
 class SigmoidBackward(Exercise):
     name = "sigmoid_backward"
-    title = "The backward of a custom autograd.Function"
+    title = N_("The backward of a custom autograd.Function")
     hints = (
-        "The derivative of s = sigmoid(x) is s * (1 - s), and forward saved s for you.",
-        "`(s,) = ctx.saved_tensors`, then return `grad_output * s * (1 - s)`: the incoming "
-        "gradient times the local derivative.",
+        N_("The derivative of s = sigmoid(x) is s * (1 - s), and forward saved s for you."),
+        N_("`(s,) = ctx.saved_tensors`, then return `grad_output * s * (1 - s)`: the "
+           "incoming gradient times the local derivative."),
     )
     solution = '''\
 class MySigmoid(torch.autograd.Function):
@@ -434,32 +445,34 @@ class MySigmoid(torch.autograd.Function):
         return grad_output * s * (1 - s)'''
 
     def check(self, MySigmoid):  # noqa: N803 - the learner's class name
-        kind = self.probe(probes.kind, MySigmoid, during="looking at `MySigmoid`")
+        kind = self.probe(probes.kind, MySigmoid, during=_("looking at `MySigmoid`"))
         is_function = kind["is_class"] and "torch.autograd.function.Function" in kind["mro"]
-        found = (f"the class `{kind['mro'][0].rsplit('.', 1)[-1]}`" if kind["is_class"]
-                 else f"a `{kind['type']}`")
+        found = (_("the class `{name}`").format(name=kind["mro"][0].rsplit(".", 1)[-1])
+                 if kind["is_class"] else _("a `{type}`").format(type=kind["type"]))
         expect.that(is_function, checked="`MySigmoid`",
-                    expected="a subclass of `torch.autograd.Function`", found=found,
-                    hint="Keep the given `class MySigmoid(torch.autograd.Function)`.")
+                    expected=_("a subclass of `torch.autograd.Function`"), found=found,
+                    hint=_("Keep the given `class MySigmoid(torch.autograd.Function)`."))
         for x in [torch.tensor([-5.0, 0.0, 5.0], dtype=F64), self.randn(2, 3, dtype=F64),
                   self.randn(1, dtype=F64)]:
             shape = shape_text(x.shape)
             g = self.randn(*x.shape, dtype=F64)  # an incoming gradient that is not all ones
-            during = f"`MySigmoid.apply(x)` and `MySigmoid.backward`, x of shape {shape}"
+            during = _("`MySigmoid.apply(x)` and `MySigmoid.backward`, x of shape "
+                       "{shape}").format(shape=shape)
             out, grads = self.probe(function_backward, MySigmoid, x, g, what=during,
                                     during=during)
             expect.close(out, torch.sigmoid(x), name="MySigmoid.apply(x)")
             s = torch.sigmoid(x)
             expect.that(grads is not None and grads[0] is not None,
-                        checked="the gradient of `MySigmoid.apply(x)`",
-                        expected="a gradient for `x` from your `backward`",
-                        found="none", hint="Return the gradient with respect to `x`.")
+                        checked=_("the gradient of `MySigmoid.apply(x)`"),
+                        expected=_("a gradient for `x` from your `backward`"),
+                        found=_("none"), hint=_("Return the gradient with respect to `x`."))
             expect.close(grads[0], g * s * (1 - s),
-                         name=f"x.grad from MySigmoid.backward (x of shape {shape})",
+                         name=_("x.grad from MySigmoid.backward (x of shape "
+                                "{shape})").format(shape=shape),
                          atol=1e-8, rtol=1e-6,
-                         hint="Multiply the incoming `grad_output` by the local derivative "
-                              "s * (1 - s). `torch.autograd.gradcheck(MySigmoid.apply, (x,))` "
-                              "compares the same thing on your side.")
+                         hint=_("Multiply the incoming `grad_output` by the local derivative "
+                                "s * (1 - s). `torch.autograd.gradcheck(MySigmoid.apply, "
+                                "(x,))` compares the same thing on your side."))
 
 
 class Bowl:
@@ -479,7 +492,7 @@ def double_well(p: torch.Tensor) -> torch.Tensor:
 def _reference_descent(f, start, lr, steps):
     p = start.detach().clone()
     path = [p]
-    for _ in range(steps):
+    for _step in range(steps):
         p = p - lr * _autograd_grad(f, p)
         path.append(p)
     return torch.stack(path)
@@ -487,18 +500,18 @@ def _reference_descent(f, start, lr, steps):
 
 class GradientDescent(Exercise):
     name = "gradient_descent"
-    title = "Find a minimum with autograd"
+    title = N_("Find a minimum with autograd")
     hints = (
-        "Start from `p = start.clone().requires_grad_(True)`; at each step compute "
-        "`f(p)`, call `backward()`, then move against `p.grad` inside `torch.no_grad()`.",
-        "Reset `p.grad = None` after each update, and store `p.detach().clone()` in a list "
-        "(the start included); `torch.stack` the list at the end.",
+        N_("Start from `p = start.clone().requires_grad_(True)`; at each step compute "
+           "`f(p)`, call `backward()`, then move against `p.grad` inside `torch.no_grad()`."),
+        N_("Reset `p.grad = None` after each update, and store `p.detach().clone()` in a "
+           "list (the start included); `torch.stack` the list at the end."),
     )
     solution = '''\
 def gradient_descent(f, start, lr, steps):
     p = start.clone().requires_grad_(True)
     path = [p.detach().clone()]
-    for _ in range(steps):
+    for _step in range(steps):
         loss = f(p)
         loss.backward()
         with torch.no_grad():
@@ -510,38 +523,41 @@ def gradient_descent(f, start, lr, steps):
     def check(self, gradient_descent):
         center, scale = self.randn(2), 0.5 + self.randn(2).abs()
         problems = [
-            ("a 2-D bowl", Bowl(center, scale), self.randn(2), 0.1, 25),
-            ("a 1-D double well", double_well, torch.tensor([1.5]), 0.05, 20),
-            ("a bowl over a (2, 3) tensor", Bowl(self.randn(2, 3), torch.ones(2, 3)),
+            (_("a 2-D bowl"), Bowl(center, scale), self.randn(2), 0.1, 25),
+            (_("a 1-D double well"), double_well, torch.tensor([1.5]), 0.05, 20),
+            (_("a bowl over a (2, 3) tensor"), Bowl(self.randn(2, 3), torch.ones(2, 3)),
              self.randn(2, 3), 0.2, 3),
         ]
         for what, f, start, lr, steps in problems:
             call = f"gradient_descent(f, start, lr={lr}, steps={steps})"
-            during = f"`{call}` on {what}"
+            during = _("`{call}` on {what}").format(call=call, what=what)
             reply = self.probe(descent_probe, gradient_descent, f, start, lr, steps,
                                what=during, during=during)
             if "ruled_out" in reply:
-                raise Incorrect(f"how {during} takes its steps",
-                                "autograd for the gradient and your own update, no "
-                                "`torch.optim`", f"a call to {reply['ruled_out']}",
-                                "Move `p` yourself: `p -= lr * p.grad` inside "
-                                "`torch.no_grad()`.")
+                raise Incorrect(_("how {during} takes its steps").format(during=during),
+                                _("autograd for the gradient and your own update, no "
+                                  "`torch.optim`"),
+                                _("a call to {tool}").format(tool=reply["ruled_out"]),
+                                _("Move `p` yourself: `p -= lr * p.grad` inside "
+                                  "`torch.no_grad()`."))
             path = reply["value"]
             expect.that(torch.equal(reply["start"], start) and not reply["start_requires_grad"],
-                        checked=f"`start` after `{call}`",
-                        expected="the tensor unchanged", found="a changed tensor",
-                        hint="Work on a copy: `p = start.clone().requires_grad_(True)`.")
+                        checked=_("`start` after `{call}`").format(call=call),
+                        expected=_("the tensor unchanged"), found=_("a changed tensor"),
+                        hint=_("Work on a copy: `p = start.clone().requires_grad_(True)`."))
             expect.tensor(path, name=call, shape=(steps + 1, *start.shape),
-                          hint="Return the start and every point after it: steps + 1 rows.")
+                          hint=_("Return the start and every point after it: steps + 1 "
+                                 "rows."))
             expect.close(path[0], start, name=f"{call}[0]",
-                         hint="The first row is the starting point itself.")
+                         hint=_("The first row is the starting point itself."))
             reference = _reference_descent(f, start, lr, steps)
             expect.close(path[1], reference[1], name=f"{call}[1]",
-                         hint=f"f is {what} here. One step is p - lr * gradient: downhill, "
-                              "against the gradient.")
+                         hint=_("f is {what} here. One step is p - lr * gradient: downhill, "
+                                "against the gradient.").format(what=what))
             expect.close(path, reference, name=call,
-                         hint=f"f is {what} here. Each step must use the gradient at the "
-                              "current point only: reset `p.grad` after every update.")
+                         hint=_("f is {what} here. Each step must use the gradient at the "
+                                "current point only: reset `p.grad` after every "
+                                "update.").format(what=what))
 
 
 EXERCISES = [GradByHand, TrainSteps, RoundSte, FiniteDiff, SigmoidBackward, GradientDescent]

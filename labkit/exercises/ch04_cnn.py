@@ -13,6 +13,7 @@ from labkit.check import Exercise, NotAttempted, expect, probes
 from labkit.check.describe import cut, describe, shape_text
 from labkit.check.signals import LearnerError
 from labkit.exercises.ch02_autograd import invoke, run
+from labkit.i18n import N_, _
 from labkit.models import model_device
 
 # The held-out accuracy `model` must reach in the last exercise.
@@ -110,12 +111,12 @@ def has_loop(texts: dict[str, str]) -> bool:
 
 class Conv2dLoops(Exercise):
     name = "conv2d_loops"
-    title = "Convolution with two loops"
+    title = N_("Convolution with two loops")
     hints = (
-        "The output has `H - kH + 1` rows and `W - kW + 1` columns. Loop over them; "
-        "output[i, j] is the sum of the image patch at (i, j) times the kernel.",
-        "`patch = image[i:i + kH, j:j + kW]`, then `out[i, j] = (patch * kernel).sum()`. "
-        "Do not flip the kernel: PyTorch computes cross-correlation.",
+        N_("The output has `H - kH + 1` rows and `W - kW + 1` columns. Loop over them; "
+           "output[i, j] is the sum of the image patch at (i, j) times the kernel."),
+        N_("`patch = image[i:i + kH, j:j + kW]`, then `out[i, j] = (patch * kernel).sum()`. "
+           "Do not flip the kernel: PyTorch computes cross-correlation."),
     )
     solution = '''\
 def conv2d_loops(image, kernel):
@@ -136,34 +137,35 @@ def conv2d_loops(image, kernel):
             (self.randn(1, 5), self.randn(1, 2)),  # one row
         ]
         for image, kernel in cases:
-            during = (f"`conv2d_loops(image, kernel)` with an image of shape "
-                      f"{tuple(image.shape)} and a kernel of shape {tuple(kernel.shape)}")
+            during = _("`conv2d_loops(image, kernel)` with an image of shape "
+                       "{image_shape} and a kernel of shape {kernel_shape}").format(
+                           image_shape=tuple(image.shape), kernel_shape=tuple(kernel.shape))
             found = run(self, conv2d_loops, image, kernel, during=during, rule_out=("conv",),
-                        rule_text="your own loops, without PyTorch's convolution or unfold")
+                        rule_text=_("your own loops, without PyTorch's convolution or unfold"))
             expected = F.conv2d(image[None, None], kernel[None, None])[0, 0]  # (H', W')
             flipped = F.conv2d(image[None, None], kernel.flip(0, 1)[None, None])[0, 0]
             hint = None
             if (isinstance(found, torch.Tensor) and found.shape == expected.shape
                     and not torch.allclose(expected, flipped, atol=1e-4)
                     and torch.allclose(found.float(), flipped, atol=1e-4)):
-                hint = ("Your result is the textbook convolution with the kernel flipped; "
-                        "`F.conv2d` does not flip it: use `kernel[m, n]` as it is.")
+                hint = _("Your result is the textbook convolution with the kernel flipped; "
+                         "`F.conv2d` does not flip it: use `kernel[m, n]` as it is.")
             expect.close(found, expected, name="conv2d_loops(image, kernel)", atol=1e-4,
-                         hint=hint or "Compare with `F.conv2d(image[None, None], "
-                                      "kernel[None, None])[0, 0]` on a small example.")
-        texts = self.probe(sources, conv2d_loops, during="reading the code of `conv2d_loops`")
-        expect.that(not texts or has_loop(texts), checked="the code of `conv2d_loops`",
-                    expected="Python loops over the output positions, as the exercise asks",
-                    found="no loop", hint=self.hints[0])
+                         hint=hint or _("Compare with `F.conv2d(image[None, None], "
+                                        "kernel[None, None])[0, 0]` on a small example."))
+        texts = self.probe(sources, conv2d_loops, during=_("reading the code of `conv2d_loops`"))
+        expect.that(not texts or has_loop(texts), checked=_("the code of `conv2d_loops`"),
+                    expected=_("Python loops over the output positions, as the exercise asks"),
+                    found=_("no loop"), hint=self.hints[0])
 
 
 class ConvParams(Exercise):
     name = "conv_params"
-    title = "Parameters of a convolution layer"
+    title = N_("Parameters of a convolution layer")
     hints = (
-        "Each output channel has one kernel of size `kernel_size x kernel_size` for every "
-        "input channel, plus one bias.",
-        "`out_channels * in_channels * kernel_size ** 2`, plus `out_channels` with a bias.",
+        N_("Each output channel has one kernel of size `kernel_size x kernel_size` for every "
+           "input channel, plus one bias."),
+        N_("`out_channels * in_channels * kernel_size ** 2`, plus `out_channels` with a bias."),
     )
     solution = '''\
 def conv_params(in_channels, out_channels, kernel_size, bias=True):
@@ -180,17 +182,17 @@ def conv_params(in_channels, out_channels, kernel_size, bias=True):
             call = f"conv_params({c_in}, {c_out}, {k}, bias={bias})"
             found = run(self, conv_params, c_in, c_out, k, bias=bias, during=f"`{call}`")
             expect.equal(found, reference, name=call,
-                         hint=None if bias else "With `bias=False` the layer has no bias.")
+                         hint=None if bias else _("With `bias=False` the layer has no bias."))
 
 
 class ConvOutputSize(Exercise):
     name = "conv_output_size"
-    title = "The output size of a convolution"
+    title = N_("The output size of a convolution")
     hints = (
-        "A dilated kernel spans `dilation * (kernel_size - 1) + 1` pixels; padding adds "
-        "`padding` pixels on both sides.",
-        "`(size + 2 * padding - dilation * (kernel_size - 1) - 1) // stride + 1`: `//` "
-        "rounds down, as PyTorch does.",
+        N_("A dilated kernel spans `dilation * (kernel_size - 1) + 1` pixels; padding adds "
+           "`padding` pixels on both sides."),
+        N_("`(size + 2 * padding - dilation * (kernel_size - 1) - 1) // stride + 1`: `//` "
+           "rounds down, as PyTorch does."),
     )
     solution = '''\
 def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1):
@@ -204,7 +206,7 @@ def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1):
             # round() and // differ: 8 / 3, 7 / 4, 5 / 3.
             (11, 3, 3, 0, 1), (9, 2, 4, 0, 1), (6, 3, 3, 1, 1),
         ]
-        for _ in range(3):
+        for _case in range(3):
             kernel = int(self.randint(1, 6))
             dilation = int(self.randint(1, 4))
             size = int(self.randint(dilation * (kernel - 1) + 1, 40))
@@ -216,12 +218,12 @@ def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1):
             found = run(self, conv_output_size, size, kernel_size=kernel, stride=stride,
                         padding=padding, dilation=dilation, during=f"`{call}`")
             expect.is_type(found, int, name=call,
-                           hint="Round down with `//` (floor division) to get an `int`.")
+                           hint=_("Round down with `//` (floor division) to get an `int`."))
             layer = nn.Conv2d(1, 1, kernel, stride=stride, padding=padding, dilation=dilation)
             reference = layer(torch.zeros(1, 1, size, size)).shape[-1]  # what PyTorch does
             expect.equal(found, reference, name=call,
-                         hint="PyTorch rounds the division by the stride down (`//`), "
-                              "never up or to the nearest whole number.")
+                         hint=_("PyTorch rounds the division by the stride down (`//`), "
+                                "never up or to the nearest whole number."))
 
 
 class GivenSeedNet(nn.Module):
@@ -286,12 +288,12 @@ def seed_net_reference(state: dict, x: torch.Tensor) -> torch.Tensor | None:
 
 class SeedNet(Exercise):
     name = "seed_net"
-    title = "Spot the bug: the flatten size"
+    title = N_("Spot the bug: the flatten size")
     hints = (
-        "Print `x.shape` right before `self.fc1`: `in_features` must equal the number of "
-        "values per image there.",
-        "28 -> 26 -> 24 after two 3 x 3 convolutions, 12 after the pooling: "
-        "`nn.Linear(64 * 12 * 12, 128)`.",
+        N_("Print `x.shape` right before `self.fc1`: `in_features` must equal the number of "
+           "values per image there."),
+        N_("28 -> 26 -> 24 after two 3 x 3 convolutions, 12 after the pooling: "
+           "`nn.Linear(64 * 12 * 12, 128)`."),
     )
     solution = '''\
 class SeedNet(nn.Module):
@@ -312,41 +314,44 @@ class SeedNet(nn.Module):
 
     def check(self, SeedNet):  # noqa: N803 - the learner's class name
         net = run(self, SeedNet, during="`SeedNet()`")
-        expect.that(self.is_instance(net, nn.Module), checked="the type of `SeedNet()`",
-                    expected="an `nn.Module`", found=describe(net))
+        expect.that(self.is_instance(net, nn.Module), checked=_("the type of `SeedNet()`"),
+                    expected=_("an `nn.Module`"), found=describe(net))
         for batch in (2, 1, int(self.randint(3, 7))):
             x = self.randn(batch, 1, 28, 28)  # (B, 1, 28, 28): a batch of MNIST-sized images
-            during = f"`SeedNet()(x)` with x of shape {shape_text(x.shape)}"
+            during = _("`SeedNet()(x)` with x of shape {shape}").format(
+                shape=shape_text(x.shape))
             given = _error_of(GivenSeedNet(), x)
             try:
                 out = self.probe(model_call, net, x, what=during, during=during)
             except LearnerError as signal:
                 if signal.same_error(given):
-                    raise NotAttempted(
-                        f"`SeedNet` still fails like the given code, with {_short(given)}. "
-                        "Fix the bug, run the cell, then check again.") from None
+                    raise NotAttempted(_(
+                        "`SeedNet` still fails like the given code, with {error}. "
+                        "Fix the bug, run the cell, then check again.").format(
+                            error=_short(given))) from None
                 raise
             expect.tensor(out, name="SeedNet()(x)", shape=(batch, 10),
-                          hint="One row of 10 class scores per image: flatten with "
-                               "`torch.flatten(x, 1)`, never with `view(-1, ...)`.")
+                          hint=_("One row of 10 class scores per image: flatten with "
+                                 "`torch.flatten(x, 1)`, never with `view(-1, ...)`."))
         single = self.probe(model_predict, net, x[:1], what="`SeedNet()(x[:1])`",
-                            during="`SeedNet()(x[:1])` in eval mode")  # (1, 10)
+                            during=_("`SeedNet()(x[:1])` in eval mode"))  # (1, 10)
         together = self.probe(model_predict, net, x, what=during,
-                              during=f"{during} in eval mode")  # (B, 10)
+                              during=_("{during} in eval mode").format(
+                                  during=during))  # (B, 10)
         expect.close(single, together[:1], name="SeedNet()(x[:1])", atol=1e-4,
-                     hint="The scores of an image alone must equal its scores inside the "
-                          "batch: they must not depend on the other images.")
-        state = self.probe(probes.state, net, during="reading the weights of `SeedNet()`")
+                     hint=_("The scores of an image alone must equal its scores inside the "
+                            "batch: they must not depend on the other images."))
+        state = self.probe(probes.state, net, during=_("reading the weights of `SeedNet()`"))
         expected = seed_net_reference(state, x)
-        expect.that(expected is not None, checked="the layers of `SeedNet()`",
-                    expected="the given layers: conv1 (1 -> 32), conv2 (32 -> 64), both "
-                             "3 x 3, fc1 (-> 128) and fc2 (128 -> 10)",
-                    found="other layers",
-                    hint="Fix the flatten size only; keep the rest of the network.")
+        expect.that(expected is not None, checked=_("the layers of `SeedNet()`"),
+                    expected=_("the given layers: conv1 (1 -> 32), conv2 (32 -> 64), both "
+                               "3 x 3, fc1 (-> 128) and fc2 (128 -> 10)"),
+                    found=_("other layers"),
+                    hint=_("Fix the flatten size only; keep the rest of the network."))
         expect.close(together, expected, name="SeedNet()(x)", atol=1e-3, rtol=1e-2,  # TF32 on a GPU
-                     hint="The check recomputes the given network from your weights: conv1, "
-                          "ReLU, conv2, ReLU, max pooling, flatten, fc1, ReLU, fc2. Change "
-                          "only what makes the sizes fit.")
+                     hint=_("The check recomputes the given network from your weights: "
+                            "conv1, ReLU, conv2, ReLU, max pooling, flatten, fc1, ReLU, fc2. "
+                            "Change only what makes the sizes fit."))
 
 
 class TinyNet(nn.Module):
@@ -367,7 +372,7 @@ def given_train_model(model_class, loader, epochs=1):
     model = model_class()
     optimizer = optim.Adam(model_class().parameters(), lr=0.001)
     loss_fn = nn.CrossEntropyLoss()
-    for _ in range(epochs):
+    for _epoch in range(epochs):
         for inputs, labels in loader:
             optimizer.zero_grad()
             outputs = model_class(inputs)
@@ -385,7 +390,7 @@ def _replay(initial: list[torch.Tensor], loader, epochs: int) -> TinyNet:
             p.copy_(first)
     optimizer = optim.Adam(model.parameters(), lr=0.001)
     with torch.enable_grad():
-        for _ in range(epochs):
+        for _epoch in range(epochs):
             for inputs, labels in loader:
                 optimizer.zero_grad()
                 F.cross_entropy(model(inputs), labels).backward()
@@ -401,11 +406,11 @@ def _mean_loss(model: nn.Module, loader) -> float:
 
 class TrainModel(Exercise):
     name = "train_model"
-    title = "Spot the bugs: class or instance?"
+    title = N_("Spot the bugs: class or instance?")
     hints = (
-        "`model_class` is the class; `model = model_class()` is the network. Which of the "
-        "two should see the inputs, and whose parameters should the optimizer update?",
-        "Use `model(inputs)`, and build the optimizer with `model.parameters()`.",
+        N_("`model_class` is the class; `model = model_class()` is the network. Which of the "
+           "two should see the inputs, and whose parameters should the optimizer update?"),
+        N_("Use `model(inputs)`, and build the optimizer with `model.parameters()`."),
     )
     solution = '''\
 def train_model(model_class, loader, epochs=1):
@@ -424,7 +429,7 @@ def train_model(model_class, loader, epochs=1):
     def _loader(self) -> list:
         """Four batches of 8 tiny images; the label says which third is brightest."""
         batches = []
-        for _ in range(4):
+        for _batch in range(4):
             x = self.randn(8, 1, 8, 8)  # (B, 1, 8, 8)
             thirds = torch.stack([x[:, 0, :, :3].mean((1, 2)), x[:, 0, :, 3:5].mean((1, 2)),
                                   x[:, 0, :, 5:].mean((1, 2))], dim=1)  # (B, 3)
@@ -439,51 +444,57 @@ def train_model(model_class, loader, epochs=1):
             model = run(self, train_model, TinyNet, loader, epochs=epochs, during=call)
         except LearnerError as signal:
             if signal.same_error(given):
-                raise NotAttempted(
-                    f"`train_model` still fails like the given code, with {_short(given)}. "
-                    "Fix the bugs, run the cell, then check again.") from None
+                raise NotAttempted(_(
+                    "`train_model` still fails like the given code, with {error}. "
+                    "Fix the bugs, run the cell, then check again.").format(
+                        error=_short(given))) from None
             raise
-        expect.that(self.is_instance(model, TinyNet), checked=f"the type of {call}",
-                    expected="the trained model, a `TinyNet`", found=describe(model),
-                    hint="Return the model you trained, an instance of `model_class`.")
-        weights = self.probe(trained_weights, model, during="reading the trained weights")
+        expect.that(self.is_instance(model, TinyNet),
+                    checked=_("the type of {call}").format(call=call),
+                    expected=_("the trained model, a `TinyNet`"), found=describe(model),
+                    hint=_("Return the model you trained, an instance of `model_class`."))
+        weights = self.probe(trained_weights, model, during=_("reading the trained weights"))
         changed = any(not torch.equal(now, first)
                       for now, first in zip(weights["now"], weights["initial"], strict=True))
-        expect.that(changed, checked=f"the weights of the model returned by {call}",
-                    expected="weights that changed during training",
-                    found="the weights it was created with",
-                    hint="The optimizer updates the parameters it was given: pass it "
-                         "`model.parameters()` of the model you train and return.")
+        expect.that(changed,
+                    checked=_("the weights of the model returned by {call}").format(call=call),
+                    expected=_("weights that changed during training"),
+                    found=_("the weights it was created with"),
+                    hint=_("The optimizer updates the parameters it was given: pass it "
+                           "`model.parameters()` of the model you train and return."))
         fresh = _replay(weights["initial"], [], 0)  # untrained, from the same first weights
         trained = _replay(weights["initial"], loader, epochs)
         learner = _replay(weights["now"], [], 0)
         before, after = _mean_loss(fresh, loader), _mean_loss(learner, loader)
-        expect.that(after < before, checked=f"the loss of the model returned by {call}",
-                    expected=f"below its loss before training ({before:.4f})",
+        expect.that(after < before,
+                    checked=_("the loss of the model returned by {call}").format(call=call),
+                    expected=_("below its loss before training ({before:.4f})").format(
+                        before=before),
                     found=f"{after:.4f}",
-                    hint="Each step: zero the gradients, compute the loss of `model(inputs)`, "
-                         "call `backward()`, then `optimizer.step()`.")
+                    hint=_("Each step: zero the gradients, compute the loss of "
+                           "`model(inputs)`, call `backward()`, then `optimizer.step()`."))
         names = [name for name, _ in trained.named_parameters()]
         for name, now, ref in zip(names, weights["now"], trained.parameters(), strict=True):
             expect.close(now, ref.detach(), name=f"model.{name}, after training",
                          atol=1e-5, rtol=1e-4,
-                         hint=f"The check replays {call} fixed, from the first weights "
-                              f"of your model: one Adam optimizer (lr=0.001) made once, {epochs} "
-                              "epochs over every batch, and `zero_grad()`, loss, "
-                              "`backward()`, `step()` for each batch.")
+                         hint=_("The check replays {call} fixed, from the first weights "
+                                "of your model: one Adam optimizer (lr=0.001) made once, "
+                                "{epochs} epochs over every batch, and `zero_grad()`, loss, "
+                                "`backward()`, `step()` for each batch.").format(
+                                    call=call, epochs=epochs))
 
 
 class CnnAccuracy(Exercise):
     name = "cnn_accuracy"
-    title = "Your CNN on held-out digits"
+    title = N_("Your CNN on held-out digits")
     points = 2
     hints = (
-        "Start from the chapter's `CNN`, or stack three blocks of 3 x 3 convolution, "
-        "batch norm, ReLU and 2 x 2 max pooling, then one `nn.Linear`.",
-        "Train with `fit(model, train_loader, loss_fn=nn.CrossEntropyLoss(), "
-        "optimizer=torch.optim.Adam(model.parameters(), lr=2e-3), epochs=15, "
-        "val_loader=val_loader)` and watch the validation accuracy; the check scores "
-        "the test set once.",
+        N_("Start from the chapter's `CNN`, or stack three blocks of 3 x 3 convolution, "
+           "batch norm, ReLU and 2 x 2 max pooling, then one `nn.Linear`."),
+        N_("Train with `fit(model, train_loader, loss_fn=nn.CrossEntropyLoss(), "
+           "optimizer=torch.optim.Adam(model.parameters(), lr=2e-3), epochs=15, "
+           "val_loader=val_loader)` and watch the validation accuracy; the check scores "
+           "the test set once."),
     )
     solution = '''\
 torch.manual_seed(0)
@@ -505,46 +516,49 @@ print(f"validation accuracy: {evaluate(model, val_loader)['accuracy']:.2%}")'''
 
         from labkit.data import ensure_mnist
 
-        expect.that(self.is_instance(model, nn.Module), checked="the type of `model`",
-                    expected="an `nn.Module`", found=describe(model))
-        kind = self.probe(probes.kind, test_transform, during="looking at `test_transform`")
+        expect.that(self.is_instance(model, nn.Module), checked=_("the type of `model`"),
+                    expected=_("an `nn.Module`"), found=describe(model))
+        kind = self.probe(probes.kind, test_transform, during=_("looking at `test_transform`"))
         expect.that(kind["callable"] and not kind["is_class"], checked="`test_transform`",
-                    expected="a transform that turns a PIL image into a tensor",
-                    found=f"a `{kind['type']}`",
-                    hint="Use the `test_transform` defined earlier in the notebook.")
+                    expected=_("a transform that turns a PIL image into a tensor"),
+                    found=_("a `{type}`").format(type=kind["type"]),
+                    hint=_("Use the `test_transform` defined earlier in the notebook."))
         test_set = torchvision.datasets.MNIST(ensure_mnist(verbose=False), train=False)
         images, labels = test_set.data, torch.as_tensor(test_set.targets)  # uint8 (N, 28, 28)
-        during = "`test_transform` on 4 test images, twice"
+        during = _("`test_transform` on 4 test images, twice")
         first, second = self.probe(transform_twice, test_transform, images[:4], what=during,
                                    during=during)
-        expect.that(torch.equal(first, second), checked="`test_transform`, applied twice",
-                    expected="the same tensor both times: no random augmentation on test "
-                             "images", found="different tensors",
-                    hint="Evaluate with `test_transform`, not with `train_transform`.")
-        during = "`model(test_transform(image))` for 2 test images"
+        expect.that(torch.equal(first, second), checked=_("`test_transform`, applied twice"),
+                    expected=_("the same tensor both times: no random augmentation on test "
+                               "images"), found=_("different tensors"),
+                    hint=_("Evaluate with `test_transform`, not with `train_transform`."))
+        during = _("`model(test_transform(image))` for 2 test images")
         out = self.probe(predict_images, model, test_transform, images[:2], what=during,
                          during=during)
         expect.tensor(out, name="model(images)", shape=(2, 10),
-                      hint="The model must return 10 class scores per image.")
-        layers = self.probe(probes.layers, model, during="listing the layers of `model`")
+                      hint=_("The model must return 10 class scores per image."))
+        layers = self.probe(probes.layers, model, during=_("listing the layers of `model`"))
         kinds = sorted({layer["type"] for layer in layers if layer["leaf"]})
         expect.that(any(k.startswith("Conv") for k in kinds),
-                    checked="the layers of `model`",
-                    expected="a convolutional network: at least one `nn.Conv2d`",
-                    found=f"layers {', '.join(kinds) or 'none'}",
-                    hint="This chapter's exercise is a CNN: start from convolution blocks.")
-        during = f"`model` on the {len(images):,} test images, prepared with `test_transform`"
+                    checked=_("the layers of `model`"),
+                    expected=_("a convolutional network: at least one `nn.Conv2d`"),
+                    found=(_("layers {names}").format(names=", ".join(kinds)) if kinds
+                           else _("layers none")),
+                    hint=_("This chapter's exercise is a CNN: start from convolution blocks."))
+        during = _("`model` on the {count:,} test images, prepared with "
+                   "`test_transform`").format(count=len(images))
         logits = self.probe(predict_images, model, test_transform, images, what=during,
                             during=during)
         expect.tensor(logits, name="model(images)", shape=(len(images), 10))
         accuracy = (logits.argmax(dim=1) == labels).float().mean().item()
         expect.that(accuracy >= ACCURACY_THRESHOLD,
-                    checked=f"the accuracy of `model` on the {len(images):,} held-out test "
-                            "images, scored once",
-                    expected=f"at least {ACCURACY_THRESHOLD:.0%}", found=f"{accuracy:.1%}",
-                    hint="Tune on `val_loader`: train a few more epochs, or add a "
-                         "convolution block, until the validation accuracy is well above "
-                         "95 %.")
+                    checked=_("the accuracy of `model` on the {count:,} held-out test "
+                              "images, scored once").format(count=len(images)),
+                    expected=_("at least {threshold:.0%}").format(
+                        threshold=ACCURACY_THRESHOLD), found=f"{accuracy:.1%}",
+                    hint=_("Tune on `val_loader`: train a few more epochs, or add a "
+                           "convolution block, until the validation accuracy is well above "
+                           "95 %."))
 
 
 EXERCISES = [Conv2dLoops, ConvParams, ConvOutputSize, SeedNet, TrainModel, CnnAccuracy]

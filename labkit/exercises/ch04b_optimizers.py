@@ -19,6 +19,7 @@ from labkit.check import Exercise, NotAttempted, expect, probes
 from labkit.check.describe import describe, shape_text
 from labkit.check.handle import is_handle
 from labkit.check.host import NotCallable
+from labkit.i18n import N_, _
 
 SHAPES = ((5,), (3, 4), (1,))  # a vector, a matrix, a single number
 STEPS = 4
@@ -119,19 +120,21 @@ def _run_formula(exercise: Exercise, fn, name: str, args: tuple, kwargs: dict, *
     expect.is_type(reply, dict, name="the probe's reply")
     if "used" in reply:
         forbidden = "`clip_grad_norm_`" if clip else "`torch.optim`"
-        expect.that(False, checked=f"how `{name}` computes its result ({during})",
-                    expected=f"the formula written with tensor operations, without {forbidden}",
-                    found=f"a call to `{reply['used']}`",
-                    hint="The point is to write the formula yourself; the check compares "
-                         "your result with torch's.")
+        expect.that(False, checked=_("how `{name}` computes its result ({during})").format(
+                        name=name, during=during),
+                    expected=_("the formula written with tensor operations, without "
+                               "{forbidden}").format(forbidden=forbidden),
+                    found=_("a call to `{used}`").format(used=reply["used"]),
+                    hint=_("The point is to write the formula yourself; the check compares "
+                           "your result with torch's."))
     return reply["value"]
 
 
 def _unpack(found, count: int, *, name: str, names: str):
     expect.is_type(found, (tuple, list), name=name,
-                   hint=f"Return the tuple `({names})`.")
+                   hint=_("Return the tuple `({names})`.").format(names=names))
     expect.equal(len(found), count, name=f"len({name})",
-                 hint=f"Return the tuple `({names})`.")
+                 hint=_("Return the tuple `({names})`.").format(names=names))
     return found
 
 
@@ -163,12 +166,12 @@ def _config_text(config: dict) -> str:
 
 class MomentumStep(Exercise):
     name = "sgd_momentum_step"
-    title = "SGD with momentum, as torch.optim.SGD does it"
+    title = N_("SGD with momentum, as torch.optim.SGD does it")
     hints = (
-        "At the first step (`buf is None`) the buffer is a copy of the gradient, with no "
-        "dampening. Later: `buf = momentum * buf + (1 - dampening) * grad`.",
-        "The direction is `buf`, or `grad + momentum * buf` (the new buf) with "
-        "`nesterov=True`; then `param - lr * direction`. Return `(param, buf)`.",
+        N_("At the first step (`buf is None`) the buffer is a copy of the gradient, with no "
+           "dampening. Later: `buf = momentum * buf + (1 - dampening) * grad`."),
+        N_("The direction is `buf`, or `grad + momentum * buf` (the new buf) with "
+           "`nesterov=True`; then `param - lr * direction`. Return `(param, buf)`."),
     )
     solution = '''\
 def sgd_momentum_step(param, grad, buf, lr, momentum, dampening=0.0, nesterov=False):
@@ -195,26 +198,29 @@ def sgd_momentum_step(param, grad, buf, lr, momentum, dampening=0.0, nesterov=Fa
                 for step, (grad, (ref_param, ref_state)) in enumerate(
                         zip(grads, reference, strict=True), start=1):
                     call = f"{name}(param, grad, buf, {_config_text(config)})"
-                    during = (f"`{call}` at step {step}, param of shape {shape_text(shape)}")
+                    during = _("`{call}` at step {step}, param of shape {shape}").format(
+                        call=call, step=step, shape=shape_text(shape))
                     found = _run_formula(self, sgd_momentum_step, name,
                                          (param, grad, buf), dict(config), during=during)
                     param, buf = _unpack(found, 2, name=call, names="param, buf")
                     hint = _momentum_hint(config, step)
-                    expect.close(param, ref_param, name=f"{call}[0]` at step {step}, `param",
+                    at_step = _("at step {step},").format(step=step)
+                    expect.close(param, ref_param, name=f"{call}[0]` {at_step} `param",
                                  hint=hint)
                     expect.close(buf, ref_state["momentum_buffer"],
-                                 name=f"{call}[1]` at step {step}, `buf", hint=hint)
+                                 name=f"{call}[1]` {at_step} `buf", hint=hint)
 
 
 def _momentum_hint(config: dict, step: int) -> str:
     if step == 1:
-        return ("At the first step `buf` is None: the buffer starts as a copy of the "
-                "gradient, with no dampening, and the step uses it as it is.")
+        return _("At the first step `buf` is None: the buffer starts as a copy of the "
+                 "gradient, with no dampening, and the step uses it as it is.")
     if config["nesterov"]:
-        return "With `nesterov=True` the step goes along `grad + momentum * buf`, the new buf."
+        return _("With `nesterov=True` the step goes along `grad + momentum * buf`, the new "
+                 "buf.")
     if config["dampening"]:
-        return "After the first step: `buf = momentum * buf + (1 - dampening) * grad`."
-    return "`buf = momentum * buf + (1 - dampening) * grad`, then `param - lr * buf`."
+        return _("After the first step: `buf = momentum * buf + (1 - dampening) * grad`.")
+    return _("`buf = momentum * buf + (1 - dampening) * grad`, then `param - lr * buf`.")
 
 
 # --- exercise: Adam ---------------------------------------------------------------------
@@ -230,12 +236,12 @@ def _adam(param, grad, m, v, t, lr, beta1, beta2, eps, *, correct=True, eps_insi
 
 class AdamStep(Exercise):
     name = "adam_step"
-    title = "Adam from its formula"
+    title = N_("Adam from its formula")
     hints = (
-        "m = beta1 m + (1 - beta1) g and v = beta2 v + (1 - beta2) g**2; then divide m by "
-        "(1 - beta1**t) and v by (1 - beta2**t), with t = 1 at the first step.",
-        "`param - lr * m_hat / (v_hat.sqrt() + eps)`: eps goes outside the square root. "
-        "Return `(param, m, v)` with the m and v before bias correction.",
+        N_("m = beta1 m + (1 - beta1) g and v = beta2 v + (1 - beta2) g**2; then divide m by "
+           "(1 - beta1**t) and v by (1 - beta2**t), with t = 1 at the first step."),
+        N_("`param - lr * m_hat / (v_hat.sqrt() + eps)`: eps goes outside the square root. "
+           "Return `(param, m, v)` with the m and v before bias correction."),
     )
     solution = '''\
 def adam_step(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
@@ -264,22 +270,22 @@ def adam_step(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
         c = {k: config[k] for k in ("lr", "beta1", "beta2", "eps")}
         return [
             (_adam(param, grad, m, v, t, **c, correct=False),
-             "This is Adam without bias correction: divide m by (1 - beta1**t) and v by "
-             "(1 - beta2**t) before the step."),
+             _("This is Adam without bias correction: divide m by (1 - beta1**t) and v by "
+               "(1 - beta2**t) before the step.")),
             (_adam(param, grad, m, v, t + 1, **c),
-             f"This is the step for t = {t + 1}: use the `t` you are given (1 at the "
-             "first step) in the bias corrections."),
+             _("This is the step for t = {next}: use the `t` you are given (1 at the "
+               "first step) in the bias corrections.").format(next=t + 1)),
             (_adam(param, grad, m, v, t, **c, eps_inside=True),
-             "eps went inside the square root: the formula divides by sqrt(v_hat) + eps."),
+             _("eps went inside the square root: the formula divides by sqrt(v_hat) + eps.")),
         ]
 
     def generic_hint(self, t: int) -> str:
         if t == 1:
-            return ("At step t = 1 with m = v = 0, bias correction makes m_hat = grad and "
-                    "v_hat = grad**2. Divide by `1 - beta1**t` and `1 - beta2**t` with the "
-                    "`t` you are given, and add eps after the square root.")
-        return ("Follow the formula in order: m, v, the bias corrections with this step's "
-                "t, then `param - lr * m_hat / (v_hat.sqrt() + eps)`.")
+            return _("At step t = 1 with m = v = 0, bias correction makes m_hat = grad and "
+                     "v_hat = grad**2. Divide by `1 - beta1**t` and `1 - beta2**t` with the "
+                     "`t` you are given, and add eps after the square root.")
+        return _("Follow the formula in order: m, v, the bias corrections with this step's "
+                 "t, then `param - lr * m_hat / (v_hat.sqrt() + eps)`.")
 
     def several_hint(self, matches: list[str]) -> str:
         """The hint when the answer equals several known mistakes at once."""
@@ -295,7 +301,8 @@ def adam_step(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
                 for t, (grad, (ref_param, state)) in enumerate(
                         zip(grads, reference, strict=True), start=1):
                     call = f"{name}(param, grad, m, v, t={t}, {_config_text(config)})"
-                    during = f"`{call}`, param of shape {shape_text(shape)}"
+                    during = _("`{call}`, param of shape {shape}").format(
+                        call=call, shape=shape_text(shape))
                     found = _run_formula(self, fn, name, (param, grad, m, v, t),
                                          dict(config), during=during)
                     mistakes = self.variants(param, grad, m, v, t, config)
@@ -329,19 +336,19 @@ def _state_hint(found, corrected: torch.Tensor, name: str, formula: str) -> str:
                     and found.shape == corrected.shape
                     and torch.allclose(found.detach().float(), corrected, atol=1e-6, rtol=1e-5))
     if is_corrected:
-        return (f"That is {name}_hat: return {name} itself, before bias correction; it is "
-                "the state the next step starts from.")
-    return f"Return the new {name}: `{formula}`."
+        return _("That is {name}_hat: return {name} itself, before bias correction; it is "
+                 "the state the next step starts from.").format(name=name)
+    return _("Return the new {name}: `{formula}`.").format(name=name, formula=formula)
 
 
 class AdamWStep(AdamStep):
     name = "adamw_step"
-    title = "AdamW: decoupled weight decay"
+    title = N_("AdamW: decoupled weight decay")
     hints = (
-        "AdamW leaves the gradient alone: the Adam step uses `grad` as it is. The decay "
-        "shrinks the parameter itself, scaled by the learning rate.",
-        "`param = param * (1 - lr * weight_decay)` first, then the Adam step of exercise 3 "
-        "on that parameter, with the same m, v and t.",
+        N_("AdamW leaves the gradient alone: the Adam step uses `grad` as it is. The decay "
+           "shrinks the parameter itself, scaled by the learning rate."),
+        N_("`param = param * (1 - lr * weight_decay)` first, then the Adam step of exercise 3 "
+           "on that parameter, with the same m, v and t."),
     )
     solution = '''\
 def adamw_step(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8,
@@ -363,29 +370,29 @@ def adamw_step(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8,
         decay, lr = config["weight_decay"], config["lr"]
         return [
             (_adam(param, grad + decay * param, m, v, t, **c),
-             "This is Adam with an L2 penalty: `weight_decay * param` was added to the "
-             "gradient. AdamW leaves the gradient alone and shrinks the parameter itself: "
-             "`param * (1 - lr * weight_decay)`, then the Adam step."),
+             _("This is Adam with an L2 penalty: `weight_decay * param` was added to the "
+               "gradient. AdamW leaves the gradient alone and shrinks the parameter itself: "
+               "`param * (1 - lr * weight_decay)`, then the Adam step.")),
             (_adam(param * (1 - decay), grad, m, v, t, **c),
-             "The decay must be scaled by the learning rate: `param * (1 - lr * "
-             "weight_decay)`."),
+             _("The decay must be scaled by the learning rate: `param * (1 - lr * "
+               "weight_decay)`.")),
             (_adam(param, grad, m, v, t, **c),
-             "This is plain Adam: the weight decay is missing."),
+             _("This is plain Adam: the weight decay is missing.")),
             (_adam(param, grad, m, v, t, **c) * (1 - lr * decay),
-             "The decay applies to the parameter before the Adam step, not after it."),
+             _("The decay applies to the parameter before the Adam step, not after it.")),
         ]
 
     def generic_hint(self, t: int) -> str:
-        return ("Decoupled decay: multiply the parameter by `1 - lr * weight_decay`, then "
-                "take the Adam step with the gradient as it is.")
+        return _("Decoupled decay: multiply the parameter by `1 - lr * weight_decay`, then "
+                 "take the Adam step with the gradient as it is.")
 
     def several_hint(self, matches: list[str]) -> str:
         # At the first step Adam moves each entry by about lr * sign(gradient), so plain
         # Adam and Adam with an L2 term in the gradient can give the very same step.
-        return ("This step equals plain Adam's (an L2 term added to the gradient can give "
-                "the same first step, since Adam rescales it away). AdamW leaves the "
-                "gradient alone and multiplies the parameter by `1 - lr * weight_decay` "
-                "before the Adam step.")
+        return _("This step equals plain Adam's (an L2 term added to the gradient can give "
+                 "the same first step, since Adam rescales it away). AdamW leaves the "
+                 "gradient alone and multiplies the parameter by `1 - lr * weight_decay` "
+                 "before the Adam step.")
 
     def check(self, adamw_step):
         self.run(adamw_step, "adamw_step")
@@ -395,12 +402,13 @@ def adamw_step(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8,
 
 class ClipGlobalNorm(Exercise):
     name = "clip_by_global_norm"
-    title = "Clip gradients by their global norm"
+    title = N_("Clip gradients by their global norm")
     hints = (
-        "The global norm is the norm of all gradients laid end to end: "
-        "`sqrt(sum of g.pow(2).sum() over the list)`. It is computed once, for the whole list.",
-        "If total > max_norm, multiply *every* gradient by `max_norm / (total + 1e-6)`; "
-        "else leave them. Return `(clipped_list, total)` with the norm before clipping.",
+        N_("The global norm is the norm of all gradients laid end to end: "
+           "`sqrt(sum of g.pow(2).sum() over the list)`. It is computed once, for the whole "
+           "list."),
+        N_("If total > max_norm, multiply *every* gradient by `max_norm / (total + 1e-6)`; "
+           "else leave them. Return `(clipped_list, total)` with the norm before clipping."),
     )
     solution = '''\
 def clip_by_global_norm(grads, max_norm):
@@ -424,15 +432,16 @@ def clip_by_global_norm(grads, max_norm):
             ref_total = torch.nn.utils.clip_grad_norm_(params, max_norm)
             shapes = ", ".join(shape_text(g.shape) for g in grads)
             call = f"{name}(grads, max_norm={max_norm})"
-            during = f"`{call}` for gradients of shapes {shapes}"
+            during = _("`{call}` for gradients of shapes {shapes}").format(call=call,
+                                                                           shapes=shapes)
             found = _run_formula(self, clip_by_global_norm, name, (grads, max_norm), {},
                                  during=during, clip=True)
             clipped, found_total = _unpack(found, 2, name=call, names="clipped, total")
             expect.close(found_total, float(ref_total), name=f"{call}[1]",
-                         hint="Return the global norm of the gradients *before* clipping: "
-                              "the square root of the sum of every squared entry.")
+                         hint=_("Return the global norm of the gradients *before* clipping: "
+                                "the square root of the sum of every squared entry."))
             expect.is_type(clipped, (list, tuple), name=f"{call}[0]",
-                           hint="Return the clipped gradients as a list, in order.")
+                           hint=_("Return the clipped gradients as a list, in order."))
             expect.equal(len(clipped), len(grads), name=f"len({call}[0])")
             for index, (g, p) in enumerate(zip(clipped, params, strict=True)):
                 expect.close(g, p.grad, name=f"{call}[0][{index}]", hint=_clip_hint(factor))
@@ -440,9 +449,9 @@ def clip_by_global_norm(grads, max_norm):
 
 def _clip_hint(factor: float) -> str:
     if factor >= 1:
-        return "The norm is below max_norm here: the gradients must come back unchanged."
-    return ("Scale every gradient by the same factor, max_norm / total, where total is the "
-            "norm of all gradients together (not each tensor's own norm).")
+        return _("The norm is below max_norm here: the gradients must come back unchanged.")
+    return _("Scale every gradient by the same factor, max_norm / total, where total is the "
+             "norm of all gradients together (not each tensor's own norm).")
 
 
 # --- exercise: warm-up then cosine --------------------------------------------------------
@@ -458,7 +467,7 @@ def reference_schedule(warmup_steps: int, total_steps: int, base_lr: float, min_
     cosine = CosineAnnealingLR(optimizer, T_max=total_steps - warmup_steps, eta_min=min_lr)
     scheduler = SequentialLR(optimizer, [warmup, cosine], milestones=[warmup_steps])
     rates = []
-    for _ in range(total_steps + 1):
+    for _step in range(total_steps + 1):
         rates.append(optimizer.param_groups[0]["lr"])
         optimizer.step()
         scheduler.step()
@@ -467,11 +476,13 @@ def reference_schedule(warmup_steps: int, total_steps: int, base_lr: float, min_
 
 class WarmupCosine(Exercise):
     name = "warmup_cosine"
-    title = "A warm-up + cosine schedule"
+    title = N_("A warm-up + cosine schedule")
     hints = (
-        "Warm-up: `base_lr * (step + 1) / warmup_steps` for step < warmup_steps. After it, "
-        "progress p = (step - warmup_steps) / (total_steps - warmup_steps) goes from 0 to 1.",
-        "`min_lr + (base_lr - min_lr) * (1 + math.cos(math.pi * p)) / 2` for the cosine part.",
+        N_("Warm-up: `base_lr * (step + 1) / warmup_steps` for step < warmup_steps. After it, "
+           "progress p = (step - warmup_steps) / (total_steps - warmup_steps) goes from 0 "
+           "to 1."),
+        N_("`min_lr + (base_lr - min_lr) * (1 + math.cos(math.pi * p)) / 2` for the cosine "
+           "part."),
     )
     solution = '''\
 def warmup_cosine(step, warmup_steps, total_steps, base_lr, min_lr=0.0):
@@ -498,12 +509,12 @@ def warmup_cosine(step, warmup_steps, total_steps, base_lr, min_lr=0.0):
 
 def _schedule_hint(step: int, warmup: int, total: int) -> str:
     if step < warmup:
-        return (f"Step {step} is warm-up step number {step + 1} of {warmup}: the rate is "
-                f"base_lr * {step + 1} / {warmup}, which reaches base_lr at the last "
-                "warm-up step.")
-    return (f"Step {step} is in the cosine part: progress p = ({step} - {warmup}) / "
-            f"({total} - {warmup}), from 0 at the end of the warm-up to 1 at step {total}, "
-            "where the rate reaches min_lr.")
+        return _("Step {step} is warm-up step number {number} of {warmup}: the rate is "
+                 "base_lr * {number} / {warmup}, which reaches base_lr at the last "
+                 "warm-up step.").format(step=step, number=step + 1, warmup=warmup)
+    return _("Step {step} is in the cosine part: progress p = ({step} - {warmup}) / "
+             "({total} - {warmup}), from 0 at the end of the warm-up to 1 at step {total}, "
+             "where the rate reaches min_lr.").format(step=step, warmup=warmup, total=total)
 
 
 # --- exercise: pick a learning rate --------------------------------------------------------
@@ -523,7 +534,7 @@ def run_gd(lr: float, steps: int = QUADRATIC_STEPS) -> list[float]:
     """The loss at each step of plain gradient descent on `quadratic_loss` (gradient H theta)."""
     theta = QUADRATIC_START.clone()
     losses = [float(quadratic_loss(theta))]
-    for _ in range(steps):
+    for _step in range(steps):
         theta = theta - lr * (QUADRATIC_H @ theta)
         losses.append(float(quadratic_loss(theta)))
     return losses
@@ -531,45 +542,51 @@ def run_gd(lr: float, steps: int = QUADRATIC_STEPS) -> list[float]:
 
 class PickLearningRate(Exercise):
     name = "pick_lr"
-    title = "Pick a learning rate from the curvature"
+    title = N_("Pick a learning rate from the curvature")
     hints = (
-        "The eigenvalues of H are the curvatures: `torch.linalg.eigvalsh(H)`. Gradient "
-        "descent is stable only for lr < 2 / (largest eigenvalue).",
-        "The slowest direction shrinks by (1 - lr * smallest eigenvalue) each step; "
-        "lr = 2 / (smallest + largest) balances both directions.",
+        N_("The eigenvalues of H are the curvatures: `torch.linalg.eigvalsh(H)`. Gradient "
+           "descent is stable only for lr < 2 / (largest eigenvalue)."),
+        N_("The slowest direction shrinks by (1 - lr * smallest eigenvalue) each step; "
+           "lr = 2 / (smallest + largest) balances both directions."),
     )
     solution = "pick_lr = 2 / (1.0 + 25.0)   # 2 / (lambda_min + lambda_max)"
 
     def check(self, pick_lr):
         expect.is_type(pick_lr, (int, float, torch.Tensor), name="pick_lr",
-                       hint="A single number, like 0.01.")
+                       hint=_("A single number, like 0.01."))
         if isinstance(pick_lr, torch.Tensor):  # e.g. computed from torch.linalg.eigvalsh
             expect.that(pick_lr.numel() == 1 and pick_lr.is_floating_point(),
-                        checked="`pick_lr`", expected="a single number",
-                        found=describe(pick_lr), hint="Use `float(...)` on your result.")
+                        checked="`pick_lr`", expected=_("a single number"),
+                        found=describe(pick_lr), hint=_("Use `float(...)` on your result."))
         lr = float(pick_lr)
         expect.that(math.isfinite(lr) and lr > 0, checked="`pick_lr`",
-                    expected="a positive learning rate", found=describe(pick_lr))
+                    expected=_("a positive learning rate"), found=describe(pick_lr))
         losses = run_gd(lr)
         final = losses[-1]
         limit = 2 / float(torch.linalg.eigvalsh(QUADRATIC_H).max())
         if not math.isfinite(final) or final > losses[0]:
-            expect.that(False, checked=f"gradient descent with lr={lr:g} for "
-                        f"{QUADRATIC_STEPS} steps", expected=f"a loss below {QUADRATIC_TARGET:g}",
-                        found=f"a loss that grew from {losses[0]:.4g} to {final:.4g}",
-                        hint=f"Too large: above 2 / lambda_max = {limit:.4g} the steep "
-                             "direction overshoots more at each step.")
+            expect.that(False, checked=_("gradient descent with lr={lr:g} for {steps} "
+                                         "steps").format(lr=lr, steps=QUADRATIC_STEPS),
+                        expected=_("a loss below {target:g}").format(target=QUADRATIC_TARGET),
+                        found=_("a loss that grew from {first:.4g} to {final:.4g}").format(
+                            first=losses[0], final=final),
+                        hint=_("Too large: above 2 / lambda_max = {limit:.4g} the steep "
+                               "direction overshoots more at each step.").format(limit=limit))
         low, high = (float(x) for x in torch.linalg.eigvalsh(QUADRATIC_H))
         if abs(1 - lr * high) >= abs(1 - lr * low):
-            hint = (f"Too close to the limit 2 / lambda_max = {limit:.4g}: each step multiplies "
-                    f"the steep direction by 1 - lr * {high:g} = {1 - lr * high:.3g}, so it "
-                    "swings from side to side and barely shrinks. Take a smaller rate.")
+            hint = _("Too close to the limit 2 / lambda_max = {limit:.4g}: each step "
+                     "multiplies the steep direction by 1 - lr * {high:g} = {factor:.3g}, so it "
+                     "swings from side to side and barely shrinks. Take a smaller "
+                     "rate.").format(limit=limit, high=high, factor=1 - lr * high)
         else:
-            hint = (f"Too slow: each step multiplies the flat direction only by 1 - lr * "
-                    f"{low:g} = {1 - lr * low:.3g}. Take a larger rate, below "
-                    f"2 / lambda_max = {limit:.4g}.")
-        expect.that(final < QUADRATIC_TARGET, checked=f"gradient descent with lr={lr:g} for "
-                    f"{QUADRATIC_STEPS} steps", expected=f"a loss below {QUADRATIC_TARGET:g}",
+            hint = _("Too slow: each step multiplies the flat direction only by 1 - lr * "
+                     "{low:g} = {factor:.3g}. Take a larger rate, below "
+                     "2 / lambda_max = {limit:.4g}.").format(low=low, factor=1 - lr * low,
+                                                             limit=limit)
+        expect.that(final < QUADRATIC_TARGET, checked=_(
+                        "gradient descent with lr={lr:g} for {steps} steps").format(
+                            lr=lr, steps=QUADRATIC_STEPS),
+                    expected=_("a loss below {target:g}").format(target=QUADRATIC_TARGET),
                     found=f"{final:.4g}", hint=hint)
 
 
@@ -580,7 +597,7 @@ def given_train(model, batches, epochs, lr=0.1):
     optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.5)
     loss_fn = nn.MSELoss()
-    for _ in range(epochs):
+    for _epoch in range(epochs):
         for x, y in batches:
             loss = loss_fn(model(x), y)
             loss.backward()
@@ -593,7 +610,7 @@ def _train(model, batches, epochs, lr, *, zero_grad: bool, per_epoch: bool):
     optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.5)
     loss_fn = nn.MSELoss()
-    for _ in range(epochs):
+    for _epoch in range(epochs):
         for x, y in batches:
             if zero_grad:
                 optimizer.zero_grad()
@@ -624,19 +641,19 @@ def _same_state(a: dict, b: dict) -> bool:
 
 class FixTrainLoop(Exercise):
     name = "train"
-    title = "Spot the bugs: a loop with an optimizer and a scheduler"
+    title = N_("Spot the bugs: a loop with an optimizer and a scheduler")
     hints = (
-        "Two bugs. What does `backward()` do to `.grad` when nobody resets it? And how "
-        "often does `scheduler.step()` run, compared with what its comment promises?",
-        "Call `optimizer.zero_grad()` before each `backward()`, and move "
-        "`scheduler.step()` out of the batch loop, to the end of each epoch.",
+        N_("Two bugs. What does `backward()` do to `.grad` when nobody resets it? And how "
+           "often does `scheduler.step()` run, compared with what its comment promises?"),
+        N_("Call `optimizer.zero_grad()` before each `backward()`, and move "
+           "`scheduler.step()` out of the batch loop, to the end of each epoch."),
     )
     solution = '''\
 def train(model, batches, epochs, lr=0.1):
     optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.5)
     loss_fn = nn.MSELoss()
-    for _ in range(epochs):
+    for _epoch in range(epochs):
         for x, y in batches:
             optimizer.zero_grad()                 # bug 1: reset the gradients
             loss = loss_fn(model(x), y)
@@ -654,35 +671,40 @@ def train(model, batches, epochs, lr=0.1):
         epochs, lr = 3, 0.05
         call = f"train(model, batches, epochs={epochs}, lr={lr})"
         model = self.call(train, _linear_model(start), batches, epochs, lr=lr,
-                          during=f"`{call}` on an `nn.Linear(3, 2)` and 3 batches")
-        expect.that(self.is_instance(model, nn.Linear), checked=f"what `{call}` returns",
-                    expected="the trained model", found=describe(model),
-                    hint="Return `model` at the end, as the given code does.")
-        found = self.probe(probes.state, model, during=f"reading the weights after `{call}`")
+                          during=_("`{call}` on an `nn.Linear(3, 2)` and 3 batches").format(
+                              call=call))
+        expect.that(self.is_instance(model, nn.Linear),
+                    checked=_("what `{call}` returns").format(call=call),
+                    expected=_("the trained model"), found=describe(model),
+                    hint=_("Return `model` at the end, as the given code does."))
+        found = self.probe(probes.state, model,
+                           during=_("reading the weights after `{call}`").format(call=call))
 
         def weights(**bugs):
             return _train(_linear_model(start), batches, epochs, lr, **bugs).state_dict()
 
         if _same_state(found, weights(zero_grad=False, per_epoch=False)):
-            raise NotAttempted("`train` still gives the same weights as the given code. "
-                               "Find the two bugs, fix them, run the cell, then check again.")
-        checked = f"the weights after `{call}`"
+            raise NotAttempted(_("`train` still gives the same weights as the given code. "
+                                 "Find the two bugs, fix them, run the cell, then check "
+                                 "again."))
+        checked = _("the weights after `{call}`").format(call=call)
         expect.that(not _same_state(found, start), checked=checked,
-                    expected="weights that moved during training",
-                    found="the starting weights, unchanged",
-                    hint="Nothing was learned: is `optimizer.zero_grad()` between "
-                         "`backward()` and `step()`? It must come before `backward()`.")
+                    expected=_("weights that moved during training"),
+                    found=_("the starting weights, unchanged"),
+                    hint=_("Nothing was learned: is `optimizer.zero_grad()` between "
+                           "`backward()` and `step()`? It must come before `backward()`."))
         expect.that(not _same_state(found, weights(zero_grad=True, per_epoch=False)),
-                    checked=checked, expected="a learning rate halved once per epoch",
-                    found="weights trained with the rate halved after every batch",
-                    hint="`scheduler.step()` belongs after the batch loop, once per epoch.")
+                    checked=checked, expected=_("a learning rate halved once per epoch"),
+                    found=_("weights trained with the rate halved after every batch"),
+                    hint=_("`scheduler.step()` belongs after the batch loop, once per epoch."))
         expect.that(not _same_state(found, weights(zero_grad=False, per_epoch=True)),
-                    checked=checked, expected="a fresh gradient at every step",
-                    found="weights trained with gradients that add up from step to step",
-                    hint="Call `optimizer.zero_grad()` before each `backward()`.")
+                    checked=checked, expected=_("a fresh gradient at every step"),
+                    found=_("weights trained with gradients that add up from step to step"),
+                    hint=_("Call `optimizer.zero_grad()` before each `backward()`."))
         reference = weights(zero_grad=True, per_epoch=True)
         for key, value in reference.items():
-            expect.close(found.get(key), value, name=f"{key} after {call}", hint=(
+            expect.close(found.get(key), value,
+                         name=_("{key} after {call}").format(key=key, call=call), hint=_(
                 "Train and return the `model` you are given, not a new one; keep the given "
                 "optimizer, scheduler and loss, and change only the two bugs."))
 

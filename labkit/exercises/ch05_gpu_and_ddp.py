@@ -20,6 +20,7 @@ from labkit import gloo_group, timing
 from labkit.check import Exercise, NotAttempted, expect
 from labkit.check.host import NotCallable
 from labkit.check.signals import LearnerError, is_stub_error
+from labkit.i18n import N_, _
 
 # --- to_device -------------------------------------------------------------------------
 
@@ -44,39 +45,49 @@ def _path_text(path: str) -> str:
 
 
 def _first_difference(found, expected, path=""):
-    """(where, what was expected, what was found) of the first difference, or None."""
+    """(where, what was expected, what was found, whether the first hint fits) of the
+    first difference, or None."""
     (kind, inner), = expected.items()
     found_kind = next(iter(found)) if type(found) is dict and len(found) >= 1 else "?"
-    names = {"tensor": "a tensor", "dict": "a `dict`", "list": "a `list`",
-             "tuple": "a `tuple`", "leaf": "the same value", "other": "the same object"}
+    names = {"tensor": N_("a tensor"), "dict": N_("a `dict`"), "list": N_("a `list`"),
+             "tuple": N_("a `tuple`"), "leaf": N_("the same value"),
+             "other": N_("the same object")}
     if found_kind != kind:
-        wanted = f"`{inner!r}`, unchanged" if kind == "leaf" else names[kind]
-        return path, wanted, names.get(found_kind, "something else")
+        wanted = (_("`{value!r}`, unchanged").format(value=inner) if kind == "leaf"
+                  else _(names[kind]))
+        return (path, wanted, _(names.get(found_kind, N_("something else"))),
+                kind in ("dict", "list", "tuple"))
     if kind == "tensor":
         device, dtype, shape, data = inner
         f_device, f_dtype, f_shape, f_data = found["tensor"]
         if f_device != device:
-            return path, f"a tensor on `{device}`", f"a tensor on `{f_device}`"
+            return (path, _("a tensor on `{device}`").format(device=device),
+                    _("a tensor on `{device}`").format(device=f_device), True)
         if f_dtype != dtype or f_shape != shape:
-            return (path, f"dtype {dtype} and shape {shape}",
-                    f"dtype {f_dtype} and shape {f_shape}")
+            return (path, _("dtype {dtype} and shape {shape}").format(dtype=dtype, shape=shape),
+                    _("dtype {dtype} and shape {shape}").format(dtype=f_dtype, shape=f_shape),
+                    False)
         if data is not None and (f_data is None or not torch.equal(f_data, data)):
-            return path, "the same values", "different values"
+            return path, _("the same values"), _("different values"), False
         return None
     if kind == "leaf":
         if found["leaf"] != inner or type(found["leaf"]) is not type(inner):
-            return path, f"`{inner!r}`, unchanged", f"`{found['leaf']!r}`"
+            return (path, _("`{value!r}`, unchanged").format(value=inner),
+                    f"`{found['leaf']!r}`", False)
         return None
     if kind == "other":
-        return None if found["other"] == inner else (path, f"a `{inner}`", found["other"])
+        return None if found["other"] == inner else (
+            path, _("a `{name}`").format(name=inner), found["other"], True)
     f_inner = found[kind]
     if kind == "dict":
         if list(f_inner) != list(inner):
-            return path, f"the keys {list(inner)}", f"the keys {list(f_inner)}"
+            return (path, _("the keys {keys}").format(keys=list(inner)),
+                    _("the keys {keys}").format(keys=list(f_inner)), False)
         items = [(f"[{k!r}]", f_inner[k], inner[k]) for k in inner]
     else:
         if len(f_inner) != len(inner):
-            return path, f"{len(inner)} items", f"{len(f_inner)} items"
+            return (path, _("{count} items").format(count=len(inner)),
+                    _("{count} items").format(count=len(f_inner)), False)
         items = [(f"[{i}]", f, e) for i, (f, e) in enumerate(zip(f_inner, inner, strict=True))]
     for step, f, e in items:
         difference = _first_difference(f, e, path + step)
@@ -97,13 +108,13 @@ def reference_to_device(batch, device):
 
 class ToDevice(Exercise):
     name = "to_device"
-    title = "Move a nested batch to a device"
+    title = N_("Move a nested batch to a device")
     hints = (
-        "Look at the type of `batch`: a tensor is moved with `.to(device)`; a dict, list or "
-        "tuple is rebuilt with `to_device` applied to each item (recursion); anything else "
-        "is returned as it is.",
-        "`{k: to_device(v, device) for k, v in batch.items()}` for a dict, and "
-        "`type(batch)(to_device(v, device) for v in batch)` for a list or tuple.",
+        N_("Look at the type of `batch`: a tensor is moved with `.to(device)`; a dict, list "
+           "or tuple is rebuilt with `to_device` applied to each item (recursion); anything "
+           "else is returned as it is."),
+        N_("`{k: to_device(v, device) for k, v in batch.items()}` for a dict, and "
+           "`type(batch)(to_device(v, device) for v in batch)` for a list or tuple."),
     )
     solution = '''\
 def to_device(batch, device):
@@ -118,11 +129,11 @@ def to_device(batch, device):
     def _batches(self):
         images, labels = self.randn(2, 1, 4, 4), self.randint(0, 10, 2)
         return [
-            ("a tensor", self.randn(3)),
-            ("a dict", {"image": images, "label": labels, "ids": [3, 7], "name": "batch-0",
+            (N_("a tensor"), self.randn(3)),
+            (N_("a dict"), {"image": images, "label": labels, "ids": [3, 7], "name": "batch-0",
                         "weight": 0.5, "extra": None}),
-            ("an (inputs, targets) tuple", (images, labels)),
-            ("a list of nested containers",
+            (N_("an (inputs, targets) tuple"), (images, labels)),
+            (N_("a list of nested containers"),
              [(images, labels), {"mask": self.randn(2, 3) > 0,
                                  "lengths": [self.randint(1, 5, 2), self.randn(1)]},
               5, [], {"steps": [[self.randn(2)]]}]),
@@ -130,26 +141,30 @@ def to_device(batch, device):
 
     def check(self, to_device):
         for words, batch in self._batches():
+            words = _(words)
             for device in ("meta", torch.device("meta"), "cpu"):
                 shown = repr(device) if isinstance(device, str) else "torch.device('meta')"
                 call = f"to_device(batch, {shown})"
                 found = self.probe(moved, to_device, batch, device,
-                                   during=f"`{call}` for {words}")
+                                   during=_("`{call}` for {words}").format(call=call,
+                                                                            words=words))
                 expected = _skeleton(reference_to_device(batch, device), values=True)
                 difference = _first_difference(found["result"], expected)
                 if difference:
-                    where, wanted, got = difference
-                    hint = (self.hints[0] if "tensor on" in wanted or "a `" in wanted
-                            else None)
-                    expect.that(False, checked=f"`{_path_text(where)}` in the result of "
-                                f"`{call}` for {words}", expected=wanted, found=got, hint=hint)
+                    where, wanted, got, hinted = difference
+                    hint = self.hints[0] if hinted else None
+                    expect.that(False, checked=_("`{where}` in the result of `{call}` for "
+                                                 "{words}").format(where=_path_text(where),
+                                                                   call=call, words=words),
+                                expected=wanted, found=got, hint=hint)
                 if device != "cpu":
                     expect.that(found["input_unchanged"],
-                                checked=f"the input batch after `{call}` for {words}",
-                                expected="the input left as it was (return a new batch)",
-                                found="tensors of the input replaced by moved ones",
-                                hint="Build new dicts and lists instead of assigning into "
-                                     "the ones you were given.")
+                                checked=_("the input batch after `{call}` for {words}").format(
+                                    call=call, words=words),
+                                expected=_("the input left as it was (return a new batch)"),
+                                found=_("tensors of the input replaced by moved ones"),
+                                hint=_("Build new dicts and lists instead of assigning into "
+                                       "the ones you were given."))
 
 
 # --- time_it ---------------------------------------------------------------------------
@@ -157,12 +172,14 @@ def to_device(batch, device):
 
 class TimeIt(Exercise):
     name = "time_it"
-    title = "A timing function that is right on a GPU"
+    title = N_("A timing function that is right on a GPU")
     hints = (
-        "Three parts: call `fn()` `warmup` times without timing; then, `repeats` times: "
-        "synchronise, read the clock, call `fn()`, synchronise, read the clock; return the "
-        "median of the differences. Synchronise only when `device.type == \"cuda\"`.",
-        "`statistics.median(times)` gives the median; `time.perf_counter()` is the clock.",
+        N_("Three parts: call `fn()` `warmup` times without timing; then, `repeats` times: "
+           "synchronise, read the clock, call `fn()`, synchronise, read the clock; return "
+           "the median of the differences. Synchronise only when "
+           "`device.type == \"cuda\"`."),
+        N_("`statistics.median(times)` gives the median; `time.perf_counter()` is the "
+           "clock."),
     )
     solution = '''\
 def time_it(fn, device, *, warmup=2, repeats=5):
@@ -192,43 +209,50 @@ def time_it(fn, device, *, warmup=2, repeats=5):
             durations = self._durations(warmup, repeats)
             call = f"time_it(fn, torch.device({device_type!r}), warmup={warmup}, " \
                    f"repeats={repeats})"
-            where = ("on a simulated GPU, where `fn()` returns at once and the work runs "
-                     "until the next `torch.cuda.synchronize()`" if device_type == "cuda"
-                     else "on the CPU")
+            during = (_("`{call}` on a simulated GPU, where `fn()` returns at once and the "
+                        "work runs until the next `torch.cuda.synchronize()`")
+                      if device_type == "cuda" else _("`{call}` on the CPU")).format(call=call)
             found = self.probe(timing.simulated_timing, time_it, device_type, durations, warmup,
-                               repeats, during=f"`{call}` {where}")
+                               repeats, during=during)
             events, result = found["events"], found["result"]
             expect.is_type(result, (int, float), name=call)
             calls = events.count("call")
-            expect.that(calls == warmup + repeats, checked=f"how often `{call}` called `fn`",
-                        expected=f"{warmup + repeats} calls ({warmup} warm-up, {repeats} timed)",
-                        found=f"{calls} calls", hint=self.hints[0])
-            expect.that("clock" in events, checked=f"the clock in `{call}`",
-                        expected="readings of `time.perf_counter()` around each timed call",
-                        found="no reading of `time.perf_counter()` (or another wall clock)",
-                        hint="`time.perf_counter()` is the clock for timing; "
-                             "`time.process_time()` counts only this process's CPU time, "
-                             "not the time spent waiting for a GPU.")
+            expect.that(calls == warmup + repeats,
+                        checked=_("how often `{call}` called `fn`").format(call=call),
+                        expected=_("{total} calls ({warmup} warm-up, {repeats} timed)").format(
+                            total=warmup + repeats, warmup=warmup, repeats=repeats),
+                        found=_("{calls} calls").format(calls=calls), hint=self.hints[0])
+            expect.that("clock" in events, checked=_("the clock in `{call}`").format(call=call),
+                        expected=_("readings of `time.perf_counter()` around each timed call"),
+                        found=_("no reading of `time.perf_counter()` (or another wall clock)"),
+                        hint=_("`time.perf_counter()` is the clock for timing; "
+                               "`time.process_time()` counts only this process's CPU time, "
+                               "not the time spent waiting for a GPU."))
             first_clock = events.index("clock")
             before = events[:first_clock].count("call")
-            expect.that(before == warmup, checked=f"the warm-up of `{call}`",
-                        expected=f"{warmup} untimed calls of `fn()` before the first clock "
-                                 "reading", found=f"{before}", hint=self.hints[0])
+            expect.that(before == warmup,
+                        checked=_("the warm-up of `{call}`").format(call=call),
+                        expected=_("{warmup} untimed calls of `fn()` before the first clock "
+                                   "reading").format(warmup=warmup),
+                        found=f"{before}", hint=self.hints[0])
             timed = durations[warmup:]
             if device_type == "cuda":
                 self._check_sync(events, call)
             median = statistics.median(timed)
             if not math.isclose(result, median, rel_tol=1e-6):
-                wrong = {"the mean": statistics.fmean(timed), "the minimum": min(timed),
-                         "the total": sum(timed), "the median of every call, warm-up "
-                         "included": statistics.median(durations)}
+                wrong = {N_("the mean"): statistics.fmean(timed), N_("the minimum"): min(timed),
+                         N_("the total"): sum(timed), N_("the median of every call, warm-up "
+                                                         "included"): statistics.median(durations)}
                 named = next((k for k, v in wrong.items()
                               if math.isclose(result, v, rel_tol=1e-6)), None)
-                expect.that(False, checked=f"the value of `{call}`",
-                            expected=f"the median of the {repeats} timed runs, {median:.6f} s",
-                            found=f"{result:.6f} s" + (f", {named}" if named else ""),
-                            hint="The median ignores the one disturbed run; the mean does not."
-                            if named == "the mean" else self.hints[1])
+                expect.that(False, checked=_("the value of `{call}`").format(call=call),
+                            expected=_("the median of the {repeats} timed runs, "
+                                       "{median:.6f} s").format(repeats=repeats, median=median),
+                            found=(_("{result:.6f} s, {named}").format(result=result,
+                                                                        named=_(named))
+                                   if named else f"{result:.6f} s"),
+                            hint=_("The median ignores the one disturbed run; the mean does "
+                                   "not.") if named == "the mean" else self.hints[1])
 
     def _check_sync(self, events, call):
         pending = False
@@ -238,12 +262,12 @@ def time_it(fn, device, *, warmup=2, repeats=5):
             elif event == "sync":
                 pending = False
             elif event == "clock" and pending:
-                expect.that(False, checked=f"the order of calls in `{call}`",
-                            expected="`torch.cuda.synchronize()` between every `fn()` and the "
-                                     "next clock reading",
-                            found="a clock reading while the GPU was still working",
-                            hint="On a GPU `fn()` only queues work; synchronise before each "
-                                 "clock reading so the time includes that work.")
+                expect.that(False, checked=_("the order of calls in `{call}`").format(call=call),
+                            expected=_("`torch.cuda.synchronize()` between every `fn()` and "
+                                       "the next clock reading"),
+                            found=_("a clock reading while the GPU was still working"),
+                            hint=_("On a GPU `fn()` only queues work; synchronise before each "
+                                   "clock reading so the time includes that work."))
 
 
 # --- amp_step --------------------------------------------------------------------------
@@ -276,13 +300,13 @@ def _amp_reference(model, x, y, optimizer, scaler, *, amp_dtype, max_norm, varia
 
 class AmpStep(Exercise):
     name = "amp_step"
-    title = "A mixed-precision training step with GradScaler"
+    title = N_("A mixed-precision training step with GradScaler")
     hints = (
-        "The order: `optimizer.zero_grad()`; forward and loss under `torch.autocast`; "
-        "`scaler.scale(loss).backward()`; `scaler.unscale_(optimizer)`; clip; "
-        "`scaler.step(optimizer)`; `scaler.update()`.",
-        "Clip after `scaler.unscale_(optimizer)`, or `max_norm` applies to gradients that "
-        "are still multiplied by the scale.",
+        N_("The order: `optimizer.zero_grad()`; forward and loss under `torch.autocast`; "
+           "`scaler.scale(loss).backward()`; `scaler.unscale_(optimizer)`; clip; "
+           "`scaler.step(optimizer)`; `scaler.update()`."),
+        N_("Clip after `scaler.unscale_(optimizer)`, or `max_norm` applies to gradients that "
+           "are still multiplied by the scale."),
     )
     solution = '''\
 def amp_step(model, x, y, optimizer, scaler, *, amp_dtype, max_norm):
@@ -313,39 +337,45 @@ def amp_step(model, x, y, optimizer, scaler, *, amp_dtype, max_norm):
         call = "amp_step(model, x, y, optimizer, scaler, amp_dtype=torch.bfloat16, max_norm=...)"
         normal = {"init_scale": 2.0 ** 12, "max_norm": 0.05, "lr": 0.5}
         overflow = {"init_scale": 2.0 ** 120, "max_norm": 0.05, "lr": 0.5}
-        for setup, inputs, words in [(normal, x, "an ordinary batch"),
-                                     (overflow, x * 1e6, "a batch whose scaled gradients "
-                                      "overflow to inf")]:
+        for setup, inputs, words in [(normal, x, _("an ordinary batch")),
+                                     (overflow, x * 1e6, _("a batch whose scaled gradients "
+                                                           "overflow to inf"))]:
+            checked = _("`{call}` on {words}").format(call=call, words=words)
             found = self.probe(amp_step_state, amp_step, state, inputs, y, setup,
-                               during=f"`{call}` on {words}")
+                               during=checked)
             expected = self._run_reference(state, inputs, y, setup)
-            checked = f"`{call}` on {words}"
-            expect.that(found["autocast"], checked=f"the forward pass in {checked}",
-                        expected="the model called inside `torch.autocast(...)`",
-                        found="the model called in full precision" if found["calls"]
-                        else "the model never called", hint=self.hints[0])
+            expect.that(found["autocast"],
+                        checked=_("the forward pass in {checked}").format(checked=checked),
+                        expected=_("the model called inside `torch.autocast(...)`"),
+                        found=_("the model called in full precision") if found["calls"]
+                        else _("the model never called"), hint=self.hints[0])
             scale = found["scale"]
             if setup is overflow:
                 finite = all(bool(torch.isfinite(w).all()) for w in found["weights"].values())
                 unchanged = finite and all(torch.equal(found["weights"][k], v)
                                            for k, v in state.items())
-                expect.that(unchanged, checked=f"the weights after {checked}",
-                            expected="the step skipped, weights unchanged",
-                            found="weights that changed" + ("" if finite else
-                                                            " to inf or NaN"),
-                            hint="`scaler.step(optimizer)` skips the step when a gradient is "
-                                 "inf or NaN; `optimizer.step()` does not.")
-            expect.that(scale == expected["scale"], checked=f"`scaler.get_scale()` after "
-                        f"{checked} (initial scale {setup['init_scale']:g})",
+                expect.that(unchanged,
+                            checked=_("the weights after {checked}").format(checked=checked),
+                            expected=_("the step skipped, weights unchanged"),
+                            found=_("weights that changed") if finite
+                            else _("weights that changed to inf or NaN"),
+                            hint=_("`scaler.step(optimizer)` skips the step when a gradient "
+                                   "is inf or NaN; `optimizer.step()` does not."))
+            expect.that(scale == expected["scale"],
+                        checked=_("`scaler.get_scale()` after {checked} (initial scale "
+                                  "{init_scale:g})").format(checked=checked,
+                                                            init_scale=setup["init_scale"]),
                         expected=f"{expected['scale']:g}", found=f"{scale:g}",
-                        hint="`scaler.update()` once per step, after `scaler.step(optimizer)`, "
-                             "halves the scale after an overflow and doubles it after "
-                             "enough good steps.")
+                        hint=_("`scaler.update()` once per step, after "
+                               "`scaler.step(optimizer)`, halves the scale after an overflow "
+                               "and doubles it after enough good steps."))
             if setup is normal:
                 self._compare_weights(found, expected, state, x, y, setup, checked)
-                expect.close(found["loss"], expected["loss"], name=f"the value returned by "
-                             f"{call}", atol=1e-4, rtol=1e-3,
-                             hint="Return the loss itself, `loss.item()`, not the scaled loss.")
+                expect.close(found["loss"], expected["loss"],
+                             name=_("the value returned by {call}").format(call=call),
+                             atol=1e-4, rtol=1e-3,
+                             hint=_("Return the loss itself, `loss.item()`, not the scaled "
+                                    "loss."))
 
     def _compare_weights(self, found, expected, state, x, y, setup, checked):
         def same(result):
@@ -355,19 +385,19 @@ def amp_step(model, x, y, optimizer, scaler, *, amp_dtype, max_norm):
         if same(expected):
             return
         mistakes = {
-            "clip-first": "gradients clipped before `scaler.unscale_(optimizer)`",
-            "no-clip": "gradients not clipped",
-            "stale": "old gradients added to the new ones (no `optimizer.zero_grad()`)",
-            "two-steps": "two optimizer steps (`scaler.step(optimizer)` already calls "
-                         "`optimizer.step()`)",
+            "clip-first": N_("gradients clipped before `scaler.unscale_(optimizer)`"),
+            "no-clip": N_("gradients not clipped"),
+            "stale": N_("old gradients added to the new ones (no `optimizer.zero_grad()`)"),
+            "two-steps": N_("two optimizer steps (`scaler.step(optimizer)` already calls "
+                            "`optimizer.step()`)"),
         }
-        named = next((words for variant, words in mistakes.items()
+        named = next((variant for variant in mistakes
                       if same(self._run_reference(state, x, y, setup, variant))), None)
-        expect.that(False, checked=f"the weights after {checked}",
-                    expected="the weights of one correct step (zero_grad, scale, backward, "
-                             "unscale_, clip, step, update)",
-                    found=named or "other weights",
-                    hint=self.hints[1] if named and "clipped before" in named else self.hints[0])
+        expect.that(False, checked=_("the weights after {checked}").format(checked=checked),
+                    expected=_("the weights of one correct step (zero_grad, scale, backward, "
+                               "unscale_, clip, step, update)"),
+                    found=_(mistakes[named]) if named else _("other weights"),
+                    hint=self.hints[1] if named == "clip-first" else self.hints[0])
 
 
 # --- shard_indices ---------------------------------------------------------------------
@@ -382,13 +412,14 @@ def reference_shard(n: int, rank: int, world_size: int) -> list[int]:
 
 class ShardIndices(Exercise):
     name = "shard_indices"
-    title = "Which examples each rank gets"
+    title = N_("Which examples each rank gets")
     hints = (
-        "Every rank gets `num_samples = math.ceil(n / world_size)` indices. Pad "
-        "`list(range(n))` to `num_samples * world_size` by repeating it from the start, "
-        "then rank `r` takes every `world_size`-th index starting at `r`.",
-        "`indices = list(range(n)); total = math.ceil(n / world_size) * world_size; "
-        "indices = (indices * math.ceil(total / n))[:total]; return indices[rank::world_size]`",
+        N_("Every rank gets `num_samples = math.ceil(n / world_size)` indices. Pad "
+           "`list(range(n))` to `num_samples * world_size` by repeating it from the start, "
+           "then rank `r` takes every `world_size`-th index starting at `r`."),
+        N_("`indices = list(range(n)); total = math.ceil(n / world_size) * world_size; "
+           "indices = (indices * math.ceil(total / n))[:total]; "
+           "return indices[rank::world_size]`"),
     )
     solution = '''\
 def shard_indices(n, rank, world_size):
@@ -407,23 +438,30 @@ def shard_indices(n, rank, world_size):
                 call = f"shard_indices({n}, rank={rank}, world_size={world_size})"
                 answer = self.probe(index_list, shard_indices, n, rank, world_size,
                                     during=f"`{call}`")
-                expect.that("indices" in answer, checked=f"the type of `{call}`",
-                            expected="a list of integers",
-                            found=f"a `{answer.get('type')}`", hint=self.hints[0])
+                if "item" in answer:
+                    kind = _("a `{type}` holding a `{item}`").format(type=answer["type"],
+                                                                      item=answer["item"])
+                else:
+                    kind = _("a `{type}`").format(type=answer.get("type"))
+                expect.that("indices" in answer,
+                            checked=_("the type of `{call}`").format(call=call),
+                            expected=_("a list of integers"), found=kind, hint=self.hints[0])
                 found = answer["indices"]
                 expected = reference_shard(n, rank, world_size)
                 if found == expected:
                     continue
                 if len(found) != len(expected):
-                    expect.that(False, checked=f"the number of indices of `{call}`",
-                                expected=f"{len(expected)} = ceil({n} / {world_size}), the "
-                                         "same on every rank (padding repeats indices from "
-                                         "the start)",
+                    expect.that(False,
+                                checked=_("the number of indices of `{call}`").format(call=call),
+                                expected=_("{count} = ceil({n} / {world_size}), the same on "
+                                           "every rank (padding repeats indices from the "
+                                           "start)").format(count=len(expected), n=n,
+                                                            world_size=world_size),
                                 found=f"{len(found)}", hint=self.hints[0])
                 expect.that(False, checked=f"`{call}`", expected=f"{expected}",
                             found=f"{found}",
-                            hint="`DistributedSampler` deals indices out like cards: rank r "
-                                 "gets r, r + world_size, r + 2 * world_size, ...")
+                            hint=_("`DistributedSampler` deals indices out like cards: rank r "
+                                   "gets r, r + world_size, r + 2 * world_size, ..."))
 
 
 # --- average_gradients -----------------------------------------------------------------
@@ -438,13 +476,13 @@ def _ddp_model() -> nn.Module:
 
 class AverageGradients(Exercise):
     name = "average_gradients"
-    title = "Average gradients across ranks with all_reduce"
+    title = N_("Average gradients across ranks with all_reduce")
     hints = (
-        "For every parameter: `dist.all_reduce(p.grad, op=dist.ReduceOp.SUM)` adds the "
-        "gradients of all ranks in place, on every rank; then divide by "
-        "`dist.get_world_size()`.",
-        "`all_reduce` works in place on each rank's own tensor: after it, every rank holds "
-        "the same sum.",
+        N_("For every parameter: `dist.all_reduce(p.grad, op=dist.ReduceOp.SUM)` adds the "
+           "gradients of all ranks in place, on every rank; then divide by "
+           "`dist.get_world_size()`."),
+        N_("`all_reduce` works in place on each rank's own tensor: after it, every rank "
+           "holds the same sum."),
     )
     solution = '''\
 def average_gradients(model):
@@ -464,29 +502,32 @@ def average_gradients(model):
         F.cross_entropy(model(x), y).backward()  # the whole batch in one process
         expected = {name: p.grad for name, p in model.named_parameters()}
         found = self.probe(average_in_group, average_gradients, state, x, y,
-                           during=f"`average_gradients(model)` on {world_size} processes "
-                                  "(gloo), each with its share of the batch")
-        wrong = {world_size: ("their sum (the average times the world size)",
-                              "Divide by the world size after the `all_reduce`."),
-                 world_size / 2: ("their sum divided by 2, not by the world size "
-                                  f"({world_size} here)",
-                                  "Divide by `dist.get_world_size()`, not by a fixed number.")}
+                           during=_("`average_gradients(model)` on {world_size} processes "
+                                    "(gloo), each with its share of the batch").format(
+                                        world_size=world_size))
+        wrong = {world_size: (_("their sum (the average times the world size)"),
+                              _("Divide by the world size after the `all_reduce`.")),
+                 world_size / 2: (_("their sum divided by 2, not by the world size "
+                                    "({world_size} here)").format(world_size=world_size),
+                                  _("Divide by `dist.get_world_size()`, not by a fixed "
+                                    "number."))}
         for rank, grads in enumerate(found):
             for name, grad in expected.items():
                 got = grads[name]
-                checked = f"`{name}.grad` on rank {rank} after `average_gradients(model)`"
+                checked = _("`{name}.grad` on rank {rank} after "
+                            "`average_gradients(model)`").format(name=name, rank=rank)
                 expect.tensor(got, name=checked, shape=grad.shape)
                 if torch.allclose(got, grad, atol=1e-6, rtol=1e-4):
                     continue
                 for factor, (words, hint) in wrong.items():
                     if torch.allclose(got, factor * grad, atol=1e-6, rtol=1e-4):
                         expect.that(False, checked=checked,
-                                    expected=f"the average of the {world_size} ranks' "
-                                             "gradients",
+                                    expected=_("the average of the {world_size} ranks' "
+                                               "gradients").format(world_size=world_size),
                                     found=words, hint=hint)
                 expect.close(got, grad, name=checked, atol=1e-6, rtol=1e-4,
-                             hint="Every rank must end with the same gradient: the mean of "
-                                  "the ranks' gradients, for every parameter.")
+                             hint=_("Every rank must end with the same gradient: the mean of "
+                                    "the ranks' gradients, for every parameter."))
 
 
 EXERCISES = [ToDevice, TimeIt, AmpStep, ShardIndices, AverageGradients]
@@ -522,7 +563,7 @@ def index_list(shard_indices, n, rank, world_size) -> dict:
         if None not in values:
             return {"indices": values}
         odd = type(list(result)[values.index(None)]).__name__
-        return {"type": f"{type(result).__name__}` holding a `{odd}"}
+        return {"type": type(result).__name__, "item": odd}
     return {"type": type(result).__name__}
 
 
@@ -591,23 +632,26 @@ def average_in_group(average_gradients, state, x, y) -> list:
         packed = gloo_group.ship(average_gradients)
     except ValueError as err:
         raise LearnerError("ValueError", str(err), "",
-                           "preparing the check on several processes") from None
+                           _("preparing the check on several processes")) from None
     try:
         return gloo_group.run_in_group(_rank_gradients, (packed, state, x, y),
                                        world_size=GROUP_SIZE,
                                        timeout=30, collective_timeout=10)
     except gloo_group.GroupError as err:
         if err.stub:
-            raise NotAttempted("`average_gradients` still raises NotImplementedError. Write "
-                               "your answer where it says `# YOUR CODE HERE`.") from None
-        where = f"rank {err.rank}: {err.where}" if err.rank is not None else err.where
+            raise NotAttempted(_("`average_gradients` still raises NotImplementedError. Write "
+                                 "your answer where it says `# YOUR CODE HERE`.")) from None
+        where = (_("rank {rank}: {where}").format(rank=err.rank, where=err.where)
+                 if err.rank is not None else err.where)
         message = str(err)
         # A rank that never calls the collective either leaves the others waiting (a
         # timeout) or ends first, and gloo then reports the closed connection instead.
         peer_gone = any(words in message for words in (
             "Connection closed by peer", "remote worker", "Connection reset"))
         if "Timed out" in message or err.type_name == "TimeoutError" or peer_gone:
-            message = ("a collective operation waited in vain for the other rank. Every rank "
-                       "must call the same collectives (`all_reduce`, ...) in the same order.")
+            message = _("a collective operation waited in vain for the other rank. Every "
+                        "rank must call the same collectives (`all_reduce`, ...) in the same "
+                        "order.")
         raise LearnerError(err.type_name, message, where,
-                           f"`average_gradients(model)` on {GROUP_SIZE} processes") from None
+                           _("`average_gradients(model)` on {count} processes").format(
+                               count=GROUP_SIZE)) from None

@@ -21,6 +21,7 @@ from labkit.check import Exercise, NotAttempted, expect
 from labkit.check.describe import cut, describe
 from labkit.check.host import call_learner
 from labkit.check.signals import is_stub_error
+from labkit.i18n import N_, _, ngettext
 
 # --- small models the checks build -------------------------------------------------
 
@@ -99,6 +100,16 @@ def _weights_only_error(path: str) -> str | None:
     return None
 
 
+NO_FILE = "no file"  # a probe's reply: the learner's function wrote nothing at `path`
+
+
+def unsafe_text(unsafe: str) -> str:
+    """Why a written file is not a weights-only file, as a sentence for the learner."""
+    if unsafe == NO_FILE:
+        return _("no file was written at `path`")
+    return _("it raises {error}").format(error=unsafe)
+
+
 def _scratch_folder() -> tempfile.TemporaryDirectory:
     """A temporary folder under $TMPDIR as it is now: in the grader's child process that
     is the one folder it may write to, even if `tempfile` chose /tmp before it was set."""
@@ -174,11 +185,11 @@ def resume_probe(save_checkpoint, load_checkpoint, x, y, seed: int, stop: int) -
         at_save = _snapshot(model, optimizer, scheduler)
         call_learner(save_checkpoint, path, model, optimizer, scheduler, stop)
         if not os.path.exists(path):
-            return {"unsafe_file": "no file was written at `path`"}
+            return {"unsafe_file": NO_FILE}
         with torch.random.fork_rng(devices=[]):
             unsafe = _weights_only_error(path)
         if unsafe is not None:
-            return {"unsafe_file": f"it raises {unsafe}"}
+            return {"unsafe_file": unsafe}
 
         # As after a restart: new objects, other weights, another random state.
         torch.manual_seed(seed + 1000)
@@ -222,15 +233,15 @@ def _same(a, b) -> bool:
 
 class Checkpoint(Exercise):
     name = "checkpoint"
-    title = "A checkpoint that resumes exactly"
+    title = N_("A checkpoint that resumes exactly")
     hints = (
-        "Training depends on five things: the weights, the optimizer's state (Adam's running "
-        "averages), the scheduler's position, the epoch, and the random generator "
-        "(shuffling, dropout). Save all five; restore all five.",
-        "`torch.save({'model': model.state_dict(), 'optimizer': optimizer.state_dict(), "
-        "'scheduler': scheduler.state_dict(), 'epoch': epoch, 'rng': torch.get_rng_state()}, "
-        "path)`; in `load_checkpoint`, `load_state_dict` each part, "
-        "`torch.set_rng_state(...)` and `return checkpoint['epoch']`.",
+        N_("Training depends on five things: the weights, the optimizer's state (Adam's running "
+           "averages), the scheduler's position, the epoch, and the random generator "
+           "(shuffling, dropout). Save all five; restore all five."),
+        N_("`torch.save({'model': model.state_dict(), 'optimizer': optimizer.state_dict(), "
+           "'scheduler': scheduler.state_dict(), 'epoch': epoch, 'rng': torch.get_rng_state()}, "
+           "path)`; in `load_checkpoint`, `load_state_dict` each part, "
+           "`torch.set_rng_state(...)` and `return checkpoint['epoch']`."),
     )
     solution = '''\
 def save_checkpoint(path, model, optimizer, scheduler, epoch):
@@ -255,68 +266,79 @@ def load_checkpoint(path, model, optimizer, scheduler):
         x, y = self.randn(n, features), self.randint(0, classes, n)
         y[:classes] = torch.arange(classes)  # every class appears
         for stop in (1, 3):
-            during = (f"a run of {EPOCHS} epochs saved after epoch {stop} with "
-                      "`save_checkpoint` and resumed with `load_checkpoint`")
+            during = _("a run of {epochs} epochs saved after epoch {stop} with "
+                       "`save_checkpoint` and resumed with `load_checkpoint`").format(
+                           epochs=EPOCHS, stop=stop)
             reply = self.probe(resume_probe, save_checkpoint, load_checkpoint, x, y,
                                int(self.randint(0, 10_000)), stop, during=during)
             self._compare(reply, stop)
 
     def _compare(self, reply, stop):
         if "unsafe_file" in reply:
-            expect.that(False, checked="the file `save_checkpoint(path, ...)` writes",
-                        expected="a checkpoint that `torch.load(path, weights_only=True)` "
-                                 "reads: state_dicts, tensors, numbers and dictionaries",
-                        found=reply["unsafe_file"],
-                        hint="Save `state_dict()`s and `torch.get_rng_state()`, not the "
-                             "objects themselves.")
+            expect.that(False, checked=_("the file `save_checkpoint(path, ...)` writes"),
+                        expected=_("a checkpoint that `torch.load(path, weights_only=True)` "
+                                   "reads: state_dicts, tensors, numbers and dictionaries"),
+                        found=unsafe_text(reply["unsafe_file"]),
+                        hint=_("Save `state_dict()`s and `torch.get_rng_state()`, not the "
+                               "objects themselves."))
         start = reply["start"]
         found = start if isinstance(start, str) else f"`{start!r}`"
         if found == describe(None):
-            found = "`None`: the function returns nothing"
-        epochs = f"{stop} finished epoch" + ("s" if stop != 1 else "")
+            found = _("`None`: the function returns nothing")
         expect.that(type(start) is int and start == stop,
-                    checked=f"what `load_checkpoint` returns for a checkpoint saved after "
-                            f"{epochs}",
-                    expected=f"`{stop}`, the `epoch` passed to `save_checkpoint`",
+                    checked=ngettext(
+                        "what `load_checkpoint` returns for a checkpoint saved after {n} "
+                        "finished epoch",
+                        "what `load_checkpoint` returns for a checkpoint saved after {n} "
+                        "finished epochs", stop).format(n=stop),
+                    expected=_("`{stop}`, the `epoch` passed to `save_checkpoint`").format(
+                        stop=stop),
                     found=found,
-                    hint="Save `epoch` in the checkpoint and return it: training goes on "
-                         "with `for epoch in range(start, epochs)`.")
+                    hint=_("Save `epoch` in the checkpoint and return it: training goes on "
+                           "with `for epoch in range(start, epochs)`."))
         saved, loaded = reply["at_save"], reply["after_load"]
         steps = [
-            ("model", "the model's weights and buffers", "the weights that were saved",
-             "Save `model.state_dict()` and restore it with `model.load_state_dict(...)`."),
-            ("optimizer", "the optimizer's state (Adam's running averages of the gradients)",
-             "the state it had when it was saved",
-             "Save `optimizer.state_dict()` too: without it Adam starts its averages from "
-             "zero and the loss jumps."),
-            ("last_epoch", "the scheduler's position (`scheduler.last_epoch`)",
+            ("model", _("the model's weights and buffers"), _("the weights that were saved"),
+             _("Save `model.state_dict()` and restore it with `model.load_state_dict(...)`.")),
+            ("optimizer",
+             _("the optimizer's state (Adam's running averages of the gradients)"),
+             _("the state it had when it was saved"),
+             _("Save `optimizer.state_dict()` too: without it Adam starts its averages from "
+               "zero and the loss jumps.")),
+            ("last_epoch", _("the scheduler's position (`scheduler.last_epoch`)"),
              f"`{saved['last_epoch']}`",
-             "Save `scheduler.state_dict()` and load it back: a fresh scheduler starts its "
-             "schedule again."),
-            ("rng", "the random generator (`torch.get_rng_state()`)",
-             "the state it had when the checkpoint was saved",
-             "Shuffling and dropout draw random numbers: save `torch.get_rng_state()` and "
-             "restore it with `torch.set_rng_state(...)`."),
+             _("Save `scheduler.state_dict()` and load it back: a fresh scheduler starts its "
+               "schedule again.")),
+            ("rng", _("the random generator (`torch.get_rng_state()`)"),
+             _("the state it had when the checkpoint was saved"),
+             _("Shuffling and dropout draw random numbers: save `torch.get_rng_state()` and "
+               "restore it with `torch.set_rng_state(...)`.")),
         ]
         for key, checked, expected, hint in steps:
             if not _same(saved[key], loaded[key]):
-                found = (f"`{loaded[key]}`" if key == "last_epoch"
-                         else "something else" + (" (empty)" if key == "optimizer"
-                                                  and not loaded[key] else ""))
-                expect.that(False, checked=f"{checked} right after `load_checkpoint`",
+                if key == "last_epoch":
+                    found = f"`{loaded[key]}`"
+                elif key == "optimizer" and not loaded[key]:
+                    found = _("something else (empty)")
+                else:
+                    found = _("something else")
+                expect.that(False,
+                            checked=_("{checked} right after `load_checkpoint`").format(
+                                checked=checked),
                             expected=expected, found=found, hint=hint)
         straight, resumed = reply["straight"], reply["resumed"]
         for name, value in straight.items():
-            expect.close(resumed.get(name), value, name=f"{name} after resuming", atol=0,
-                         rtol=0, hint="A resumed run must match the run without a stop bit "
-                                      "for bit.")
+            expect.close(resumed.get(name), value,
+                         name=_("{name} after resuming").format(name=name), atol=0, rtol=0,
+                         hint=_("A resumed run must match the run without a stop bit "
+                                "for bit."))
         expect.that(not reply["payload_ran"],
-                    checked="`load_checkpoint` on a checkpoint with code hidden in it",
-                    expected="the code in the file never runs",
-                    found="the code in the file ran while loading",
-                    hint="Load with `torch.load(path, weights_only=True)`: a checkpoint "
-                         "from elsewhere can hold code, and only the weights-only loader "
-                         "refuses to run it.")
+                    checked=_("`load_checkpoint` on a checkpoint with code hidden in it"),
+                    expected=_("the code in the file never runs"),
+                    found=_("the code in the file ran while loading"),
+                    hint=_("Load with `torch.load(path, weights_only=True)`: a checkpoint "
+                           "from elsewhere can hold code, and only the weights-only loader "
+                           "refuses to run it."))
 
 
 # --- export ------------------------------------------------------------------------
@@ -337,13 +359,13 @@ def run_exported(program, inputs: list) -> list:
 
 class ExportDynamic(Exercise):
     name = "export_dynamic_batch"
-    title = "Export with a dynamic batch size"
+    title = N_("Export with a dynamic batch size")
     hints = (
-        "Without `dynamic_shapes`, `torch.export` fixes every size to the example's: the "
-        "program then refuses any other batch size.",
-        "`batch = torch.export.Dim('batch')`, then `torch.export.export(model, (example,), "
-        "dynamic_shapes={'x': {0: batch}})`: the key is the name of the argument of "
-        "`forward`. `dynamic_shapes=({0: batch},)` works too.",
+        N_("Without `dynamic_shapes`, `torch.export` fixes every size to the example's: the "
+           "program then refuses any other batch size."),
+        N_("`batch = torch.export.Dim('batch')`, then `torch.export.export(model, (example,), "
+           "dynamic_shapes={'x': {0: batch}})`: the key is the name of the argument of "
+           "`forward`. `dynamic_shapes=({0: batch},)` works too."),
     )
     solution = '''\
 def export_dynamic_batch(model, example):
@@ -356,26 +378,28 @@ def export_dynamic_batch(model, example):
         model = ConvNet(channels, side, int(self.randint(2, 6))).eval()
         example = self.randn(int(self.randint(2, 6)), channels, side, side)
         program = self.call(export_dynamic_batch, model, example,
-                            during=f"`export_dynamic_batch(model, example)` with an example "
-                                   f"of shape {tuple(example.shape)}")
+                            during=_("`export_dynamic_batch(model, example)` with an example "
+                                     "of shape {shape}").format(shape=tuple(example.shape)))
         expect.that(self.is_instance(program, torch.export.ExportedProgram),
-                    checked="what `export_dynamic_batch` returns",
-                    expected="a `torch.export.ExportedProgram`", found=describe(program),
-                    hint="Return what `torch.export.export(...)` returns, not `.module()`.")
+                    checked=_("what `export_dynamic_batch` returns"),
+                    expected=_("a `torch.export.ExportedProgram`"), found=describe(program),
+                    hint=_("Return what `torch.export.export(...)` returns, not `.module()`."))
         inputs = [self.randn(b, channels, side, side) for b in (1, 7, len(example))]
         outputs = self.probe(run_exported, program, inputs,
-                             during="the exported program, run on batches of 1 and 7")
+                             during=_("the exported program, run on batches of 1 and 7"))
         with torch.no_grad():
             for x, found in zip(inputs, outputs, strict=True):
-                name = f"the exported program on a batch of shape {tuple(x.shape)}"
-                hint = self.hints[0] + " Mark dimension 0 as dynamic."
+                name = _("the exported program on a batch of shape {shape}").format(
+                    shape=tuple(x.shape))
+                hint = _("{hint} Mark dimension 0 as dynamic.").format(hint=_(self.hints[0]))
                 if isinstance(found, str) and ("<=" in found or ">=" in found):
-                    hint = ("The batch dimension is dynamic but bounded: leave out `min` and "
-                            "`max` of `torch.export.Dim`, so any batch size runs.")
+                    hint = _("The batch dimension is dynamic but bounded: leave out `min` and "
+                             "`max` of `torch.export.Dim`, so any batch size runs.")
                 expect.that(not isinstance(found, str), checked=name,
-                            expected="it runs", found=f"it raised `{found}`", hint=hint)
+                            expected=_("it runs"),
+                            found=_("it raised `{error}`").format(error=found), hint=hint)
                 expect.close(found, model(x), name=name, atol=1e-4, rtol=1e-4,
-                             hint="Export the model in eval mode, as it is.")
+                             hint=_("Export the model in eval mode, as it is."))
 
 
 # --- parity ------------------------------------------------------------------------
@@ -383,15 +407,15 @@ def export_dynamic_batch(model, example):
 
 class Parity(Exercise):
     name = "compare_outputs"
-    title = "Parity with a tolerance"
+    title = N_("Parity with a tolerance")
     hints = (
-        "An element passes when `|candidate - reference| <= atol + rtol * |reference|`, as "
-        "in `torch.allclose`. The worst element is the one that goes furthest past its own "
-        "allowance: the largest `|candidate - reference| - (atol + rtol * |reference|)`.",
-        "`diff = (candidate - reference).abs()`, `excess = diff - (atol + rtol * "
-        "reference.abs())`, `ok = bool((excess <= 0).all())`, `worst = tuple(int(i) for i in "
-        "torch.unravel_index(excess.argmax(), excess.shape))`, "
-        "`return ok, diff.max().item(), worst`.",
+        N_("An element passes when `|candidate - reference| <= atol + rtol * |reference|`, as "
+           "in `torch.allclose`. The worst element is the one that goes furthest past its own "
+           "allowance: the largest `|candidate - reference| - (atol + rtol * |reference|)`."),
+        N_("`diff = (candidate - reference).abs()`, `excess = diff - (atol + rtol * "
+           "reference.abs())`, `ok = bool((excess <= 0).all())`, `worst = tuple(int(i) for i in "
+           "torch.unravel_index(excess.argmax(), excess.shape))`, "
+           "`return ok, diff.max().item(), worst`."),
     )
     solution = '''\
 def compare_outputs(reference, candidate, atol=1e-5, rtol=1e-4):
@@ -429,13 +453,14 @@ def compare_outputs(reference, candidate, atol=1e-5, rtol=1e-4):
 
     def check(self, compare_outputs):
         for ref, cand, atol, rtol in self._cases():
-            call = (f"compare_outputs(reference, candidate, atol={atol:g}, rtol={rtol:g}) "
-                    f"for tensors of shape {tuple(ref.shape)}")
+            call = _("compare_outputs(reference, candidate, atol={atol:g}, rtol={rtol:g}) "
+                     "for tensors of shape {shape}").format(atol=atol, rtol=rtol,
+                                                           shape=tuple(ref.shape))
             found = self.call(compare_outputs, ref, cand, atol=atol, rtol=rtol,
                               during=f"`{call}`")
             expect.that(type(found) in (tuple, list) and len(found) == 3,
-                        checked=f"what `{call}` returns",
-                        expected="three values: `(ok, max_abs_diff, worst_index)`",
+                        checked=_("what `{call}` returns").format(call=call),
+                        expected=_("three values: `(ok, max_abs_diff, worst_index)`"),
                         found=describe(found))
             ok, max_diff, worst = found
             diff = (cand - ref).abs()
@@ -443,29 +468,34 @@ def compare_outputs(reference, candidate, atol=1e-5, rtol=1e-4):
             want_ok = bool((excess <= 0).all())
             if isinstance(ok, torch.Tensor) and ok.numel() == 1:
                 ok = bool(ok)
-            expect.that(type(ok) is bool and ok == want_ok, checked=f"`ok` of `{call}`",
+            expect.that(type(ok) is bool and ok == want_ok,
+                        checked=_("`ok` of `{call}`").format(call=call),
                         expected=f"`{want_ok}`", found=describe(ok),
-                        hint="Each element gets its own allowance, `atol + rtol * "
-                             "|reference|`: a relative tolerance lets large values differ "
-                             "more, an absolute one keeps values near 0 in check.")
-            expect.close(max_diff, diff.max().item(), name=f"max_abs_diff of {call}",
+                        hint=_("Each element gets its own allowance, `atol + rtol * "
+                               "|reference|`: a relative tolerance lets large values differ "
+                               "more, an absolute one keeps values near 0 in check."))
+            expect.close(max_diff, diff.max().item(),
+                         name=_("max_abs_diff of {call}").format(call=call),
                          atol=1e-9, rtol=1e-6,
-                         hint="The largest `|candidate - reference|`, an absolute "
-                              "difference.")
+                         hint=_("The largest `|candidate - reference|`, an absolute "
+                                "difference."))
             if isinstance(worst, torch.Tensor):
                 worst = worst.tolist()
             want = tuple(int(i) for i in torch.unravel_index(excess.argmax(), excess.shape))
             is_index = (type(worst) in (tuple, list)
                         and all(type(i) is int for i in worst))
             expect.that(is_index and len(worst) == ref.dim(),
-                        checked=f"`worst_index` of `{call}`",
-                        expected=f"a tuple with one index per dimension, like `{want}`",
+                        checked=_("`worst_index` of `{call}`").format(call=call),
+                        expected=_("a tuple with one index per dimension, like "
+                                   "`{want}`").format(want=want),
                         found=describe(worst),
-                        hint="`torch.unravel_index(flat_index, shape)` turns a flat index "
-                             "into one index per dimension.")
-            expect.that(tuple(worst) == want, checked=f"`worst_index` of `{call}`",
-                        expected=f"`{want}`, the element furthest past its allowance",
-                        found=f"`{tuple(worst)}`", hint=self.hints[0])
+                        hint=_("`torch.unravel_index(flat_index, shape)` turns a flat index "
+                               "into one index per dimension."))
+            expect.that(tuple(worst) == want,
+                        checked=_("`worst_index` of `{call}`").format(call=call),
+                        expected=_("`{want}`, the element furthest past its "
+                                   "allowance").format(want=want),
+                        found=f"`{tuple(worst)}`", hint=_(self.hints[0]))
 
 
 # --- size --------------------------------------------------------------------------
@@ -473,13 +503,13 @@ def compare_outputs(reference, candidate, atol=1e-5, rtol=1e-4):
 
 class ModelSize(Exercise):
     name = "model_size_bytes"
-    title = "How many bytes is a model?"
+    title = N_("How many bytes is a model?")
     hints = (
-        "A state_dict holds the parameters *and* the buffers (batch norm's running "
-        "statistics, for example). Each element takes `tensor.element_size()` bytes: 4 for "
-        "float32, 2 for float16 and bfloat16, 8 for int64, 1 for uint8.",
-        "`sum(t.numel() * t.element_size() for t in [*model.parameters(), "
-        "*model.buffers()])`",
+        N_("A state_dict holds the parameters *and* the buffers (batch norm's running "
+           "statistics, for example). Each element takes `tensor.element_size()` bytes: 4 for "
+           "float32, 2 for float16 and bfloat16, 8 for int64, 1 for uint8."),
+        N_("`sum(t.numel() * t.element_size() for t in [*model.parameters(), "
+           "*model.buffers()])`"),
     )
     solution = '''\
 def model_size_bytes(model):
@@ -487,27 +517,28 @@ def model_size_bytes(model):
     return sum(t.numel() * t.element_size() for t in tensors)'''
 
     def check(self, model_size_bytes):
-        for _ in range(2):
+        for _round in range(2):
             a, b, vocab = (int(self.randint(2, 40)), int(self.randint(2, 40)),
                            int(self.randint(5, 60)))
             model = MixedNet(a, b, vocab)
             dtypes = sorted({str(t.dtype).removeprefix("torch.")
                              for t in [*model.parameters(), *model.buffers()]})
-            call = f"model_size_bytes(model) for a model with tensors of dtypes {dtypes}"
+            call = _("model_size_bytes(model) for a model with tensors of dtypes "
+                     "{dtypes}").format(dtypes=dtypes)
             found = self.call(model_size_bytes, model, during=f"`{call}`")
             if isinstance(found, torch.Tensor) and found.numel() == 1 and not (
                     found.is_floating_point()):
                 found = int(found)
-            expect.is_type(found, int, name=call, hint="A whole number of bytes.")
+            expect.is_type(found, int, name=call, hint=_("A whole number of bytes."))
             params_only = sum(p.numel() * p.element_size() for p in model.parameters())
             four_bytes = sum(t.numel() * 4 for t in [*model.parameters(), *model.buffers()])
-            hint = self.hints[0]
+            hint = _(self.hints[0])
             if found == params_only:
-                hint = ("That is the parameters alone: add the buffers (`model.buffers()`), "
-                        "which a state_dict saves too.")
+                hint = _("That is the parameters alone: add the buffers (`model.buffers()`), "
+                         "which a state_dict saves too.")
             elif found == four_bytes:
-                hint = ("That assumes 4 bytes per element: use `t.element_size()`, which "
-                        "depends on the dtype.")
+                hint = _("That assumes 4 bytes per element: use `t.element_size()`, which "
+                         "depends on the dtype.")
             expect.equal(found, true_size(model), name=call, hint=hint)
 
 
@@ -549,11 +580,7 @@ def safe_files_probe(save_model, load_model, source, target, attacker) -> dict:
     with _scratch_folder() as folder, _plain_errors():
         path = os.path.join(folder, "model.pt")
         call_learner(save_model, source, path)
-        if not os.path.exists(path):
-            unsafe = "no file was written at `path`"
-        else:
-            unsafe = _weights_only_error(path)
-            unsafe = unsafe and f"it raises {unsafe}"
+        unsafe = _weights_only_error(path) if os.path.exists(path) else NO_FILE
         reply["weights_only_loads"] = unsafe is None
         if unsafe is None:  # the round trip, only for a file that loads safely
             target.train()
@@ -580,14 +607,14 @@ def safe_files_probe(save_model, load_model, source, target, attacker) -> dict:
 
 class SafeLoading(Exercise):
     name = "safe_model_files"
-    title = "Spot the bug: a model file that runs code"
+    title = N_("Spot the bug: a model file that runs code")
     hints = (
-        "A whole pickled model can only be read by the full unpickler, which runs any "
-        "function the file names. Save `model.state_dict()` instead: plain tensors, which "
-        "`torch.load(path, weights_only=True)` reads without running anything.",
-        "`torch.save(model.state_dict(), path)`, and in `load_model`: "
-        "`model.load_state_dict(torch.load(path, weights_only=True))`, then "
-        "`return model.eval()`.",
+        N_("A whole pickled model can only be read by the full unpickler, which runs any "
+           "function the file names. Save `model.state_dict()` instead: plain tensors, which "
+           "`torch.load(path, weights_only=True)` reads without running anything."),
+        N_("`torch.save(model.state_dict(), path)`, and in `load_model`: "
+           "`model.load_state_dict(torch.load(path, weights_only=True))`, then "
+           "`return model.eval()`."),
     )
     solution = '''\
 def save_model(model, path):
@@ -605,44 +632,46 @@ def load_model(model, path):
         source, target = DropoutNet(features, 5, 3), DropoutNet(features, 5, 3)
         attacker = DropoutNet(features, 5, 3)
         reply = self.probe(safe_files_probe, save_model, load_model, source, target,
-                           attacker, during="`save_model` then `load_model`, and "
-                                            "`load_model` on a hostile file")
+                           attacker, during=_("`save_model` then `load_model`, and "
+                                              "`load_model` on a hostile file"))
         given_shape = (not reply["weights_only_loads"] and reply["payload_ran"]
                        and reply["hostile"] == "returned")
         if given_shape:
-            raise NotAttempted(
+            raise NotAttempted(_(
                 "`save_model` and `load_model` still behave like the given code: the file "
                 "holds a whole pickled model, and loading a hostile file runs its code. Fix "
-                "both functions, run the cell, then check again.")
+                "both functions, run the cell, then check again."))
+        unsafe = reply.get("weights_only_error")
         expect.that(reply["weights_only_loads"],
-                    checked="the file `save_model(model, path)` writes",
-                    expected="a file that `torch.load(path, weights_only=True)` can read",
-                    found=reply.get("weights_only_error"),
-                    hint="Save `model.state_dict()`, not the model object.")
+                    checked=_("the file `save_model(model, path)` writes"),
+                    expected=_("a file that `torch.load(path, weights_only=True)` can read"),
+                    found=unsafe and unsafe_text(unsafe),
+                    hint=_("Save `model.state_dict()`, not the model object."))
         expect.that(not reply["payload_ran"],
-                    checked="`load_model(model, path)` on a file with code hidden in it",
-                    expected="the code in the file never runs",
-                    found="the code in the file ran while loading",
-                    hint="Only `torch.load(path, weights_only=True)` refuses to run code; "
-                         "never fall back to `weights_only=False` for a file you did not "
-                         "make.")
+                    checked=_("`load_model(model, path)` on a file with code hidden in it"),
+                    expected=_("the code in the file never runs"),
+                    found=_("the code in the file ran while loading"),
+                    hint=_("Only `torch.load(path, weights_only=True)` refuses to run code; "
+                           "never fall back to `weights_only=False` for a file you did not "
+                           "make."))
         expect.that(reply["hostile"].startswith("raised"),
-                    checked="`load_model(model, path)` on a file with code hidden in it",
-                    expected="an error, so nobody uses a model that was not loaded",
-                    found="it returned without complaint",
-                    hint="Let the error of `torch.load` go through: do not catch it.")
+                    checked=_("`load_model(model, path)` on a file with code hidden in it"),
+                    expected=_("an error, so nobody uses a model that was not loaded"),
+                    found=_("it returned without complaint"),
+                    hint=_("Let the error of `torch.load` go through: do not catch it."))
         expect.that(reply["returned"] == "the model",
-                    checked="what `load_model(model, path)` returns",
-                    expected="the model it was given, with the loaded weights",
+                    checked=_("what `load_model(model, path)` returns"),
+                    expected=_("the model it was given, with the loaded weights"),
                     found=reply["returned"])
         want = {k: v.detach().clone() for k, v in source.state_dict().items()}
         for name, value in want.items():
-            expect.close(reply["state"].get(name), value, name=f"{name} after loading",
-                         atol=0, rtol=0, hint="Load every weight of the saved model.")
-        expect.that(not reply["training"], checked="the mode of the loaded model",
-                    expected="eval mode, ready for predictions",
-                    found="train mode (dropout still active)",
-                    hint="End with `return model.eval()`, as the given code did.")
+            expect.close(reply["state"].get(name), value,
+                         name=_("{name} after loading").format(name=name),
+                         atol=0, rtol=0, hint=_("Load every weight of the saved model."))
+        expect.that(not reply["training"], checked=_("the mode of the loaded model"),
+                    expected=_("eval mode, ready for predictions"),
+                    found=_("train mode (dropout still active)"),
+                    hint=_("End with `return model.eval()`, as the given code did."))
 
 
 EXERCISES = [Checkpoint, SafeLoading, ExportDynamic, Parity, ModelSize]

@@ -9,7 +9,8 @@ from pathlib import Path
 def run(args) -> int:
     try:
         if args.command == "release":
-            return release(args.out, force=args.force, course=args.course)
+            return release(args.out, force=args.force, course=args.course,
+                           language=args.language)
         if args.command == "grade":
             return _grade(args)
         return _gradebook(args)
@@ -21,11 +22,15 @@ def run(args) -> int:
         return 2
 
 
-def release(out: Path, *, force: bool = False, course=None, echo=print) -> int:
-    """Write the learner notebooks into ``out``; never overwrite a changed file silently."""
+def release(out: Path, *, force: bool = False, course=None, language: str = "en",
+            echo=print) -> int:
+    """Write the learner notebooks into ``out``, in English or a translation (the same
+    code cells and cell ids, so either grades alike); never overwrite a changed file
+    silently."""
     from labkit.grade.course import Course
     from labkit.notebook.build import learner_notebook, to_text
     from labkit.notebook.project import repository_url
+    from labkit.notebook.translate import chapter_table, translated
 
     root = Course(course).root
     url = repository_url(root)
@@ -33,7 +38,11 @@ def release(out: Path, *, force: bool = False, course=None, echo=print) -> int:
     planned, changed = {}, []
     for source in sorted((root / "notebooks" / "src").glob("[0-9]*.py")):
         target = out / f"{source.stem}.ipynb"
-        text = to_text(learner_notebook(source, url))
+        notebook = learner_notebook(source, url)
+        if language != "en":
+            notebook = translated(notebook, chapter_table(root, language, source.stem),
+                                  language, url)
+        text = to_text(notebook)
         planned[target] = text
         if target.exists() and target.read_text() != text:
             changed.append(target)

@@ -27,9 +27,11 @@ HEADER = ("# The course in Chinese, keyed by the English text.\n"
           "# `labkit i18n update` refreshes it; fuzzy entries are the ones whose English "
           "changed.\n#")
 _FENCE = re.compile(r"^\s*```")
-_CODE_SPAN = re.compile(r"`[^`\n]+`")
+_FENCED = re.compile(r"```.*?```", re.S)
+_CODE_SPAN = re.compile(r"`[^`]+`")  # a span may wrap onto the next line
 _FIELD = re.compile(r"(?<!\{)\{([A-Za-z_]\w*)?(?:[!:][^{}]*)?\}(?!\})")
 _LINK = re.compile(r"\]\(([^)\s]+)\)")
+_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
 
 
 @dataclass(frozen=True)
@@ -145,7 +147,19 @@ def read(path: Path):
     from babel.messages.pofile import read_po
 
     with path.open("rb") as handle:
-        return read_po(handle)
+        catalog = read_po(handle)
+    # read_po keeps a "#| msgid" line (the English an entry was translated from) as a
+    # comment; give it back its meaning, so that writing the catalog again changes nothing.
+    from babel.messages.pofile import unescape
+
+    for message in catalog:
+        previous = [c for c in message.user_comments if c.startswith("|")]
+        if previous and previous[0].startswith("| msgid "):
+            message.user_comments = [c for c in message.user_comments if c not in previous]
+            text = " ".join(c[1:].strip() for c in previous)  # write_po wraps it at spaces
+            message.previous_id = ["".join(unescape(f'"{part}"')
+                                           for part in _QUOTED.findall(text))]
+    return catalog
 
 
 def _template(entries) -> object:
@@ -171,7 +185,11 @@ def _merged(path: Path, lang: str, entries) -> bytes:
                           language_team="Chinese <zh@labkit-course>",
                           last_translator="the course's authors",
                           revision_date=FIXED_DATE)
+    before = {m.id: m.previous_id for m in catalog if m.id and m.previous_id}
     catalog.update(template, update_creation_date=False)
+    for message in catalog:  # babel forgets the old English of an entry still fuzzy
+        if message.fuzzy and not message.previous_id and message.id in before:
+            message.previous_id = before[message.id]
     out = io.BytesIO()
     write_po(out, catalog, width=0, ignore_obsolete=True, include_previous=True)
     return out.getvalue()
@@ -238,7 +256,10 @@ def faults(english: str, translation: str) -> list[str]:
     out = []
     if sorted(_FIELD.findall(english)) != sorted(_FIELD.findall(translation)):
         out.append("has other {fields} in its translation than in English")
-    lost = [span for span in _CODE_SPAN.findall(english) if span not in translation]
+    # Fenced blocks may translate their comments; the inline spans around them may not.
+    flat = " ".join(_FENCED.sub("", translation).split())
+    lost = [span for span in _CODE_SPAN.findall(_FENCED.sub("", english))
+            if " ".join(span.split()) not in flat]
     if lost:
         out.append(f"lost the code span(s) {', '.join(lost[:3])} in its translation")
     gone = [link for link in _LINK.findall(english) if link not in translation]

@@ -20,11 +20,15 @@ SETUP_CELLS = {
     "zh": '''\
 # 设置：只在缺少课程包时安装它（例如在 Colab 上）。
 # --no-deps 会保留已经装好的 torch；babel 用来读取中文翻译。
+import importlib.util
+
 try:
     import labkit
 except ImportError:
     %pip install --quiet --no-deps "labkit @ git+{url}" babel
     import labkit
+if importlib.util.find_spec("google.colab"):  # Colab 没有中文字体：装一个，图中才能显示中文
+    !apt-get -qq install -y fonts-noto-cjk > /dev/null
 labkit.i18n.set_language("zh")  # 检查结果、提示和数据信息都用中文显示''',
 }
 

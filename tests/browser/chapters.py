@@ -21,18 +21,22 @@ class Solve:
     exercise: str
     wrong: str
     mentions: str = ""
+    mentions_zh: str = ""  # what the Chinese explanation must mention
+
+    def fragment(self, language: str) -> str:
+        return self.mentions_zh if language == "zh" else self.mentions
 
 
 SOLVE = {
     "00_setup": Solve(
         "seeded_noise",
         "def seeded_noise(seed, n):\n    return torch.randn(n)  # forgets the seed\n",
-        "the same numbers"),
+        "the same numbers", "相同的数"),
     "01_tensors": Solve(
         "one_hot",
         "def one_hot(labels, num_classes):\n"
         "    return torch.nn.functional.one_hot(labels, num_classes)  # int64, not float32\n",
-        "dtype"),
+        "dtype", "的数据类型"),
     "02_autograd": Solve(
         "finite_diff",
         "def finite_diff_grad(f, x, h=1e-6):\n"
@@ -46,12 +50,12 @@ SOLVE = {
         "mlp_forward",
         "def mlp_forward(x, W1, b1, W2, b2):\n"
         "    return (x @ W1.T + b1) @ W2.T + b2  # no ReLU between the layers\n",
-        "values of"),
+        "values of", "的值"),
     "04_cnn": Solve(
         "conv_params",
         "def conv_params(in_channels, out_channels, kernel_size, bias=True):\n"
         "    return out_channels * kernel_size * kernel_size + out_channels  # no in_channels\n",
-        "conv_params("),
+        "conv_params(", "conv_params("),
     "04b_optimizers": Solve(
         "sgd_momentum_step",
         "def sgd_momentum_step(param, grad, buf, lr, momentum, dampening=0.0, nesterov=False):\n"
@@ -62,12 +66,12 @@ SOLVE = {
         "shard_indices",
         "def shard_indices(n, rank, world_size):\n"
         "    return list(range(n))[rank::world_size]  # no padding\n",
-        "padding"),
+        "padding", "填充"),
     "06_deployment": Solve(
         "model_size_bytes",
         "def model_size_bytes(model):\n"
         "    return sum(p.numel() * p.element_size() for p in model.parameters())  # no buffers\n",
-        "the parameters alone"),
+        "the parameters alone", "缓冲区"),
 }
 
 

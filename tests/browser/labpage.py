@@ -244,6 +244,8 @@ class NotebookPage:
     def __init__(self, page, server, path: str, shots: Path):
         self.server = server
         self.path = path  # relative to the server root, e.g. "03_mlp.ipynb"
+        # A translation lives one folder down ("zh/03_mlp.ipynb") and speaks its language.
+        self.language = path.split("/")[0] if "/" in path else "en"
         self.name = path
         self.shots = Path(shots)
         self.shots.mkdir(parents=True, exist_ok=True)
@@ -377,9 +379,18 @@ class NotebookPage:
             seen = _short(cell["text"], 200) or "(no output)"
             return [f"{where}: no rendered check result; saw {seen!r}"]
         result = cell["results"][-1]
-        if OUTCOME_CLASS[outcome] not in result["cls"].split() or outcome not in result["text"]:
-            return [f"{where}: expected {outcome!r}, saw {_short(result['text'], 200)!r}"]
+        word = self.outcome_word(outcome)
+        if OUTCOME_CLASS[outcome] not in result["cls"].split() or word not in result["text"]:
+            return [f"{where}: expected {word!r}, saw {_short(result['text'], 200)!r}"]
         return []
+
+    def outcome_word(self, outcome: str) -> str:
+        """How the notebook's language writes an outcome ("not attempted", "尚未作答")."""
+        from labkit.check.result import OUTCOME_WORDS
+        from labkit.i18n import _, language
+
+        with language(self.language):
+            return _(OUTCOME_WORDS[outcome])
 
     # -- explorers ----------------------------------------------------------------------
     def explorers(self) -> list[tuple[dict, dict]]:
@@ -508,6 +519,9 @@ class NotebookPage:
             result = check["results"][-1]
             if result["lines"] < 2:
                 problems.append(f"{where}: 'incorrect' without an explanation: "
+                                f"{_short(result['text'])!r}")
+            elif self.language != "en" and not re.search(r"[\u4e00-\u9fff]", result["text"]):
+                problems.append(f"{where}: the explanation is not in {self.language}: "
                                 f"{_short(result['text'])!r}")
             elif fragment and fragment not in result["text"]:
                 problems.append(f"{where}: the explanation does not mention {fragment!r}: "

@@ -68,7 +68,8 @@ def test_notebook_in_jupyterlab(lab, jupyterlab, notebook, timer):
         else:
             answer = reference_answer(REPO, chapter, row.exercise)
             problems += page.solve(row.exercise, answer, "passed")
-            problems += page.solve(row.exercise, row.wrong, "incorrect", row.mentions)
+            problems += page.solve(row.exercise, row.wrong, "incorrect",
+                                   row.fragment(page.language))
             lap(f"solve {row.exercise}")
     except Exception:
         page.screenshot("failure")

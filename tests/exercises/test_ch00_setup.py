@@ -1,7 +1,7 @@
 """Exercises of chapter 00, each with a right, a blank, a missing and wrong answers."""
 
 import torch
-from exercise_harness import Case, solution_names, standard_tests
+from exercise_harness import Case, chinese_test, solution_names, standard_tests
 
 from labkit.check import run_check
 from labkit.exercises.ch00_setup import Device, SeededNoise
@@ -88,6 +88,7 @@ CASES = [
 
 (test_right, test_blank, test_missing, test_wrong, test_checker_bug,
  test_solution) = standard_tests(CASES, names=solution_names())
+test_chinese = chinese_test(CASES)
 
 
 def test_other_right_answers_pass():

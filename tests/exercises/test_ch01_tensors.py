@@ -2,7 +2,7 @@
 
 import torch
 import torch.nn.functional as F
-from exercise_harness import Case, standard_tests
+from exercise_harness import Case, chinese_test, standard_tests
 
 from labkit.check import Outcome, run_check
 from labkit.exercises.ch01_tensors import (
@@ -180,6 +180,7 @@ CASES = [
 
 (test_right, test_blank, test_missing, test_wrong, test_checker_bug,
  test_solution) = standard_tests(CASES)
+test_chinese = chinese_test(CASES)
 
 
 def test_the_given_buggy_mse_is_not_attempted():

@@ -1,7 +1,7 @@
 """Exercises of chapter 02, each with a right, a blank, a missing and wrong answers."""
 
 import torch
-from exercise_harness import Case, standard_tests
+from exercise_harness import Case, chinese_test, standard_tests
 
 from labkit.check import Outcome, run_check
 from labkit.exercises.ch02_autograd import (
@@ -324,6 +324,7 @@ CASES = [
 
 (test_right, test_blank, test_missing, test_wrong, test_checker_bug,
  test_solution) = standard_tests(CASES)
+test_chinese = chinese_test(CASES)
 
 
 def _outcome(exercise, answers, seed=0):

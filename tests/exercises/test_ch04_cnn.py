@@ -5,7 +5,7 @@ import math
 import torch
 import torch.nn.functional as F
 import torchvision
-from exercise_harness import Case, standard_tests
+from exercise_harness import Case, chinese_test, standard_tests
 from torch import nn, optim
 from torchvision.transforms import v2
 
@@ -362,6 +362,7 @@ CASES = [
 
 (test_right, test_blank, test_missing, test_wrong, test_checker_bug,
  test_solution) = standard_tests(CASES)
+test_chinese = chinese_test(CASES)
 
 
 def test_given_buggy_code_is_not_attempted():

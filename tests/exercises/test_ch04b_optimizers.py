@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 import torch
-from exercise_harness import Case, run_solution, solution_names, standard_tests
+from exercise_harness import Case, chinese_test, run_solution, solution_names, standard_tests
 from torch import nn
 
 from labkit.check import Outcome, run_check
@@ -453,6 +453,7 @@ _NAMES = solution_names(math=math)
 _NAMES["adam_step"] = run_solution(AdamStep, _NAMES)["adam_step"]
 (test_right, test_blank, test_missing, test_wrong, test_checker_bug,
  test_solution) = standard_tests(CASES, names=_NAMES)
+test_chinese = chinese_test(CASES)
 
 
 def test_the_given_loop_is_not_attempted():

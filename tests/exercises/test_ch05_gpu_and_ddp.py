@@ -7,7 +7,7 @@ from time import perf_counter
 
 import torch
 import torch.nn.functional as F  # noqa: N812
-from exercise_harness import Case, solution_names, standard_tests
+from exercise_harness import Case, chinese_test, solution_names, standard_tests
 
 from labkit.check import Outcome, run_check
 from labkit.exercises.ch05_gpu_and_ddp import (
@@ -525,6 +525,7 @@ CASES = [
 (test_right, test_blank, test_missing, test_wrong, test_checker_bug,
  test_solution) = standard_tests(
     CASES, names=solution_names(math=math, statistics=statistics, time=time))
+test_chinese = chinese_test(CASES)
 
 
 def test_alternatives_pass():

@@ -5,7 +5,7 @@ import random
 
 import numpy as np
 import torch
-from exercise_harness import Case, standard_tests
+from exercise_harness import Case, chinese_test, standard_tests
 
 from labkit.check import Outcome, run_check
 from labkit.exercises.ch06_deployment import (
@@ -424,6 +424,7 @@ CASES = [
 
 (test_right, test_blank, test_missing, test_wrong, test_checker_bug,
  test_solution) = standard_tests(CASES)
+test_chinese = chinese_test(CASES)
 
 
 def test_the_given_model_files_are_not_attempted():

@@ -21,6 +21,11 @@ def graded(tmp_path_factory):
             path = folder / "subs" / student / f"{chapter}.ipynb"
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(solved_submission(ROOT, chapter, keep=keep)))
+    # A Chinese notebook, its first exercise answered: feedback in Chinese.
+    chinese = solved_submission(ROOT, "01_tensors", keep=1)
+    chinese["metadata"]["labkit"]["language"] = "zh"
+    (folder / "subs" / "chinese").mkdir()
+    (folder / "subs" / "chinese" / "01_tensors.ipynb").write_text(json.dumps(chinese))
     book = grade([folder / "subs"], folder / "out", jobs=2, timeout=300, salt="chapters",
                  progress=False, echo=lambda text: None)
     rows = {}
@@ -37,3 +42,11 @@ def test_reference_solutions_pass_and_blanks_do_not(graded, chapter):
     blank = graded[("blank", chapter)]
     assert all(r["status"] in ("not_attempted", "incorrect") for r in blank), [
         (r["exercise"], r["status"]) for r in blank]
+
+
+def test_a_chinese_notebook_gets_its_feedback_in_chinese(graded):
+    rows = graded[("chinese", "01_tensors")]
+    statuses = [r["status"] for r in rows]
+    assert statuses[0] == "passed" and set(statuses[1:]) == {"not_attempted"}, statuses
+    assert "：通过（" in rows[0]["message"], rows[0]["message"]
+    assert all("尚未作答" in r["message"] for r in rows[1:]), [r["message"] for r in rows]

@@ -19,6 +19,15 @@ def test_release_writes_notebooks_and_refuses_to_overwrite_changes(tmp_path, cap
     assert (out / "01_tensors.ipynb").read_text() != "changed by hand"
 
 
+def test_a_chinese_release_is_the_committed_chinese_notebook(tmp_path):
+    from pathlib import Path
+
+    out = tmp_path / "release-zh"
+    assert main(["release", "--out", str(out), "--language", "zh"]) == 0
+    committed = Path(__file__).resolve().parents[2] / "notebooks" / "zh" / "01_tensors.ipynb"
+    assert (out / "01_tensors.ipynb").read_text() == committed.read_text()
+
+
 def test_grade_export_and_merge_from_the_command_line(tmp_path, capsys):
     golden.write_all(tmp_path / "subs", cases=["correct", "empty_file"])
     out = tmp_path / "out"
