@@ -142,3 +142,17 @@ def test_the_chinese_readme_links_the_chinese_notebooks():
         assert f"labpath=notebooks/zh/{chapter.stem}.ipynb" in readme
     assert "| 章节 | 你将学到 |" in readme
     assert "make lab" in readme and "make test" in readme
+
+
+def test_a_message_reads_the_same_in_every_catalog_that_has_it():
+    seen, clashes = {}, []
+    for path in sorted((REPO / "labkit" / "locale" / "zh").glob("*.po")):
+        for message in catalogs.read(path):
+            if not message.id or not message.string:
+                continue
+            key = message.id[0] if isinstance(message.id, tuple) else message.id
+            text = message.string[0] if isinstance(message.string, tuple) else message.string
+            first = seen.setdefault(key, (path.name, text))
+            if first[1] != text:
+                clashes.append(f"{key!r}: {first} but {path.name} says {text!r}")
+    assert not clashes, "\n".join(clashes)
