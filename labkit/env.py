@@ -9,6 +9,8 @@ from importlib import metadata
 
 import torch
 
+from labkit.i18n import _
+
 
 def pick_device() -> torch.device:
     """The best device available: a CUDA GPU, then Apple's MPS, then the CPU."""
@@ -37,7 +39,7 @@ def _version(package: str) -> str:
     try:
         return metadata.version(package)
     except metadata.PackageNotFoundError:
-        return "not installed"
+        return _("not installed")
 
 
 def report() -> list[tuple[str, str]]:
@@ -51,16 +53,19 @@ def report() -> list[tuple[str, str]]:
         ("labkit", _version("labkit")),
     ]
     if torch.version.cuda is None:
-        rows.append(("CUDA", "not in this PyTorch build (a CPU-only build)"))
+        rows.append(("CUDA", _("not in this PyTorch build (a CPU-only build)")))
     elif not torch.cuda.is_available():
-        rows.append(("CUDA", f"build {torch.version.cuda}, but no CUDA GPU is visible"))
+        rows.append(("CUDA", _("build {version}, but no CUDA GPU is visible").format(
+            version=torch.version.cuda)))
     else:
         names = ", ".join(torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count()))
-        rows.append(("CUDA", f"{torch.version.cuda}, {torch.cuda.device_count()} GPU(s): {names}"))
+        rows.append(("CUDA", _("{version}, {count} GPU(s): {names}").format(
+            version=torch.version.cuda, count=torch.cuda.device_count(), names=names)))
         rows.append(("cuDNN", str(torch.backends.cudnn.version())))
-    rows.append(("MPS (Apple GPU)", "available" if torch.backends.mps.is_available() else "no"))
-    rows.append(("Device to use", str(pick_device())))
-    rows.append(("CPU threads", str(torch.get_num_threads())))
+    rows.append((_("MPS (Apple GPU)"),
+                 _("available") if torch.backends.mps.is_available() else _("no")))
+    rows.append((_("Device to use"), str(pick_device())))
+    rows.append((_("CPU threads"), str(torch.get_num_threads())))
     rows.append(("MNIST", _mnist_status()))
     return rows
 
@@ -73,9 +78,17 @@ def _mnist_status() -> str:
     except MnistDataError as err:
         return str(err)
     except FileNotFoundError:
-        return "not on disk yet; the first notebook that needs it will fetch or write it"
+        return _("not on disk yet; the first notebook that needs it will fetch or write it")
 
 
 def format_report(rows: list[tuple[str, str]]) -> str:
-    width = max(len(label) for label, _ in rows)
-    return "\n".join(f"{label:<{width}}  {value}" for label, value in rows)
+    width = max(_columns(label) for label, _value in rows)
+    return "\n".join(label + " " * (width - _columns(label) + 2) + value
+                     for label, value in rows)
+
+
+def _columns(text: str) -> int:
+    """How many columns a terminal gives ``text``: Chinese characters take two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
