@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from labkit.i18n import _
 from labkit.plot.activations import activation_table, plot_activations
 from labkit.widgets._base import Choice, FloatSlider, explore
 
@@ -24,7 +25,7 @@ def activation_explorer(name: str = "relu", x_max: float = 4.0):
     if name not in names:
         raise ValueError(f"Unknown activation {name!r}; choose from {', '.join(names)}.")
     controls = {
-        "name": Choice(names, name, "activation"),
-        "x_max": FloatSlider(0.5, 10.0, 0.5, float(x_max), "x range"),
+        "name": Choice(names, name, _("activation")),
+        "x_max": FloatSlider(0.5, 10.0, 0.5, float(x_max), _("x range")),
     }
     return explore(draw_activation, controls)

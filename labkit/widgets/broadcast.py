@@ -7,6 +7,7 @@ result takes the other size.
 
 from __future__ import annotations
 
+from labkit.i18n import _
 from labkit.i18n.fonts import plot_text
 from labkit.plot.figure import new_figure
 from labkit.widgets._base import Text, explore
@@ -133,5 +134,6 @@ def broadcast_explorer(shape_a: str = "3,1", shape_b: str = "1,4"):
     In a notebook: two text boxes and a live picture (returns None). Elsewhere or with
     LABKIT_QUIET=1: returns the picture for the given shapes.
     """
-    controls = {"shape_a": Text(str(shape_a), "shape a"), "shape_b": Text(str(shape_b), "shape b")}
+    controls = {"shape_a": Text(str(shape_a), _("shape a")),
+                "shape_b": Text(str(shape_b), _("shape b"))}
     return explore(_draw_from_text, controls)

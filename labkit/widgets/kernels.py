@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from labkit.i18n import _
 from labkit.i18n.fonts import plot_text
 from labkit.plot.figure import new_figure, to_numpy
 from labkit.widgets._base import Choice, explore
@@ -97,4 +98,4 @@ def kernel_explorer(image: torch.Tensor, *, kernel: str = "edge-vertical"):
     def draw(kernel_name: str):
         return draw_kernel(image, kernel_name)
 
-    return explore(draw, {"kernel_name": Choice(names, kernel, "kernel")})
+    return explore(draw, {"kernel_name": Choice(names, kernel, _("kernel"))})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from labkit.i18n import _
 from labkit.plot.figure import new_figure
 from labkit.plot.paths import OPTIMIZERS, descent_path, loss_surface, plot_paths
 from labkit.widgets._base import Choice, FloatSlider, explore
@@ -41,12 +42,12 @@ def optimizer_explorer(*, surface: str = "quadratic", lr: float = 0.09,
     """
     loss_surface(surface)  # an unknown name fails here, with the list of surfaces
     controls = {
-        "surface": Choice(("quadratic", "rosenbrock"), surface, "surface"),
-        "log10_lr": FloatSlider(-4.0, 0.0, 0.05, math.log10(lr), "log10 lr"),
+        "surface": Choice(("quadratic", "rosenbrock"), surface, _("surface")),
+        "log10_lr": FloatSlider(-4.0, 0.0, 0.05, math.log10(lr), _("log10 lr")),
         "log10_adaptive_lr": FloatSlider(-4.0, 0.0, 0.05, math.log10(adaptive_lr),
-                                         "log10 lr ad."),
-        "momentum": FloatSlider(0.0, 0.99, 0.01, momentum, "momentum"),
+                                         _("log10 lr ad.")),
+        "momentum": FloatSlider(0.0, 0.99, 0.01, momentum, _("momentum")),
         "beta2": FloatSlider(0.5, 0.999, 0.001, beta2, "beta2"),
-        "steps": FloatSlider(10, 1000, 10, steps, "steps"),
+        "steps": FloatSlider(10, 1000, 10, steps, _("steps")),
     }
     return explore(draw_optimizers, controls)
