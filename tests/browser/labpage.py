@@ -17,6 +17,8 @@ import re
 import time
 from pathlib import Path
 
+from labkit.i18n import LANGUAGES
+
 # Installed once per page: small helpers over JupyterLab's objects.
 HELPERS_JS = r"""
 () => {
@@ -245,7 +247,8 @@ class NotebookPage:
         self.server = server
         self.path = path  # relative to the server root, e.g. "03_mlp.ipynb"
         # A translation lives one folder down ("zh/03_mlp.ipynb") and speaks its language.
-        self.language = path.split("/")[0] if "/" in path else "en"
+        folder = path.split("/")[0] if "/" in path else "en"
+        self.language = folder if folder in LANGUAGES else "en"
         self.name = path
         self.shots = Path(shots)
         self.shots.mkdir(parents=True, exist_ok=True)
