@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from enum import Enum
 
-from labkit.i18n import N_, _, ngettext
+from labkit.i18n import N_, _, ngettext, tidy
 
 
 class Outcome(str, Enum):
@@ -97,7 +97,7 @@ class Result(_Shown):
             out.append(self.summary)
         out += [_("{label}: {text}").format(label=_(label), text=value)
                 for label, value in self.details]
-        return out
+        return [tidy(line) for line in out]
 
     def text(self) -> str:
         return "\n".join(self.lines())

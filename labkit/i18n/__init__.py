@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import os
+import re
 from functools import cache
 from pathlib import Path
 
@@ -75,6 +76,20 @@ def _(message: str) -> str:
     if code == ENGLISH or not message:
         return message
     return translations(code).get(message, message)
+
+
+# Full-width punctuation carries its own spacing: a space beside it is a typo in Chinese.
+_SPACE_AT_FULL_WIDTH = re.compile(r"(?<=[，。：；！？（）、“”])[ ]+|[ ]+(?=[，。：；！？（）、“”])")
+
+
+def tidy(line: str) -> str:
+    """``line`` without the spaces that joining Chinese templates and fields leaves beside
+    full-width punctuation; `code spans` are left exactly as they are."""
+    if current() == ENGLISH or "`" in line and line.count("`") % 2:
+        return line
+    parts = line.split("`")
+    parts[::2] = [_SPACE_AT_FULL_WIDTH.sub("", part) for part in parts[::2]]
+    return "`".join(parts)
 
 
 def N_(message: str) -> str:

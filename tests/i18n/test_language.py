@@ -126,3 +126,13 @@ def _shadowing(path: Path) -> list[str]:
 def test_no_function_hides_the_translation_function():
     found = [line for path in sorted(LABKIT.rglob("*.py")) for line in _shadowing(path)]
     assert not found, "rename the throwaway variable:\n" + "\n".join(found)
+
+
+def test_chinese_lines_lose_the_spaces_beside_full_width_punctuation_but_code_keeps_them():
+    from labkit.i18n import tidy
+
+    line = "检查在运行 `f(x)`（x 的形状为 (5,)） 时，见 `a ， b` 。"
+    with language("zh"):
+        assert tidy(line) == "检查在运行 `f(x)`（x 的形状为 (5,)）时，见 `a ， b`。"
+    with language("en"):
+        assert tidy(line) == line  # English text is never touched
