@@ -38,7 +38,7 @@ from labkit.check.handle import TouchedLearnerObject, is_handle
 from labkit.check.host import Host, LocalHost, ProbeFailed
 from labkit.check.result import Outcome, Result
 from labkit.check.signals import Incorrect, LearnerError, NotAttempted
-from labkit.i18n import _
+from labkit.i18n import N_, _
 
 
 class Exercise:
@@ -81,11 +81,11 @@ class Exercise:
                             describe(fn))
         return self.probe(probes.call, fn, *args, during=during, **kwargs)
 
-    def probe(self, probe, *args, during: str = "the check", **kwargs):
+    def probe(self, probe, *args, during: str = N_("your code"), **kwargs):
         """Run ``probe(*args, **kwargs)`` on the learner's side; plain data comes back."""
         return self.host.run(probe, args, kwargs, during=during)
 
-    def is_instance(self, value, cls: type, *, during: str = "the check") -> bool:
+    def is_instance(self, value, cls: type, *, during: str = N_("your code")) -> bool:
         """``isinstance`` for a learner value, asked on the learner's side."""
         if not is_handle(value):
             return isinstance(value, cls)
@@ -132,10 +132,9 @@ def run_check(exercise: Exercise, learner: Mapping | Host, *, seed: int | None =
             details = [("Error", f"`{signal.type_name}`: {signal.message}")]
             if signal.where:
                 details.append(("Where", signal.where))
+            summary = _("Your code raised an error at this step of the check: {during}.")
             return _result(exercise, Outcome.LEARNER_ERROR, seed,
-                           _("Your code raised an error while the check ran {during}.").format(
-                               during=_(signal.during)),
-                           tuple(details))
+                           summary.format(during=_(signal.during)), tuple(details))
         except Exception as err:
             if is_lost(err):
                 raise  # the grader's child is gone: the grader records why

@@ -92,10 +92,11 @@ def close(actual, expected, *, name: str, atol: float = 1e-5, rtol: float = 1e-4
             _("the values of `{name}`").format(name=name),
             _("values within {atol:g} + {rtol:g} x |expected| of the reference").format(
                 atol=atol, rtol=rtol),
-            _("a difference of {difference:.4g} at index {index} (expected {expected:.6g}, "
-              "found {found:.6g})").format(
-                difference=float(diff.flatten()[flat]), index=where,
-                expected=float(e.flatten()[flat]), found=float(a.flatten()[flat])),
+            (_("a difference of {difference:.4g} at index {index} (expected {expected:.6g}, "
+               "found {found:.6g})") if a.dim() else
+             _("a difference of {difference:.4g} (expected {expected:.6g}, found {found:.6g})")
+             ).format(difference=float(diff.flatten()[flat]), index=where,
+                      expected=float(e.flatten()[flat]), found=float(a.flatten()[flat])),
             hint,
         )
 

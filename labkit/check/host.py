@@ -120,7 +120,7 @@ class LearnerSide:
             return self._probe_in_language(request)
 
     def _probe_in_language(self, request: dict):
-        during = request.get("during", _("the check"))
+        during = _(request.get("during") or "your code")
         try:
             function = self._resolve_probe(request["probe"])
             args = self._resolve(request["args"])
@@ -200,9 +200,11 @@ def learner_line(err: BaseException) -> str | None:
         library = path.startswith("<frozen") or any(
             path.startswith(root) for root in _ROOTS)
         if not library:
-            line = _("line {line}, in `{function}`").format(line=frame.lineno,
+            if frame.line:
+                return _("line {line}, in `{function}`: `{code}`").format(
+                    line=frame.lineno, function=frame.name, code=cut(frame.line, 80))
+            return _("line {line}, in `{function}`").format(line=frame.lineno,
                                                            function=frame.name)
-            return line + (f": `{cut(frame.line, 80)}`" if frame.line else "")
     return None
 
 
@@ -251,7 +253,7 @@ class Host:
         if kind == "too_large":
             raise LearnerError("ValueError",
                                _("the result is too large to check ({why})").format(
-                                   why=reply[1]), "", _("the check"))
+                                   why=reply[1]), "", _("your code"))
         raise ProbeFailed(f"{reply[1]}: {reply[2]}" if len(reply) > 2 else str(reply))
 
 

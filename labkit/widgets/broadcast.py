@@ -7,7 +7,7 @@ result takes the other size.
 
 from __future__ import annotations
 
-from labkit.i18n import _
+from labkit.i18n import N_, _
 from labkit.i18n.fonts import plot_text
 from labkit.plot.figure import new_figure
 from labkit.widgets._base import Text, explore
@@ -61,14 +61,21 @@ def broadcast_result(shape_a, shape_b) -> tuple[int, ...] | str:
     shape_a, shape_b = _check_shape("shape_a", shape_a), _check_shape("shape_b", shape_b)
     mismatch = _first_mismatch(shape_a, shape_b)
     if mismatch is not None:
-        i, a, b = mismatch
-        return f"dimension {i} (counting from the right): {a} vs {b}, and neither is 1"
+        return _clash(mismatch, _)
     result = []
     for i in range(max(len(shape_a), len(shape_b)), 0, -1):
         a = shape_a[-i] if i <= len(shape_a) else 1
         b = shape_b[-i] if i <= len(shape_b) else 1
         result.append(b if a == 1 else a)  # equal, or the size that is not 1
     return tuple(result)
+
+
+CLASH = N_("dimension {i} (counting from the right): {a} vs {b}, and neither is 1")
+
+
+def _clash(mismatch: tuple[int, int, int], translate) -> str:
+    i, a, b = mismatch
+    return translate(CLASH).format(i=i, a=a, b=b)
 
 
 def draw_broadcast(shape_a, shape_b):
@@ -90,7 +97,7 @@ def draw_broadcast(shape_a, shape_b):
     ax = fig.add_axes((0.0, 0.0, 1.0, 0.86))
     rows = [("a", shape_a), ("b", shape_b)]
     if isinstance(result, tuple):
-        rows.append(("result", result))
+        rows.append((plot_text("result"), result))
     for row, (name, shape) in enumerate(rows):
         y = -row
         ax.text(-0.3, y + 0.4, f"{name}  {shape}", ha="right", va="center", fontsize=10)
@@ -106,8 +113,9 @@ def draw_broadcast(shape_a, shape_b):
             ax.text(column + 0.45, y + 0.4, f"({size})" if missing else str(size),
                     ha="center", va="center", color=color, alpha=0.5 if missing else 1.0)
     if isinstance(result, str):
-        ax.text(-3.0, -2 + 0.4, f"does not broadcast: {result}", va="center", fontsize=9,
-                color=FAIL_COLOR)
+        why = _clash(mismatch, plot_text)  # English when no font can draw Chinese
+        ax.text(-3.0, -2 + 0.4, plot_text("does not broadcast: {why}").format(why=why),
+                va="center", fontsize=9, color=FAIL_COLOR)
     ax.set_xlim(-3.2, width + 0.2)
     ax.set_ylim(-2.2, 1.0)
     ax.set_axis_off()
