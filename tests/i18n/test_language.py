@@ -136,3 +136,18 @@ def test_chinese_lines_lose_the_spaces_beside_full_width_punctuation_but_code_ke
         assert tidy(line) == "检查在运行 `f(x)`（x 的形状为 (5,)）时，见 `a ， b`。"
     with language("en"):
         assert tidy(line) == line  # English text is never touched
+
+
+@pytest.mark.parametrize("name, checked", [
+    ("relu(x)", "the values of `relu(x)`"),                                # code: wrapped
+    ("`w.grad` after `step()`", "the values of `w.grad` after `step()`"),  # marked: as it is
+    ("f(x)` for `x", "the values of `f(x)` for `x`"),                      # inner marks: wrapped
+])
+def test_a_checked_name_is_wrapped_in_backticks_once(name, checked):
+    import torch
+
+    from labkit.check.signals import Incorrect
+
+    with pytest.raises(Incorrect) as caught:
+        expect.close(torch.zeros(2), torch.ones(2), name=name)
+    assert caught.value.checked == checked
