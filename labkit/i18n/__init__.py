@@ -44,9 +44,7 @@ def set_language(code: str, *, quiet: bool = False) -> None:
     """Show labkit's messages in ``code`` ("en" or "zh") from now on, in this process and
     in the processes it starts (data-loader workers, distributed ranks). For a language
     other than English, prints one line on how figures will show it (``quiet``: not)."""
-    key = str(code).strip().lower()
-    if key not in LANGUAGES:
-        raise ValueError(f"unknown language {code!r}; use one of: {', '.join(LANGUAGES)}")
+    key = _known(code)
     os.environ["LABKIT_LANG"] = key
     if key != ENGLISH and not quiet:
         from labkit.i18n.fonts import font_note
@@ -60,14 +58,19 @@ def language(code: str | None):
     if code is None:
         yield
         return
-    key = str(code).strip().lower()
-    if key not in LANGUAGES:
-        raise ValueError(f"unknown language {code!r}; use one of: {', '.join(LANGUAGES)}")
-    token = _override.set(key)
+    token = _override.set(_known(code))
     try:
         yield
     finally:
         _override.reset(token)
+
+
+def _known(code: str) -> str:
+    """``code`` as a key of ``LANGUAGES``, or a ValueError that lists them."""
+    key = str(code).strip().lower()
+    if key not in LANGUAGES:
+        raise ValueError(f"unknown language {code!r}; use one of: {', '.join(LANGUAGES)}")
+    return key
 
 
 def _(message: str) -> str:
@@ -104,8 +107,7 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     english = singular if n == 1 else plural
     if code == ENGLISH:
         return english
-    found = translations(code).get(singular, english)
-    return found
+    return translations(code).get(singular, english)
 
 
 @cache
@@ -114,11 +116,13 @@ def translations(code: str) -> dict[str, str]:
     folder = LOCALE / code
     table: dict[str, str] = {}
     for path in sorted(folder.glob("*.po")):
-        table.update(_finished_entries(path))
+        table.update(finished_entries(path))
     return table
 
 
-def _finished_entries(path: Path) -> dict[str, str]:
+def finished_entries(path: Path) -> dict[str, str]:
+    """English -> translation for the entries of one catalog that are translated and not
+    fuzzy (a plural entry by its singular)."""
     from babel.messages.pofile import read_po
 
     with path.open("rb") as handle:

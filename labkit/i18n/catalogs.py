@@ -83,12 +83,13 @@ def chapter_units(source: Path) -> list[Unit]:
     the header's one-line summary for README (cell 0)."""
     from labkit.notebook.build import read_source, teaches
 
-    starts = _cell_lines(source)
     lines = source.read_text(encoding="utf-8").splitlines()
+    starts = [i for i, line in enumerate(lines, start=1) if line.startswith("# %%")]
     summary_line = next((i for i, line in enumerate(lines, start=1)
                          if line.lstrip("# ").startswith("teaches:")), 1)
-    units = [Unit(teaches(source), 0, summary_line)]
-    for number, cell in enumerate(read_source(source).cells, start=1):
+    notebook = read_source(source)
+    units = [Unit(teaches(source, notebook), 0, summary_line)]
+    for number, cell in enumerate(notebook.cells, start=1):
         if cell.cell_type != "markdown":
             continue
         start = starts[number - 1] if number <= len(starts) else 0
@@ -96,11 +97,6 @@ def chapter_units(source: Path) -> list[Unit]:
                   for first, block in _numbered_paragraphs(cell.source)
                   if needs_translation(block)]
     return units
-
-
-def _cell_lines(source: Path) -> list[int]:
-    lines = source.read_text(encoding="utf-8").splitlines()
-    return [i for i, line in enumerate(lines, start=1) if line.startswith("# %%")]
 
 
 def translate_markdown(markdown: str, table: dict[str, str]) -> tuple[str, int]:
@@ -119,10 +115,10 @@ def chapter_catalog_path(repo: Path, lang: str, stem: str) -> Path:
 
 def chapter_table(repo: Path, lang: str, stem: str) -> dict[str, str]:
     """English paragraph -> translation, finished entries only (fuzzy ones are not)."""
+    from labkit.i18n import finished_entries
+
     path = chapter_catalog_path(repo, lang, stem)
-    if not path.exists():
-        return {}
-    return {m.id: m.string for m in read(path) if m.id and m.string and not m.fuzzy}
+    return finished_entries(path) if path.exists() else {}
 
 
 # --- labkit's own messages -----------------------------------------------------------------
@@ -281,11 +277,13 @@ def _short(text: str, width: int = 60) -> str:
 
 def counts(repo: Path, lang: str = "zh") -> dict[str, int]:
     """Translated entries: chapter paragraphs, and labkit messages."""
+    from labkit.i18n import finished_entries
+
     chapters = messages = 0
     for path in catalog_plan(repo, lang):
         if not path.exists():
             continue
-        done = sum(1 for m in read(path) if m.id and m.string and not m.fuzzy)
+        done = len(finished_entries(path))
         if path.parent.parent.parent.name == "notebooks":
             chapters += done
         else:

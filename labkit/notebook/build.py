@@ -77,9 +77,10 @@ def read_source(path: Path):
         raise regions.RegionError(f"{path}: jupytext could not read it: {err}") from err
 
 
-def teaches(path: Path) -> str:
-    """The chapter's one-line summary for README, from its header's ``labkit: teaches``."""
-    meta = read_source(path).metadata.get("labkit", {})
+def teaches(path: Path, nb=None) -> str:
+    """The chapter's one-line summary for README, from its header's ``labkit: teaches``
+    (``nb``: the source already read)."""
+    meta = (nb if nb is not None else read_source(path)).metadata.get("labkit", {})
     text = meta.get("teaches") if isinstance(meta, dict) else None
     if not text:
         raise regions.RegionError(
@@ -168,6 +169,8 @@ def build(repo: Path, *, write_learner: bool = True, write_solved: bool = True) 
 
     url = repository_url(repo)
     sources = chapters(repo)
+    tables = {lang: {c.stem: translate.chapter_table(repo, lang, c.stem) for c in sources}
+              for lang in translate.TRANSLATIONS}
     stale = []
     for chapter in sources:
         learner, solved = learner_notebook(chapter.source, url), None
@@ -177,7 +180,7 @@ def build(repo: Path, *, write_learner: bool = True, write_solved: bool = True) 
         if solved is not None:
             _write(chapter.solved_path(repo), to_text(solved))
         for lang in translate.TRANSLATIONS:
-            table = translate.chapter_table(repo, lang, chapter.stem)
+            table = tables[lang][chapter.stem]
             _emit(chapter.translated_learner_path(repo, lang),
                   to_text(translate.translated(learner, table, lang, url)), stale,
                   write_learner)
@@ -188,23 +191,24 @@ def build(repo: Path, *, write_learner: bool = True, write_solved: bool = True) 
     # A translated README is optional (a course may have none); its tables are generated.
     readmes += [(lang, repo / f"README.{lang}.md") for lang in translate.TRANSLATIONS
                 if (repo / f"README.{lang}.md").exists()]
+    summaries = {c.stem: teaches(c.source) for c in sources}
     for lang, path in readmes:
         current = path.read_text(encoding="utf-8") if path.exists() else ""
-        wanted = _readme(repo, current, sources, url, lang)
+        # a translation's summaries come from its catalogs (English has none)
+        wanted = _readme(current, summaries, url, lang, tables.get(lang))
         _emit(path, wanted, stale, write_learner, current=current)
     return stale
 
 
-def _readme(repo: Path, current: str, sources: list[Chapter], url: str, lang: str) -> str:
-    from labkit.notebook import readme, translate
+def _readme(current: str, summaries: dict[str, str], url: str, lang: str,
+            tables: dict[str, dict[str, str]] | None = None) -> str:
+    """README text with its tables; ``tables``: each chapter's catalog, for a translation."""
+    from labkit.notebook import readme
 
-    summaries = {c.stem: teaches(c.source) for c in sources}
-    folder = "notebooks"
-    if lang != "en":
-        folder = f"notebooks/{lang}"
-        summaries = {stem: translate.chapter_table(repo, lang, stem).get(text, text)
-                     for stem, text in summaries.items()}
-    return readme.with_chapter_table(current, [c.stem for c in sources], url, summaries,
+    folder = "notebooks" if lang == "en" else f"notebooks/{lang}"
+    if tables is not None:
+        summaries = {stem: tables[stem].get(text, text) for stem, text in summaries.items()}
+    return readme.with_chapter_table(current, list(summaries), url, summaries,
                                      folder=folder, lang=lang)
 
 
