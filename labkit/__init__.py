@@ -1,15 +1,15 @@
 """labkit: plots, widgets, offline data and exercise checks for the PyTorch course.
 
 Importing labkit does nothing else: submodules load when first used, e.g.
-``from labkit import check, data``.
+``from labkit import data, exercises``.
 """
 
 import importlib
 
 __version__ = "0.1.0"
 
-__all__ = ["check", "data", "env", "history", "i18n", "notebook", "plot", "settings", "train",
-           "widgets"]
+__all__ = ["check", "data", "env", "exercises", "history", "i18n", "notebook", "plot",
+           "settings", "train", "widgets"]
 
 
 def __getattr__(name):

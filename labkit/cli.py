@@ -66,7 +66,7 @@ def _translation_commands(sub) -> None:
 
 
 def _i18n(args) -> int:
-    from labkit.i18n import catalogs
+    from labkit.notebook import catalogs
 
     root = args.root.resolve()
     if not (root / "notebooks" / "src").is_dir():

@@ -105,7 +105,7 @@ def _answer(nb, answers: dict, *, prefix: dict | None = None, suffix: dict | Non
 
 def _add_cell_after_imports(nb, source: str):
     index = next(i for i, c in enumerate(nb["cells"])
-                 if "check.bind(" in "".join(c["source"]))
+                 if "exercises.bind(" in "".join(c["source"]))
     nb["cells"].insert(index + 1, {"cell_type": "code", "id": "learner-added",
                                    "metadata": {}, "outputs": [], "execution_count": None,
                                    "source": source})
@@ -209,7 +209,7 @@ STATUSES = {  # exercise statuses that matter, by case
 
 def _edit_imports(nb, code: str):
     for cell in nb["cells"]:
-        if "check.bind(" in "".join(cell["source"]):
+        if "exercises.bind(" in "".join(cell["source"]):
             cell["source"] = "".join(cell["source"]) + "\n" + code
     return nb
 

@@ -21,7 +21,8 @@ def test_build_check_fails_on_a_broken_source(tmp_path, capsys):
     shutil.copy(REPO / "pyproject.toml", tmp_path)
     (tmp_path / "README.md").write_text("<!-- chapters:begin -->\n<!-- chapters:end -->\n")
     (tmp_path / "notebooks" / "src").mkdir(parents=True)
-    (tmp_path / "notebooks" / "src" / "01_x.py").write_text("# %%\n### BEGIN SOLUTION\nx = 1\n")
+    source = tmp_path / "notebooks" / "src" / "01_tensors.py"
+    source.write_text("# %%\n### BEGIN SOLUTION\nx = 1\n")
     assert main(["build", "--root", str(tmp_path)]) == 2
     assert "never closed" in capsys.readouterr().err
 
@@ -31,10 +32,10 @@ def test_build_check_lists_stale_files(tmp_path, capsys):
     (tmp_path / "README.md").write_text("<!-- chapters:begin -->\n<!-- chapters:end -->\n"
                                         "<!-- teaches:begin -->\n<!-- teaches:end -->\n")
     (tmp_path / "notebooks" / "src").mkdir(parents=True)
-    (tmp_path / "notebooks" / "src" / "01_x.py").write_text(
+    (tmp_path / "notebooks" / "src" / "01_tensors.py").write_text(
         '# ---\n# jupyter:\n#   labkit:\n#     teaches: "x"\n# ---\n\n# %%\nx = 1\n')
     assert main(["build", "--check", "--root", str(tmp_path)]) == 1
-    assert "01_x.ipynb" in capsys.readouterr().err
+    assert "01_tensors.ipynb" in capsys.readouterr().err
     assert main(["build", "--root", str(tmp_path)]) == 0
     assert main(["build", "--check", "--root", str(tmp_path)]) == 0
 

@@ -19,7 +19,7 @@ containers of them) or as handles (functions, classes, models). A check touches 
 handle only through ``self.call`` and ``self.probe``, which run on the learner's side
 (the notebook, or the grader's child process) and return plain data; comparisons
 happen here. ``run_check(Relu(), namespace_or_host)`` returns a ``Result`` and never
-raises. Nothing here touches IPython; the notebook layer lives in ``labkit.check.bind``.
+raises. Nothing here touches IPython; the notebook layer lives in ``labkit.check.bound``.
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ from typing import ClassVar
 import torch
 
 from labkit import settings
-from labkit.check import probes
+from labkit.check import probes, verdicts
+from labkit.check.contract import Contract
 from labkit.check.describe import cut, describe, type_name
 from labkit.check.handle import TouchedLearnerObject, is_handle
 from labkit.check.host import Host, LocalHost, ProbeFailed
@@ -66,20 +67,86 @@ class Exercise:
     def randint(self, low: int, high: int, *shape: int) -> torch.Tensor:
         return torch.randint(low, high, shape, generator=self.rng)
 
-    def call(self, fn, *args, during: str, **kwargs):
-        """Call the learner's ``fn`` where it lives; return plain data or a handle.
+    def call(self, fn, *args, during: str, rule_out: tuple[str, ...] = (),
+             rule_text: str | None = None, writes: tuple = (), restored: tuple = (),
+             no_grad: bool = False, leaves: tuple = (), differentiable: tuple = (),
+             returns: type | None = None, no_graph: bool = False, printed: bool = False,
+             **kwargs):
+        """Call the learner's ``fn(*args, **kwargs)`` where it lives; return plain data or
+        a handle (with ``printed=True``, ``(value, printed_text)``).
 
-        Arguments are copied to the learner's side, so learner code never changes the
-        check's data. The learner's errors are reported as theirs, a bare
-        ``NotImplementedError`` as "not attempted".
+        The one way a check calls learner code. The call runs inside a guard
+        (``labkit.check.guard``) and is judged against a ``Contract``:
+
+        - ``rule_out``: tool groups (``labkit.check.tools``) it may not use, however
+          spelled; ``rule_text`` says what was expected instead.
+        - every argument is fingerprinted before and compared after: a change in place
+          is incorrect, except for arguments in ``writes`` (positions or keywords), and
+          for arguments in ``restored`` if they come back up to rounding.
+        - ``no_grad``: run under ``torch.no_grad()``; ``leaves``: tensor arguments handed
+          over as leaves that require gradients.
+        - ``differentiable=(0,)``: the value must be a tensor whose graph reaches those
+          arguments (handed over as leaves).
+        - ``returns=float``: the value must be of that Python type (not a tensor).
+        - ``no_graph``: no tensor in the value may hold a graph (values to be logged).
+
+        Errors are the learner's, with the call named; a bare ``NotImplementedError``
+        is "not attempted".
         """
+        contract = Contract(rule_out=tuple(rule_out), rule_text=rule_text,
+                            writes=tuple(writes), restored=tuple(restored), no_grad=no_grad,
+                            leaves=tuple(leaves), differentiable=tuple(differentiable),
+                            returns=returns, no_graph=no_graph, printed=printed)
+        reply = self.probe(probes.guarded_call, self._callable(fn, during), args, kwargs,
+                           contract.spec(), during=during)
+        value = contract.judge(reply, during)
+        return (value, reply["report"].get("printed", "")) if printed else value
+
+    def judge(self, reply: dict, during: str, **contract):
+        """The value of a ``guarded_call`` reply from a probe, judged by a ``Contract``."""
+        return Contract(**contract).judge(reply, during)
+
+    def _callable(self, fn, during: str):
         if not is_handle(fn):
             if callable(fn):
                 raise TypeError("self.call takes a learner object; run labkit's own "
                                 "functions on learner objects with self.probe")
             raise Incorrect(during, _("something callable (a function or a class)"),
                             describe(fn))
-        return self.probe(probes.call, fn, *args, during=during, **kwargs)
+        return fn
+
+    def work(self, fn, make_args, *, during: str, sizes: tuple[int, ...] = (4, 8, 16),
+             rule_out: tuple[str, ...] = (), no_grad: bool = True) -> list[int]:
+        """How much work ``fn(*make_args(n))`` does at each size: operators, calls and
+        learner lines, counted by the guard. Ruled-out tools are incorrect here too."""
+        contract = Contract(rule_out=tuple(rule_out), no_grad=no_grad, count=True)
+        works = []
+        # A first call, not counted: first calls fill caches and import lazily.
+        for n in (sizes[0], *sizes):
+            reply = self.probe(probes.guarded_call, self._callable(fn, during),
+                               tuple(make_args(n)), {}, contract.spec(), during=during)
+            verdicts.tools_used(reply["report"], during)
+            works.append(int(reply["report"]["work"]))
+        return works[1:]
+
+    def no_loop(self, fn, make_args, *, during: str, sizes: tuple[int, ...] = (4, 8, 16),
+                hint: str | None = None, **options) -> None:
+        """Incorrect unless ``fn`` does the same work at every size: no loop over the data,
+        whatever its syntax (``for``, a comprehension, ``map``, recursion). ``make_args(n)``
+        gives the arguments for size ``n``; let every dimension the data has grow with n."""
+        works = self.work(fn, make_args, during=during, sizes=sizes, **options)
+        verdicts.no_loop(works, sizes, during, hint)
+
+    def loops(self, fn, make_args, *, during: str, sizes: tuple[int, ...] = (3, 5, 7),
+              hint: str | None = None, **options) -> None:
+        """Incorrect unless ``fn``'s work grows with the input: the loops it must have."""
+        works = self.work(fn, make_args, during=during, sizes=sizes, **options)
+        verdicts.loops(works, sizes, during, hint)
+
+    def pick(self, options):
+        """One of ``options``, drawn from the check's seed."""
+        options = list(options)
+        return options[int(torch.randint(len(options), (1,), generator=self.rng))]
 
     def probe(self, probe, *args, during: str = N_("your code"), **kwargs):
         """Run ``probe(*args, **kwargs)`` on the learner's side; plain data comes back."""
@@ -135,11 +202,18 @@ def run_check(exercise: Exercise, learner: Mapping | Host, *, seed: int | None =
             summary = _("Your code raised an error at this step of the check: {during}.")
             return _result(exercise, Outcome.LEARNER_ERROR, seed,
                            summary.format(during=_(signal.during)), tuple(details))
+        except TouchedLearnerObject as err:
+            # Plain data was expected here and the learner's code gave something else (a
+            # model instead of a number, a class instead of an instance): their answer.
+            return _result(exercise, Outcome.INCORRECT, seed, "", (
+                ("Checked", _("what your code gave the check")),
+                ("Expected", _("plain data: a tensor, a number, a string, or a list, tuple or "
+                               "dict of them")),
+                ("Found", _("a `{type}`").format(type=err.type_name))))
         except Exception as err:
             if is_lost(err):
                 raise  # the grader's child is gone: the grader records why
-            kind = "touched a learner object" if isinstance(err, TouchedLearnerObject) else (
-                "a probe failed" if isinstance(err, ProbeFailed) else type_name(err))
+            kind = "a probe failed" if isinstance(err, ProbeFailed) else type_name(err)
             return _result(exercise, Outcome.CHECKER_BUG, seed,
                            _("The check itself failed. This is not your fault."),
                            (("Error", f"`{kind}`: {cut(str(err), 300)}"),

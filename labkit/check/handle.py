@@ -5,15 +5,25 @@ them) by value. Everything else the learner made (a function, a class, a model) 
 where the learner's code runs and reaches the check as a ``Handle``. The only things a
 check may do with a handle are pass it to ``self.call`` or ``self.probe``. Anything else
 (an attribute, ``isinstance``, iteration, arithmetic, truth) raises ``TouchedLearnerObject``,
-which ``run_check`` reports as a checker bug: a check that forgets the rule fails its own
-tests at once, in the notebook and in the grader alike.
+which ``run_check`` reports as the learner's incorrect answer: plain data was expected
+where the learner's code gave an object (a model instead of a number).
 """
 
 from __future__ import annotations
 
 
 class TouchedLearnerObject(RuntimeError):
-    """A check used a learner object directly instead of through a call or a probe."""
+    """A check used a learner object directly instead of through a call or a probe.
+
+    Checks expect plain data where a correct answer gives plain data, so this happens
+    when the learner's code returned something else (``run_check`` says so)."""
+
+    def __init__(self, type_name: str, operation: str):
+        super().__init__(
+            f"the check used {operation} on the learner's `{type_name}` directly. Checks "
+            "reach learner objects only through self.call(...) or self.probe(...), which "
+            "return plain data.")
+        self.type_name, self.operation = type_name, operation
 
 
 def is_handle(value) -> bool:
@@ -24,11 +34,7 @@ def is_handle(value) -> bool:
 def _refuse(operation: str):
     def method(self, *args, **kwargs):
         kind = object.__getattribute__(self, "_type")
-        raise TouchedLearnerObject(
-            f"the check used {operation} on the learner's `{kind}` directly. Checks reach "
-            "learner objects only through self.call(...) or self.probe(...), which return "
-            "plain data."
-        )
+        raise TouchedLearnerObject(kind, operation)
     return method
 
 

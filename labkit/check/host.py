@@ -17,10 +17,7 @@ from __future__ import annotations
 import importlib
 import itertools
 import pickle
-import sys
-import traceback
 from collections.abc import Mapping
-from pathlib import Path
 
 import torch
 
@@ -28,6 +25,7 @@ from labkit import i18n
 from labkit.check import plain
 from labkit.check.describe import cut
 from labkit.check.handle import _HandleRef, is_handle
+from labkit.check.origin import learner_line
 from labkit.check.signals import Incorrect, LearnerError, NotAttempted, is_stub_error
 from labkit.i18n import _
 
@@ -142,7 +140,7 @@ class LearnerSide:
             except LearnerError as sig:
                 return ("learner_error", sig.type_name, sig.message, sig.where, sig.during)
             except (Exception, SystemExit) as err:
-                return _classify(err, during)
+                return _classify(err, during, _learner_objects(request, self))
 
     def _resolve_probe(self, name: str):
         module_name, _colon, qualname = name.partition(":")
@@ -164,8 +162,27 @@ class LearnerSide:
         return value
 
 
-def _classify(err: BaseException, during: str):
-    """An exception inside a probe: the learner's stub, the learner's error, or a probe bug."""
+def _learner_objects(request: dict, side: LearnerSide) -> list[str]:
+    """Type names of the learner objects a probe was given (its handles)."""
+    found: list[str] = []
+
+    def walk(value):
+        if type(value) is _HandleRef:
+            found.append(type(side.objects.get(value.ref)).__name__)
+        elif type(value) in (list, tuple):
+            for item in value:
+                walk(item)
+        elif type(value) is dict:
+            for item in value.values():
+                walk(item)
+
+    walk((request.get("args"), request.get("kwargs")))
+    return found
+
+
+def _classify(err: BaseException, during: str, learner_objects=()):
+    """An exception inside a probe: the learner's stub, the learner's error, a learner
+    object that is not what the step needs, or a probe bug."""
     if is_stub_error(err):
         return ("not_attempted",
                 _("{during} still raises `NotImplementedError`: replace the placeholder with "
@@ -173,39 +190,18 @@ def _classify(err: BaseException, during: str):
     where = learner_line(err)
     if where is None:
         marked = getattr(err, "__labkit_learner__", None)
+        if marked is None and learner_objects and isinstance(
+                err, (AttributeError, TypeError, ValueError, KeyError, IndexError)):
+            # labkit's probe could not use what the learner gave it (a function where a
+            # model belongs, a class where an instance does): the learner's answer is wrong
+            return ("incorrect", during, _("an object this step can use"),
+                    _("a `{type}` that it cannot use ({error})").format(
+                        type=learner_objects[0], error=cut(f"{type(err).__name__}: {err}",
+                                                           120)), None)
         if marked is None:
             return ("probe_error", type(err).__name__, cut(str(err), 300))
         where = _("in a call of your `{name}`").format(name=marked)
     return ("learner_error", type(err).__name__, cut(str(err), 300), where, during)
-
-
-def _library_roots() -> tuple[str, ...]:
-    roots = {str(Path(p).resolve()) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
-    roots.add(str(Path(__file__).resolve().parents[1]))  # labkit itself
-    roots.add(str(Path(torch.__file__).resolve().parent))
-    return tuple(sorted(roots))
-
-
-_ROOTS: tuple[str, ...] | None = None
-
-
-def learner_line(err: BaseException) -> str | None:
-    """Where learner code raised: its last traceback frame outside libraries, or None."""
-    global _ROOTS
-    if _ROOTS is None:
-        _ROOTS = _library_roots()
-    frames = traceback.extract_tb(err.__traceback__)
-    for frame in reversed(frames):
-        path = frame.filename
-        library = path.startswith("<frozen") or any(
-            path.startswith(root) for root in _ROOTS)
-        if not library:
-            if frame.line:
-                return _("line {line}, in `{function}`: `{code}`").format(
-                    line=frame.lineno, function=frame.name, code=cut(frame.line, 80))
-            return _("line {line}, in `{function}`").format(line=frame.lineno,
-                                                           function=frame.name)
-    return None
 
 
 # --- the check's side ---------------------------------------------------------------
@@ -240,7 +236,11 @@ class Host:
 
     def _ask(self, request: dict):
         data = self.exchange(pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL))
-        return plain.decode(data, self)
+        try:
+            return plain.decode(data, self)
+        except plain.Refused as refused:  # what the learner's code returned cannot travel
+            raise Incorrect(_(request.get("during") or "your code"),
+                            refused.expected, refused.found, None) from None
 
     def _raise(self, reply):
         kind = reply[0]

@@ -25,6 +25,15 @@ class TooLarge(ValueError):
     """A value too large to send back to the check."""
 
 
+class Refused(ValueError):
+    """A reply the check will not decode because of what the learner's value is (a sparse
+    tensor, too many elements, nested too deep): ``expected`` and ``found`` say what."""
+
+    def __init__(self, expected: str, found: str):
+        super().__init__(f"expected {expected}, found {found}")
+        self.expected, self.found = expected, found
+
+
 def export(value, keep: Callable[[object], int], _depth: int = 0):
     """``value`` as plain data; ``keep(obj)`` stores a non-plain object and returns its number.
 

@@ -208,18 +208,13 @@ def preload() -> None:
     import labkit.check  # noqa: F401
     import labkit.check.probes  # noqa: F401
     import labkit.train  # noqa: F401
-    from labkit.check.bind import exercises_of
+    from labkit.check.guard import warm_up
+    from labkit.exercises import CHAPTERS, exercises_of
     from labkit.notebook.build import chapters  # noqa: F401
 
-    for module in sorted(_exercise_modules()):
+    warm_up()  # a check's first guard imports torch._dynamo: once, here
+    for chapter in CHAPTERS:
         try:
-            exercises_of(module)
+            exercises_of(chapter)
         except Exception:  # noqa: BLE001 - a broken module shows up when it is used
             pass
-
-
-def _exercise_modules() -> list[str]:
-    from pathlib import Path
-
-    folder = Path(__file__).resolve().parents[1] / "exercises"
-    return [p.stem.removeprefix("ch") for p in folder.glob("ch*.py")]

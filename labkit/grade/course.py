@@ -7,7 +7,7 @@ import sys
 from functools import cache
 from pathlib import Path
 
-from labkit.check.bind import exercises_of
+from labkit.exercises import exercises_of
 from labkit.grade.submission import Invalid
 
 

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from labkit.check.bind import CHAPTERS
+from labkit.exercises import CHAPTERS
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,10 @@ from __future__ import annotations
 import ast
 import hashlib
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from labkit.notebook import regions
+from labkit.notebook.chapter import chapters
 from labkit.notebook.project import repository_url
 
 AUTHOR_TEST = "author-test"
@@ -41,31 +41,6 @@ HARNESS_CELL = '''\
 # Test harness (solved notebook only): every check in this notebook must pass.
 import os
 os.environ["LABKIT_EXPECT"] = "passed"'''
-
-
-@dataclass(frozen=True)
-class Chapter:
-    source: Path
-
-    @property
-    def stem(self) -> str:
-        return self.source.stem
-
-    def learner_path(self, repo: Path) -> Path:
-        return repo / "notebooks" / f"{self.stem}.ipynb"
-
-    def solved_path(self, repo: Path) -> Path:
-        return repo / "build" / "solved" / f"{self.stem}.ipynb"
-
-    def translated_learner_path(self, repo: Path, lang: str) -> Path:
-        return repo / "notebooks" / lang / f"{self.stem}.ipynb"
-
-    def translated_solved_path(self, repo: Path, lang: str) -> Path:
-        return repo / "build" / "solved" / lang / f"{self.stem}.ipynb"
-
-
-def chapters(repo: Path) -> list[Chapter]:
-    return [Chapter(p) for p in sorted((repo / "notebooks" / "src").glob("[0-9]*.py"))]
 
 
 def read_source(path: Path):
@@ -117,7 +92,7 @@ def _map_code(nb, path: Path, transform) -> None:
 
 def _is_protected(source: str) -> bool:
     """Cells a learner must not change: imports, the exercise binding, and checks."""
-    if CHECK_CALL.search(source) or "check.bind(" in source:
+    if CHECK_CALL.search(source) or "exercises.bind(" in source:
         return True
     try:
         tree = ast.parse(source)

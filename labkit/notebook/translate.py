@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 
-from labkit.i18n.catalogs import chapter_table, translate_markdown
+from labkit.notebook.catalogs import chapter_table, translate_markdown
 
 TRANSLATIONS = ("zh",)
 

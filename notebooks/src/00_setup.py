@@ -27,9 +27,9 @@ import platform
 import torch
 import torchvision
 
-from labkit import check, data, env
+from labkit import data, env, exercises
 
-q = check.bind("00_setup", globals())
+q = exercises.bind("00_setup", globals())
 
 print("Python     ", platform.python_version())
 print("PyTorch    ", torch.__version__)

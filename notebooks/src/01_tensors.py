@@ -36,10 +36,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from labkit import check, widgets
+from labkit import exercises, widgets
 from labkit.widgets.broadcast import draw_broadcast
 
-q = check.bind("01_tensors", globals())
+q = exercises.bind("01_tensors", globals())
 torch.manual_seed(0)
 print("PyTorch", torch.__version__)
 

@@ -35,11 +35,11 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-from labkit import check
+from labkit import exercises
 from labkit.plot import autograd_graph, plot_autograd_graph
 from labkit.widgets import FloatSlider, explore
 
-q = check.bind("02_autograd", globals())
+q = exercises.bind("02_autograd", globals())
 torch.manual_seed(0)
 print("PyTorch", torch.__version__)
 

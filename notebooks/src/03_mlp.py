@@ -40,10 +40,10 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset, random_split
 from torchvision.transforms import v2
 
-from labkit import check, data, plot, widgets
+from labkit import data, exercises, plot, widgets
 from labkit.train import evaluate, fit
 
-q = check.bind("03_mlp", globals())
+q = exercises.bind("03_mlp", globals())
 print("PyTorch", torch.__version__)
 
 # %% [markdown]

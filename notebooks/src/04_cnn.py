@@ -38,11 +38,11 @@ from torch import nn, optim
 from torch.utils.data import DataLoader, Subset
 from torchvision.transforms import v2
 
-from labkit import check, data, plot, settings, widgets
+from labkit import data, exercises, plot, settings, widgets
 from labkit.train import evaluate, fit
 
 torch.manual_seed(0)
-q = check.bind("04_cnn", globals())
+q = exercises.bind("04_cnn", globals())
 
 # %% [markdown]
 # ## 1. The convolution formula

@@ -44,12 +44,12 @@ from torch import nn
 from torch.optim import lr_scheduler
 from torch.utils.data import DataLoader, TensorDataset
 
-from labkit import check, data, settings
+from labkit import data, exercises, settings
 from labkit.plot.paths import descent_path, loss_surface, plot_paths
 from labkit.train import evaluate, fit
 from labkit.widgets.optimizers import optimizer_explorer
 
-q = check.bind("04b_optimizers", globals())
+q = exercises.bind("04b_optimizers", globals())
 torch.manual_seed(0)
 print("PyTorch", torch.__version__)
 

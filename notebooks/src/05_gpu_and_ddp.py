@@ -51,9 +51,9 @@ from torch import nn
 from torch.utils import benchmark
 from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 
-from labkit import check, data, settings
+from labkit import data, exercises, settings
 
-q = check.bind("05_gpu_and_ddp", globals())
+q = exercises.bind("05_gpu_and_ddp", globals())
 torch.manual_seed(0)
 print("PyTorch", torch.__version__)
 

@@ -63,7 +63,7 @@ from torch import nn
 from torch.nn.utils import prune
 from torch.utils.data import DataLoader, TensorDataset
 
-from labkit import check, data, settings
+from labkit import data, exercises, settings
 from labkit.measure import all_threads, file_bytes, latencies
 from labkit.train import evaluate
 
@@ -75,7 +75,7 @@ except ImportError:  # on Colab, for example: install this chapter's ONNX packag
                     "onnxscript"], check=True)
     import onnxruntime as ort
 
-q = check.bind("06_deployment", globals())
+q = exercises.bind("06_deployment", globals())
 torch.manual_seed(0)
 workdir = Path(tempfile.mkdtemp(prefix="deployment-"))  # every file of this chapter goes here
 print("PyTorch", torch.__version__, "| ONNX Runtime", ort.__version__)

@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from labkit.check import CHAPTERS, Outcome, bind, exercises_of
+from labkit.check import Outcome
+from labkit.exercises import CHAPTERS, bind, exercises_of
 
 
 def test_each_binding_sees_its_own_namespace():
@@ -67,24 +68,21 @@ def test_chapters_follow_the_exercise_modules_and_the_notebooks():
     assert set(CHAPTERS) == {path.stem for path in sources.glob("[0-9][0-9]*.py")}
 
 
-def test_a_broken_exercise_module_is_not_no_exercises(monkeypatch):
-    """Does an exercise module that fails to import raise, instead of giving no exercises?
-    Only a chapter whose own module is missing has none."""
-    import sys
-    from types import SimpleNamespace
-
-    bind_module = sys.modules["labkit.check.bind"]  # `labkit.check.bind` is the function
+def test_a_broken_exercise_module_raises(monkeypatch):
+    """Does a chapter package that fails to import raise, instead of giving no exercises?"""
+    import labkit.exercises as registry
 
     def broken(name):
         raise ModuleNotFoundError("No module named 'missing_dependency'",
                                   name="missing_dependency")
 
-    monkeypatch.setattr(bind_module, "importlib", SimpleNamespace(import_module=broken))
+    monkeypatch.setattr(registry.importlib, "import_module", broken)
     with pytest.raises(ModuleNotFoundError, match="missing_dependency"):
         exercises_of("00_setup")
 
-    def absent(name):
-        raise ModuleNotFoundError(f"No module named {name!r}", name=name)
 
-    monkeypatch.setattr(bind_module, "importlib", SimpleNamespace(import_module=absent))
-    assert exercises_of("00_setup") == []
+def test_an_unknown_chapter_names_the_closest():
+    """Does an unknown chapter id say which one was meant, and list them all?"""
+    with pytest.raises(ValueError, match="Did you mean '03_mlp'") as info:
+        exercises_of("03-mlp")
+    assert "00_setup" in str(info.value)

@@ -81,3 +81,45 @@ def test_loss_decreases():
 def test_long_values_are_cut():
     err = fails(expect.equal, "x" * 500, "y", name="s")
     assert len(err.found) < 80 and err.found.endswith("...` (str)")
+
+
+def test_names_are_code_and_subjects_are_words():
+    """Is a name always put in backticks, and a subject used as it is?"""
+    with pytest.raises(Incorrect) as info:
+        expect.equal(2, 3, name="f(x)")
+    assert info.value.checked == "`f(x)`"
+    with pytest.raises(Incorrect) as info:
+        expect.close(torch.ones(2), torch.zeros(2), subject="`w` after training")
+    assert info.value.checked == "the values of `w` after training"
+    with pytest.raises(TypeError, match="name= .* or subject="):
+        expect.equal(2, 3)
+
+
+def test_infinities_and_nans_match_only_themselves():
+    inf, nan = float("inf"), float("nan")
+    expect.close(torch.tensor([inf, -inf, nan, 1.0]), torch.tensor([inf, -inf, nan, 1.0]),
+                 name="x")
+    for found in ([1e30, 1.0], [1.0, 1.0], [-inf, 1.0]):
+        with pytest.raises(Incorrect):
+            expect.close(torch.tensor(found), torch.tensor([inf, 1.0]), name="x")
+    with pytest.raises(Incorrect, match="NaN"):
+        expect.close(torch.tensor([nan]), torch.tensor([1.0]), name="x")
+    expect.close(nan, nan, name="x")
+    with pytest.raises(Incorrect):
+        expect.close(inf, 1e308, name="x")
+
+
+def test_a_sparse_tensor_is_not_a_dense_one():
+    with pytest.raises(Incorrect, match="dense"):
+        expect.tensor(torch.eye(2).to_sparse(), name="x", shape=(2, 2))
+
+
+def test_held_out_scores_count_whole_answers_and_stay_hidden():
+    """Does exactly 95 % pass (no float rounding), and does a failure hide the score?"""
+    expect.at_least(950, 1000, 0.95, name="accuracy")
+    expect.at_least(19, 20, 0.95, name="accuracy")
+    with pytest.raises(Incorrect) as info:
+        expect.at_least(949, 1000, 0.95, name="accuracy")
+    assert "94.9" not in str(info.value) and "949" not in str(info.value)
+    with pytest.raises(Incorrect):
+        expect.at_least(0, 0, 0.95, name="accuracy")

@@ -45,7 +45,9 @@ def test_touching_a_handle_fails_loudly(touch):
         touch(handle)
 
 
-def test_a_check_that_touches_a_learner_object_is_a_checker_bug():
+def test_a_learner_object_where_plain_data_belongs_is_incorrect():
+    """A check touches a handle only when the learner's code gave an object where the
+    right answer is plain data: that is the learner's wrong answer, named."""
     class Sloppy(Exercise):
         name, title = "sloppy", "Sloppy"
 
@@ -53,8 +55,8 @@ def test_a_check_that_touches_a_learner_object_is_a_checker_bug():
             expect.that(isinstance(model, nn.Module), checked="m", expected="m", found="m")
 
     result = run_check(Sloppy(), {"model": nn.Linear(2, 1)}, seed=0)
-    assert result.outcome is Outcome.CHECKER_BUG
-    assert "touched a learner object" in result.text()
+    assert result.outcome is Outcome.INCORRECT, result.text()
+    assert "a `Linear`" in result.text()
 
 
 class ModelSize(Exercise):
@@ -123,7 +125,7 @@ def test_learner_code_cannot_change_the_checks_arguments():
 
         def check(self, f):
             x = torch.ones(3)
-            self.call(f, x, during="`f(x)`")
+            self.call(f, x, during="`f(x)`", writes=(0,))
             expect.close(x, torch.ones(3), name="the check's own x")
 
     assert run_check(Keeps(), {"f": lambda x: x.zero_()}, seed=0).passed

@@ -2,8 +2,9 @@
 
 import pytest
 
-from labkit.check import Note, Outcome, Result, bind
+from labkit.check import Note, Outcome, Result
 from labkit.check.result import _md_escape
+from labkit.exercises import bind
 
 
 def sample(outcome=Outcome.INCORRECT, found="`<b>`*bold* 1 | 2"):

@@ -103,12 +103,16 @@ def test_checking_leaves_the_learners_random_state_alone():
     assert torch.equal(torch.rand(3), expected)
 
 
-def test_learner_code_cannot_change_the_checkers_inputs():
+def test_a_change_in_place_is_seen_though_the_checkers_inputs_stay_safe():
+    """The learner's side works on copies, so the check's own data cannot change; the
+    guard still sees that the learner's function changed its argument."""
     def in_place(x):
         x.mul_(2)
         return x
 
-    assert run_check(Double(), {"double": in_place}).passed
+    result = run_check(Double(), {"double": in_place})
+    assert result.outcome is Outcome.INCORRECT, result.text()
+    assert "changed its argument `x` in place" in result.text()
 
 
 def test_seed_comes_from_the_environment(monkeypatch):
@@ -129,7 +133,7 @@ def test_call_keeps_leaves_as_leaves():
 
         def check(self, grad):
             x = torch.tensor([1.0, 2.0], requires_grad=True)
-            found = self.call(grad, x, during="`grad(x)`")
+            found = self.call(grad, x, during="`grad(x)`", writes=self.writes)
             expect.close(found, 2 * x.detach(), name="grad(x)")
             expect.that(x.grad is None, checked="the checker's `x`", expected="untouched",
                         found="changed")
@@ -138,7 +142,11 @@ def test_call_keeps_leaves_as_leaves():
         (x ** 2).sum().backward()
         return x.grad
 
+    Grad.writes = (0,)  # the exercise says the function fills x.grad
     assert run_check(Grad(), {"grad": grad}).passed
+    Grad.writes = ()  # otherwise a gradient left in the caller's x.grad is a change
+    result = run_check(Grad(), {"grad": grad})
+    assert result.outcome is Outcome.INCORRECT and "`.grad`" in result.text()
 
 
 def test_gradcheck_of_an_unwritten_backward_is_not_attempted():
@@ -156,7 +164,7 @@ def test_gradcheck_of_an_unwritten_backward_is_not_attempted():
         title = "Backward of sin"
 
         def check(self, Sin):
-            self.probe(probes.forward_backward, Sin, self.randn(3), method="apply",
+            self.probe(probes.forward_backward, Sin, (self.randn(3),), method="apply",
                        during="`Sin`")
 
     result = run_check(Backward(), {"Sin": Stub})

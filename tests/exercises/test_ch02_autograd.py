@@ -4,6 +4,8 @@ import torch
 from exercise_harness import Case, chinese_test, standard_tests
 
 from labkit.check import Outcome, run_check
+
+CapturedSGD = torch.optim.SGD  # as `from torch.optim import SGD` at the top of a notebook
 from labkit.exercises.ch02_autograd import (
     FiniteDiff,
     GradByHand,
@@ -29,6 +31,29 @@ def grad_f_by_autograd(x):
 
 def grad_f_by_func(x):
     return torch.func.grad(lambda t: torch.log(1 + t**2).mean())(x)
+
+
+def grad_f_in_place(x):
+    """Right values, but written into the caller's tensor."""
+    return x.mul_(2).div_(x.numel() * (1 + (x / 2) ** 2))
+
+
+def grad_f_by_jvp(x):
+    """Forward-mode autograd, one direction per entry, through a name captured early."""
+    from torch.func import jvp as directional
+
+    rows = [directional(lambda t: torch.log(1 + t**2).mean(), (x,), (e.view_as(x),))[1]
+            for e in torch.eye(x.numel(), dtype=x.dtype)]
+    return torch.stack(rows).view_as(x)
+
+
+def grad_f_by_jacobian(x):
+    return torch.autograd.functional.jacobian(lambda t: torch.log(1 + t**2).mean(), x)
+
+
+def grad_f_float32(x):
+    """Hard-codes float32: right until the check hands over float64."""
+    return (2 * x / (x.numel() * (1 + x**2))).float()
 
 
 # --- train_steps ---------------------------------------------------------------
@@ -113,6 +138,12 @@ def round_ste(x):
     return x + (x.round() - x).detach()
 
 
+def round_ste_data(x):
+    """Swaps the data under x: the caller's tensor is rounded too."""
+    x.data = x.round()
+    return x
+
+
 # --- finite_diff ---------------------------------------------------------------
 
 
@@ -141,6 +172,24 @@ def central_over_h(f, x, h=1e-6):
 
 def ignores_h(f, x, h=1e-6):
     return finite_diff_grad(f, x, 1e-6)
+
+
+def perturbs_without_restoring(f, x, h=1e-6):
+    """Moves each entry of the caller's x and never puts it back."""
+    grad = torch.zeros_like(x)
+    flat = x.view(-1)
+    for i in range(x.numel()):
+        base = f(x)
+        flat[i] += h
+        grad.view(-1)[i] = (f(x) - base) / h
+    return grad
+
+
+def finite_diff_by_vjp(f, x, h=1e-6):
+    from torch.func import vjp as pullback
+
+    _value, back = pullback(f, x)
+    return back(torch.ones(()))[0]
 
 
 def finite_diff_by_autograd(f, x, h=1e-6):
@@ -195,6 +244,15 @@ class SigmoidSummed(MySigmoid):
         return (grad_output * s * (1 - s)).sum()
 
 
+class SigmoidScalesInPlace(MySigmoid):
+    """Right for one branch; scales the shared incoming gradient in place."""
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (s,) = ctx.saved_tensors
+        return grad_output.mul_(s * (1 - s))
+
+
 class SigmoidBlank(MySigmoid):
     @staticmethod
     def backward(ctx, grad_output):
@@ -240,6 +298,45 @@ def with_sgd(f, start, lr, steps):
     return torch.stack(path)
 
 
+def with_captured_sgd(f, start, lr, steps):
+    """torch.optim reached through a name captured before the check runs."""
+    p = start.clone().requires_grad_(True)
+    optimizer = CapturedSGD([p], lr=lr)
+    path = [p.detach().clone()]
+    for _ in range(steps):
+        optimizer.zero_grad()
+        f(p).backward()
+        optimizer.step()
+        path.append(p.detach().clone())
+    return torch.stack(path)
+
+
+def with_fused_op(f, start, lr, steps):
+    """The private fused update behind torch.optim.SGD, called directly."""
+    p = start.clone().requires_grad_(True)
+    path = [p.detach().clone()]
+    for _ in range(steps):
+        f(p).backward()
+        with torch.no_grad():
+            torch._fused_sgd_([p], [p.grad], [], weight_decay=0.0, momentum=0.0, lr=lr,
+                              dampening=0.0, nesterov=False, maximize=False,
+                              is_first_step=True)
+        p.grad = None
+        path.append(p.detach().clone())
+    return torch.stack(path)
+
+
+def moves_start(f, start, lr, steps):
+    """Walks the caller's own tensor."""
+    path = [start.clone()]
+    for _ in range(steps):
+        p = start.detach().requires_grad_(True)
+        (g,) = torch.autograd.grad(f(p), p)
+        start -= lr * g
+        path.append(start.clone())
+    return torch.stack(path)
+
+
 def ascent(f, start, lr, steps):
     return gradient_descent(lambda p: -f(p), start, lr, steps)
 
@@ -278,7 +375,11 @@ CASES = [
         ({"grad_f": lambda x: grad_f(x).double()}, "the dtype of"),
         ({"grad_f": lambda x: grad_f(x).sum()}, "the shape of"),
         ({"grad_f": grad_f_by_autograd}, "without autograd"),
-        ({"grad_f": grad_f_by_func}, "a call to `torch.func.grad`"),
+        ({"grad_f": grad_f_by_func}, "`torch.func.grad`, from autograd"),
+        ({"grad_f": grad_f_in_place}, "changed its argument `x` in place"),
+        ({"grad_f": grad_f_by_jvp}, "`torch.func.jvp`, from autograd"),
+        ({"grad_f": grad_f_by_jacobian}, "from autograd"),
+        ({"grad_f": grad_f_float32}, "the dtype of"),
     ]),
     Case(TrainSteps, right={"train_steps": train_steps}, wrong=[
         ({"train_steps": train_steps_only_w}, "steps=4)[1][1]"),
@@ -297,6 +398,7 @@ CASES = [
          "`x.grad`"),
         ({"round_ste": lambda x: x + (torch.floor(x + 0.5) - x).detach()},
          "rounds halves to the even neighbour"),
+        ({"round_ste": round_ste_data}, "in place"),
     ]),
     Case(FiniteDiff, right={"finite_diff_grad": finite_diff_grad}, wrong=[
         ({"finite_diff_grad": forward_diff_grad}, "(x**3).sum()"),
@@ -305,11 +407,15 @@ CASES = [
         ({"finite_diff_grad": python_floats}, "the dtype of"),
         ({"finite_diff_grad": shifts_everything}, "the values of"),
         ({"finite_diff_grad": finite_diff_by_autograd}, "no autograd"),
+        ({"finite_diff_grad": perturbs_without_restoring},
+         "changed its argument `x` in place"),
+        ({"finite_diff_grad": finite_diff_by_vjp}, "`torch.func.vjp`"),
     ]),
     Case(SigmoidBackward, right={"MySigmoid": MySigmoid}, wrong=[
         ({"MySigmoid": SigmoidNoLocal}, "torch.autograd.gradcheck"),
         ({"MySigmoid": SigmoidNoIncoming}, "x.grad from MySigmoid.backward"),
         ({"MySigmoid": torch.nn.Sigmoid}, "a subclass of `torch.autograd.Function`"),
+        ({"MySigmoid": SigmoidScalesInPlace}, "`grad_output` changed in place"),
     ], raising=[
         ({"MySigmoid": SigmoidSummed}, "invalid gradient"),
     ]),
@@ -317,8 +423,12 @@ CASES = [
         ({"gradient_descent": ascent}, "steps=25)[1]`"),
         ({"gradient_descent": no_start}, "the shape of"),
         ({"gradient_descent": accumulates}, "reset `p.grad`"),
-        ({"gradient_descent": changes_start}, "the tensor unchanged"),
-        ({"gradient_descent": with_sgd}, "a call to `torch.optim.SGD`"),
+        ({"gradient_descent": changes_start},
+         "changed its argument `start` in place"),
+        ({"gradient_descent": with_sgd}, "`torch.optim.sgd.SGD`, from `torch.optim`"),
+        ({"gradient_descent": with_captured_sgd}, "`torch.optim.sgd.SGD`"),
+        ({"gradient_descent": with_fused_op}, "`torch.ops.aten._fused_sgd_`"),
+        ({"gradient_descent": moves_start}, "changed its argument `start` in place"),
     ]),
 ]
 

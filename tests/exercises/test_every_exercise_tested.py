@@ -3,7 +3,7 @@
 import importlib.util
 from pathlib import Path
 
-from labkit.check import CHAPTERS, exercises_of
+from labkit.exercises import CHAPTERS, exercises_of
 
 HERE = Path(__file__).parent
 

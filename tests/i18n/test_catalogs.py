@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from labkit.i18n import catalogs
+from labkit.notebook import catalogs
 from labkit.notebook.build import chapters, learner_notebook
 from labkit.notebook.translate import translated
 

@@ -25,8 +25,8 @@ SOURCE = '''\
 # # 99 Demo
 
 # %%
-from labkit import check
-q = check.bind("00_setup", globals())
+from labkit import exercises
+q = exercises.bind("00_setup", globals())
 
 # %%
 def double(x):
@@ -44,7 +44,7 @@ def repo(tmp_path):
     """A tiny course repository with one chapter."""
     shutil.copy(REPO / "pyproject.toml", tmp_path)
     (tmp_path / "notebooks" / "src").mkdir(parents=True)
-    (tmp_path / "notebooks" / "src" / "99_demo.py").write_text(SOURCE)
+    (tmp_path / "notebooks" / "src" / "00_setup.py").write_text(SOURCE)
     (tmp_path / "README.md").write_text(
         f"# Course\n{BEGIN}\n{END}\n{TEACHES_BEGIN}\n{TEACHES_END}\nmore text\n")
     return tmp_path
@@ -62,7 +62,7 @@ def test_every_chapter_has_a_committed_notebook():
 
 
 def test_learner_notebook(repo):
-    nb = learner_notebook(repo / "notebooks" / "src" / "99_demo.py", repository_url(repo))
+    nb = learner_notebook(repo / "notebooks" / "src" / "00_setup.py", repository_url(repo))
     nbformat.validate(nb)
     sources = [c.source for c in nb.cells]
     assert "%pip install --quiet --no-deps" in sources[0]
@@ -75,7 +75,7 @@ def test_learner_notebook(repo):
 
 
 def test_solved_notebook_keeps_solutions_and_author_tests(repo):
-    nb = solved_notebook(repo / "notebooks" / "src" / "99_demo.py", repository_url(repo))
+    nb = solved_notebook(repo / "notebooks" / "src" / "00_setup.py", repository_url(repo))
     sources = "\n".join(c.source for c in nb.cells)
     assert "return 2 * x" in sources and "assert double(2) == 4" in sources
     assert 'os.environ["LABKIT_EXPECT"] = "passed"' in sources
@@ -84,19 +84,19 @@ def test_solved_notebook_keeps_solutions_and_author_tests(repo):
 
 def test_build_writes_then_reports_nothing_stale(repo):
     stale = build(repo)
-    assert {p.name for p in stale} == {"99_demo.ipynb", "README.md"}
-    assert (repo / "build" / "solved" / "99_demo.ipynb").exists()
+    assert {p.name for p in stale} == {"00_setup.ipynb", "README.md"}
+    assert (repo / "build" / "solved" / "00_setup.ipynb").exists()
     assert build(repo, write_learner=False, write_solved=False) == []
     readme = (repo / "README.md").read_text()
-    assert "| `99_demo` | doubling numbers |" in readme
+    assert "| `00_setup` | doubling numbers |" in readme
     assert "colab.research.google.com/github/labkit-course/pytorch-course/blob/main/" \
-           "notebooks/99_demo.ipynb" in readme
+           "notebooks/00_setup.ipynb" in readme
     assert readme.endswith("more text\n")
 
 
 def test_a_stale_notebook_is_detected(repo):
     build(repo)
-    path = repo / "notebooks" / "99_demo.ipynb"
+    path = repo / "notebooks" / "00_setup.ipynb"
     nb = json.loads(path.read_text())
     nb["cells"][1]["source"] = ["# changed by hand"]
     path.write_text(json.dumps(nb))
@@ -105,9 +105,9 @@ def test_a_stale_notebook_is_detected(repo):
 
 def test_cell_ids_are_stable(repo):
     build(repo)
-    first = (repo / "notebooks" / "99_demo.ipynb").read_text()
+    first = (repo / "notebooks" / "00_setup.ipynb").read_text()
     build(repo)
-    assert (repo / "notebooks" / "99_demo.ipynb").read_text() == first
+    assert (repo / "notebooks" / "00_setup.ipynb").read_text() == first
 
 
 def test_missing_readme_markers_are_explained(repo):
@@ -120,7 +120,7 @@ def test_setup_cell_is_valid_ipython(repo):
     """Does the Colab setup cell (an indented %pip inside try/except) compile in IPython?"""
     from IPython.core.inputtransformer2 import TransformerManager
 
-    nb = learner_notebook(repo / "notebooks" / "src" / "99_demo.py", repository_url(repo))
+    nb = learner_notebook(repo / "notebooks" / "src" / "00_setup.py", repository_url(repo))
     code = TransformerManager().transform_cell(nb.cells[0].source)
     assert "run_line_magic('pip'" in code
     compile(code, "setup cell", "exec")

@@ -316,7 +316,8 @@ def mse(pred, target):
                                 "(pred[i, 0] - target[i]) ** 2."))
         pred, target = inputs[1]
         during = _("the gradient of `mse(pred, target)` with respect to `pred`")
-        _outputs, grads = self.probe(probes.forward_backward, mse, pred, target, during=during)
+        reply = self.probe(probes.forward_backward, mse, (pred, target), during=during)
+        grads = self.judge(reply, during) is not None and reply["grads"]
         expect.that(grads is not None and grads[0] is not None,
                     checked=_("the gradient of `mse(pred, target)` with respect to `pred`"),
                     expected=_("a gradient: a loss must let training send gradients back"),

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from labkit.i18n import finished_entries
+
 KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2), "plot_text": None}
 FIXED_DATE = datetime(2026, 11, 26, tzinfo=timezone.utc)  # stable headers, stable diffs
 HEADER = ("# The course in Chinese, keyed by the English text.\n"
@@ -115,8 +117,6 @@ def chapter_catalog_path(repo: Path, lang: str, stem: str) -> Path:
 
 def chapter_table(repo: Path, lang: str, stem: str) -> dict[str, str]:
     """English paragraph -> translation, finished entries only (fuzzy ones are not)."""
-    from labkit.i18n import finished_entries
-
     path = chapter_catalog_path(repo, lang, stem)
     return finished_entries(path) if path.exists() else {}
 
@@ -128,14 +128,22 @@ def labkit_messages(package: Path) -> dict[str, list[tuple]]:
 
     found: dict[str, list[tuple]] = {}
     for path in sorted(package.rglob("*.py")):
-        name = path.stem if path.parent.name == "exercises" and path.stem.startswith("ch") \
-            else "labkit"
+        name = _catalog_of(path.relative_to(package))
         relative = path.relative_to(package.parent).as_posix()
         for line, message, _comments, _context in extract_from_file(
                 "python", path, keywords=KEYWORDS):
             if message and (message[0] if isinstance(message, tuple) else message):
                 found.setdefault(name, []).append((message, relative, line))
     return found
+
+
+def _catalog_of(relative: Path) -> str:
+    """A chapter's messages go to its own catalog (``labkit/exercises/chNN_name/...`` to
+    ``chNN_name.po``), everything else to ``labkit.po``."""
+    parts = relative.parts
+    if len(parts) > 2 and parts[0] == "exercises" and parts[1].startswith("ch"):
+        return parts[1]
+    return "labkit"
 
 
 # --- reading, updating, judging ------------------------------------------------------------
@@ -167,7 +175,7 @@ def _template(entries) -> object:
     return template
 
 
-def _merged(path: Path, lang: str, entries) -> bytes:
+def _merged(path: Path, lang: str, entries, memory: dict[str, str] | None = None) -> bytes:
     from babel.messages.catalog import Catalog
     from babel.messages.pofile import write_po
 
@@ -186,6 +194,13 @@ def _merged(path: Path, lang: str, entries) -> bytes:
     for message in catalog:  # babel forgets the old English of an entry still fuzzy
         if message.fuzzy and not message.previous_id and message.id in before:
             message.previous_id = before[message.id]
+        key = message.id[0] if isinstance(message.id, tuple) else message.id
+        if memory and key in memory and (message.fuzzy or not message.string):
+            # the same English is translated in another catalog (the code moved files)
+            message.string = (memory[key], memory[key]) if isinstance(message.id, tuple) \
+                else memory[key]
+            message.flags.discard("fuzzy")
+            message.previous_id = []
     out = io.BytesIO()
     write_po(out, catalog, width=0, ignore_obsolete=True, include_previous=True)
     return out.getvalue()
@@ -193,7 +208,7 @@ def _merged(path: Path, lang: str, entries) -> bytes:
 
 def catalog_plan(repo: Path, lang: str) -> dict[Path, list[tuple]]:
     """Every catalog file of ``lang`` and the entries its English sources call for."""
-    from labkit.notebook.build import chapters
+    from labkit.notebook.chapter import chapters
 
     plan: dict[Path, list[tuple]] = {}
     for chapter in chapters(repo):
@@ -208,8 +223,13 @@ def catalog_plan(repo: Path, lang: str) -> dict[Path, list[tuple]]:
 def update(repo: Path, lang: str = "zh") -> list[Path]:
     """Rewrite every catalog of ``lang`` from the English sources; return the changed ones."""
     changed = []
-    for path, entries in catalog_plan(repo, lang).items():
-        wanted = _merged(path, lang, entries)
+    plan = catalog_plan(repo, lang)
+    memory: dict[str, str] = {}  # labkit's finished entries, wherever they are now
+    for path in plan:
+        if path.exists() and path.parent.parent.parent.name == "labkit":
+            memory.update(finished_entries(path))
+    for path, entries in plan.items():
+        wanted = _merged(path, lang, entries, memory)
         if not path.exists() or path.read_bytes() != wanted:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(wanted)

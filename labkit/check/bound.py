@@ -1,22 +1,18 @@
-"""Bind a chapter's exercises to a notebook's variables, explicitly.
+"""Exercises bound to a notebook's variables: the notebook's side of checking.
 
-In a notebook::
+``labkit.exercises.bind("03_mlp", globals())`` returns an ``ExerciseSet``; in a notebook::
 
-    from labkit import check
-    q = check.bind("03_mlp", globals())
     q.relu.check()      # shows the result
     q.relu.hint()       # shows hint 1; q.relu.hint(2) the next one
     q.relu.solution()   # shows the reference solution
 
-``globals()`` is passed in on purpose: no frame walking, no process-wide state.
+``globals()`` is passed in on purpose: no frame walking, no process-wide state. This
+module knows no chapter; the chapters' registry is ``labkit.exercises``.
 """
 
 from __future__ import annotations
 
 import difflib
-import importlib
-import pkgutil
-import re
 from collections.abc import Mapping
 
 from labkit import settings
@@ -24,43 +20,6 @@ from labkit.check.display import show
 from labkit.check.exercise import Exercise, run_check
 from labkit.check.result import OUTCOME_WORDS, Note, Outcome, Result
 from labkit.i18n import _, language
-
-
-def _chapters() -> tuple[str, ...]:
-    """Every chapter, in course order: one ``labkit/exercises/chNN_name.py`` module each."""
-    import labkit.exercises
-
-    names = (info.name for info in pkgutil.iter_modules(labkit.exercises.__path__))
-    return tuple(sorted(name[2:] for name in names if re.fullmatch(r"ch\d\d\w*", name)))
-
-
-CHAPTERS = _chapters()
-
-
-def exercises_of(chapter: str) -> list[type[Exercise]]:
-    """The exercise classes of a chapter, in notebook order."""
-    if chapter not in CHAPTERS:
-        close = difflib.get_close_matches(str(chapter), CHAPTERS, n=1)
-        tip = f" Did you mean {close[0]!r}?" if close else ""
-        raise ValueError(f"unknown chapter {chapter!r}.{tip} Chapters: {', '.join(CHAPTERS)}")
-    name = f"labkit.exercises.ch{chapter}"
-    try:
-        module = importlib.import_module(name)
-    except ModuleNotFoundError as err:
-        if err.name != name:  # the module exists but imports something missing: a real bug
-            raise
-        return []
-    return list(module.EXERCISES)
-
-
-def bind(chapter: str, namespace: Mapping) -> ExerciseSet:
-    """Bind ``chapter``'s exercises to ``namespace`` (pass ``globals()``)."""
-    if not isinstance(namespace, Mapping):
-        raise TypeError(
-            f"bind() needs the notebook's variables, got a {type(namespace).__name__}. "
-            f'Call it as check.bind("{chapter}", globals()).'
-        )
-    return ExerciseSet(chapter, exercises_of(chapter), namespace)
 
 
 class BoundExercise:

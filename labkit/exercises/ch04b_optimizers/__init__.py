@@ -670,7 +670,7 @@ def train(model, batches, epochs, lr=0.1):
         batches = [(self.randn(8, 3), self.randn(8, 2)) for _ in range(3)]
         epochs, lr = 3, 0.05
         call = f"train(model, batches, epochs={epochs}, lr={lr})"
-        model = self.call(train, _linear_model(start), batches, epochs, lr=lr,
+        model = self.call(train, _linear_model(start), batches, epochs, lr=lr, writes=(0,),
                           during=_("`{call}` on an `nn.Linear(3, 2)` and 3 batches").format(
                               call=call))
         expect.that(self.is_instance(model, nn.Linear),

@@ -6,7 +6,7 @@ import torch
 
 from labkit.check import Exercise, expect
 from labkit.check.describe import describe
-from labkit.exercises.ch02_autograd import invoke
+from labkit.exercises.legacy import invoke
 from labkit.i18n import N_, _
 
 # --- probes: they run where the learner's objects live and return plain data ---------

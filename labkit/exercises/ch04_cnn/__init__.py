@@ -12,7 +12,7 @@ from torch import nn, optim
 from labkit.check import Exercise, NotAttempted, expect, probes
 from labkit.check.describe import cut, describe, shape_text
 from labkit.check.signals import LearnerError
-from labkit.exercises.ch02_autograd import invoke, run
+from labkit.exercises.legacy import invoke, run
 from labkit.i18n import N_, _
 from labkit.models import model_device
 
