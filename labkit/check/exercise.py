@@ -24,6 +24,7 @@ raises. Nothing here touches IPython; the notebook layer lives in ``labkit.check
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import secrets
 from collections.abc import Mapping
@@ -50,11 +51,30 @@ class Exercise:
     points: ClassVar[float] = 1
     hints: ClassVar[tuple[str, ...]] = ()
     solution: ClassVar[str] = ""
+    # Partial credit: (title, weight) of each part; see `part`. No parts: all or nothing.
+    parts: ClassVar[tuple[tuple[str, float], ...]] = ()
 
     def __init__(self):
         self.seed = 0
         self.rng = torch.Generator().manual_seed(0)
         self.host: Host | None = None
+        self.earned: list[str] = []
+        self.failed: list[tuple[str, Incorrect]] = []
+
+    @contextlib.contextmanager
+    def part(self, title: str):
+        """``with self.part(title):`` one part of the exercise, worth its weight in
+        ``parts``. A wrong answer inside costs this part only and the check goes on; the
+        result lists the parts earned and explains the first one missed."""
+        if title not in dict(self.parts):
+            raise ValueError(f"{self.name}: part {title!r} is not in {type(self).__name__}"
+                             ".parts")
+        try:
+            yield
+        except Incorrect as signal:
+            self.failed.append((title, signal))
+        else:
+            self.earned.append(title)
 
     def check(self, *learner_values) -> None:  # pragma: no cover - overridden
         raise NotImplementedError("an exercise defines check(self, <learner variables>)")
@@ -186,6 +206,8 @@ def run_check(exercise: Exercise, learner: Mapping | Host, *, seed: int | None =
             if isinstance(values, Result):
                 return values
             exercise.check(*values)
+            if exercise.failed:
+                raise exercise.failed[0][1]
         except NotAttempted as signal:
             return _result(exercise, Outcome.NOT_ATTEMPTED, seed, _(signal.reason))
         except Incorrect as signal:
@@ -244,12 +266,27 @@ def _learner_values(exercise: Exercise, host: Host):
 
 
 def _result(exercise, outcome, seed, summary="", details=()) -> Result:
+    points = exercise.points if outcome is Outcome.PASSED else 0
+    if exercise.parts and outcome in (Outcome.INCORRECT, Outcome.LEARNER_ERROR):
+        points, line = _partial(exercise)
+        details = (*details, ("Parts", line))
     return Result(
         name=exercise.name,
         outcome=outcome,
-        points=exercise.points if outcome is Outcome.PASSED else 0,
+        points=points,
         max_points=exercise.points,
         summary=summary,
         details=tuple(details),
         seed=seed,
     )
+
+
+def _partial(exercise) -> tuple[float, str]:
+    """The points of the parts earned, and a line that lists every part."""
+    total = sum(weight for _title, weight in exercise.parts)
+    earned = sum(weight for title, weight in exercise.parts if title in exercise.earned)
+    points = round(exercise.points * earned / total, 4) if total else 0
+    listed = [_("{part}: {state}").format(
+        part=_(title), state=_("earned") if title in exercise.earned else _("not earned"))
+        for title, _weight in exercise.parts]
+    return points, _("; ").join(listed)

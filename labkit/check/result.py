@@ -40,7 +40,7 @@ OUTCOME_WORDS = {"passed": N_("passed"), "incorrect": N_("incorrect"),
                  "error in your code": N_("error in your code"),
                  "checker bug": N_("checker bug")}
 LABELS = (N_("Checked"), N_("Expected"), N_("Found"), N_("Hint"), N_("Error"), N_("Where"),
-          N_("Fix"))
+          N_("Fix"), N_("Parts"))
 
 # Colours for the HTML box: (border, background).
 _COLOURS = {
