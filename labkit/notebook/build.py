@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 
 from labkit.notebook import regions
-from labkit.notebook.chapter import chapters
+from labkit.notebook.chapter import chapters, read_source, teaches
 from labkit.notebook.project import repository_url
 
 AUTHOR_TEST = "author-test"
@@ -41,27 +41,6 @@ HARNESS_CELL = '''\
 # Test harness (solved notebook only): every check in this notebook must pass.
 import os
 os.environ["LABKIT_EXPECT"] = "passed"'''
-
-
-def read_source(path: Path):
-    import jupytext
-
-    try:
-        return jupytext.read(path, fmt="py:percent")
-    except Exception as err:
-        raise regions.RegionError(f"{path}: jupytext could not read it: {err}") from err
-
-
-def teaches(path: Path, nb=None) -> str:
-    """The chapter's one-line summary for README, from its header's ``labkit: teaches``
-    (``nb``: the source already read)."""
-    meta = (nb if nb is not None else read_source(path)).metadata.get("labkit", {})
-    text = meta.get("teaches") if isinstance(meta, dict) else None
-    if not text:
-        raise regions.RegionError(
-            f"{path}: the header needs a summary line for README, e.g.\n"
-            "#   labkit:\n#     teaches: \"what the chapter teaches, in one line\"")
-    return " ".join(str(text).split())
 
 
 def learner_notebook(path: Path, url: str):

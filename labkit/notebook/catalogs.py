@@ -83,7 +83,7 @@ def needs_translation(block: str) -> bool:
 def chapter_units(source: Path) -> list[Unit]:
     """Every paragraph to translate in a chapter source, with its cell and line; first
     the header's one-line summary for README (cell 0)."""
-    from labkit.notebook.build import read_source, teaches
+    from labkit.notebook.chapter import read_source, teaches
 
     lines = source.read_text(encoding="utf-8").splitlines()
     starts = [i for i, line in enumerate(lines, start=1) if line.startswith("# %%")]

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from labkit.notebook import regions
+
 
 @dataclass(frozen=True)
 class Chapter:
@@ -48,3 +50,24 @@ def chapters(repo: Path) -> list[Chapter]:
                       for c in extra)
             + ". Every chapter has both (see CONTRIBUTING.md, 'Add a chapter').")
     return [Chapter(sources[c]) for c in CHAPTERS if c in sources]
+
+
+def read_source(path: Path):
+    import jupytext
+
+    try:
+        return jupytext.read(path, fmt="py:percent")
+    except Exception as err:
+        raise regions.RegionError(f"{path}: jupytext could not read it: {err}") from err
+
+
+def teaches(path: Path, nb=None) -> str:
+    """The chapter's one-line summary for README, from its header's ``labkit: teaches``
+    (``nb``: the source already read)."""
+    meta = (nb if nb is not None else read_source(path)).metadata.get("labkit", {})
+    text = meta.get("teaches") if isinstance(meta, dict) else None
+    if not text:
+        raise regions.RegionError(
+            f"{path}: the header needs a summary line for README, e.g.\n"
+            "#   labkit:\n#     teaches: \"what the chapter teaches, in one line\"")
+    return " ".join(str(text).split())

@@ -129,7 +129,7 @@ def test_setup_cell_is_valid_ipython(repo):
 def test_readme_summary_comes_from_the_chapter_header(tmp_path):
     """Is README's 'What each chapter teaches' line read from the chapter, and is a
     missing one an error that shows the header to write?"""
-    from labkit.notebook.build import teaches
+    from labkit.notebook.chapter import teaches
     from labkit.notebook.regions import RegionError
 
     header = ("# ---\n# jupyter:\n#   labkit:\n#     teaches: \"tensors, fast\"\n# ---\n\n"
