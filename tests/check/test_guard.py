@@ -144,3 +144,15 @@ def test_the_guard_leaves_no_hook_behind():
         torch.ones(1).add(1)
     assert (sys.getprofile(), sys.gettrace()) == before
     assert torch._C._get_dispatch_mode(torch._C._TorchDispatchModeKey.FAKE) is None
+
+
+def test_a_library_tool_handed_over_as_it_is_names_no_line_outside_the_call():
+    """Is the caller of the guarded call (a notebook's check cell) never named as the
+    learner's line, when the learner's answer is the library function itself?"""
+    def enter_and_call(fn):
+        with Guard(rule_out=("log_sum_exp",)) as guard:
+            fn(torch.randn(2, 3), torch.tensor([0, 2]))
+        return guard.report()["used"]
+
+    [use] = enter_and_call(F.cross_entropy)
+    assert use["where"] == ""
