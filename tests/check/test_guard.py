@@ -1,6 +1,8 @@
 """The guard around learner calls: ruled-out tools however spelled, work that grows with
 the input, printed output."""
 
+import functools
+
 import torch
 import torch.nn.functional as F
 from torch.special import logsumexp as captured_logsumexp
@@ -27,6 +29,9 @@ def test_operators_are_seen_whatever_their_spelling():
         lambda: torch.ops.aten.logsumexp(z, [1]), lambda: z.logsumexp(1),
         lambda: F.log_softmax(z, 1), lambda: torch.special.log_softmax(z, 1),
         lambda: torch.nn.CrossEntropyLoss()(z, torch.tensor([0, 1, 2])),
+        lambda: torch.distributions.Categorical(logits=z).log_prob(torch.tensor([0, 1, 2])),
+        lambda: torch.logcumsumexp(z, 1)[:, -1],
+        lambda: functools.reduce(torch.logaddexp, z.unbind(1)),
     ]
     for spelling in spellings:
         assert used(spelling, rule_out=("log_sum_exp",)), spelling
