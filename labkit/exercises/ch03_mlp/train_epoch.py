@@ -10,6 +10,7 @@ from torch import nn
 
 from labkit.check import Exercise, NotAttempted, expect, probes
 from labkit.check.contract import Contract
+from labkit.check.describe import cut
 from labkit.i18n import N_, _
 
 # The epoch trains the model (argument 0); the values it logs hold no graph; what it
@@ -164,5 +165,5 @@ def train_epoch(model, loader, loss_fn, optimizer, every=100):
                         checked=_("printed line {number} of {during}").format(
                             number=k + 1, during=during),
                         expected=_("the average it logs, {value:.4f}").format(value=value),
-                        found=f"`{line.strip()[:80]}`",
+                        found="`" + cut(line.replace("`", "'"), 80) + "`",
                         hint=_("Print the same average you append to `logged`."))
