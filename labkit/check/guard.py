@@ -44,9 +44,11 @@ class Guard:
         self._stack = contextlib.ExitStack()
         self._printed = _Capped() if capture else None
         self._saved_hooks = None
+        self._outer = None  # the frame that entered the guard: no learner line beyond it
 
     # --- entering and leaving -------------------------------------------------------------
     def __enter__(self) -> Guard:
+        self._outer = sys._getframe(1)
         if self.capture:
             self._stack.enter_context(contextlib.redirect_stdout(self._printed))
         if self.watch.active or self.count:
@@ -60,6 +62,7 @@ class Guard:
         return self
 
     def __exit__(self, *exc) -> bool:
+        self._outer = None
         if self._saved_hooks is not None:
             sys.setprofile(self._saved_hooks[0])
             sys.settrace(self._saved_hooks[1])
@@ -98,7 +101,7 @@ class Guard:
         if len(self.used) >= MAX_USES or any(u["group"] == group for u in self.used):
             return
         self.used.append({"group": group, "name": name,
-                          "where": origin.learner_caller(frame) or ""})
+                          "where": origin.learner_caller(frame, self._outer) or ""})
 
     # --- the report -----------------------------------------------------------------------
     @property

@@ -46,9 +46,10 @@ def learner_line(err: BaseException) -> str | None:
     return None
 
 
-def learner_caller(frame) -> str | None:
-    """The innermost learner line on a running stack (from ``frame`` outwards), or None."""
-    while frame is not None:
+def learner_caller(frame, stop=None) -> str | None:
+    """The innermost learner line on a running stack (from ``frame`` outwards, up to but
+    not including the frame ``stop``), or None."""
+    while frame is not None and frame is not stop:
         code = frame.f_code
         if not is_library(code.co_filename):
             import linecache

@@ -82,6 +82,8 @@ def argument_names(fn, count: int, kwargs: dict) -> dict:
     """Position or keyword -> the learner's parameter name (or `argument N`)."""
     names: dict = {i: f"argument {i + 1}" for i in range(count)}
     names.update({k: k for k in kwargs})
+    if isinstance(fn, torch.nn.Module):  # called through __call__(*args): forward names them
+        fn = fn.forward
     try:
         parameters = list(inspect.signature(fn).parameters.values())
     except (TypeError, ValueError):

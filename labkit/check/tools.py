@@ -64,9 +64,13 @@ GROUPS = {group.name: group for group in (
               "_conv_depthwise2d", "convolution_overrideable"}),
           files=("nn/modules/conv.py",)),
     Group("log_sum_exp", N_("the library's cross-entropy, log-softmax and log-sum-exp"),
+          # logaddexp and logcumsumexp are the same trick for two terms and for running
+          # sums: a reduction over them is a log-sum-exp the library computed.
           operators=frozenset({"logsumexp", "_log_softmax", "log_softmax",
                                "cross_entropy_loss", "special_logsumexp",
-                               "special_log_softmax", "_log_softmax_backward_data"})),
+                               "special_log_softmax", "_log_softmax_backward_data",
+                               "logaddexp", "logaddexp2", "logcumsumexp",
+                               "_logcumsumexp"})),
 )}
 
 

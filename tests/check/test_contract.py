@@ -41,6 +41,18 @@ def test_a_change_in_place_is_incorrect_and_named(name):
     assert "changed its argument" in result.text() and "in place" in result.text()
 
 
+def test_a_module_s_argument_is_named_as_its_forward_names_it():
+    class Normalises(nn.Module):
+        def forward(self, images):
+            return images.sub_(0.5)
+
+    def check(self, model):
+        self.call(model, self.randn(2, 3), during="`model(x)`")
+
+    result = outcome(check, model=Normalises())
+    assert "changed its argument `images` in place" in result.text(), result.text()
+
+
 def test_reading_arguments_is_fine():
     result = outcome(call_f, f=lambda x, g: (x - x.mean(), [t * 0.5 for t in g]))
     assert result.outcome is Outcome.PASSED, result.text()

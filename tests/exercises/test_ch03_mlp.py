@@ -1,9 +1,15 @@
 """Exercises of chapter 03, each with a right, a blank, a missing and wrong answers."""
 
+import functools
+
 import torch
 import torch.nn.functional as F
 from exercise_harness import Case, chinese_test, standard_tests
 from torch import nn
+from torch.func import grad as derivative  # names captured before any check runs
+from torch.func import jvp as directional
+from torch.func import vmap
+from torch.special import logsumexp as captured_logsumexp
 from torch.utils.data import Dataset
 
 from labkit.check import Outcome, run_check
@@ -64,11 +70,66 @@ def tanh_grad_by_autograd(x):
     (grad,) = torch.autograd.grad(torch.tanh(x).sum(), x)
     return grad
 
+
+def tanh_grad_in_place(x):
+    t = x.tanh_()  # the caller's x now holds tanh(x)
+    return 1 - t**2
+
+
+def tanh_grad_by_jvp(x):
+    """Forward-mode autograd through a name captured early: the exact derivative."""
+    return directional(torch.tanh, (x,), (torch.ones_like(x),))[1]
+
+
+def sigmoid_grad_by_func(x):
+    """torch.func.grad, captured early, mapped over the entries."""
+    return vmap(derivative(torch.sigmoid))(x.flatten()).view_as(x)
+
+
+FIXED_SIGMOID_GRADS = sigmoid_grad(torch.tensor([-3.0, -0.5, 0.0, 0.5, 3.0]))
+
+
+def sigmoid_grad_table(x):
+    """Right for the one input a fixed check would use, and for nothing else."""
+    return FIXED_SIGMOID_GRADS.clone()
+
+
+def relu_grad_heaviside(x):
+    """Also right: the step function, 0 at x = 0."""
+    return torch.heaviside(x, torch.zeros_like(x))
+
+
+def sigmoid_grad_from_exp(x):
+    """Also right: e^-x / (1 + e^-x)^2."""
+    e = torch.exp(-x)
+    return e / (1 + e) ** 2
+
 # --- mlp_forward -----------------------------------------------------------------------
 
 
 def mlp_forward(x, W1, b1, W2, b2):
     return torch.relu(x @ W1.T + b1) @ W2.T + b2
+
+
+def mlp_forward_addmm(x, W1, b1, W2, b2):
+    """Also right: addmm, and ReLU in place on a tensor of its own."""
+    h = torch.addmm(b1, x, W1.t()).relu_()
+    return F.linear(h, W2, b2)
+
+
+def mlp_forward_with_layers(x, W1, b1, W2, b2):
+    """nn.Linear layers (float32, as built) loaded with the weights: wrong for float64."""
+    fc1, fc2 = nn.Linear(W1.shape[1], W1.shape[0]), nn.Linear(W2.shape[1], W2.shape[0])
+    with torch.no_grad():
+        for layer, W, b in [(fc1, W1, b1), (fc2, W2, b2)]:
+            layer.weight.copy_(W)
+            layer.bias.copy_(b)
+    return fc2(torch.relu(fc1(x)))
+
+
+def mlp_forward_batch_of_4(x, W1, b1, W2, b2):
+    """A batch size written in: right for the first check a fixed test would make."""
+    return torch.relu(x.view(4, -1) @ W1.T + b1) @ W2.T + b2
 
 
 # --- mnist_mlp -----------------------------------------------------------------------
@@ -145,6 +206,25 @@ class DeclaredBackwards(nn.Module):
 class NoSuperInit(nn.Module):
     def __init__(self):
         self.fc1 = nn.Linear(784, 10)  # raises: super().__init__() was never called
+
+
+class NormalisesInPlace(MnistMLP):
+    """Normalises the caller's images in place before the layers."""
+
+    def forward(self, x):
+        return super().forward(x.sub_(0.1307).div_(0.3081))
+
+
+class Decoy(nn.Module):
+    """The right layers registered, and another, unregistered network doing the work."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.fc2, self.fc3 = nn.Linear(784, 128), nn.Linear(128, 64), nn.Linear(64, 10)
+        object.__setattr__(self, "hidden", sequential_mlp())  # not counted, not listed
+
+    def forward(self, x):
+        return self.hidden(x)
 
 
 def naive_bce(logits, targets):
@@ -240,11 +320,63 @@ def two_forward_passes(model, X, y, loss_fn, optimizer):
     return loss_fn(model(X), y).item()
 
 
+def ignores_optimizer(model, X, y, loss_fn, optimizer):
+    """Its own update with lr = 0.1, whatever the optimizer it is given says."""
+    model.train()
+    model.zero_grad()
+    loss = loss_fn(model(X), y)
+    loss.backward()
+    with torch.no_grad():
+        for p in model.parameters():
+            p -= 0.1 * p.grad
+    return loss.item()
+
+
+def plain_update_with_its_lr(model, X, y, loss_fn, optimizer):
+    """Reads the optimizer's learning rate, ignores its momentum and weight decay."""
+    lr = optimizer.param_groups[0]["lr"]
+    model.train()
+    model.zero_grad()
+    loss = loss_fn(model(X), y)
+    loss.backward()
+    with torch.no_grad():
+        for p in model.parameters():
+            p -= lr * p.grad
+    return loss.item()
+
+
+def new_optimizer_every_step(model, X, y, loss_fn, optimizer):
+    own = torch.optim.SGD(model.parameters(), lr=0.1)
+    return train_step(model, X, y, loss_fn, own)
+
+
+def normalises_inputs_in_place(model, X, y, loss_fn, optimizer):
+    X.sub_(X.mean(dim=0))
+    return train_step(model, X, y, loss_fn, optimizer)
+
+
+def returns_float_of_loss(model, X, y, loss_fn, optimizer):
+    """Also right: float(loss) instead of loss.item()."""
+    model.train()
+    optimizer.zero_grad()
+    loss = loss_fn(model(X), y)
+    loss.backward()
+    optimizer.step()
+    return float(loss)
+
+
 # --- accuracy ------------------------------------------------------------------------
 
 
 def accuracy(logits, labels):
     return (logits.argmax(dim=1) == labels).float().mean().item()
+
+
+def accuracy_marks_labels(logits, labels):
+    """Marks the misses in the caller's labels, as `x[~mask] = ...` does."""
+    hit = logits.argmax(dim=1) == labels
+    labels[~hit] = -1
+    return (labels >= 0).float().mean().item()
 
 
 CASES = [
@@ -254,12 +386,16 @@ CASES = [
         ({"tanh_grad": lambda x: 1 - x**2}, "the values of `tanh_grad(x)`"),
         ({"tanh_grad": lambda x: 1 - torch.tanh(x)}, "the values of `tanh_grad(x)`"),
         ({"sigmoid_grad": sigmoid_grad_by_autograd}, "without autograd"),
-        ({"tanh_grad": tanh_grad_by_autograd}, "a call to `torch.autograd.grad`"),
-        ({"sigmoid_grad": sigmoid_grad_in_place}, "argument 1 changed in place"),
-        ({"relu_grad": relu_grad_in_place}, "argument 1 changed in place"),
+        ({"tanh_grad": tanh_grad_by_autograd}, "`torch.autograd.grad`, from autograd"),
+        ({"sigmoid_grad": sigmoid_grad_in_place}, "changed its argument `x` in place"),
+        ({"relu_grad": relu_grad_in_place}, "changed its argument `x` in place"),
         ({"relu_grad": lambda x: x > 0}, "the dtype of `relu_grad(x)`"),
         ({"relu_grad": lambda x: (x >= 0).float()}, "the values of `relu_grad(x)`"),
         ({"relu_grad": torch.relu}, "the values of `relu_grad(x)`"),
+        ({"tanh_grad": tanh_grad_in_place}, "changed its argument `x` in place"),
+        ({"tanh_grad": tanh_grad_by_jvp}, "`torch.func.jvp`, from autograd"),
+        ({"sigmoid_grad": sigmoid_grad_by_func}, "`torch.func.grad`, from autograd"),
+        ({"sigmoid_grad": sigmoid_grad_table}, "the shape of `sigmoid_grad(x)`"),
     ], raising=[
         ({"tanh_grad": lambda x: 1 - tanh(x) ** 2}, "NameError"),  # noqa: F821
     ]),
@@ -274,7 +410,10 @@ CASES = [
         ({"mlp_forward": lambda x, W1, b1, W2, b2: torch.sigmoid(x @ W1.T + b1) @ W2.T + b2},
          "the values of `mlp_forward(x, W1, b1, W2, b2)`"),
         ({"mlp_forward": lambda x, W1, b1, W2, b2: torch.relu(x @ W1.t_() + b1) @ W2.T + b2},
-         "argument 2 changed in place"),
+         "changed its argument `W1` in place"),
+    ], raising=[
+        ({"mlp_forward": mlp_forward_with_layers}, "same dtype"),
+        ({"mlp_forward": mlp_forward_batch_of_4}, "RuntimeError"),
     ]),
     Case(MnistMlpModule, right={"MnistMLP": MnistMLP}, wrong=[
         ({"MnistMLP": no_relu}, "more than a linear map"),
@@ -292,6 +431,8 @@ CASES = [
          "the values of `model(x)`"),
         ({"MnistMLP": lambda: Chain(act=lambda h: F.dropout(torch.relu(h), 0.2))},
          "the values of `model(x)`"),
+        ({"MnistMLP": NormalisesInPlace}, "changed its argument `x` in place"),
+        ({"MnistMLP": Decoy}, "the values of `model(x)`"),
     ], raising=[
         ({"MnistMLP": no_flatten}, "RuntimeError"),
         ({"MnistMLP": NoSuperInit}, "AttributeError"),
@@ -307,6 +448,12 @@ CASES = [
          "the values of `loss_fn(logits, targets)`"),
         ({"loss_fn": nn.BCEWithLogitsLoss}, "the class `BCEWithLogitsLoss` itself"),
         ({"loss_fn": naive_bce}, "the values of `loss_fn(logits, targets)`"),
+        ({"loss_fn": lambda out, t: nn.BCELoss()(out.sigmoid_(), t)},
+         "changed its argument `out` in place"),
+        ({"loss_fn": lambda out, t: nn.BCEWithLogitsLoss()(out, t).detach()},
+         "whether you could call `backward()`"),
+        ({"loss_fn": lambda out, t: torch.tensor(nn.BCEWithLogitsLoss()(out, t).item())},
+         "whether you could call `backward()`"),
     ], raising=[
         ({"loss_fn": lambda out, t: nn.BCELoss()(out, t)}, "between 0 and 1"),
     ]),
@@ -314,11 +461,18 @@ CASES = [
         ({"train_step": no_zero_grad}, "the values of `model.hidden.weight`"),
         ({"train_step": no_step}, "unchanged parameters"),
         ({"train_step": zero_grad_too_late}, "unchanged parameters"),
-        ({"train_step": returns_tensor}, "the type of `train_step(...)`"),
+        ({"train_step": returns_tensor},
+         "the type of the value `train_step(model, X, y, loss_fn, optimizer)`"),
         ({"train_step": loss_after_step}, "`train_step(...)`"),
         ({"train_step": no_train_mode}, "training mode, so that dropout is active"),
         ({"train_step": swapped_loss_arguments}, "`train_step(...)`"),
         ({"train_step": two_forward_passes}, "`train_step(...)`"),
+        ({"train_step": ignores_optimizer}, "the values of `model.hidden.weight`"),
+        ({"train_step": plain_update_with_its_lr}, "the values of `model."),
+        ({"train_step": new_optimizer_every_step}, "the values of `model."),
+        ({"train_step": normalises_inputs_in_place}, "changed its argument `X` in place"),
+        ({"train_step": lambda *args: torch.tensor(train_step(*args))},
+         "the type of the value `train_step("),
     ]),
     Case(Accuracy, right={"accuracy": accuracy}, wrong=[
         ({"accuracy": lambda logits, labels: (logits.argmax(dim=1) == labels).sum().item()},
@@ -328,9 +482,14 @@ CASES = [
         ({"accuracy": lambda logits, labels: (logits.max(dim=1).values == labels)
           .float().mean().item()}, "`accuracy(logits, labels)`"),
         ({"accuracy": lambda logits, labels: (logits.argmax(dim=1) == labels).float().mean()},
-         "the type of `accuracy(logits, labels)`"),
+         "the type of the value `accuracy(logits, labels)`"),
         ({"accuracy": lambda logits, labels: (logits.argmax(dim=1) == labels).float()},
-         "the type of `accuracy(logits, labels)`"),
+         "the type of the value `accuracy(logits, labels)`"),
+        ({"accuracy": lambda logits, labels: (logits.exp_().argmax(dim=1) == labels)
+          .float().mean().item()}, "changed its argument `logits` in place"),
+        ({"accuracy": accuracy_marks_labels}, "changed its argument `labels` in place"),
+        ({"accuracy": lambda logits, labels: (logits.argmax(dim=1) == labels).sum().item() / 4},
+         "`accuracy(logits, labels)`"),
     ], raising=[
         ({"accuracy": lambda logits, labels: (logits.argmax(dim=0) == labels)
           .float().mean().item()}, "RuntimeError"),
@@ -379,6 +538,19 @@ class NoLen(Dataset):
         return self.series[i:i + self.width], self.series[i + self.width]
 
 
+class CentresSeriesInPlace(Dataset):
+    """Subtracts the mean from the caller's series, then windows what is left."""
+
+    def __init__(self, series, width):
+        self.series, self.width = series.sub_(series.mean()), width
+
+    def __len__(self):
+        return len(self.series) - self.width
+
+    def __getitem__(self, i):
+        return self.series[i:i + self.width], self.series[i + self.width]
+
+
 # --- mnist_transform ---------------------------------------------------------------
 
 
@@ -405,6 +577,18 @@ def pixels_as_float_no_channel(image):
 def pixels_hard_coded_28(image):
     import numpy as np
     return torch.tensor(np.array(image), dtype=torch.float32).reshape(1, 28, 28) / 255
+
+
+def marks_the_image(image):
+    """Draws on the caller's image (in place), then converts it."""
+    image.putpixel((0, 0), 255)
+    return _v1("ToTensor")(image)
+
+
+def pixels_by_numpy(image):
+    """Also right: through NumPy, by hand."""
+    import numpy as np
+    return torch.from_numpy(np.array(image)).float().div(255).unsqueeze(0)
 
 
 # --- train_epoch ---------------------------------------------------------------------
@@ -458,6 +642,46 @@ def epoch_no_step(model, loader, loss_fn, optimizer, every=100):
             logged.append(running / every)
             running = 0.0
     return logged
+
+
+def _epoch_logging(log, show, every_fixed=None):
+    """The fixed loop, with what it logs and prints made by ``log`` and ``show``."""
+    def train_epoch(model, loader, loss_fn, optimizer, every=100):
+        logged, running_loss = [], 0.0
+        for i, (inputs, labels) in enumerate(loader):
+            optimizer.zero_grad()
+            loss = loss_fn(model(inputs), labels)
+            loss.backward()
+            optimizer.step()
+            running_loss = running_loss + log(loss)
+            if (i + 1) % every == 0:
+                logged.append(running_loss / every)
+                show(i, running_loss, every)
+                running_loss = 0.0
+        return logged
+    return train_epoch
+
+
+def _print_average(i, running_loss, every):
+    print(f"[batch {i + 1:5d}] loss: {running_loss / every:.3f}")
+
+
+# running_loss += loss: every step's graph stays alive in what it logs.
+epoch_sums_tensors = _epoch_logging(lambda loss: loss, _print_average)
+# Tensors without a graph are still not the Python numbers the loop logs.
+epoch_logs_tensors = _epoch_logging(lambda loss: loss.detach(), _print_average)
+# Logs the right values; the print was left as given, or left out, or printed too often.
+epoch_prints_given_average = _epoch_logging(
+    lambda loss: loss.item(), lambda i, running, every: print(f"loss: {running / 2000:.3f}"))
+epoch_prints_nothing = _epoch_logging(lambda loss: loss.item(), lambda i, running, every: None)
+epoch_prints_twice = _epoch_logging(
+    lambda loss: loss.item(),
+    lambda i, running, every: print(f"{running / every:.3f}\n{running / every:.3f}"))
+# Also right: another print format.
+epoch_prints_its_own_way = _epoch_logging(
+    lambda loss: loss.item(),
+    lambda i, running, every: print(f"after {i + 1} batches the mean loss is "
+                                    f"{running / every:.5f}"))
 
 
 def epoch_returns_nothing(model, loader, loss_fn, optimizer, every=100):
@@ -545,6 +769,90 @@ def ce_float32(logits, labels):
     return cross_entropy(logits.float(), labels)
 
 
+# The library's log-softmax, reached through F.cross_entropy, nn.CrossEntropyLoss, ...
+LIBRARY_LOG_SOFTMAX = "`torch.ops.aten._log_softmax`, from the library's cross-entropy"
+
+
+def _picked(logits, labels):
+    return logits[torch.arange(len(labels)), labels]
+
+
+def ce_special_logsumexp(logits, labels):
+    return (torch.special.logsumexp(logits, 1) - _picked(logits, labels)).mean()
+
+
+def ce_special_log_softmax(logits, labels):
+    return -_picked(torch.special.log_softmax(logits, 1), labels).mean()
+
+
+def ce_aten_logsumexp(logits, labels):
+    return (torch.ops.aten.logsumexp(logits, [1]) - _picked(logits, labels)).mean()
+
+
+def ce_aten_log_softmax(logits, labels):
+    return -_picked(torch.ops.aten._log_softmax(logits, 1, False), labels).mean()
+
+
+def ce_captured_logsumexp(logits, labels):
+    return (captured_logsumexp(logits, 1) - _picked(logits, labels)).mean()
+
+
+def ce_private_entry(logits, labels):
+    return torch._C._nn.cross_entropy_loss(logits, labels)
+
+
+def ce_distribution(logits, labels):
+    return -torch.distributions.Categorical(logits=logits).log_prob(labels).mean()
+
+
+def ce_logcumsumexp(logits, labels):
+    return (torch.logcumsumexp(logits, 1)[:, -1] - _picked(logits, labels)).mean()
+
+
+def ce_logaddexp(logits, labels):
+    lse = functools.reduce(torch.logaddexp, logits.unbind(1))
+    return (lse - _picked(logits, labels)).mean()
+
+
+def ce_detached(logits, labels):
+    return cross_entropy(logits, labels).detach()
+
+
+def ce_new_tensor(logits, labels):
+    return torch.tensor(cross_entropy(logits, labels).item())
+
+
+def ce_lse_off_the_graph(logits, labels):
+    """The log-sum-exp detached: the right values, a gradient without its softmax part."""
+    m = logits.max(dim=1, keepdim=True).values
+    lse = (m.squeeze(1) + (logits - m).exp().sum(dim=1).log()).detach()
+    return (lse - _picked(logits, labels)).mean()
+
+
+def ce_lse_by_numpy(logits, labels):
+    """The log-sum-exp trick written out in NumPy: off the graph."""
+    import numpy as np
+
+    z = logits.detach().numpy()
+    m = z.max(axis=1, keepdims=True)
+    lse = torch.from_numpy(m[:, 0] + np.log(np.exp(z - m).sum(axis=1)))
+    return (lse - _picked(logits, labels)).mean()
+
+
+def ce_batch_of_2(logits, labels):
+    """Divides by the batch size of the first check a fixed test would make."""
+    return ce_per_example(logits, labels).sum() / 2
+
+
+def ce_row_by_row(logits, labels):
+    """Also right: a loop over the rows (the exercise does not rule loops out)."""
+    losses = []
+    for row, label in zip(logits, labels, strict=True):
+        m = row.max()
+        losses.append(m + (row - m).exp().sum().log() - row[label])
+    return torch.stack(losses).mean()
+
+
 # --- sigmoid_mse_grad ----------------------------------------------------------------
 
 
@@ -557,6 +865,17 @@ def smg_autograd(z, t):
     z = z.clone().requires_grad_(True)
     (0.5 * ((torch.sigmoid(z) - t) ** 2).sum()).backward()
     return z.grad
+
+
+def smg_in_place(z, t):
+    s = z.sigmoid_()  # the caller's z now holds sigmoid(z)
+    return (s - t) * s * (1 - s)
+
+
+def smg_by_func(z, t):
+    """torch.func.grad, captured early, mapped over the entries."""
+    per_entry = derivative(lambda zi, ti: 0.5 * (torch.sigmoid(zi) - ti) ** 2)
+    return vmap(per_entry)(z.flatten(), t.flatten()).view_as(z)
 
 
 # --- batch_loss ----------------------------------------------------------------------
@@ -585,6 +904,12 @@ CASES += [
          "a pair (window, target)"),
         ({"WindowDataset": _window(window=lambda s, i, w: s[i:i + w].tolist())},
          "the type of `dataset[0][0]`"),
+        ({"WindowDataset": CentresSeriesInPlace}, "changed its argument `series` in place"),
+        ({"WindowDataset": _window(window=lambda s, i, w: s[i:i + w].float(),
+                                   target=lambda s, i, w: s[i + w].float())},
+         "the dtype of `dataset[0][0]`"),
+        ({"WindowDataset": _window(length=lambda n, w: n - 3, window=lambda s, i, w: s[i:i + 3],
+                                   target=lambda s, i, w: s[i + 3])}, "`len(dataset)"),
     ], raising=[
         ({"WindowDataset": NoLen}, "TypeError"),
     ]),
@@ -595,6 +920,7 @@ CASES += [
          "the values of `mnist_transform("),
         ({"mnist_transform": pixels_as_float_no_channel}, "the shape of `mnist_transform("),
         ({"mnist_transform": lambda image: image}, "the type of `mnist_transform("),
+        ({"mnist_transform": marks_the_image}, "changed its argument `image` in place"),
     ], raising=[
         ({"mnist_transform": pixels_hard_coded_28}, "RuntimeError"),
         ({"mnist_transform": _v1("ToTensor").__class__}, "TypeError"),
@@ -615,6 +941,12 @@ CASES += [
         ({"train_epoch": _epoch(lambda i, every: i % 100 == 99)}, "how many averages"),
         ({"train_epoch": epoch_no_step}, "the values of `model.weight`"),
         ({"train_epoch": epoch_returns_nothing}, "the type of `train_epoch(...)`"),
+        ({"train_epoch": epoch_sums_tensors}, "it keeps that step's whole graph in memory"),
+        ({"train_epoch": epoch_logs_tensors}, "the type of `train_epoch(...)[0]`"),
+        ({"train_epoch": epoch_prints_given_average}, "printed line 1 of"),
+        ({"train_epoch": epoch_prints_nothing}, "the lines `train_epoch("),
+        ({"train_epoch": epoch_prints_twice}, "the lines `train_epoch("),
+        ({"train_epoch": _epoch(lambda i, every: (i + 1) % 3 == 0)}, "how many averages"),
     ]),
     Case(CrossEntropy, right={"my_cross_entropy": cross_entropy}, wrong=[
         ({"my_cross_entropy": ce_naive}, "the values of `my_cross_entropy(logits, labels)`"),
@@ -625,13 +957,29 @@ CASES += [
         ({"my_cross_entropy": ce_fancy_index_bug}, "the values of `my_cross_entropy("),
         ({"my_cross_entropy": ce_per_example}, "the shape of `my_cross_entropy("),
         ({"my_cross_entropy": ce_item}, "the type of `my_cross_entropy("),
-        ({"my_cross_entropy": ce_in_place}, "changed in place"),
-        ({"my_cross_entropy": ce_library}, "a call to `F.cross_entropy`"),
-        ({"my_cross_entropy": F.cross_entropy}, "a call to `F.cross_entropy`"),
-        ({"my_cross_entropy": nn.CrossEntropyLoss()}, "a call to `F.cross_entropy`"),
-        ({"my_cross_entropy": ce_log_softmax}, "a call to `log_softmax`"),
-        ({"my_cross_entropy": ce_logsumexp}, "a call to `logsumexp`"),
+        ({"my_cross_entropy": ce_in_place}, "changed its argument `logits` in place"),
+        ({"my_cross_entropy": ce_library}, LIBRARY_LOG_SOFTMAX),
+        ({"my_cross_entropy": F.cross_entropy}, LIBRARY_LOG_SOFTMAX),
+        ({"my_cross_entropy": nn.CrossEntropyLoss()}, LIBRARY_LOG_SOFTMAX),
+        ({"my_cross_entropy": ce_log_softmax}, "`torch.ops.aten._log_softmax`"),
+        ({"my_cross_entropy": ce_logsumexp}, "`torch.ops.aten.logsumexp`"),
         ({"my_cross_entropy": ce_float32}, "the dtype of `my_cross_entropy("),
+        ({"my_cross_entropy": ce_special_logsumexp}, "`torch.ops.aten.logsumexp`"),
+        ({"my_cross_entropy": ce_special_log_softmax}, "`torch.ops.aten._log_softmax`"),
+        ({"my_cross_entropy": ce_aten_logsumexp}, "`torch.ops.aten.logsumexp`"),
+        ({"my_cross_entropy": ce_aten_log_softmax}, "`torch.ops.aten._log_softmax`"),
+        ({"my_cross_entropy": ce_captured_logsumexp}, "`torch.ops.aten.logsumexp`"),
+        ({"my_cross_entropy": ce_private_entry}, LIBRARY_LOG_SOFTMAX),
+        ({"my_cross_entropy": ce_distribution}, "`torch.ops.aten.logsumexp`"),
+        ({"my_cross_entropy": ce_logcumsumexp}, "`torch.ops.aten.logcumsumexp`"),
+        ({"my_cross_entropy": ce_logaddexp}, "`torch.ops.aten.logaddexp`"),
+        ({"my_cross_entropy": ce_detached}, "whether you could call `backward()`"),
+        ({"my_cross_entropy": ce_new_tensor}, "whether you could call `backward()`"),
+        ({"my_cross_entropy": ce_batch_of_2}, "the values of `my_cross_entropy("),
+        ({"my_cross_entropy": ce_lse_off_the_graph},
+         "the gradient of `my_cross_entropy(logits, labels)`"),
+        ({"my_cross_entropy": ce_lse_by_numpy},
+         "the gradient of `my_cross_entropy(logits, labels)`"),
     ]),
     Case(SigmoidMseGrad, right={"sigmoid_mse_grad": sigmoid_mse_grad}, wrong=[
         ({"sigmoid_mse_grad": lambda z, t: (z - t) * torch.sigmoid(z)
@@ -647,7 +995,11 @@ CASES += [
         ({"sigmoid_mse_grad": lambda z, t: sigmoid_mse_grad(z, t).sum()},
          "the shape of `sigmoid_mse_grad(z, t)`"),
         ({"sigmoid_mse_grad": lambda z, t: z - t}, "the values of `sigmoid_mse_grad(z, t)`"),
-        ({"sigmoid_mse_grad": smg_autograd}, "a call to `.backward()`"),
+        ({"sigmoid_mse_grad": smg_autograd}, "`torch.Tensor.backward`, from autograd"),
+        ({"sigmoid_mse_grad": smg_in_place}, "changed its argument `z` in place"),
+        ({"sigmoid_mse_grad": smg_by_func}, "`torch.func.grad`, from autograd"),
+        ({"sigmoid_mse_grad": lambda z, t: sigmoid_mse_grad(z.float(), t.float())},
+         "the dtype of `sigmoid_mse_grad(z, t)`"),
     ]),
     Case(BatchLoss, right={"batch_loss": lambda outputs, labels: F.cross_entropy(
         outputs, labels)}, wrong=[
@@ -661,6 +1013,15 @@ CASES += [
          "the values of `batch_loss(outputs, labels)`"),
         ({"batch_loss": lambda outputs, labels: F.cross_entropy(outputs, labels).item()},
          "the type of `batch_loss(outputs, labels)`"),
+        ({"batch_loss": lambda outputs, labels: F.cross_entropy(outputs, labels).detach()},
+         "whether you could call `backward()`"),
+        ({"batch_loss": lambda outputs, labels: torch.tensor(
+            F.cross_entropy(outputs, labels).item())}, "whether you could call `backward()`"),
+        ({"batch_loss": lambda outputs, labels: F.cross_entropy(
+            outputs.sub_(outputs.amax(dim=1, keepdim=True)), labels)},
+         "changed its argument `outputs` in place"),
+        ({"batch_loss": lambda outputs, labels: F.cross_entropy(outputs.float(), labels)},
+         "the dtype of `batch_loss(outputs, labels)`"),
     ], raising=[
         # The class called with the data: its constructor takes `outputs` as class weights.
         ({"batch_loss": lambda outputs, labels: nn.CrossEntropyLoss(outputs, labels)},
@@ -723,18 +1084,39 @@ def test_given_spot_the_bug_code_is_not_attempted():
 
 
 def test_correct_alternatives_pass():
-    """Do other correct answers pass: ToTensor (v1), `i % every == every - 1`, gather and a
-    detached max, `nn.CrossEntropyLoss()` and `nll_loss(log_softmax)` for the loss name?"""
+    """Do other correct answers pass: other formulas for the derivatives, addmm, the
+    functional loss, `float(loss)`, other ways to count, ToTensor (v1) and NumPy,
+    `i % every == every - 1` and another print format, gather and a detached max, a loop
+    over the rows, `nn.CrossEntropyLoss()` and `nll_loss(log_softmax)` for the loss name?"""
+    from torchvision.transforms import v2
+
     alternatives = [
+        (ActivationGrads, {"relu_grad": relu_grad_heaviside}),
+        (ActivationGrads, {"relu_grad": lambda x: torch.where(x > 0, 1.0, 0.0)}),
+        (ActivationGrads, {"sigmoid_grad": sigmoid_grad_from_exp,
+                           "tanh_grad": lambda x: 1 / torch.cosh(x) ** 2}),
+        (MlpForward, {"mlp_forward": mlp_forward_addmm}),
+        (BceFix, {"loss_fn": F.binary_cross_entropy_with_logits}),
+        (TrainStep, {"train_step": returns_float_of_loss}),
+        (Accuracy, {"accuracy": lambda logits, labels: (logits.argmax(dim=1) == labels)
+                    .sum().item() / len(labels)}),
+        (Accuracy, {"accuracy": lambda logits, labels: (logits.argmax(dim=1) == labels)
+                    .double().mean().item()}),
         (WindowDataset, {"WindowDataset": PrecomputedWindows}),
         (MnistTransform, {"mnist_transform": _v1("ToTensor")}),
+        (MnistTransform, {"mnist_transform": v2.Compose([
+            v2.PILToTensor(), v2.ToDtype(torch.float32, scale=True)])}),
+        (MnistTransform, {"mnist_transform": pixels_by_numpy}),
         (TrainEpoch, {"train_epoch": _epoch(lambda i, every: i % every == every - 1)}),
+        (TrainEpoch, {"train_epoch": epoch_prints_its_own_way}),
         (CrossEntropy, {"my_cross_entropy": ce_gather}),
+        (CrossEntropy, {"my_cross_entropy": ce_row_by_row}),
         (BatchLoss, {"batch_loss": nn.CrossEntropyLoss()}),
         (BatchLoss, {"batch_loss": lambda outputs, labels: F.nll_loss(
             F.log_softmax(outputs, dim=1), labels)}),
     ]
+    right = {case.exercise: case.right for case in CASES}
     for exercise, answers in alternatives:
-        for seed in (0, 1, 2):
-            result = run_check(exercise(), answers, seed=seed)
+        for seed in (0, 1):
+            result = run_check(exercise(), {**right[exercise], **answers}, seed=seed)
             assert result.passed, result.text()
