@@ -89,7 +89,7 @@ def test_build_writes_then_reports_nothing_stale(repo):
     assert build(repo, write_learner=False, write_solved=False) == []
     readme = (repo / "README.md").read_text()
     assert "| `99_demo` | doubling numbers |" in readme
-    assert "colab.research.google.com/github/labkit-course/pytorch-course/blob/main/" \
+    assert "colab.research.google.com/github/labkit-course/pytorch-course/blob/v0.2.0/" \
            "notebooks/99_demo.ipynb" in readme
     assert readme.endswith("more text\n")
 
