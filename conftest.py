@@ -28,3 +28,22 @@ def pytest_configure(config):
         from labkit.data import ensure_mnist
 
         ensure_mnist(os.environ["LABKIT_DATA"], verbose=False)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Spread the work over the test workers (`pytest -n 2 --dist loadgroup`).
+
+    Each notebook run is its own group, the longest first, so the two workers run two
+    notebooks at a time and finish together; every other test stays with the tests of
+    its file (a file's module fixtures, some of which start kernels, are made once).
+    """
+    import pytest
+
+    def is_notebook(item):
+        return item.get_closest_marker("notebook") is not None
+
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            group = item.nodeid if is_notebook(item) else item.nodeid.split("::")[0]
+            item.add_marker(pytest.mark.xdist_group(group))
+    items.sort(key=lambda item: not is_notebook(item))  # stable: keeps their order
