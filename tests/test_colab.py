@@ -29,7 +29,7 @@ from labkit.notebook.project import install_source, repository_url, version
 REPO = Path(__file__).resolve().parents[1]
 COLAB = REPO / "build" / "colab"
 PYTHON = COLAB / "env" / "bin" / "python"
-NEEDS_TORCHVISION = re.compile(r"^\s*(import torchvision|from torchvision)\b.*$", re.M)
+NEEDS_TORCHVISION = re.compile(r"^\s*(?:import torchvision|from torchvision)\b.*$", re.M)
 
 RUNNER = r'''
 import json, sys
@@ -51,8 +51,12 @@ print("@@REPORT@@" + json.dumps(report))
 def _freeze() -> dict[str, str]:
     out = subprocess.run([str(PYTHON), "-m", "pip", "freeze", "--all"], capture_output=True,
                          text=True, check=True).stdout
-    pairs = (line.split("==", 1) for line in out.splitlines() if "==" in line)
-    return {name.lower(): v for name, v in pairs}
+    found = {}
+    for line in out.splitlines():  # "name==1.0", or "name @ file:///..." for a local build
+        name, _, rest = line.replace(" @ ", "==", 1).partition("==")
+        if rest:
+            found[name.strip().lower()] = rest.strip()
+    return found
 
 
 def _checkout_copy(tmp_path: Path) -> Path:
@@ -79,6 +83,12 @@ def _cells(notebook: Path, source: str) -> tuple[list[tuple[str, str]], list[str
     name = notebook.relative_to(REPO / "notebooks").as_posix()
     return [(f"{name} setup", setup.replace(wanted, f'"labkit @ file://{source}"')),
             (f"{name} imports", imports)], aside
+
+
+def _wants_torchvision(error: str) -> bool:
+    """An error that only the missing torchvision explains (its import, or its name)."""
+    return bool(re.match(r"(ModuleNotFoundError: No module named|NameError: name) "
+                         r"'torchvision'", error))
 
 
 @pytest.fixture(scope="module")
@@ -115,8 +125,7 @@ def test_setup_cells_install_the_course_and_keep_colabs_torch(stand_in, tmp_path
     assert "@@REPORT@@" in done.stdout, done.stdout[-3000:] + done.stderr[-3000:]
     report = json.loads(done.stdout.split("@@REPORT@@", 1)[1])
     versions = report.pop()[1]
-    failed = {name: error for name, error in report
-              if error and not ("torchvision" in error and "ModuleNotFoundError" in error)}
+    failed = {name: error for name, error in report if error and not _wants_torchvision(error)}
     assert not failed, f"{failed}\n{done.stdout[-2000:]}"
     needs_torchvision = [name for name, error in report if error]
     # Nothing that Colab had was replaced: same packages, same versions.
