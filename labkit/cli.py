@@ -257,6 +257,13 @@ def check_grade_options(args) -> list:
         raise UsageError(f"--timeout {args.timeout:g}: give the seconds each submission may "
                          "run, more than 0 and at most 86400 (a day); the default is 300")
     _positive_int(args.memory, "--memory", "megabytes each submission may use", floor=64)
+    if args.shard is not None:
+        from labkit.grade.batch import Shard
+
+        try:
+            Shard.parse(args.shard)
+        except (ValueError, KeyError) as err:
+            raise UsageError(str(err).strip("'")) from None
     if args.chapter is not None and args.chapter not in CHAPTERS:
         import difflib
 
@@ -287,6 +294,12 @@ def _instructor(args) -> int:
     elif args.command == "release":
         writable_folder(args.out, "--out")
     elif args.action == "merge":
+        from labkit.grade.gradebook import FILE
+
+        for folder in args.folders:
+            if not (folder / FILE).is_file():
+                raise UsageError(f"{folder} holds no {FILE}; give the --out folders of "
+                                 "`labkit grade` runs")
         writable_folder(args.out, "--out")
     else:  # export writes into the gradebook's own folder
         writable_folder(args.folder, "the gradebook folder", must_exist=True)

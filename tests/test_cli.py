@@ -82,6 +82,8 @@ def test_an_argparse_mistake_is_one_line(capsys):
     (["--memory", "-1"], "--memory -1"),
     (["--chapter", "99_nope"], "--chapter 99_nope: no such chapter; choose one of 00_setup"),
     (["--chapter", "03_mpl"], "did you mean 03_mlp?"),
+    (["--shard", "9/2"], "--shard '9/2': I must be between 0 and N-1"),
+    (["--shard", "half"], "--shard 'half': write I/N"),
 ])
 def test_bad_grade_options_are_refused_before_any_work(subs, tmp_path, capsys, options, says):
     out = tmp_path / "grades"
@@ -182,10 +184,16 @@ def test_release_out_that_is_a_file_is_refused(tmp_path, capsys):
 
 
 def test_gradebook_mistakes_are_one_line(tmp_path, capsys):
+    from labkit.grade.gradebook import Gradebook
+
     target = tmp_path / "file"
     target.write_text("x")
-    assert main(["gradebook", "merge", str(tmp_path), "--out", str(target)]) == 2
+    Gradebook(tmp_path / "shard").close()
+    assert main(["gradebook", "merge", str(tmp_path / "shard"), "--out", str(target)]) == 2
     assert "is a file, not a folder" in one_line_error(capsys, command="gradebook")
+    assert main(["gradebook", "merge", str(tmp_path), "--out", str(tmp_path / "joined")]) == 2
+    assert "holds no gradebook.sqlite" in one_line_error(capsys, command="gradebook")
+    assert not (tmp_path / "joined").exists()
     assert main(["gradebook", "export", str(tmp_path / "none")]) == 2
     assert "no such folder" in one_line_error(capsys, command="gradebook")
     assert main(["gradebook", "export", str(tmp_path)]) == 2
