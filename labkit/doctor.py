@@ -57,23 +57,23 @@ def package(name: str, label: str | None = None, fix: str = INSTALL) -> Part:
     return Part(label or name, True, found)
 
 
+def _recent_enough(name: str, found: str | None, floor: tuple[int, ...]) -> Part:
+    """``name`` at version ``found`` (None: not installed) against the oldest that works."""
+    if found is None:
+        return Part(name, False, _("not installed"), INSTALL)
+    if _release(found) < floor:
+        return Part(name, False, _("{version} is too old").format(version=found),
+                    _("install {name} {version} or newer (see README)").format(
+                        name=name, version=".".join(map(str, floor))))
+    return Part(name, True, found)
+
+
 def python() -> Part:
-    found = ".".join(map(str, sys.version_info[:3]))
-    if sys.version_info[:2] < MIN_PYTHON:
-        return Part("Python", False, found, _("install Python {version} or newer").format(
-            version=".".join(map(str, MIN_PYTHON))))
-    return Part("Python", True, found)
+    return _recent_enough("Python", ".".join(map(str, sys.version_info[:3])), MIN_PYTHON)
 
 
 def torch_part() -> Part:
-    found = _version("torch")
-    if found is None:
-        return Part("PyTorch", False, _("not installed"), INSTALL)
-    if _release(found) < MIN_TORCH:
-        return Part("PyTorch", False, _("{version} is too old").format(version=found),
-                    _("install PyTorch {version} or newer (see README)").format(
-                        version=".".join(map(str, MIN_TORCH))))
-    return Part("PyTorch", True, found)
+    return _recent_enough("PyTorch", _version("torch"), MIN_TORCH)
 
 
 def torchvision_part() -> Part:
