@@ -102,18 +102,26 @@ def _links(page: Page, every: list[Page], url: str, course_version: str) -> dict
     }
 
 
-def render(page: Page, links: dict, out: Path) -> tuple[Path, str]:
-    """Write the page, its figures and its download copy; return (html path, title)."""
-    import nbformat
+def exporter():
+    """nbconvert's HTML exporter with the course template; figures become files. One
+    serves every page (its template is compiled once)."""
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import ExtractOutputPreprocessor
+
+    made = HTMLExporter(template_name="course", extra_template_basedirs=[str(TEMPLATES)])
+    made.register_preprocessor(ExtractOutputPreprocessor(), enabled=True)
+    return made
+
+
+def render(page: Page, links: dict, out: Path, html_exporter=None) -> tuple[Path, str]:
+    """Write the page, its figures and its download copy; return (html path, title)."""
+    import nbformat
     from nbconvert.writers import FilesWriter
 
     nb = nbformat.read(page.executed, as_version=4)
-    exporter = HTMLExporter(template_name="course", extra_template_basedirs=[str(TEMPLATES)])
-    exporter.register_preprocessor(ExtractOutputPreprocessor(), enabled=True)
+    html_exporter = html_exporter or exporter()
     folder = out / page.folder
-    body, resources = exporter.from_notebook_node(nb, resources={
+    body, resources = html_exporter.from_notebook_node(nb, resources={
         "page": links, "language_code": page.lang, "unique_key": page.stem,
         "output_files_dir": f"{page.stem}_files", "metadata": {"name": title_of(nb)}})
     shutil.rmtree(folder / f"{page.stem}_files", ignore_errors=True)
@@ -155,8 +163,10 @@ def build_site(root: Path, out: Path, *, executed: Path, jobs: int | None = None
     out.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(TEMPLATES / "course.css", out / "course.css")
     entries: dict[str, list[tuple[str, str]]] = {}
+    html_exporter = exporter()
     for page in every:
-        path, title = render(page, _links(page, every, url, course_version), out)
+        path, title = render(page, _links(page, every, url, course_version), out,
+                             html_exporter)
         entries.setdefault(page.lang, []).append((page.stem, title))
         echo(f"wrote {path.relative_to(out)}")
     for lang, rows in entries.items():
