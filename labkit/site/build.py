@@ -120,9 +120,10 @@ def render(page: Page, links: dict, out: Path, html_exporter=None) -> tuple[Path
 
     nb = nbformat.read(page.executed, as_version=4)
     html_exporter = html_exporter or exporter()
+    html_exporter.language_code = page.lang  # <html lang="...">; resources cannot set it
     folder = out / page.folder
     body, resources = html_exporter.from_notebook_node(nb, resources={
-        "page": links, "language_code": page.lang, "unique_key": page.stem,
+        "page": links, "unique_key": page.stem,
         "output_files_dir": f"{page.stem}_files", "metadata": {"name": title_of(nb)}})
     shutil.rmtree(folder / f"{page.stem}_files", ignore_errors=True)
     FilesWriter(build_directory=str(folder)).write(body, resources, notebook_name=page.stem)
