@@ -28,3 +28,40 @@ def pytest_configure(config):
         from labkit.data import ensure_mnist
 
         ensure_mnist(os.environ["LABKIT_DATA"], verbose=False)
+
+
+# Rough minutes on an idle 2-core machine for the test files that take longest (see
+# `--durations`), so that the workers start them first and finish together.
+SLOW_FILES = {
+    "tests/grade/test_golden.py": 1.0, "tests/grade/test_resume_and_shards.py": 1.0,
+    "tests/test_colab.py": 1.0, "tests/grade/test_chapters.py": 0.5,
+    "tests/test_import_hygiene.py": 0.4, "tests/grade/test_isolation.py": 0.3,
+    "tests/exercises/test_ch05_gpu_and_ddp.py": 0.3,
+    "tests/exercises/test_ch06_deployment.py": 0.3,
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Spread the work over the test workers (`pytest -n 2 --dist loadgroup`).
+
+    Each notebook run is its own group; every other test stays with the tests of its
+    file (a file's module fixtures, some of which start kernels, are made once). The
+    longest groups go first (notebooks in their own order, longest chapter first, then
+    the slow files), so that the two workers finish together.
+    """
+    import pytest
+
+    def is_notebook(item):
+        return item.get_closest_marker("notebook") is not None
+
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            group = item.nodeid if is_notebook(item) else item.nodeid.split("::")[0]
+            item.add_marker(pytest.mark.xdist_group(group))
+
+    def rank(item):
+        if is_notebook(item):
+            return 0, 0.0
+        return 1, -SLOW_FILES.get(item.nodeid.split("::")[0], 0.0)
+
+    items.sort(key=rank)  # a stable sort: tests keep their order within a group

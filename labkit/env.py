@@ -42,6 +42,12 @@ def _version(package: str) -> str:
         return _("not installed")
 
 
+def _labkit_version() -> str:
+    import labkit
+
+    return labkit.__version__
+
+
 def report() -> list[tuple[str, str]]:
     """(label, value) rows describing this machine; reads, never changes anything."""
     rows = [
@@ -50,7 +56,7 @@ def report() -> list[tuple[str, str]]:
         ("torchvision", _version("torchvision")),
         ("matplotlib", _version("matplotlib")),
         ("ipywidgets", _version("ipywidgets")),
-        ("labkit", _version("labkit")),
+        ("labkit", _labkit_version()),
     ]
     if torch.version.cuda is None:
         rows.append(("CUDA", _("not in this PyTorch build (a CPU-only build)")))
@@ -66,28 +72,33 @@ def report() -> list[tuple[str, str]]:
                  _("available") if torch.backends.mps.is_available() else _("no")))
     rows.append((_("Device to use"), str(pick_device())))
     rows.append((_("CPU threads"), str(torch.get_num_threads())))
-    rows.append(("MNIST", _mnist_status()))
+    rows.append(("MNIST", mnist_status()[1]))
     return rows
 
 
-def _mnist_status() -> str:
+def mnist_status() -> tuple[bool, str]:
+    """(usable, what is on disk) for the MNIST files, without the dataset's name."""
     from labkit.data.mnist import MnistDataError, mnist_info
 
     try:
-        return mnist_info().describe()
+        text = mnist_info().describe()
     except MnistDataError as err:
-        return str(err)
+        return False, str(err)
     except FileNotFoundError:
-        return _("not on disk yet; the first notebook that needs it will fetch or write it")
+        return True, _("not on disk yet; the first notebook that needs it will fetch or "
+                       "write it")
+    for prefix in ("MNIST:", "MNIST："):  # the row's label already names it
+        text = text.removeprefix(prefix)
+    return True, text.strip()
 
 
 def format_report(rows: list[tuple[str, str]]) -> str:
-    width = max(_columns(label) for label, _value in rows)
-    return "\n".join(label + " " * (width - _columns(label) + 2) + value
+    width = max(columns(label) for label, _value in rows)
+    return "\n".join(label + " " * (width - columns(label) + 2) + value
                      for label, value in rows)
 
 
-def _columns(text: str) -> int:
+def columns(text: str) -> int:
     """How many columns a terminal gives ``text``: Chinese characters take two."""
     import unicodedata
 

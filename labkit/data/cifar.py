@@ -76,7 +76,10 @@ def _download(root: Path, folder: Path) -> str | None:
         with scratch_folder(root, ".cifar10-download-") as scratch:
             cifar = datasets.CIFAR10
             if hasattr(cifar, "url"):  # with a time limit; torchvision then only unpacks
-                fetch_first([cifar.url], scratch / cifar.filename, md5=cifar.tgz_md5)
+                print(_("CIFAR-10: downloading {url} (about 170 MB) into {folder}.").format(
+                    url=cifar.url, folder=folder))
+                fetch_first([cifar.url], scratch / cifar.filename, md5=cifar.tgz_md5,
+                            label="CIFAR-10")
             cifar(scratch, train=True, download=True)
             downloaded = scratch / folder.name
             if not _intact(downloaded):

@@ -55,8 +55,12 @@ def grader_version() -> str:
 class Gradebook:
     def __init__(self, folder: Path, *, salt: str | None = None):
         self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        os.chmod(self.folder, 0o700)  # only the grader's user reads or writes it
+        try:
+            self.folder.mkdir(parents=True)
+        except FileExistsError:
+            pass  # an existing folder keeps the permissions its owner gave it
+        else:
+            os.chmod(self.folder, 0o700)  # a new folder: only the grader's user reads it
         self.path = self.folder / FILE
         self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self.lock = threading.Lock()

@@ -2,8 +2,8 @@
 
 ``notebooks/src/NN_name.py`` (jupytext percent format) is the source of truth:
 
-    read source -> drop author tests (learner) -> strip or keep solutions
-    -> add the setup cell -> clear outputs -> stable cell ids -> write
+    read source -> the setup cell (setup_cell.py) -> drop author tests (learner)
+    -> strip or keep solutions -> clear outputs -> stable cell ids -> write
 
 The learner notebook goes to ``notebooks/NN_name.ipynb`` (committed); the solved one
 to ``build/solved/NN_name.ipynb`` (tests only).
@@ -14,11 +14,12 @@ from __future__ import annotations
 import ast
 import hashlib
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
-from labkit.notebook import regions
+from labkit.notebook import regions, setup_cell
 from labkit.notebook.chapter import chapters, read_source, teaches
-from labkit.notebook.project import repository_url
+from labkit.notebook.project import repository_url, version
 
 AUTHOR_TEST = "author-test"
 # Tags the grader reads: cells restored from the source before grading, and the cells
@@ -27,15 +28,6 @@ PROTECTED, EXERCISE = "protected", "exercise"
 CHECK_CALL = re.compile(r"^\s*q\.(\w+)\.check\(\)\s*$", re.MULTILINE)
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
-SETUP_CELL = '''\
-# Setup: installs the course package only where it is missing (on Colab, for example).
-# --no-deps keeps the torch that is already installed.
-try:
-    import labkit
-except ImportError:
-    %pip install --quiet --no-deps "labkit @ git+{url}"
-    import labkit'''
-
 # Only in solved notebooks: the tests require every check there to pass.
 HARNESS_CELL = '''\
 # Test harness (solved notebook only): every check in this notebook must pass.
@@ -43,18 +35,48 @@ import os
 os.environ["LABKIT_EXPECT"] = "passed"'''
 
 
-def learner_notebook(path: Path, url: str):
+@dataclass(frozen=True)
+class Release:
+    """What a setup cell installs: the course's version and the tested pins."""
+
+    version: str
+    pins: dict
+
+    @classmethod
+    def of(cls, source: Path) -> Release:
+        """The release of the course that holds ``source`` (notebooks/src/NN_name.py); a
+        chapter outside a course (a test's scratch copy) takes labkit's own checkout."""
+        repo = source.resolve().parents[2]
+        if not (repo / "pyproject.toml").exists():
+            repo = Path(__file__).resolve().parents[2]
+        return cls(version(repo), setup_cell.read_pins(repo))
+
+
+def _setup(nb, path: Path, url: str, release: Release | None):
+    """The setup cell, and the facts it was made from kept in the notebook's metadata (a
+    translation rebuilds its own setup cell from them)."""
+    release = release or Release.of(path)
+    extras = setup_cell.chapter_extras(nb.metadata, release.pins, path.name)
+    facts = {"release": release.version, "extras": extras}
+    if (nb.metadata.get("labkit") or {}).get("accelerator") == "GPU":
+        facts["accelerator"] = "GPU"  # _finish adds what Colab reads
+    return _code(setup_cell.setup_source("en", url, release.version, extras), "setup"), facts
+
+
+def learner_notebook(path: Path, url: str, *, release: Release | None = None):
     nb = read_source(path)
+    setup, facts = _setup(nb, path, url, release)
     nb.cells = [c for c in nb.cells if AUTHOR_TEST not in c.metadata.get("tags", [])]
     _map_code(nb, path, regions.learner)
-    return _finish(nb, path.stem, extra_cells=[_code(SETUP_CELL.format(url=url), "setup")])
+    return _finish(nb, path.stem, extra_cells=[setup], facts=facts)
 
 
-def solved_notebook(path: Path, url: str):
+def solved_notebook(path: Path, url: str, *, release: Release | None = None):
     nb = read_source(path)
+    setup, facts = _setup(nb, path, url, release)
     _map_code(nb, path, regions.solved)
-    return _finish(nb, path.stem, extra_cells=[_code(SETUP_CELL.format(url=url), "setup"),
-                                               _code(HARNESS_CELL, "harness")])
+    return _finish(nb, path.stem, extra_cells=[setup, _code(HARNESS_CELL, "harness")],
+                   facts=facts)
 
 
 def _map_code(nb, path: Path, transform) -> None:
@@ -87,7 +109,7 @@ def _code(source: str, tag: str):
     return nbformat.v4.new_code_cell(source, metadata={"tags": [tag, PROTECTED]})
 
 
-def _finish(nb, chapter: str, extra_cells):
+def _finish(nb, chapter: str, extra_cells, facts: dict):
     """Put the extra cells first, clear outputs, and give every cell a stable id."""
     nb.cells = [*extra_cells, *nb.cells]
     seen: dict[str, int] = {}
@@ -100,7 +122,11 @@ def _finish(nb, chapter: str, extra_cells):
         seen[digest] = seen.get(digest, 0) + 1
         cell.id = f"{digest}-{seen[digest]}"
     nb.metadata = {"kernelspec": dict(KERNELSPEC), "language_info": {"name": "python"},
-                   "labkit": {"chapter": chapter}}
+                   "labkit": {"chapter": chapter, **facts}}
+    if facts.get("accelerator") == "GPU":
+        # Colab opens the notebook on a GPU runtime (Runtime > Change runtime type).
+        nb.metadata["accelerator"] = "GPU"
+        nb.metadata["colab"] = {"gpuType": "T4", "provenance": []}
     nb.nbformat, nb.nbformat_minor = 4, 5
     return nb
 
@@ -122,14 +148,15 @@ def build(repo: Path, *, write_learner: bool = True, write_solved: bool = True) 
     from labkit.notebook import translate
 
     url = repository_url(repo)
+    release = Release(version(repo), setup_cell.read_pins(repo))
     sources = chapters(repo)
     tables = {lang: {c.stem: translate.chapter_table(repo, lang, c.stem) for c in sources}
               for lang in translate.TRANSLATIONS}
     stale = []
     for chapter in sources:
-        learner, solved = learner_notebook(chapter.source, url), None
+        learner, solved = learner_notebook(chapter.source, url, release=release), None
         if write_solved:
-            solved = solved_notebook(chapter.source, url)
+            solved = solved_notebook(chapter.source, url, release=release)
         _emit(chapter.learner_path(repo), to_text(learner), stale, write_learner)
         if solved is not None:
             _write(chapter.solved_path(repo), to_text(solved))
@@ -149,20 +176,20 @@ def build(repo: Path, *, write_learner: bool = True, write_solved: bool = True) 
     for lang, path in readmes:
         current = path.read_text(encoding="utf-8") if path.exists() else ""
         # a translation's summaries come from its catalogs (English has none)
-        wanted = _readme(current, summaries, url, lang, tables.get(lang))
+        wanted = _readme(current, summaries, url, release.version, lang, tables.get(lang))
         _emit(path, wanted, stale, write_learner, current=current)
     return stale
 
 
-def _readme(current: str, summaries: dict[str, str], url: str, lang: str,
-            tables: dict[str, dict[str, str]] | None = None) -> str:
+def _readme(current: str, summaries: dict[str, str], url: str, course_version: str,
+            lang: str, tables: dict[str, dict[str, str]] | None = None) -> str:
     """README text with its tables; ``tables``: each chapter's catalog, for a translation."""
     from labkit.notebook import readme
 
     folder = "notebooks" if lang == "en" else f"notebooks/{lang}"
     if tables is not None:
         summaries = {stem: tables[stem].get(text, text) for stem, text in summaries.items()}
-    return readme.with_chapter_table(current, list(summaries), url, summaries,
+    return readme.with_chapter_table(current, list(summaries), url, course_version, summaries,
                                      folder=folder, lang=lang)
 
 

@@ -1,8 +1,9 @@
-"""The chapter table in README.md, with Colab and Binder badges built from one URL."""
+"""The chapter table in README.md, with Colab and Binder badges built from one URL and
+the release's tag (a badge opens the notebook of the release, never a moving branch)."""
 
 from __future__ import annotations
 
-from labkit.notebook.project import github_slug
+from labkit.notebook.project import binder_url, colab_url
 
 BEGIN, END = "<!-- chapters:begin -->", "<!-- chapters:end -->"
 TEACHES_BEGIN, TEACHES_END = "<!-- teaches:begin -->", "<!-- teaches:end -->"
@@ -17,15 +18,13 @@ WORDS = {
 }
 
 
-def chapter_table(stems: list[str], url: str, branch: str = "main", *,
+def chapter_table(stems: list[str], url: str, course_version: str, *,
                   folder: str = "notebooks", lang: str = "en") -> str:
-    slug = github_slug(url)
     words = WORDS[lang]
     rows = [f"| {words['chapter']} | Colab | Binder |", "|---|---|---|"]
     for stem in stems:
         path = f"{folder}/{stem}.ipynb"
-        colab = f"https://colab.research.google.com/github/{slug}/blob/{branch}/{path}"
-        binder = f"https://mybinder.org/v2/gh/{slug}/{branch}?labpath={path}"
+        colab, binder = colab_url(url, course_version, path), binder_url(url, course_version, path)
         rows.append(
             f"| [`{stem}`]({path}) | [![{words['colab']}]({COLAB_BADGE})]({colab}) "
             f"| [![Binder]({BINDER_BADGE})]({binder}) |"
@@ -49,11 +48,12 @@ def _between(readme: str, begin: str, end: str, table: str) -> str:
     return f"{head}{begin}\n{table}\n{end}{tail}"
 
 
-def with_chapter_table(readme: str, stems: list[str], url: str,
+def with_chapter_table(readme: str, stems: list[str], url: str, course_version: str,
                        teaches: dict[str, str] | None = None, *,
                        folder: str = "notebooks", lang: str = "en") -> str:
     """README text with the generated tables replaced (their markers are required)."""
-    readme = _between(readme, BEGIN, END, chapter_table(stems, url, folder=folder, lang=lang))
+    readme = _between(readme, BEGIN, END,
+                      chapter_table(stems, url, course_version, folder=folder, lang=lang))
     if teaches is not None:
         readme = _between(readme, TEACHES_BEGIN, TEACHES_END, teaches_table(teaches, lang))
     return readme

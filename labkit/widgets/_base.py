@@ -72,6 +72,25 @@ def defaults(controls: dict) -> dict:
     return {name: spec.value for name, spec in controls.items()}
 
 
+# Each control keeps this width: a label, a track long enough to aim at and a readout.
+# In one plain row (an HBox) the browser shrinks every control to fit, and five sliders
+# in a 1000-pixel notebook leave tracks of no width at all: a click there sets NaN.
+CONTROL_WIDTH = "330px"
+LABEL_WIDTH = "110px"  # "log10 lr ad." and the Chinese labels fit
+
+
+def controls_box(widgets: list):
+    """The controls in rows that wrap: as many per row as keep their full width."""
+    import ipywidgets
+
+    for widget in widgets:
+        widget.layout.width = CONTROL_WIDTH
+        widget.layout.min_width = CONTROL_WIDTH  # never squeezed below it
+        widget.style.description_width = LABEL_WIDTH
+    return ipywidgets.Box(widgets, layout=ipywidgets.Layout(
+        display="flex", flex_flow="row wrap", align_items="center", width="100%"))
+
+
 def build_widget(draw: Callable, controls: dict):
     """The ipywidgets box: controls on top, the figure below, redrawn on every change."""
     import ipywidgets
@@ -83,7 +102,7 @@ def build_widget(draw: Callable, controls: dict):
         display(draw(**values))  # the Output widget below catches this display
 
     output = ipywidgets.interactive_output(render, built)
-    return ipywidgets.VBox([ipywidgets.HBox(list(built.values())), output])
+    return ipywidgets.VBox([controls_box(list(built.values())), output])
 
 
 def _widgets_available() -> bool:

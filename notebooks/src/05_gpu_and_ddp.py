@@ -6,6 +6,7 @@
 #       format_name: percent
 #   labkit:
 #     teaches: "GPUs, mixed precision with `torch.amp`, DistributedDataParallel"
+#     accelerator: GPU
 # ---
 
 # %% [markdown]
@@ -28,6 +29,11 @@
 #   checked against ordinary training; and what changes on several machines.
 #
 # Run each cell with **Shift + Enter**, from top to bottom. Nothing here needs a GPU.
+#
+# **On Colab**, this notebook asks for a GPU runtime. If it opened on a CPU (no GPU was
+# free, or you changed it), pick *Runtime > Change runtime type*, choose a GPU such as
+# *T4 GPU*, click *Save*, then run the notebook again from the top: changing the runtime
+# starts a new machine, so every variable is gone.
 
 # %%
 import json

@@ -6,6 +6,7 @@
 #       format_name: percent
 #   labkit:
 #     teaches: "saving with `weights_only` loading, `torch.export`, ONNX with `dynamo=True`"
+#     extras: [onnx, onnxruntime, onnxscript]
 # ---
 
 # %% [markdown]
@@ -55,6 +56,8 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+import onnxruntime as ort  # the setup cell installs the ONNX packages where they are missing
+import onnxscript  # noqa: F401 - torch.onnx.export needs it
 import torch
 import torch.nn.functional as F
 import torchvision
@@ -66,14 +69,6 @@ from torch.utils.data import DataLoader, TensorDataset
 from labkit import data, exercises, settings
 from labkit.measure import all_threads, file_bytes, latencies
 from labkit.train import evaluate
-
-try:
-    import onnxruntime as ort
-    import onnxscript  # noqa: F401 - torch.onnx.export needs it
-except ImportError:  # on Colab, for example: install this chapter's ONNX packages once
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "onnx", "onnxruntime",
-                    "onnxscript"], check=True)
-    import onnxruntime as ort
 
 q = exercises.bind("06_deployment", globals())
 torch.manual_seed(0)

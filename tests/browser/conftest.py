@@ -17,6 +17,9 @@ from browser.common import PHASES, SHOTS, TIMES, chromium_or_skip
 from browser.labpage import open_jupyterlab
 from browser.server import CHROMIUM_ARGS, LabServer
 
+# A learner's laptop: a 1366 x 768 screen, the browser window filling it.
+LAPTOP = {"width": 1366, "height": 768}
+
 
 def _interrupt(signum, frame):
     raise KeyboardInterrupt(f"signal {signum}")
@@ -42,7 +45,7 @@ def browser(tmp_path_factory):
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             str(tmp_path_factory.mktemp("chromium-profile")), executable_path=executable,
-            headless=True, args=CHROMIUM_ARGS, viewport={"width": 1400, "height": 1000})
+            headless=True, args=CHROMIUM_ARGS, viewport=LAPTOP)
         yield context
         context.close()
 

@@ -102,6 +102,22 @@ HELPERS_JS = r"""
         d => d.getAttribute('aria-label') || d.innerText);
     },
     runAllState() { return window.__lkRunAll; },
+    async runCells(path, indices) {
+      const p = panel(path);
+      app.shell.activateById(p.id);
+      for (const i of indices) {
+        p.content.activeCellIndex = i;
+        await app.commands.execute('notebook:run-cell');
+      }
+      return true;
+    },
+    leftArea() {
+      const shell = app.shell;
+      const browser = document.querySelector('.jp-FileBrowser');
+      return {collapsed: shell.leftCollapsed,
+              browserWidth: browser ? browser.getBoundingClientRect().width : 0,
+              window: window.innerWidth};
+    },
     cells(path) {
       const p = panel(path);
       return p.content.widgets.map((cell, i) => {
@@ -135,7 +151,11 @@ HELPERS_JS = r"""
             const kind = c.classList.contains('widget-slider') ? 'slider'
                 : c.classList.contains('widget-dropdown') ? 'dropdown' : 'text';
             const label = c.querySelector('.widget-label');
-            return {kind, index: j, label: label ? label.innerText.trim() : ''};
+            // The part a person aims at: a slider's track, the list, the text box.
+            const part = kind === 'slider' ? c.querySelector('.noUi-target, .ui-slider')
+                : c.querySelector(kind === 'dropdown' ? 'select' : 'input');
+            const width = part ? part.getBoundingClientRect().width : 0;
+            return {kind, index: j, label: label ? label.innerText.trim() : '', width};
           })});
         });
         return info;
@@ -169,6 +189,10 @@ HELPERS_JS = r"""
 """
 
 CHECK_CALL = re.compile(r"^\s*q\.(\w+)\.check\(\)\s*$", re.M)
+# The narrowest a control's working part may be and still be operated with a mouse: a
+# slider's track (its steps must be pixels apart), a dropdown's list, a text box.
+MIN_WIDTH = {"slider": 120, "dropdown": 80, "text": 80}
+EXPLORER_CALL = re.compile(r"\b\w+_explorer\(")
 RAW_RESULT = re.compile(r"<div class=\"labkit-(result|note)")
 OUTCOME_CLASS = {"passed": "labkit-passed", "incorrect": "labkit-incorrect",
                  "not attempted": "labkit-not_attempted"}
@@ -221,9 +245,9 @@ def open_jupyterlab(context, server, timeout: float = 120):
                            timeout=timeout * 1000)
     page.evaluate("() => window.jupyterapp.restored")
     page.evaluate(HELPERS_JS)
-    # More room for the notebook in screenshots: fold the file browser away.
-    page.evaluate("() => window.jupyterapp.shell.leftCollapsed || "
-                  "window.jupyterapp.commands.execute('application:toggle-left-area')")
+    # JupyterLab's default layout, as a learner first sees it: the file browser open.
+    page.evaluate("() => window.jupyterapp.shell.leftCollapsed && "
+                  "window.jupyterapp.commands.execute('filebrowser:activate')")
     return page
 
 
@@ -305,6 +329,13 @@ class NotebookPage:
         self.wait_idle(max(10.0, deadline - time.monotonic()))
         return time.monotonic() - start
 
+    def run_cells(self, indices: list[int], timeout: float) -> float:
+        """Run just these cells, in order, as Shift+Enter on each would; seconds taken."""
+        start = time.monotonic()
+        self.page.evaluate("([p, ids]) => window.__lk.runCells(p, ids)", [self.path, indices])
+        self.wait_idle(timeout)
+        return time.monotonic() - start
+
     def cells(self) -> list[dict]:
         return self.page.evaluate("(p) => window.__lk.cells(p)", self.path)
 
@@ -344,11 +375,15 @@ class NotebookPage:
                 return cells
             time.sleep(0.5)
 
-    def audit(self, expect_outcome: str = "not attempted") -> list[str]:
-        """Problems after Run All: errors, unrun cells, widgets, check results, log."""
+    def audit(self, expect_outcome: str = "not attempted",
+              only: set[int] | None = None) -> list[str]:
+        """Problems after Run All (or after running the cells ``only``): errors, unrun
+        cells, widgets, check results, log."""
         problems = []
         for cell in self.wait_widgets():
             if cell["type"] != "code" or not cell["source"].strip():
+                continue
+            if only is not None and cell["index"] not in only:
                 continue
             where = self.where(cell)
             if cell["count"] is None:
@@ -413,12 +448,18 @@ class NotebookPage:
                     action += f" the dropdown{label}"
                 else:
                     action += label
+                where = self.where(cell)
+                narrow = MIN_WIDTH[control["kind"]]
+                if control["width"] < narrow:
+                    problems.append(
+                        f"{where}: the {control['kind']}{label} is {control['width']:.0f} px "
+                        f"wide, too narrow to operate (at least {narrow} px) in a "
+                        f"{self.viewport_width()}-pixel window with the file browser open")
                 before = self.page.evaluate("(id) => window.__lk.view(id)", explorer["id"])
                 widget = node.locator(f'[data-lk-control="{control["index"]}"]')
                 widget.scroll_into_view_if_needed()
                 getattr(self, f"_operate_{control['kind']}")(widget)
                 changed = self._wait_view_change(explorer["id"], _digest(before), timeout)
-                where = self.where(cell)
                 if not changed:
                     seen = _short((before or {}).get("text", ""), 160)
                     problems.append(f"{where}: {action} did not change the output "
@@ -427,6 +468,12 @@ class NotebookPage:
                 problems += self.log_errors(f"{where}, after {action}")
             node.screenshot(path=str(self.shots / f"explorer-{n}.png"))
         return problems, done
+
+    def viewport_width(self) -> int:
+        return self.page.evaluate("() => window.innerWidth")
+
+    def left_area(self) -> dict:
+        return self.page.evaluate("() => window.__lk.leftArea()")
 
     def _wait_view_change(self, explorer_id: str, before: str, timeout: float) -> bool:
         deadline = time.monotonic() + timeout

@@ -1,23 +1,33 @@
-"""Every learner notebook, met as a learner meets it: JupyterLab in a real browser.
+"""Every learner notebook, met as a learner meets it: JupyterLab in a real browser, in
+JupyterLab's default layout (the file browser open) in a laptop's 1366-pixel window.
 
-For each notebook under notebooks/ (new chapters join by themselves): open it, Run All
-with JupyterLab's own command, and fail on error outputs, cells left unrun, errors in
-the log console or the browser, widgets that fail or never load, and check results that
-are not rendered or do not say "not attempted". Then operate every control of every
-explorer and require its picture or text to change, and solve one exercise per chapter
-(chapters.py): the reference answer must pass, a known wrong one must be "incorrect".
+For each English notebook under notebooks/ (new chapters join by themselves): open it,
+Run All with JupyterLab's own command, and fail on error outputs, cells left unrun,
+errors in the log console or the browser, widgets that fail or never load, and check
+results that are not rendered or do not say "not attempted". Then operate every control
+of every explorer, failing on any too narrow to operate and requiring its picture or
+text to change, and solve one exercise per chapter (chapters.py): the reference answer
+must pass, a known wrong one must be "incorrect".
+
+A Chinese notebook has the English one's code, and tests/notebook runs every one of its
+cells; here it runs only what is its own in a browser: the setup cell (which picks the
+language), every explorer (Chinese labels must fit their controls) and the solved
+exercise (its verdict and explanation in Chinese), each with the cells it needs. Its
+figures are checked on the course site (test_site.py).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
+from pathlib import Path
 
 import pytest
 from browser.chapters import SOLVE, reference_answer
 from browser.common import PHASES, chromium_or_skip, shots_for
-from browser.labpage import NotebookPage
+from browser.labpage import CHECK_CALL, EXPLORER_CALL, NotebookPage
 from browser.server import REPO, learner_notebooks
 
 chromium_or_skip()
@@ -28,6 +38,27 @@ NOTEBOOKS = learner_notebooks()
 
 def _id(path):
     return str(path.relative_to(REPO / "notebooks"))
+
+
+def own_cells(notebook: Path, exercise: str) -> list[int]:
+    """The cells of a translated notebook that differ in use from the English one's: the
+    setup, every explorer and the exercise to solve, with the cells they need (by the
+    grader's dependency analysis, which grading relies on as well)."""
+    from labkit.grade.plan import analyse, needed_cells
+
+    cells = json.loads(notebook.read_text())["cells"]
+    code = [(i, "".join(c["source"])) for i, c in enumerate(cells) if c["cell_type"] == "code"]
+    analysed = [analyse(source) for _, source in code]
+    targets = [k for k, (_, source) in enumerate(code) if EXPLORER_CALL.search(source)]
+    for k, (_, source) in enumerate(code):
+        match = CHECK_CALL.search(source)
+        if match and match.group(1) == exercise:
+            targets += [k - 1, k]
+    chosen = {0}
+    for k in targets:
+        info = analysed[k]
+        chosen |= {k, *needed_cells(analysed, info.reads | info.deferred, k)}
+    return [code[k][0] for k in sorted(chosen)]
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[_id(p) for p in NOTEBOOKS])
@@ -47,13 +78,23 @@ def test_notebook_in_jupyterlab(lab, jupyterlab, notebook, timer):
     page = NotebookPage(jupyterlab, lab, path, shots_for(notebook)).open()
     lap("open")
     problems = []
+    row = SOLVE.get(chapter)
     try:
-        page.run_all(RUN_ALL_TIMEOUT)
-        lap("run all")
+        layout = page.left_area()
+        assert layout["window"] == 1366 and not layout["collapsed"] and \
+            layout["browserWidth"] > 150, f"not a laptop's default JupyterLab: {layout}"
+        if page.language == "en":
+            page.run_all(RUN_ALL_TIMEOUT)
+            lap("run all")
+            only = None
+        else:
+            only = set(own_cells(notebook, row.exercise if row else ""))
+            page.run_cells(sorted(only), RUN_ALL_TIMEOUT)
+            lap(f"run {len(only)} own cells")
         phases["slowest"] = page.slowest()
         page.scroll_to_top()
-        page.screenshot("after-run-all")
-        problems += page.audit("not attempted")
+        page.screenshot("after-run-all" if only is None else "after-own-cells")
+        problems += page.audit("not attempted", only=only)
         page.figure_shots()
         lap("audit")
 
@@ -61,7 +102,6 @@ def test_notebook_in_jupyterlab(lab, jupyterlab, notebook, timer):
         problems += operated
         lap(f"{len(done)} controls")
 
-        row = SOLVE.get(chapter)
         if row is None:
             problems.append(f"{path}: no exercise to solve in the browser; add a row for "
                             f"{chapter!r} to SOLVE in tests/browser/chapters.py")

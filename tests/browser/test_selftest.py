@@ -41,6 +41,17 @@ class Ghost(widgets.DOMWidget):  # its front-end code exists nowhere
     _view_module_version = Unicode("1.0.0").tag(sync=True)
 Ghost()'''
 
+# The old optimizer explorer's layout: six controls in one row, each squeezed to fit.
+CRAMPED = '''\
+import ipywidgets as widgets
+sliders = [widgets.FloatSlider(description=f"knob {k}") for k in range(6)]
+readout = widgets.Label("sum 0.0")
+def total(change=None):
+    readout.value = f"sum {sum(s.value for s in sliders):.2f}"
+for s in sliders:
+    s.observe(total, names="value")
+widgets.VBox([widgets.HBox(sliders), readout])'''
+
 CHECKS = '''\
 from labkit.check.result import Outcome, Result
 class Demo:
@@ -78,9 +89,12 @@ FAULTS = [
     ("check result not 'not attempted'", "q.says_passed.check()",
      ["cell 9 `q.says_passed.check()`: expected 'not attempted', saw 'demo: passed"]),
     ("", "q.fine.check()", []),
+    ("controls too narrow to operate", CRAMPED,
+     ["cell 11 `import ipywidgets as widgets`: the slider 'knob 0' is",
+      "too narrow to operate (at least 120 px) in a 1366-pixel window"]),
     ("error cell", "raise ValueError('planted fault')",
-     ["cell 11 `raise ValueError('planted fault')`: error output ValueError: planted fault"]),
-    ("unrun cell", "after_the_error = 1", ["cell 12 `after_the_error = 1`: not run"]),
+     ["cell 12 `raise ValueError('planted fault')`: error output ValueError: planted fault"]),
+    ("unrun cell", "after_the_error = 1", ["cell 13 `after_the_error = 1`: not run"]),
 ]
 
 

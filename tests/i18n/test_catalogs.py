@@ -124,7 +124,9 @@ def test_the_chinese_notebook_has_the_english_code_and_cell_ids():
         english = json.loads(chapter.learner_path(REPO).read_text())
         chinese = json.loads(chapter.translated_learner_path(REPO, "zh").read_text())
         assert [c["id"] for c in english["cells"]] == [c["id"] for c in chinese["cells"]]
-        assert chinese["metadata"]["labkit"] == {"chapter": chapter.stem, "language": "zh"}
+        assert chinese["metadata"]["labkit"] == {**english["metadata"]["labkit"],
+                                                 "language": "zh"}
+        assert english["metadata"]["labkit"]["chapter"] == chapter.stem
         for en, zh in zip(english["cells"], chinese["cells"], strict=True):
             assert en["cell_type"] == zh["cell_type"]
             if "setup" in en["metadata"].get("tags", []):

@@ -9,7 +9,7 @@ import pytest
 
 from labkit.notebook import build, chapters
 from labkit.notebook.build import learner_notebook, solved_notebook
-from labkit.notebook.project import repository_url
+from labkit.notebook.project import colab_url, repository_url, version
 from labkit.notebook.readme import BEGIN, END, TEACHES_BEGIN, TEACHES_END
 
 REPO = Path(__file__).resolve().parents[2]
@@ -89,8 +89,9 @@ def test_build_writes_then_reports_nothing_stale(repo):
     assert build(repo, write_learner=False, write_solved=False) == []
     readme = (repo / "README.md").read_text()
     assert "| `00_setup` | doubling numbers |" in readme
-    assert "colab.research.google.com/github/labkit-course/pytorch-course/blob/main/" \
-           "notebooks/00_setup.ipynb" in readme
+    # the badge opens the notebook of the release, at the URL and version of pyproject
+    assert colab_url(repository_url(repo), version(repo), "notebooks/00_setup.ipynb") in readme
+    assert f"/blob/v{version(repo)}/notebooks/00_setup.ipynb" in readme
     assert readme.endswith("more text\n")
 
 

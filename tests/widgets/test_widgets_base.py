@@ -73,3 +73,19 @@ def test_widget_redraws_when_a_control_changes(monkeypatch):
         "Dropdown", "FloatSlider", "Text"]
     dropdown.value = "a"
     assert draw.calls[-1] == {"kind": "a", "size": 1.5, "label": "hello"}
+
+
+def test_controls_wrap_and_keep_a_usable_width(monkeypatch):
+    """Are the controls laid out in rows that wrap, each at a fixed width, so that none
+    is squeezed to nothing in a narrow notebook (five sliders in one row were)?"""
+    import IPython.display
+
+    pytest.importorskip("ipywidgets")
+    monkeypatch.setattr(IPython.display, "display", lambda obj: None)
+    many = {f"s{k}": FloatSlider(0.0, 1.0, 0.1, 0.5) for k in range(6)}
+    row = base.build_widget(Recorder(), many).children[0]
+    assert type(row).__name__ == "Box"
+    assert row.layout.flex_flow == "row wrap" and row.layout.display == "flex"
+    for control in row.children:
+        assert control.layout.width == control.layout.min_width == base.CONTROL_WIDTH
+        assert int(base.CONTROL_WIDTH.removesuffix("px")) >= 300
