@@ -248,7 +248,7 @@ def check_grade_options(args) -> list:
 
     One function so that a new flag's check has one place to go.
     """
-    from labkit.check.bind import CHAPTERS
+    from labkit.exercises import CHAPTERS
     from labkit.grade.submission import find
 
     if args.jobs is not None:

@@ -239,7 +239,7 @@ def test_build_check_lists_stale_files(tmp_path, capsys):
     assert "01_tensors.ipynb" in capsys.readouterr().err
     assert main(["build", "--root", str(tmp_path)]) == 0
     assert main(["build", "--check", "--root", str(tmp_path)]) == 0
-    (tmp_path / "notebooks" / "01_x.ipynb").unlink()
+    (tmp_path / "notebooks" / "01_tensors.ipynb").unlink()
     capsys.readouterr()
     assert main(["build", "-q", "--root", str(tmp_path)]) == 0
     assert capsys.readouterr().out == ""
