@@ -169,6 +169,12 @@ def measured(size, kernel_size, stride=1, padding=0, dilation=1):
     return layer(torch.zeros(1, 1, size, size)).shape[-1]
 
 
+def measured_by_pooling(size, kernel_size, stride=1, padding=0, dilation=1):
+    """Measures a max pooling instead: it refuses more padding than half its kernel."""
+    return F.max_pool2d(torch.zeros(1, 1, size, size), kernel_size, stride, padding,
+                        dilation).shape[-1]
+
+
 def measured_on_meta(size, kernel_size, stride=1, padding=0, dilation=1):
     x = torch.empty(1, 1, size, size, device="meta")
     return F.conv2d(x, torch.empty(1, 1, kernel_size, kernel_size, device="meta"),
@@ -538,6 +544,8 @@ CASES = [
         ({"conv_output_size": ceiled}, "rounds the division by the stride down"),
         ({"conv_output_size": measured}, CONV),
         ({"conv_output_size": measured_on_meta}, CONV),
+    ], raising=[
+        ({"conv_output_size": measured_by_pooling}, "pad should be at most half"),
     ]),
     Case(SeedNet, right={"SeedNet": FixedSeedNet}, wrong=[
         ({"SeedNet": ViewFlatten}, "the shape of `SeedNet()(x)`"),
