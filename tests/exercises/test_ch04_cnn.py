@@ -709,7 +709,7 @@ def test_images_are_prepared_as_the_transform_prepares_each_one():
     (v1), or gives a batch something else, are the images those it gives one by one?"""
     from torchvision import transforms as v1
 
-    from labkit.exercises.ch04_cnn.cnn_accuracy import _prepared
+    from labkit.exercises.ch04_cnn.cnn_accuracy import prepare_images
 
     def odd_with_batches(image):
         if isinstance(image, torch.Tensor):
@@ -720,4 +720,4 @@ def test_images_are_prepared_as_the_transform_prepares_each_one():
     for transform in [TEST_TRANSFORM, odd_with_batches,
                       v1.Compose([v1.ToTensor(), v1.Normalize((0.13,), (0.31,))])]:
         one_by_one = torch.stack([transform(Image.fromarray(i.numpy())) for i in images])
-        assert torch.equal(_prepared(transform, images, {"no_grad": True}), one_by_one)
+        assert torch.equal(prepare_images(transform, images, {"no_grad": True}), one_by_one)

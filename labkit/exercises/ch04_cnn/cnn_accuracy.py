@@ -48,11 +48,11 @@ def held_out_digits(images: torch.Tensor, seed: int) -> tuple[torch.Tensor, torc
 
 # --- probes: they run beside the learner's model and return plain data ----------------
 
-def _prepared(transform, images: torch.Tensor, spec: dict) -> torch.Tensor:
+def prepare_images(transform, images: torch.Tensor, spec: dict) -> torch.Tensor:
     """The learner's ``transform`` on each image (uint8, (N, 28, 28)) as a PIL image.
 
     Transforms of ``torchvision.transforms.v2`` also take a whole uint8 batch at once,
-    ten times faster; the batch's result is kept only where it equals, on the first
+    several times faster; the batch's result is kept only where it equals, on the first
     images, what the transform gives them one PIL image at a time."""
     one_by_one = _each(transform, images[:4], spec)
     if len(images) <= 4:
@@ -79,7 +79,7 @@ def _each(transform, images: torch.Tensor, spec: dict) -> torch.Tensor:
 
 def transform_twice(transform, images: torch.Tensor, spec: dict):
     """``transform`` applied twice to each of ``images``: is it the same both times?"""
-    return _prepared(transform, images, spec), _prepared(transform, images, spec)
+    return prepare_images(transform, images, spec), prepare_images(transform, images, spec)
 
 
 def class_scores(model, transform, images: torch.Tensor, spec: dict,
@@ -90,7 +90,7 @@ def class_scores(model, transform, images: torch.Tensor, spec: dict,
     scores, reply = [], {}
     with eval_mode(model):
         for start in range(0, len(images), batch_size):
-            batch = _prepared(transform, images[start:start + batch_size], spec)
+            batch = prepare_images(transform, images[start:start + batch_size], spec)
             reply = probes.guarded_call(model, (batch.to(model_device(model)),), {}, spec)
             value = reply.get("value")
             if not isinstance(value, torch.Tensor) or reply["report"]["changed"]:
@@ -104,7 +104,7 @@ def convolutions_in_use(model, transform, images: torch.Tensor, spec: dict) -> l
     """``probes.layers_in_use`` on these images, each layer also saying whether it is a
     convolution."""
     modules = dict(model.named_modules())
-    layers = probes.layers_in_use(model, _prepared(transform, images, spec))
+    layers = probes.layers_in_use(model, prepare_images(transform, images, spec))
     for layer in layers:
         layer["convolution"] = isinstance(modules.get(layer["name"]),
                                           (nn.Conv1d, nn.Conv2d, nn.Conv3d))
