@@ -82,10 +82,10 @@ def argument_names(fn, count: int, kwargs: dict) -> dict:
     """Position or keyword -> the learner's parameter name (or `argument N`)."""
     names: dict = {i: f"argument {i + 1}" for i in range(count)}
     names.update({k: k for k in kwargs})
-    if isinstance(fn, torch.nn.Module):  # called through __call__(*args): forward names them
-        fn = fn.forward
+    # A module is called through `__call__(*args, **kwargs)`; its names are forward's.
+    target = fn.forward if isinstance(fn, torch.nn.Module) else fn
     try:
-        parameters = list(inspect.signature(fn).parameters.values())
+        parameters = list(inspect.signature(target).parameters.values())
     except (TypeError, ValueError):
         return names
     for i, parameter in enumerate(parameters[:count]):

@@ -639,7 +639,7 @@ def with_loops(a, b):
     return out
 
 
-q.pairwise_sq_dists.expect("incorrect", "a `for` loop", pairwise_sq_dists=with_loops)
+q.pairwise_sq_dists.expect("incorrect", "a loop over the data", pairwise_sq_dists=with_loops)
 q.pairwise_sq_dists.expect("incorrect", "no square root",
                            pairwise_sq_dists=lambda a, b: torch.cdist(a, b))
 q.pairwise_sq_dists.expect("passed")

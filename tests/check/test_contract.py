@@ -78,6 +78,20 @@ def test_restored_arguments_may_move_and_come_back():
     assert outcome(check, f=lambda x: x.add_(1)).outcome is Outcome.INCORRECT
 
 
+def test_a_models_argument_is_named_by_its_forward():
+    """A model changing its input in place: is the input named as `forward` names it?"""
+    class Centres(nn.Module):
+        def forward(self, images):
+            return images.sub_(images.mean())
+
+    def check(self, model):
+        self.call(model, self.randn(2, 3), during="`model(images)`")
+
+    result = outcome(check, model=Centres())
+    assert result.outcome is Outcome.INCORRECT, result.text()
+    assert "changed its argument `images` in place" in result.text()
+
+
 def test_module_parameters_and_their_gradients_are_watched():
     model = nn.Linear(2, 2)
     model.weight.grad = torch.ones(2, 2)

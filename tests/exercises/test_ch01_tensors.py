@@ -110,11 +110,82 @@ def standardize_without_keepdim(x):
     return (x - x.mean(dim=1)) / x.std(dim=1, correction=0)
 
 
+def rows_of_class_zeroing(x, labels, k):
+    """Zeroes the other rows of the caller's `x` before selecting."""
+    mask = labels == k
+    x[~mask] = 0
+    return x[mask]
+
+
+def pick_scores_map(scores, labels):
+    return torch.stack(list(map(lambda row, label: row[label], scores, labels)))
+
+
+def pick_scores_recursive(scores, labels):
+    if len(labels) == 0:
+        return scores[:0, 0]
+    return torch.cat([scores[0, labels[0]][None], pick_scores_recursive(scores[1:], labels[1:])])
+
+
+def pick_scores_unsqueezed(scores, labels):
+    """`unsqueeze_` changes the caller's labels to (N, 1)."""
+    return scores.gather(1, labels.unsqueeze_(1)).squeeze(1)
+
+
+def one_hot_scatter_in_place(labels, num_classes):
+    return torch.zeros(len(labels), num_classes).scatter_(1, labels.unsqueeze_(1), 1.0)
+
+
+def batch_scores_zip(queries, keys):
+    return torch.stack([q @ k.T for q, k in zip(queries, keys, strict=True)])
+
+
+def batch_scores_map(queries, keys):
+    return torch.stack(list(map(torch.mm, queries, keys.transpose(1, 2))))
+
+
+def batch_scores_transposed_in_place(queries, keys):
+    return queries @ keys.transpose_(1, 2)
+
+
+def standardize_in_place(x):
+    mean, std = x.mean(dim=1, keepdim=True), x.std(dim=1, keepdim=True, correction=0)
+    return x.sub_(mean).div_(std)
+
+
+def standardize_row_by_row(x):
+    return torch.stack([(row - row.mean()) / row.std(correction=0) for row in x])
+
+
+def pairwise_recursive(a, b):
+    if len(a) == 0:
+        return torch.zeros(0, len(b), dtype=a.dtype)
+    return torch.cat([((a[:1] - b) ** 2).sum(dim=1)[None], pairwise_recursive(a[1:], b)])
+
+
+def pairwise_map(a, b):
+    return torch.stack(list(map(lambda row: ((row - b) ** 2).sum(dim=1), a)))
+
+
+def pairwise_unsqueezed_in_place(a, b):
+    return ((a.unsqueeze_(1) - b[None]) ** 2).sum(dim=-1)
+
+
+def mse_squeezed_in_place(pred, target):
+    return ((pred.squeeze_(1) - target) ** 2).mean()
+
+
+def mse_target_in_place(pred, target):
+    return ((pred - target.unsqueeze_(1)) ** 2).mean()
+
+
 def one_hot_all_columns(labels, num_classes):
     out = torch.zeros(len(labels), num_classes)
     out[:, labels] = 1.0
     return out
 
+
+LOOP = "a loop over the data"
 
 CASES = [
     Case(RowsOfClass, right={"rows_of_class": rows_of_class}, wrong=[
@@ -123,6 +194,10 @@ CASES = [
         ({"rows_of_class": lambda x, labels, k: x[labels[labels == k]]}, "the values of"),
         ({"rows_of_class": rows_of_class_squeezed}, "(K, D)"),
         ({"rows_of_class": rows_of_class_nonzero_squeezed}, "(K, D)"),
+        ({"rows_of_class": rows_of_class_zeroing},
+         "changed its argument `x` in place"),
+        ({"rows_of_class": lambda x, labels, k: x[labels == 0]}, "the shape of"),  # k fixed
+        ({"rows_of_class": lambda x, labels, k: x[labels == k].float()}, "the dtype of"),
     ], raising=[
         ({"rows_of_class": lambda x, labels, k: x[:, labels == k]}, "IndexError"),
     ]),
@@ -131,9 +206,13 @@ CASES = [
         ({"pick_scores": lambda scores, labels: scores.gather(1, labels[:, None])},
          "the shape of"),
         ({"pick_scores": lambda scores, labels: scores.max(dim=1).values}, "the values of"),
-        ({"pick_scores": pick_scores_comprehension}, "a comprehension"),
-        ({"pick_scores": pick_scores_loop_in_helper},
-         "a `while` loop in `_pick_one_by_one`"),
+        ({"pick_scores": pick_scores_comprehension}, LOOP),
+        ({"pick_scores": pick_scores_loop_in_helper}, LOOP),
+        ({"pick_scores": pick_scores_map}, LOOP),
+        ({"pick_scores": pick_scores_recursive}, LOOP),
+        ({"pick_scores": pick_scores_unsqueezed}, "changed its argument `labels` in place"),
+        ({"pick_scores": lambda scores, labels: pick_scores(scores, labels).float()},
+         "the dtype of"),
     ]),
     Case(OneHot, right={"one_hot": one_hot}, wrong=[
         ({"one_hot": lambda labels, num_classes: F.one_hot(labels, num_classes)},
@@ -141,10 +220,18 @@ CASES = [
         ({"one_hot": lambda labels, num_classes: F.one_hot(labels).float()},
          "not the largest label"),
         ({"one_hot": one_hot_all_columns}, "the values of"),
+        ({"one_hot": one_hot_scatter_in_place}, "changed its argument `labels` in place"),
+        ({"one_hot": lambda labels, num_classes: F.one_hot(labels, 10).float()},
+         "the shape of"),  # the class count of MNIST, fixed
     ]),
     Case(BatchScores, right={"batch_scores": batch_scores}, wrong=[
         ({"batch_scores": lambda queries, keys: keys @ queries.mT}, "the shape of"),
         ({"batch_scores": lambda queries, keys: queries @ keys.mT + 1}, "the values of"),
+        ({"batch_scores": batch_scores_zip}, LOOP),
+        ({"batch_scores": batch_scores_map}, LOOP),
+        ({"batch_scores": batch_scores_transposed_in_place},
+         "changed its argument `keys` in place"),
+        ({"batch_scores": lambda queries, keys: (queries @ keys.mT).float()}, "the dtype of"),
     ], raising=[
         ({"batch_scores": lambda queries, keys: queries @ keys}, "RuntimeError"),
     ]),
@@ -154,13 +241,21 @@ CASES = [
         ({"standardize_rows": lambda x: (x - x.mean(dim=0, keepdim=True))
           / x.std(dim=0, keepdim=True, correction=0)}, "the values of"),
         ({"standardize_rows": lambda x: x - x.mean(dim=1, keepdim=True)}, "the values of"),
+        ({"standardize_rows": standardize_in_place}, "changed its argument `x` in place"),
+        ({"standardize_rows": standardize_row_by_row}, LOOP),
+        ({"standardize_rows": lambda x: standardize_rows(x).float()}, "the dtype of"),
     ], raising=[
         ({"standardize_rows": standardize_without_keepdim}, "RuntimeError"),
     ]),
     Case(PairwiseSqDists, right={"pairwise_sq_dists": pairwise_sq_dists}, wrong=[
-        ({"pairwise_sq_dists": pairwise_with_loops}, "a `for` loop"),
-        ({"pairwise_sq_dists": pairwise_loop_in_helper},
-         "a `for` loop in `_sq_dists_row_by_row`"),
+        ({"pairwise_sq_dists": pairwise_with_loops}, LOOP),
+        ({"pairwise_sq_dists": pairwise_loop_in_helper}, LOOP),
+        ({"pairwise_sq_dists": pairwise_recursive}, LOOP),
+        ({"pairwise_sq_dists": pairwise_map}, LOOP),
+        ({"pairwise_sq_dists": pairwise_unsqueezed_in_place},
+         "changed its argument `a` in place"),
+        ({"pairwise_sq_dists": lambda a, b: pairwise_sq_dists(a, b).squeeze()},
+         "the shape of"),
         ({"pairwise_sq_dists": lambda a, b: torch.cdist(a, b)}, "no square root"),
         ({"pairwise_sq_dists": lambda a, b: (a[:, None, :] - b[None, :, :]) ** 2},
          "the shape of"),
@@ -175,6 +270,9 @@ CASES = [
         ({"mse": mse_detached}, "cut off from the graph"),
         ({"mse": mse_rewrapped}, "cut off from the graph"),
         ({"mse": mse_item}, "`.item()`"),
+        ({"mse": mse_squeezed_in_place}, "changed its argument `pred` in place"),
+        ({"mse": mse_target_in_place}, "changed its argument `target` in place"),
+        ({"mse": lambda pred, target: mse(pred, target).float()}, "the dtype of"),
     ]),
 ]
 
@@ -204,6 +302,13 @@ def test_other_right_answers_pass():
         (StandardizeRows(), {"standardize_rows": lambda x: (x - x.mean(1, keepdim=True))
                              / x.var(1, keepdim=True, unbiased=False).sqrt()}),
         (FixMse(), {"mse": lambda pred, target: F.mse_loss(pred.view(-1), target)}),
+        (PickScores(), {"pick_scores": lambda s, y: torch.take_along_dim(s, y[:, None], 1)[:, 0]}),
+        (PickScores(), {"pick_scores": lambda s, y: (s * F.one_hot(y, s.shape[1])).sum(1)}),
+        (BatchScores(), {"batch_scores": lambda q, k: torch.vmap(lambda a, b: a @ b.T)(q, k)}),
+        (BatchScores(), {"batch_scores": lambda q, k: (q[:, :, None] * k[:, None]).sum(-1)}),
+        (StandardizeRows(), {"standardize_rows": lambda x: F.layer_norm(x, x.shape[1:])}),
+        (PairwiseSqDists(), {"pairwise_sq_dists": lambda a, b: torch.cdist(a, b) ** 2}),
+        (RowsOfClass(), {"rows_of_class": lambda x, labels, k: x[torch.where(labels == k)]}),
     ]
     for exercise, answer in others:
         for seed in (0, 1, 12345):
