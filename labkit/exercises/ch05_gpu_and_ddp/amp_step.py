@@ -108,7 +108,7 @@ def amp_step(model, x, y, optimizer, scaler, *, amp_dtype, max_norm):
                 self._compare_weights(reply["weights"], expected, state, inputs, y, setup,
                                       checked)
                 expect.close(loss, expected["loss"], atol=1e-4, rtol=1e-3,
-                             subject=_("the value returned by {call}").format(call=call),
+                             subject=_("the value returned by `{call}`").format(call=call),
                              hint=_("Return the loss itself, `loss.item()`, not the scaled "
                                     "loss."))
         self._check_device_type(amp_step, setup)

@@ -97,8 +97,8 @@ def to_device(batch, device):
                                                  "{words}").format(where=_path_text(where),
                                                                    call=call, words=words),
                                 expected=wanted, found=got,
-                                hint=_(self.hints[1] if hinted == "named" else
-                                       self.hints[0]) if hinted else None)
+                                hint=self.hints[1] if hinted == "named" else
+                                self.hints[0] if hinted else None)
                 expect.that(reply["input_unchanged"],
                             checked=_("the input batch after `{call}` for {words}").format(
                                 call=call, words=words),
