@@ -54,7 +54,8 @@ def test_a_cpu_simulation_has_no_gpu():
 
     from labkit.timing import simulation
 
-    with simulation(naive_time_it, "cpu", [0.1]) as sim, pytest.raises(RuntimeError, match="needs a CUDA GPU"):
+    no_gpu = pytest.raises(RuntimeError, match="needs a CUDA GPU")
+    with simulation(naive_time_it, "cpu", [0.1]) as sim, no_gpu:
         sim.fn()
         torch.cuda.synchronize()
     assert torch.cuda.synchronize is not None and "labkit" not in getattr(
