@@ -527,6 +527,11 @@ def clip_fixed_max_norm(grads, max_norm):
     return clip_by_global_norm(grads, 1.0)
 
 
+def schedule_fixed_rates(step, warmup_steps, total_steps, base_lr, min_lr=0.0):
+    """The rates of the notebook's example, written in."""
+    return warmup_cosine(step, warmup_steps, total_steps, 0.1, 0.0)
+
+
 def train_normalises_batches(model, batches, epochs, lr=0.1):
     """Scales each batch's inputs in place: the caller's batches change."""
     for x, _y in batches:
@@ -612,6 +617,7 @@ CASES = [
         ({"warmup_cosine": schedule_ignores_min_lr}, "reaches min_lr"),
         ({"warmup_cosine": schedule_warmup_over_one_more}, "warm-up step number 1 of"),
         ({"warmup_cosine": schedule_min_lr_on_top}, "in the cosine part"),
+        ({"warmup_cosine": schedule_fixed_rates}, "warmup_cosine("),
     ]),
     Case(PickLearningRate, right={"pick_lr": 0.07}, wrong=[
         ({"pick_lr": 0.1}, "Too large"),

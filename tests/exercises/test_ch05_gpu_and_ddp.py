@@ -533,6 +533,11 @@ def shard_indices_range_modulo(n, rank, world_size):
                                       world_size))
 
 
+def shard_indices_two_ranks(n, rank, world_size):
+    """Written for the two ranks of a laptop demo."""
+    return shard_indices(n, rank, 2)
+
+
 def shard_indices_floats(n, rank, world_size):
     return [float(i) for i in shard_indices(n, rank, world_size)]
 
@@ -655,6 +660,7 @@ CASES = [
         ({"shard_indices": shard_indices_drop_tail}, "the number of indices"),
         ({"shard_indices": shard_indices_range}, "like cards"),
         ({"shard_indices": shard_indices_floats}, "holding a `float`"),
+        ({"shard_indices": shard_indices_two_ranks}, "shard_indices("),
     ]),
     Case(AverageGradients, right={"average_gradients": average_gradients}, wrong=[
         ({"average_gradients": average_gradients_sum_only}, "Divide by the world size"),

@@ -532,6 +532,9 @@ def test_other_right_answers_pass():
             m, (x,), dynamic_shapes={"x": {0: torch.export.Dim.AUTO}})}),
         (ModelSize(), {"model_size_bytes": lambda m: sum(
             t.nbytes for t in [*m.parameters(), *m.buffers()])}),
+        (ModelSize(), {"model_size_bytes": lambda m: sum({  # each storage once
+            t.untyped_storage().data_ptr(): t.untyped_storage().nbytes()
+            for t in m.state_dict().values()}.values())}),
         (ModelSize(), {"model_size_bytes": lambda m: sum(
             t.nbytes for t in {id(t): t for t in m.parameters()}.values()) + sum(
             b.numel() * b.element_size() for b in m.buffers())}),
