@@ -463,6 +463,13 @@ def amp_cpu_written_in(model, x, y, optimizer, scaler, *, amp_dtype, max_norm):
     return loss.item()
 
 
+def amp_moves_to_cpu(model, x, y, optimizer, scaler, *, amp_dtype, max_norm):
+    """Runs on the CPU whatever the batch's device: the device written in another way."""
+    x, y = x.to("cpu"), y.to("cpu")
+    return amp_cpu_written_in(model, x, y, optimizer, scaler, amp_dtype=amp_dtype,
+                              max_norm=max_norm)
+
+
 def amp_returns_loss_tensor(model, x, y, optimizer, scaler, *, amp_dtype, max_norm):
     """Returns the loss tensor, graph and all, not a number."""
     optimizer.zero_grad()
@@ -638,6 +645,7 @@ CASES = [
         ({"amp_step": amp_fixed_float16}, "autocast with dtype `float16`"),
         ({"amp_step": amp_hard_coded}, "autocast with dtype `bfloat16`"),
         ({"amp_step": amp_cpu_written_in}, "autocast for `cpu`, written in"),
+        ({"amp_step": amp_moves_to_cpu}, "an error before the model ran"),
         ({"amp_step": amp_returns_loss_tensor}, "`float`"),
         ({"amp_step": amp_own_optimizer}, "other weights"),
         ({"amp_step": amp_clamps_inputs}, "changed its argument `x` in place"),

@@ -11,6 +11,7 @@ import torch.nn.functional as F  # noqa: N812
 from torch import nn
 
 from labkit.check import probes
+from labkit.check.describe import cut
 
 # The step trains the model and moves the optimizer and scaler; x and y stay as given.
 WRITES = (0, 3, 4)
@@ -80,17 +81,19 @@ def amp_step_probe(amp_step, state, x, y, setup: dict, spec: dict) -> dict:
     return reply
 
 
-def fake_gpu_forwards(amp_step, setup: dict) -> list | None:
-    """The autocast state at each forward pass of ``amp_step`` on a simulated GPU: the
-    model, the batch and the scaler are fake tensors on 'cuda' (no GPU and no work is
-    needed), so ``x.device.type`` is 'cuda'. The step cannot finish on fake tensors (its
-    ``loss.item()`` has no value): what it does before that is all this looks at, and
-    its error is not the learner's. None where this torch cannot simulate a GPU."""
+def fake_gpu_forwards(amp_step, setup: dict) -> dict | None:
+    """``{"forwards": ..., "error": ...}``: the autocast state at each forward pass of
+    ``amp_step`` on a simulated GPU, and the error it raised before the model ran, if it
+    did. The model, the batch and the scaler are fake tensors on 'cuda' (no GPU and no
+    work is needed), so ``x.device.type`` is 'cuda'. The step cannot finish on fake
+    tensors (its ``loss.item()`` has no value): what it does until the model has run is
+    all this looks at. None where this torch cannot simulate a GPU."""
     try:
         from torch._subclasses.fake_tensor import FakeTensorMode
     except ImportError:  # pragma: no cover - a torch without fake tensors
         return None
     seen: list = []
+    error = None
     # Nothing is fingerprinted (fake tensors have no values); the real runs watch x, y.
     spec = {"writes": (0, 1, 2, 3, 4)}
     with warnings.catch_warnings():
@@ -114,6 +117,7 @@ def fake_gpu_forwards(amp_step, setup: dict) -> list | None:
                 probes.guarded(amp_step, (model, x, y, optimizer, scaler),
                                {"amp_dtype": setup["dtype"], "max_norm": setup["max_norm"]},
                                spec)
-            except Exception:  # noqa: BLE001, S110 - expected: the step needs real values
-                pass
-    return seen
+            except Exception as err:  # noqa: BLE001 - expected once the model has run
+                if not seen:
+                    error = f"{type(err).__name__}: {cut(str(err).strip(), 160)}"
+    return {"forwards": seen, "error": error}

@@ -145,14 +145,24 @@ def amp_step(model, x, y, optimizer, scaler, *, amp_dtype, max_norm):
         """On a simulated GPU (fake tensors on 'cuda'), no autocast may be on for 'cpu':
         the device type comes from `x`, so the same code runs on a GPU."""
         during = _("`amp_step(...)` with the model and `x` on a simulated `cuda` device")
-        forwards = self.probe(fake_gpu_forwards, amp_step, setup, during=during)
-        if any(f["cpu"][0] for f in forwards or ()):
-            expect.that(False, checked=_("the forward pass of {during}").format(during=during),
-                        expected=_("autocast for `x.device.type`, here `cuda`"),
-                        found=_("autocast for `cpu`, written in"),
-                        hint=_("`torch.autocast(device_type=x.device.type, dtype=amp_dtype)`: "
-                               "the device type and the dtype come from the arguments, never "
-                               "written in."))
+        found = self.probe(fake_gpu_forwards, amp_step, setup, during=during)
+        if found is None:
+            return  # this torch cannot simulate a GPU
+        hint = _("`torch.autocast(device_type=x.device.type, dtype=amp_dtype)`: the device "
+                 "type and the dtype come from the arguments, never written in.")
+        checked = _("the forward pass of {during}").format(during=during)
+        expected = _("autocast for `x.device.type`, here `cuda`")
+        if any(f["cpu"][0] for f in found["forwards"]):
+            expect.that(False, checked=checked, expected=expected,
+                        found=_("autocast for `cpu`, written in"), hint=hint)
+        if not found["forwards"] and found["error"]:
+            # Code that runs on the CPU only: `x.to("cpu")`, `str(x.device)` ("cuda:0")
+            # as a device type, ...
+            expect.that(False, checked=checked, expected=expected,
+                        found=_("an error before the model ran: `{error}`").format(
+                            error=found["error"]),
+                        hint=_("The same code must run on a GPU: leave `x` where it is and "
+                               "pass `device_type=x.device.type` to `torch.autocast`."))
 
     def _compare_weights(self, weights, expected, state, x, y, setup, checked):
         def same(result):
