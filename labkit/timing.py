@@ -4,13 +4,15 @@ On a CUDA GPU, ``fn()`` only queues work and returns at once; the time passes wh
 ``torch.cuda.synchronize()`` waits for the queue. ``SimulatedDevice`` behaves the same
 way with a clock that moves only when work is done, and records every call, so a
 check can tell whether timing code warmed up, synchronised before reading the clock,
-and reported the median. ``simulated_timing`` runs a learner's timing function with
-``time.perf_counter`` (and friends) and ``torch.cuda.synchronize`` replaced by the
-simulation for the duration of one call.
+and reported the median. ``simulation`` replaces ``time.perf_counter`` (and friends) and
+``torch.cuda.synchronize`` by the simulation while a learner's timing function runs;
+``simulated_timing`` runs one call inside it. On "cpu" the simulation is a machine
+without a GPU, wherever it runs: ``torch.cuda.synchronize`` raises there.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 import timeit
 
@@ -48,12 +50,15 @@ class SimulatedDevice:
         return int(self.clock() * 1e9)
 
 
-def simulated_timing(time_it, device_type, durations, warmup, repeats) -> dict:
-    """Run ``time_it`` with a simulated clock (and, for "cuda", a simulated GPU)."""
-    if not callable(time_it):
-        from labkit.check.host import NotCallable
+def _no_gpu(*args, **kwargs):
+    """``torch.cuda.synchronize`` on a machine without a GPU (a RuntimeError, as torch's)."""
+    raise RuntimeError("torch.cuda.synchronize() needs a CUDA GPU, and this machine has none")
 
-        raise NotCallable(type(time_it).__name__)
+
+@contextlib.contextmanager
+def simulation(time_it, device_type: str, durations: list[float]):
+    """The simulated device and clock, in place while the block runs; yields the
+    ``SimulatedDevice`` (pass ``sim.fn`` to the timing function, read ``sim.events``)."""
     sim = SimulatedDevice(device_type, durations)
     clocks = {"perf_counter": sim.clock, "monotonic": sim.clock, "time": sim.clock,
               "perf_counter_ns": sim.clock_ns, "monotonic_ns": sim.clock_ns,
@@ -65,6 +70,9 @@ def simulated_timing(time_it, device_type, durations, warmup, repeats) -> dict:
                     (torch.cuda, "is_available", lambda: True),
                     (torch.accelerator, "synchronize", sim.synchronize),
                     (torch.accelerator, "is_available", lambda: True)]
+    else:  # the same answer on a laptop and on a machine with a GPU
+        patches += [(torch.cuda, "synchronize", _no_gpu),
+                    (torch.cuda, "is_available", lambda: False)]
     # Names the learner imported directly (`from time import perf_counter`).
     originals = {id(getattr(obj, name)): fake for obj, name, fake in patches}
     namespace = getattr(time_it, "__globals__", {})
@@ -79,11 +87,21 @@ def simulated_timing(time_it, device_type, durations, warmup, repeats) -> dict:
             else:
                 saved.append((target, name, getattr(target, name)))
                 setattr(target, name, fake)
-        result = time_it(sim.fn, torch.device(device_type), warmup=warmup, repeats=repeats)
+        yield sim
     finally:
         for target, name, original in reversed(saved):
             if isinstance(target, dict):
                 target[name] = original
             else:
                 setattr(target, name, original)
+
+
+def simulated_timing(time_it, device_type, durations, warmup, repeats) -> dict:
+    """Run ``time_it`` with a simulated clock (and, for "cuda", a simulated GPU)."""
+    if not callable(time_it):
+        from labkit.check.host import NotCallable
+
+        raise NotCallable(type(time_it).__name__)
+    with simulation(time_it, device_type, durations) as sim:
+        result = time_it(sim.fn, torch.device(device_type), warmup=warmup, repeats=repeats)
     return {"result": result, "events": sim.events}

@@ -46,3 +46,17 @@ def test_clock_and_synchronize_are_restored():
     assert found["result"] < 1e-3  # no synchronisation: only the launch was timed
     assert time.perf_counter is real_clock and torch.cuda.synchronize is real_sync
     assert "labkit" not in getattr(torch.cuda.is_available, "__module__", "")
+
+
+def test_a_cpu_simulation_has_no_gpu():
+    """On "cpu", does torch.cuda.synchronize raise, as on a laptop, whatever the machine?"""
+    import pytest
+
+    from labkit.timing import simulation
+
+    no_gpu = pytest.raises(RuntimeError, match="needs a CUDA GPU")
+    with simulation(naive_time_it, "cpu", [0.1]) as sim, no_gpu:
+        sim.fn()
+        torch.cuda.synchronize()
+    assert torch.cuda.synchronize is not None and "labkit" not in getattr(
+        torch.cuda.synchronize, "__module__", "")

@@ -1,10 +1,12 @@
 """Fingerprints of the arguments a check hands to learner code, to see what it changed.
 
 A check's arguments reach the learner's function as copies, so a change made in place
-(``x.sub_(m)``, ``x[~mask] = 0``, ``x.data = x.round()``, ``p.grad.mul_(c)``) would be
-invisible to a check that only reads the return value. ``take`` records every tensor
-reachable from an argument (inside lists, tuples, dicts and modules, with its ``.grad``)
-before the call; ``changes`` compares after it and names each path that changed and how.
+(``x.sub_(m)``, ``x[~mask] = 0``, ``x.data = x.round()``, ``p.grad.mul_(c)``,
+``batch["image"] = moved``) would be invisible to a check that only reads the return
+value. ``take`` records every tensor reachable from an argument (inside lists, tuples,
+dicts and modules, with its ``.grad``) before the call; ``changes`` compares after it and
+names each path that changed and how, including a path whose tensor was swapped for
+another, added or removed (given the arguments again as ``now``).
 Values are compared exactly (NaN equal to NaN): moving a value and moving it back by
 the same amount does not always give the same float.
 """
@@ -43,7 +45,13 @@ def snapshot(tensor: torch.Tensor, *, with_grad: bool = True) -> Snapshot:
 
 def take(named_values: dict[str, object]) -> dict[str, Snapshot]:
     """``path -> Snapshot`` for every tensor reachable from the named values."""
-    found: dict[str, Snapshot] = {}
+    return {path: snapshot(t) for path, t in tensors(named_values).items()}
+
+
+def tensors(named_values: dict[str, object]) -> dict[str, torch.Tensor]:
+    """``path -> tensor`` for every tensor reachable from the named values, in a fixed
+    order (so two walks over the same structure find the same paths)."""
+    found: dict[str, torch.Tensor] = {}
     seen: set[int] = set()
     for name, value in named_values.items():
         _walk(value, name, found, seen, 0)
@@ -55,7 +63,7 @@ def _walk(value, path: str, found: dict, seen: set, depth: int) -> None:
         return
     if isinstance(value, torch.Tensor):
         seen.add(id(value))
-        found[path] = snapshot(value)
+        found[path] = value
         return
     if isinstance(value, (list, tuple)):
         seen.add(id(value))
@@ -74,18 +82,30 @@ def _walk(value, path: str, found: dict, seen: set, depth: int) -> None:
 
 
 # What changed, in the words a message uses (marked for translation where it is shown).
-VALUES, GRADIENT, STORAGE, SHAPE, REQUIRES_GRAD = (
-    "values", "gradient", "storage", "shape", "requires_grad")
+VALUES, GRADIENT, STORAGE, SHAPE, REQUIRES_GRAD, SWAPPED = (
+    "values", "gradient", "storage", "shape", "requires_grad", "swapped")
 
 
-def changes(before: dict[str, Snapshot], loose=()) -> list[tuple[str, str]]:
+def changes(before: dict[str, Snapshot], loose=(), now: dict[str, object] | None = None
+            ) -> list[tuple[str, str]]:
     """``[(path, what)]`` for each recorded tensor that is no longer as it was. Below the
-    names in ``loose``, values need only come back up to rounding (moved and put back)."""
+    names in ``loose``, values need only come back up to rounding (moved and put back).
+
+    ``now``: the named values as given to ``take``, walked again, so that a container or
+    module whose tensor was swapped for another (``batch[k] = moved``, a layer replaced),
+    added or removed is a change too, though every recorded tensor is as it was."""
     out = []
     for path, old in before.items():
         what = _difference(old, old.tensor, _below(path, loose))
         if what:
             out.append((path, what))
+    if now is not None:
+        current = tensors(now)
+        changed = {path for path, _what in out}
+        for path in [*before, *(p for p in current if p not in before)]:
+            held = before.get(path)
+            if path not in changed and (held is None or current.get(path) is not held.tensor):
+                out.append((path, SWAPPED))
     return out
 
 

@@ -97,8 +97,15 @@ class Guard:
             self._record(found, f"torch.ops.aten.{name}", sys._getframe(2))
 
     def _record(self, group: str, name: str, frame) -> None:
-        # The first use of each group: what it calls in turn is the same use.
-        if len(self.used) >= MAX_USES or any(u["group"] == group for u in self.used):
+        # The first use of each group: what it calls in turn is the same use, though a
+        # decorator's wrapper (a `<locals>` function) runs first and is named by what it
+        # wraps, the next function of the group (`clip_grad_norm_`, not `_no_grad_wrapper`).
+        for use in self.used:
+            if use["group"] == group:
+                if "<locals>" in use["name"] and "<locals>" not in name:
+                    use["name"] = name
+                return
+        if len(self.used) >= MAX_USES:
             return
         self.used.append({"group": group, "name": name,
                           "where": origin.learner_caller(frame, self._outer) or ""})

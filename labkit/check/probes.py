@@ -59,7 +59,8 @@ def guarded(fn, args, kwargs, spec: dict):
     named = {names[i]: a for i, a in enumerate(args)} | {names[k]: v for k, v in kwargs.items()}
     writes = {names[k] for k in spec.get("writes", ()) if k in names}
     restored = {names[k] for k in spec.get("restored", ()) if k in names}
-    before = fingerprint.take({k: v for k, v in named.items() if k not in writes})
+    watched = {k: v for k, v in named.items() if k not in writes}
+    before = fingerprint.take(watched)
     guard = Guard(rule_out=tuple(spec.get("rule_out", ())), count=spec.get("count", False),
                   capture=spec.get("capture", False))
     no_grad = torch.no_grad() if spec.get("no_grad") else contextlib.nullcontext()
@@ -71,7 +72,7 @@ def guarded(fn, args, kwargs, spec: dict):
             return {"report": guard.report()}, args, None
         raise
     report = guard.report()
-    report["changed"] = fingerprint.changes(before, loose=restored)
+    report["changed"] = fingerprint.changes(before, loose=restored, now=watched)
     grads = {k: v for k, v in named.items() if isinstance(v, torch.Tensor) and v.requires_grad}
     report["facts"] = facts.of(value, grads)
     report["names"] = {str(k): v for k, v in names.items()}

@@ -13,7 +13,8 @@ from labkit.i18n import N_, _
 # What `fingerprint.changes` says changed, in words.
 _CHANGES = {"values": N_("its values"), "gradient": N_("its `.grad`"),
             "storage": N_("its data (`.data` or `set_`)"), "shape": N_("its shape"),
-            "requires_grad": N_("its `requires_grad`")}
+            "requires_grad": N_("its `requires_grad`"),
+            "swapped": N_("a tensor there swapped for another, added or removed")}
 
 
 def tools_used(report: dict, during: str, expected: str | None = None) -> None:

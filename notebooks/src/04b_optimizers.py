@@ -310,7 +310,7 @@ def momentum_by_torch(param, grad, buf, lr, momentum, dampening=0.0, nesterov=Fa
 
 
 q.sgd_momentum_step.expect("incorrect", "no dampening", sgd_momentum_step=dampens_first_step)
-q.sgd_momentum_step.expect("incorrect", "a call to `torch.optim",
+q.sgd_momentum_step.expect("incorrect", "from `torch.optim`",
                            sgd_momentum_step=momentum_by_torch)
 q.sgd_momentum_step.expect("passed")
 

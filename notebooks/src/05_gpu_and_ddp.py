@@ -197,9 +197,10 @@ else:
 # Batches are not always a pair of tensors: text models get dicts, detection models lists
 # of targets per image. Write `to_device(batch, device)` that returns a **new** batch of
 # the same structure where every tensor is moved with `.to(device)`, dicts, lists and
-# tuples are rebuilt (a tuple stays a tuple), and anything else (numbers, strings,
-# `None`) is kept as it is. Leave the input unchanged. The check moves batches to the
-# `meta` device, so it can tell moved tensors from unmoved ones even without a GPU.
+# tuples are rebuilt (a tuple stays a tuple, a namedtuple the same namedtuple), and
+# anything else (numbers, strings, `None`) is kept as it is. Leave the input unchanged.
+# The check moves batches to the `meta` device, so it can tell moved tensors from unmoved
+# ones even without a GPU.
 
 # %%
 def to_device(batch, device):
@@ -208,6 +209,8 @@ def to_device(batch, device):
         return batch.to(device)
     if isinstance(batch, dict):
         return {key: to_device(value, device) for key, value in batch.items()}
+    if isinstance(batch, tuple) and hasattr(batch, "_fields"):   # a namedtuple
+        return type(batch)(*(to_device(value, device) for value in batch))
     if isinstance(batch, (list, tuple)):
         return type(batch)(to_device(value, device) for value in batch)
     return batch
@@ -803,10 +806,11 @@ q.shard_indices.expect("passed")
 # ranks. Use `dist.all_reduce(tensor, op=dist.ReduceOp.SUM)`, which replaces `tensor` on
 # every rank with the sum over ranks, and `dist.get_world_size()`.
 #
-# The check starts three processes joined in a `gloo` group, gives each a third of a
-# batch, runs your function on all three, and compares with the gradient of one process
-# on the whole batch. Your function runs there from its source text, where `torch`, `dist`,
-# `nn`, `F` and `math` are defined and nothing else from this notebook.
+# The check starts two groups of processes joined over `gloo`, of two to four ranks each,
+# gives every rank its share of a batch, runs your function on all of them, and compares
+# with the gradient of one process on the whole batch. Your function runs there from its
+# source text, where `torch`, `dist`, `nn`, `F` and `math` are defined and nothing else
+# from this notebook.
 
 # %%
 def average_gradients(model):

@@ -53,6 +53,41 @@ def test_a_module_s_argument_is_named_as_its_forward_names_it():
     assert "changed its argument `images` in place" in result.text(), result.text()
 
 
+SWAPPED = {
+    "dict item": lambda batch: batch.__setitem__("x", batch["x"] * 2),
+    "list item added": lambda batch: batch["rest"].append(torch.zeros(1)),
+    "list item removed": lambda batch: batch["rest"].pop(),
+    "layer replaced": lambda batch: setattr(batch["model"], "0", nn.Linear(2, 2)),
+    "parameter replaced": lambda batch: setattr(batch["model"][0], "bias",
+                                                nn.Parameter(torch.zeros(2))),
+}
+
+
+@pytest.mark.parametrize("name", SWAPPED)
+def test_a_tensor_swapped_inside_an_argument_is_a_change(name):
+    """A dict entry, a list item or a layer replaced leaves every recorded tensor as it
+    was: is the argument still seen to have changed?"""
+    def check(self, f):
+        batch = {"x": self.randn(2), "rest": [self.randn(3)],
+                 "model": nn.Sequential(nn.Linear(2, 2))}
+        self.call(f, batch, during="`f(batch)`")
+
+    result = outcome(check, f=SWAPPED[name])
+    assert result.outcome is Outcome.INCORRECT, result.text()
+    assert "changed its argument `batch" in result.text(), result.text()
+    assert "swapped for another" in result.text(), result.text()
+
+
+def test_swaps_are_found_from_the_arguments_walked_again():
+    batch = {"x": torch.ones(2), "rest": [torch.zeros(1)]}
+    before = take({"batch": batch})
+    assert changes(before, now={"batch": batch}) == []
+    batch["x"] = torch.ones(2)
+    batch["rest"].append(torch.ones(1))
+    assert changes(before, now={"batch": batch}) == [("batch['x']", "swapped"),
+                                                     ("batch['rest'][1]", "swapped")]
+
+
 def test_reading_arguments_is_fine():
     result = outcome(call_f, f=lambda x, g: (x - x.mean(), [t * 0.5 for t in g]))
     assert result.outcome is Outcome.PASSED, result.text()

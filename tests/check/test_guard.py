@@ -67,6 +67,17 @@ def test_library_code_is_seen_through_captured_names():
         "torch.Tensor.backward"]
 
 
+def test_a_decorated_function_is_named_by_what_it_wraps():
+    """clip_grad_norm_ runs a decorator's wrapper first: is the use named after the
+    function the learner reached, however captured, not after the wrapper?"""
+    from torch.nn.utils import clip_grad_norm_ as captured_clip
+
+    p = torch.nn.Parameter(torch.ones(3))
+    p.grad = torch.ones(3)
+    assert used(lambda: captured_clip([p], 0.1), rule_out=("clip_grad",)) == [
+        "torch.nn.utils.clip_grad.clip_grad_norm_"]
+
+
 def test_compiled_code_cannot_hide_an_operator():
     """Does torch.compile run its operators where the guard sees them?"""
     compiled = torch.compile(lambda z: F.log_softmax(z, 1), backend="eager")

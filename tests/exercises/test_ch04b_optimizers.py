@@ -1,6 +1,5 @@
 """Exercises of chapter 04b, each with a right, a blank, a missing and wrong answers."""
 
-import importlib
 import math
 import warnings
 
@@ -18,10 +17,13 @@ from labkit.exercises.ch04b_optimizers import (
     MomentumStep,
     PickLearningRate,
     WarmupCosine,
-    from_formula,
     given_train,
     reference_schedule,
 )
+
+# As a notebook's first cell could capture them, before any check runs.
+CapturedSGD, CapturedAdam, CapturedAdamW = torch.optim.SGD, torch.optim.Adam, torch.optim.AdamW
+captured_clip = torch.nn.utils.clip_grad_norm_
 
 # --- right answers -----------------------------------------------------------
 
@@ -372,6 +374,175 @@ def train_returns_nothing(model, batches, epochs, lr=0.1):
     train(model, batches, epochs, lr)
 
 
+# --- wrong answers of the classes every check must catch ------------------------
+
+
+def momentum_in_place(param, grad, buf, lr, momentum, dampening=0.0, nesterov=False):
+    """Right values; the caller's buffer is updated in place."""
+    if buf is None:
+        buf = torch.clone(grad).detach()
+    else:
+        buf.mul_(momentum).add_(grad, alpha=1 - dampening)
+    param = param.add(grad.add(buf, alpha=momentum) if nesterov else buf, alpha=-lr)
+    return param, buf
+
+
+def momentum_param_in_place(param, grad, buf, lr, momentum, dampening=0.0, nesterov=False):
+    """Right values; the caller's parameter is stepped in place, as torch.optim does."""
+    buf = grad.clone() if buf is None else momentum * buf + (1 - dampening) * grad
+    param -= lr * (grad + momentum * buf if nesterov else buf)
+    return param, buf
+
+
+def momentum_captured_sgd(param, grad, buf, lr, momentum, dampening=0.0, nesterov=False):
+    p = nn.Parameter(param.clone())
+    optimizer = CapturedSGD([p], lr=lr, momentum=momentum, dampening=dampening,
+                            nesterov=nesterov)
+    if buf is not None:
+        optimizer.state[p]["momentum_buffer"] = buf.clone()
+    p.grad = grad.clone()
+    optimizer.step()
+    return p.detach(), optimizer.state[p]["momentum_buffer"]
+
+
+def momentum_fused(param, grad, buf, lr, momentum, dampening=0.0, nesterov=False):
+    """The private fused op behind torch.optim.SGD(fused=True), called directly."""
+    p, bufs = param.clone(), [grad.clone() if buf is None else buf.clone()]
+    torch._fused_sgd_([p], [grad], bufs, weight_decay=0.0, momentum=momentum, lr=lr,
+                      dampening=dampening, nesterov=nesterov, maximize=False,
+                      is_first_step=buf is None)
+    return p, bufs[0]
+
+
+def momentum_fixed_lr(param, grad, buf, lr, momentum, dampening=0.0, nesterov=False):
+    return sgd_momentum_step(param, grad, buf, 0.1, momentum, dampening, nesterov)
+
+
+def momentum_float32(param, grad, buf, lr, momentum, dampening=0.0, nesterov=False):
+    new, buf = sgd_momentum_step(param.float(), grad.float(), buf, lr, momentum, dampening,
+                                 nesterov)
+    return new, buf
+
+
+def adam_in_place(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """Right values; m, v and param updated in the caller's tensors."""
+    m.mul_(beta1).add_((1 - beta1) * grad)
+    v.mul_(beta2).add_((1 - beta2) * grad * grad)
+    param -= lr * (m / (1 - beta1**t)) / ((v / (1 - beta2**t)).sqrt() + eps)
+    return param, m, v
+
+
+def adam_squares_grad_in_place(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999,
+                               eps=1e-8):
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * grad.mul_(grad)  # the caller's gradient is now squared
+    return param - lr * (m / (1 - beta1**t)) / ((v / (1 - beta2**t)).sqrt() + eps), m, v
+
+
+def adam_captured(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    p = nn.Parameter(param.clone())
+    optimizer = CapturedAdam([p], lr=lr, betas=(beta1, beta2), eps=eps)
+    optimizer.state[p].update(step=torch.tensor(float(t - 1)), exp_avg=m.clone(),
+                              exp_avg_sq=v.clone())
+    p.grad = grad.clone()
+    optimizer.step()
+    return p.detach(), optimizer.state[p]["exp_avg"], optimizer.state[p]["exp_avg_sq"]
+
+
+def adam_fused(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """The private fused op behind torch.optim.Adam(fused=True), called directly."""
+    p, m, v = param.clone(), m.clone(), v.clone()
+    torch._fused_adam_([p], [grad], [m], [v], [], [torch.tensor(float(t))], amsgrad=False,
+                       lr=lr, beta1=beta1, beta2=beta2, weight_decay=0.0, eps=eps,
+                       maximize=False)
+    return p, m, v
+
+
+def adam_default_betas(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    return adam_step(param, grad, m, v, t, lr, 0.9, 0.999, eps)
+
+
+def adam_float32(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    return adam_step(param.float(), grad.float(), m.float(), v.float(), t, lr, beta1, beta2,
+                     eps)
+
+
+def adamw_in_place(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8,
+                   weight_decay=0.01):
+    param.mul_(1 - lr * weight_decay)  # as torch.optim.AdamW does, but on the caller's
+    return adam_step(param, grad, m, v, t, lr, beta1, beta2, eps)
+
+
+def adamw_captured(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8,
+                   weight_decay=0.01):
+    p = nn.Parameter(param.clone())
+    optimizer = CapturedAdamW([p], lr=lr, betas=(beta1, beta2), eps=eps,
+                              weight_decay=weight_decay)
+    optimizer.state[p].update(step=torch.tensor(float(t - 1)), exp_avg=m.clone(),
+                              exp_avg_sq=v.clone())
+    p.grad = grad.clone()
+    optimizer.step()
+    return p.detach(), optimizer.state[p]["exp_avg"], optimizer.state[p]["exp_avg_sq"]
+
+
+def adamw_fused(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8,
+                weight_decay=0.01):
+    p, m, v = param.clone(), m.clone(), v.clone()
+    torch._fused_adamw_([p], [grad], [m], [v], [], [torch.tensor(float(t))], amsgrad=False,
+                        lr=lr, beta1=beta1, beta2=beta2, weight_decay=weight_decay, eps=eps,
+                        maximize=False)
+    return p, m, v
+
+
+def adamw_fixed_decay(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8,
+                      weight_decay=0.01):
+    return adamw_step(param, grad, m, v, t, lr, beta1, beta2, eps, 0.01)
+
+
+def clip_in_place(grads, max_norm):
+    """torch's own way: the norm of the per-tensor norms, no 1e-6, scaled in place: the
+    caller's gradients change, though the text asks for new tensors."""
+    total = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g)
+                                                  for g in grads]))
+    if total > max_norm:
+        for g in grads:
+            g.mul_(max_norm / total)
+    return grads, total.item()
+
+
+def clip_captured(grads, max_norm):
+    params = [nn.Parameter(torch.zeros_like(g)) for g in grads]
+    for p, g in zip(params, grads, strict=True):
+        p.grad = g.clone()
+    total = captured_clip(params, max_norm)
+    return [p.grad for p in params], total
+
+
+def clip_total_norm_helper(grads, max_norm):
+    total = torch.nn.utils.get_total_norm(grads)
+    return [g * min(1.0, max_norm / (float(total) + 1e-6)) for g in grads], total
+
+
+def clip_fixed_max_norm(grads, max_norm):
+    return clip_by_global_norm(grads, 1.0)
+
+
+def schedule_fixed_rates(step, warmup_steps, total_steps, base_lr, min_lr=0.0):
+    """The rates of the notebook's example, written in."""
+    return warmup_cosine(step, warmup_steps, total_steps, 0.1, 0.0)
+
+
+def train_normalises_batches(model, batches, epochs, lr=0.1):
+    """Scales each batch's inputs in place: the caller's batches change."""
+    for x, _y in batches:
+        x.div_(x.std())
+    return train(model, batches, epochs, lr)
+
+
+def train_fixed_lr(model, batches, epochs, lr=0.1):
+    return train(model, batches, epochs, 0.1)
+
+
 CASES = [
     Case(MomentumStep, right={"sgd_momentum_step": sgd_momentum_step}, wrong=[
         ({"sgd_momentum_step": momentum_dampens_first_step}, "no dampening"),
@@ -381,11 +552,18 @@ CASES = [
         ({"sgd_momentum_step": momentum_lr_in_buffer}, "a copy of the gradient"),
         ({"sgd_momentum_step": momentum_nesterov_swapped}, "nesterov=True"),
         ({"sgd_momentum_step": momentum_dampens_buffer}, "(1 - dampening) * grad"),
-        ({"sgd_momentum_step": momentum_with_torch}, "a call to `torch.optim"),
-        ({"sgd_momentum_step": momentum_functional}, "a call to `torch.optim"),
-        ({"sgd_momentum_step": momentum_hides_torch}, "a call to `torch.optim"),
+        ({"sgd_momentum_step": momentum_with_torch}, "`torch.optim.sgd.SGD`, from `torch.optim"),
+        ({"sgd_momentum_step": momentum_functional}, "`torch.optim.sgd.sgd`, from `torch.optim"),
+        ({"sgd_momentum_step": momentum_hides_torch}, "from `torch.optim"),
         ({"sgd_momentum_step": lambda *a, **k: sgd_momentum_step(*a, **k)[0]},
          "the type of"),
+        ({"sgd_momentum_step": momentum_in_place}, "changed its argument `buf` in place"),
+        ({"sgd_momentum_step": momentum_param_in_place},
+         "changed its argument `param` in place"),
+        ({"sgd_momentum_step": momentum_captured_sgd}, "`torch.optim.sgd.SGD`, from"),
+        ({"sgd_momentum_step": momentum_fused}, "`torch.ops.aten._fused_sgd_`"),
+        ({"sgd_momentum_step": momentum_fixed_lr}, "the new `param`"),
+        ({"sgd_momentum_step": momentum_float32}, "the dtype of"),
     ]),
     Case(AdamStep, right={"adam_step": adam_step}, wrong=[
         ({"adam_step": adam_no_bias_correction}, "without bias correction"),
@@ -396,7 +574,13 @@ CASES = [
         ({"adam_step": adam_betas_swapped}, "Return the new m: `m = beta1 * m"),
         ({"adam_step": adam_corrects_m_only}, "bias correction makes"),
         ({"adam_step": adam_no_sqrt}, "bias correction makes"),
-        ({"adam_step": adam_with_torch}, "a call to `torch.optim"),
+        ({"adam_step": adam_with_torch}, "`torch.optim.adam.Adam`, from `torch.optim"),
+        ({"adam_step": adam_in_place}, "changed its argument `param` in place"),
+        ({"adam_step": adam_squares_grad_in_place}, "changed its argument `grad` in place"),
+        ({"adam_step": adam_captured}, "`torch.optim.adam.Adam`, from"),
+        ({"adam_step": adam_fused}, "`torch.ops.aten._fused_adam_`"),
+        ({"adam_step": adam_default_betas}, "the values of"),
+        ({"adam_step": adam_float32}, "the dtype of"),
     ]),
     Case(AdamWStep, right={"adamw_step": adamw_step, "adam_step": adam_step}, wrong=[
         ({"adamw_step": adamw_as_l2}, "L2"),
@@ -406,7 +590,11 @@ CASES = [
             p, g, m, v, t, lr, beta1, beta2, eps)}, "plain Adam"),
         ({"adamw_step": adamw_subtracts_constant}, "multiply the parameter by"),
         ({"adamw_step": adamw_l2_and_decoupled}, "take the Adam step with the gradient as it"),
-        ({"adamw_step": adamw_with_torch}, "a call to `torch.optim"),
+        ({"adamw_step": adamw_with_torch}, "`torch.optim.adamw.AdamW`, from `torch.optim"),
+        ({"adamw_step": adamw_in_place}, "changed its argument `param` in place"),
+        ({"adamw_step": adamw_captured}, "`torch.optim.adamw.AdamW`, from"),
+        ({"adamw_step": adamw_fused}, "`torch.ops.aten._fused_adamw_`"),
+        ({"adamw_step": adamw_fixed_decay}, "the values of"),
     ]),
     Case(ClipGlobalNorm, right={"clip_by_global_norm": clip_by_global_norm}, wrong=[
         ({"clip_by_global_norm": clip_per_tensor}, "not each tensor's own norm"),
@@ -415,7 +603,12 @@ CASES = [
         ({"clip_by_global_norm": clip_always_rescales}, "come back unchanged"),
         ({"clip_by_global_norm": clip_by_value}, "not each tensor's own norm"),
         ({"clip_by_global_norm": clip_squared_norm}, "the square root of the sum"),
-        ({"clip_by_global_norm": clip_with_torch}, "a call to `torch.nn.utils.clip_grad_norm_"),
+        ({"clip_by_global_norm": clip_with_torch},
+         "`torch.nn.utils.clip_grad.clip_grad_norm_`, from gradient clipping"),
+        ({"clip_by_global_norm": clip_in_place}, "changed its argument `grads[0]` in place"),
+        ({"clip_by_global_norm": clip_captured}, "`torch.nn.utils.clip_grad.clip_grad_norm_`"),
+        ({"clip_by_global_norm": clip_total_norm_helper}, "from gradient clipping"),
+        ({"clip_by_global_norm": clip_fixed_max_norm}, "the values of"),
     ]),
     Case(WarmupCosine, right={"warmup_cosine": warmup_cosine}, wrong=[
         ({"warmup_cosine": schedule_one_step_ahead}, "warm-up step number 1 of"),
@@ -424,6 +617,7 @@ CASES = [
         ({"warmup_cosine": schedule_ignores_min_lr}, "reaches min_lr"),
         ({"warmup_cosine": schedule_warmup_over_one_more}, "warm-up step number 1 of"),
         ({"warmup_cosine": schedule_min_lr_on_top}, "in the cosine part"),
+        ({"warmup_cosine": schedule_fixed_rates}, "warmup_cosine("),
     ]),
     Case(PickLearningRate, right={"pick_lr": 0.07}, wrong=[
         ({"pick_lr": 0.1}, "Too large"),
@@ -435,6 +629,8 @@ CASES = [
         ({"pick_lr": -0.05}, "a positive learning rate"),
         ({"pick_lr": "0.05"}, "the type of"),
         ({"pick_lr": torch.tensor([0.05, 0.06])}, "a single number"),
+        ({"pick_lr": float("nan")}, "a positive learning rate"),
+        ({"pick_lr": float("inf")}, "a positive learning rate"),
     ]),
     Case(FixTrainLoop, right={"train": train}, wrong=[
         ({"train": train_zero_grad_only}, "halved once per epoch"),
@@ -444,6 +640,8 @@ CASES = [
         ({"train": train_a_new_model}, "not a new one"),
         ({"train": train_zero_grad_after_backward}, "between `backward()` and `step()`"),
         ({"train": train_fresh_optimizer_each_epoch}, "change only the two bugs"),
+        ({"train": train_normalises_batches}, "changed its argument `batches[0][0]` in place"),
+        ({"train": train_fixed_lr}, "its learning rate `lr`"),
     ]),
 ]
 
@@ -474,34 +672,28 @@ def test_other_right_answers_pass():
         denom = v.sqrt() / math.sqrt(1 - beta2**t) + eps
         return param.addcdiv(m, denom, value=-lr / (1 - beta1**t)), m, v
 
-    def adam_in_place(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
-        m.mul_(beta1).add_((1 - beta1) * grad)
-        v.mul_(beta2).add_((1 - beta2) * grad * grad)
-        param -= lr * (m / (1 - beta1**t)) / ((v / (1 - beta2**t)).sqrt() + eps)
-        return param, m, v
-
     def clip_with_vector_norm(grads, max_norm):
         total = torch.linalg.vector_norm(torch.cat([g.flatten() for g in grads]))
         if total > max_norm:
             grads = [g * (max_norm / total) for g in grads]
         return list(grads), float(total)
 
-    def momentum_in_place(param, grad, buf, lr, momentum, dampening=0.0, nesterov=False):
-        if buf is None:
-            buf = torch.clone(grad).detach()
-        else:
-            buf.mul_(momentum).add_(grad, alpha=1 - dampening)
-        param = param.add(grad.add(buf, alpha=momentum) if nesterov else buf, alpha=-lr)
-        return param, buf
-
-    def clip_norm_of_norms(grads, max_norm):
-        # torch's own way: the norm of the per-tensor norms, no 1e-6, scaled in place.
+    def clip_on_copies(grads, max_norm):
+        # In place, but on copies: the caller's gradients stay as they were.
+        grads = [g.clone() for g in grads]
         total = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g)
                                                       for g in grads]))
         if total > max_norm:
             for g in grads:
                 g.mul_(max_norm / total)
         return grads, total.item()
+
+    def adam_on_copies(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        param, m, v = param.clone(), m.clone(), v.clone()
+        m.mul_(beta1).add_((1 - beta1) * grad)
+        v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+        param.addcdiv_(m / (1 - beta1**t), (v / (1 - beta2**t)).sqrt().add_(eps), value=-lr)
+        return param, m, v
 
     def train_zero_grad_at_the_end(model, batches, epochs, lr=0.1):
         optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
@@ -519,12 +711,11 @@ def test_other_right_answers_pass():
 
     others = [
         (AdamStep(), {"adam_step": adam_torch_form}),
-        (AdamStep(), {"adam_step": adam_in_place}),
+        (AdamStep(), {"adam_step": adam_on_copies}),
         (AdamWStep(), {"adamw_step": lambda p, g, m, v, t, lr, beta1, beta2, eps, weight_decay:
                        adam_torch_form(p - lr * weight_decay * p, g, m, v, t, lr, beta1,
                                        beta2, eps)}),
         (ClipGlobalNorm(), {"clip_by_global_norm": clip_with_vector_norm}),
-        (MomentumStep(), {"sgd_momentum_step": momentum_in_place}),
         (WarmupCosine(), {"warmup_cosine": schedule_with_torch}),
         (PickLearningRate(), {"pick_lr": 2 / 26}),
         (PickLearningRate(), {"pick_lr": 0.04}),
@@ -532,7 +723,7 @@ def test_other_right_answers_pass():
         (AdamWStep(), {"adamw_step": lambda p, g, m, v, t, lr, beta1, beta2, eps, weight_decay: (
             lambda new, m, v: (new - lr * weight_decay * p, m, v))(
                 *adam_step(p, g, m, v, t, lr, beta1, beta2, eps))}),
-        (ClipGlobalNorm(), {"clip_by_global_norm": clip_norm_of_norms}),
+        (ClipGlobalNorm(), {"clip_by_global_norm": clip_on_copies}),
         (FixTrainLoop(), {"train": train_zero_grad_at_the_end}),
         (PickLearningRate(), {"pick_lr": 2 / torch.linalg.eigvalsh(
             torch.tensor([[13.0, 12.0], [12.0, 13.0]])).sum()}),
@@ -541,20 +732,3 @@ def test_other_right_answers_pass():
         for seed in (0, 1, 12345):
             result = run_check(exercise, answer, seed=seed)
             assert result.outcome is Outcome.PASSED, result.text()
-
-
-def test_from_formula_restores_torch_optim():
-    """After the probe, are torch.optim and clip_grad_norm_ exactly as before?"""
-    def targets():
-        return (torch.optim.Adam, torch.optim.Optimizer.__init__,
-                importlib.import_module("torch.optim.adam").adam,
-                torch.optim._functional.sgd, torch.nn.utils.clip_grad_norm_)
-
-    before = targets()
-    reply = from_formula(momentum_with_torch, torch.zeros(2), torch.ones(2), None, 0.1, 0.9,
-                         clip=True)
-    assert reply == {"used": "torch.optim.SGD"}
-    assert from_formula(lambda: 3) == {"value": 3}
-    assert targets() == before
-    p = nn.Parameter(torch.ones(2))
-    torch.optim.SGD([p], lr=0.1)  # still works

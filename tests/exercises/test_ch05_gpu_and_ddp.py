@@ -27,9 +27,54 @@ def to_device(batch, device):
         return batch.to(device)
     if isinstance(batch, dict):
         return {k: to_device(v, device) for k, v in batch.items()}
+    if isinstance(batch, tuple) and hasattr(batch, "_fields"):
+        return type(batch)(*(to_device(v, device) for v in batch))
     if isinstance(batch, (list, tuple)):
         return type(batch)(to_device(v, device) for v in batch)
     return batch
+
+
+def to_device_generator_for_namedtuples(batch, device):
+    """The first edition's answer: a namedtuple takes no generator."""
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device)
+    if isinstance(batch, dict):
+        return {k: to_device_generator_for_namedtuples(v, device) for k, v in batch.items()}
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(to_device_generator_for_namedtuples(v, device) for v in batch)
+    return batch
+
+
+def to_device_plain_tuples(batch, device):
+    """Every tuple rebuilt as a plain tuple: a namedtuple loses its class."""
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device)
+    if isinstance(batch, dict):
+        return {k: to_device_plain_tuples(v, device) for k, v in batch.items()}
+    if isinstance(batch, list):
+        return [to_device_plain_tuples(v, device) for v in batch]
+    if isinstance(batch, tuple):
+        return tuple(to_device_plain_tuples(v, device) for v in batch)
+    return batch
+
+
+def to_device_always_meta(batch, device):
+    """The device the check used, written in."""
+    return to_device(batch, "meta")
+
+
+def to_device_list_slice(batch, device):
+    """Lists rebuilt in place, with a slice assignment."""
+    if isinstance(batch, list):
+        batch[:] = [to_device_list_slice(v, device) for v in batch]
+        return batch
+    if isinstance(batch, dict):
+        return {k: to_device_list_slice(v, device) for k, v in batch.items()}
+    if isinstance(batch, tuple) and hasattr(batch, "_fields"):
+        return type(batch)(*(to_device_list_slice(v, device) for v in batch))
+    if isinstance(batch, tuple):
+        return tuple(to_device_list_slice(v, device) for v in batch)
+    return batch.to(device) if isinstance(batch, torch.Tensor) else batch
 
 
 def to_device_with_match(batch, device):
@@ -41,6 +86,9 @@ def to_device_with_match(batch, device):
             return {k: to_device_with_match(v, device) for k, v in batch.items()}
         case list():
             return [to_device_with_match(v, device) for v in batch]
+        case tuple() if hasattr(batch, "_replace"):
+            return batch._replace(**{k: to_device_with_match(v, device)
+                                     for k, v in batch._asdict().items()})
         case tuple():
             return tuple(to_device_with_match(v, device) for v in batch)
         case _:
@@ -79,7 +127,7 @@ def to_device_in_place(batch, device):
             batch[i] = to_device_in_place(v, device)
         return batch
     if isinstance(batch, tuple):
-        return tuple(to_device_in_place(v, device) for v in batch)
+        return type(batch)(*(to_device_in_place(v, device) for v in batch))
     return batch
 
 
@@ -88,8 +136,10 @@ def to_device_numbers_too(batch, device):
         return batch.to(device)
     if isinstance(batch, dict):
         return {k: to_device_numbers_too(v, device) for k, v in batch.items()}
-    if isinstance(batch, (list, tuple)):
-        return type(batch)(to_device_numbers_too(v, device) for v in batch)
+    if isinstance(batch, list):
+        return [to_device_numbers_too(v, device) for v in batch]
+    if isinstance(batch, tuple):
+        return type(batch)(*(to_device_numbers_too(v, device) for v in batch))
     return torch.as_tensor(batch).to(device) if isinstance(batch, (int, float)) else batch
 
 
@@ -98,8 +148,10 @@ def to_device_float(batch, device):
         return batch.to(device, torch.float32)
     if isinstance(batch, dict):
         return {k: to_device_float(v, device) for k, v in batch.items()}
-    if isinstance(batch, (list, tuple)):
-        return type(batch)(to_device_float(v, device) for v in batch)
+    if isinstance(batch, list):
+        return [to_device_float(v, device) for v in batch]
+    if isinstance(batch, tuple):
+        return type(batch)(*(to_device_float(v, device) for v in batch))
     return batch
 
 
@@ -248,6 +300,27 @@ def time_it_each(fn, device, *, warmup=2, repeats=5):
     return times
 
 
+def time_it_fixed_counts(fn, device, *, warmup=2, repeats=5):
+    """The default counts, written in."""
+    return time_it(fn, device, warmup=2, repeats=5)
+
+
+def time_it_tensor(fn, device, *, warmup=2, repeats=5):
+    """The median as a tensor, not a number."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        fn()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - start)
+    return torch.tensor(times).median()
+
+
 def time_it_total_over_repeats(fn, device, *, warmup=2, repeats=5):
     for _ in range(warmup):
         fn()
@@ -277,7 +350,7 @@ def amp_step(model, x, y, optimizer, scaler, *, amp_dtype, max_norm):
 
 
 def amp_step_alternative(model, x, y, optimizer, scaler, *, amp_dtype, max_norm):
-    """Correct too: set_to_none, torch.amp.autocast, loss returned as a tensor."""
+    """Correct too: set_to_none, torch.amp.autocast, float() of the loss."""
     optimizer.zero_grad(set_to_none=True)
     with torch.amp.autocast(x.device.type, dtype=amp_dtype):
         logits = model(x)
@@ -287,7 +360,7 @@ def amp_step_alternative(model, x, y, optimizer, scaler, *, amp_dtype, max_norm)
     torch.nn.utils.clip_grad_norm_(list(model.parameters()), max_norm=max_norm)
     scaler.step(optimizer)
     scaler.update()
-    return loss.detach()
+    return float(loss.detach())
 
 
 def _make(order):
@@ -364,6 +437,64 @@ def amp_returns_scaled(model, x, y, optimizer, scaler, *, amp_dtype, max_norm):
     return scaled.item()
 
 
+def amp_hard_coded(model, x, y, optimizer, scaler, *, amp_dtype, max_norm):
+    """The device and dtype this laptop has, written in."""
+    optimizer.zero_grad()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        loss = F.cross_entropy(model(x), y)
+    scaler.scale(loss).backward()
+    scaler.unscale_(optimizer)
+    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    scaler.step(optimizer)
+    scaler.update()
+    return loss.item()
+
+
+def amp_cpu_written_in(model, x, y, optimizer, scaler, *, amp_dtype, max_norm):
+    """The given dtype, but the device type written in."""
+    optimizer.zero_grad()
+    with torch.autocast("cpu", dtype=amp_dtype):
+        loss = F.cross_entropy(model(x), y)
+    scaler.scale(loss).backward()
+    scaler.unscale_(optimizer)
+    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    scaler.step(optimizer)
+    scaler.update()
+    return loss.item()
+
+
+def amp_moves_to_cpu(model, x, y, optimizer, scaler, *, amp_dtype, max_norm):
+    """Runs on the CPU whatever the batch's device: the device written in another way."""
+    x, y = x.to("cpu"), y.to("cpu")
+    return amp_cpu_written_in(model, x, y, optimizer, scaler, amp_dtype=amp_dtype,
+                              max_norm=max_norm)
+
+
+def amp_returns_loss_tensor(model, x, y, optimizer, scaler, *, amp_dtype, max_norm):
+    """Returns the loss tensor, graph and all, not a number."""
+    optimizer.zero_grad()
+    with torch.autocast(device_type=x.device.type, dtype=amp_dtype):
+        loss = F.cross_entropy(model(x), y)
+    scaler.scale(loss).backward()
+    scaler.unscale_(optimizer)
+    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    scaler.step(optimizer)
+    scaler.update()
+    return loss
+
+
+def amp_own_optimizer(model, x, y, optimizer, scaler, *, amp_dtype, max_norm):
+    """Ignores the given optimizer: its own SGD, with a learning rate written in."""
+    return amp_step(model, x, y, torch.optim.SGD(model.parameters(), lr=0.5), scaler,
+                    amp_dtype=amp_dtype, max_norm=max_norm)
+
+
+def amp_clamps_inputs(model, x, y, optimizer, scaler, *, amp_dtype, max_norm):
+    """Clamps the caller's batch in place, "against overflow"."""
+    x.clamp_(-100, 100)
+    return amp_step(model, x, y, optimizer, scaler, amp_dtype=amp_dtype, max_norm=max_norm)
+
+
 # --- shard_indices ---------------------------------------------------------------------
 
 
@@ -409,6 +540,11 @@ def shard_indices_range_modulo(n, rank, world_size):
                                       world_size))
 
 
+def shard_indices_two_ranks(n, rank, world_size):
+    """Written for the two ranks of a laptop demo."""
+    return shard_indices(n, rank, 2)
+
+
 def shard_indices_floats(n, rank, world_size):
     return [float(i) for i in shard_indices(n, rank, world_size)]
 
@@ -449,6 +585,13 @@ def average_gradients_fixed_two(model):
         p.grad /= 2
 
 
+def average_gradients_fixed_three(model):
+    """Right when the group has three ranks, as the first edition's check always had."""
+    for p in model.parameters():
+        dist.all_reduce(p.grad, op=dist.ReduceOp.SUM)  # noqa: F821
+        p.grad /= 3
+
+
 def average_gradients_on_a_copy(model):
     for p in model.parameters():
         total = p.grad.clone()
@@ -465,15 +608,22 @@ CASES = [
     Case(ToDevice, right={"to_device": to_device}, wrong=[
         ({"to_device": to_device_one_level}, "a tensor on `meta`"),
         ({"to_device": to_device_lists_only}, "a `tuple`"),
-        ({"to_device": to_device_in_place}, "return a new batch"),
+        ({"to_device": to_device_in_place}, "changed its argument `batch['image']` in place"),
+        ({"to_device": to_device_plain_tuples}, "a `Pair` (a namedtuple)"),
+        ({"to_device": to_device_always_meta}, "a tensor on `cpu`"),
+        ({"to_device": to_device_list_slice}, "changed its argument `batch[0][0]` in place"),
         ({"to_device": to_device_numbers_too}, "unchanged"),
         ({"to_device": to_device_float}, "dtype torch.int64"),
         ({"to_device": lambda batch, device: batch}, "a tensor on `meta`"),
+    ], raising=[
+        ({"to_device": to_device_generator_for_namedtuples}, "missing 1 required positional"),
     ]),
     Case(TimeIt, right={"time_it": time_it}, wrong=[
         ({"time_it": time_it_no_warmup}, "warm-up"),
         ({"time_it": time_it_mean}, "the mean"),
-        ({"time_it": time_it_milliseconds}, "the median of the 5 timed runs"),
+        ({"time_it": time_it_milliseconds}, "the median of the"),
+        ({"time_it": time_it_fixed_counts}, "calls ("),
+        ({"time_it": time_it_tensor}, "`float`"),
         ({"time_it": time_it_no_return}, "`NoneType`"),
         ({"time_it": time_it_no_sync}, "synchronize"),
         ({"time_it": time_it_sync_after_only}, "still working"),
@@ -492,7 +642,13 @@ CASES = [
         ({"amp_step": amp_no_zero_grad}, "no `optimizer.zero_grad()`"),
         ({"amp_step": amp_no_autocast}, "in full precision"),
         ({"amp_step": amp_returns_scaled}, "not the scaled loss"),
-        ({"amp_step": amp_fixed_float16}, "other weights"),
+        ({"amp_step": amp_fixed_float16}, "autocast with dtype `float16`"),
+        ({"amp_step": amp_hard_coded}, "autocast with dtype `bfloat16`"),
+        ({"amp_step": amp_cpu_written_in}, "autocast for `cpu`, written in"),
+        ({"amp_step": amp_moves_to_cpu}, "an error before the model ran"),
+        ({"amp_step": amp_returns_loss_tensor}, "`float`"),
+        ({"amp_step": amp_own_optimizer}, "other weights"),
+        ({"amp_step": amp_clamps_inputs}, "changed its argument `x` in place"),
         ({"amp_step": amp_two_steps}, "two optimizer steps"),
     ], raising=[
         ({"amp_step": amp_update_twice}, "No inf checks were recorded prior to update"),
@@ -512,6 +668,7 @@ CASES = [
         ({"shard_indices": shard_indices_drop_tail}, "the number of indices"),
         ({"shard_indices": shard_indices_range}, "like cards"),
         ({"shard_indices": shard_indices_floats}, "holding a `float`"),
+        ({"shard_indices": shard_indices_two_ranks}, "shard_indices("),
     ]),
     Case(AverageGradients, right={"average_gradients": average_gradients}, wrong=[
         ({"average_gradients": average_gradients_sum_only}, "Divide by the world size"),
@@ -519,6 +676,7 @@ CASES = [
         ({"average_gradients": average_gradients_to_rank0}, "on rank 1"),
         ({"average_gradients": average_gradients_fixed_two}, "not by a fixed number"),
         ({"average_gradients": average_gradients_on_a_copy}, "on rank 0"),
+        ({"average_gradients": average_gradients_fixed_three}, "not by a fixed number"),
     ]),
 ]
 

@@ -349,6 +349,71 @@ def size_top_level_buffers(model):
                for t in [*model.parameters(), *model.buffers(recurse=False)])
 
 
+# --- wrong answers of the classes every check must catch ------------------------
+
+
+def save_checkpoint_in_half(path, model, optimizer, scheduler, epoch):
+    """A smaller file, by turning the caller's model to float16 before saving it."""
+    save_checkpoint(path, model.half(), optimizer, scheduler, epoch)
+
+
+def save_model_in_half(model, path):
+    torch.save(model.half().state_dict(), path)  # the caller's model is float16 now
+
+
+def export_at_most_64(model, example):
+    batch = torch.export.Dim("batch", max=64)
+    return torch.export.export(model, (example,), dynamic_shapes={"x": {0: batch}})
+
+
+def export_fused(model, example):
+    """Folds the batch norm into the convolution first, in the caller's model."""
+    model.conv = torch.nn.utils.fusion.fuse_conv_bn_eval(model.conv, model.norm)
+    model.norm = torch.nn.Identity()
+    return export_dynamic_batch(model, example)
+
+
+def compare_ok_unless_over(reference, candidate, atol=1e-5, rtol=1e-4):
+    """ok unless some element is over its allowance: a NaN is never over anything."""
+    ok, max_diff, worst = compare_outputs(reference, candidate, atol, rtol)
+    excess = (candidate - reference).abs() - (atol + rtol * reference.abs())
+    return not bool((excess > 0).any()), max_diff, worst
+
+
+def compare_strictly_below(reference, candidate, atol=1e-5, rtol=1e-4):
+    ok, max_diff, worst = compare_outputs(reference, candidate, atol, rtol)
+    excess = (candidate - reference).abs() - (atol + rtol * reference.abs())
+    return bool((excess < 0).all()), max_diff, worst
+
+
+def compare_finite_max(reference, candidate, atol=1e-5, rtol=1e-4):
+    """The largest difference among the finite ones: hides the broken element."""
+    ok, _max_diff, worst = compare_outputs(reference, candidate, atol, rtol)
+    diff = (candidate - reference).abs()
+    return ok, diff[torch.isfinite(diff)].max().item(), worst
+
+
+def compare_abs_in_place(reference, candidate, atol=1e-5, rtol=1e-4):
+    diff = (candidate - reference).abs()
+    excess = diff - (atol + rtol * reference.abs_())  # abs_ changes the caller's reference
+    worst = torch.unravel_index(excess.argmax(), excess.shape)
+    return bool((excess <= 0).all()), diff.max().item(), tuple(int(i) for i in worst)
+
+
+def size_per_state_dict_entry(model):
+    """A tied weight is in the state_dict twice, under two names."""
+    return sum(t.nbytes for t in model.state_dict().values())
+
+
+def size_per_storage(model):
+    return sum(t.untyped_storage().nbytes() for t in model.state_dict().values())
+
+
+def size_after_float(model):
+    """Turns the caller's model to float32 to count "elements of 4 bytes"."""
+    return 4 * sum(t.numel() for t in [*model.float().parameters(), *model.buffers()])
+
+
 CASES = [
     Case(Checkpoint,
          right={"save_checkpoint": save_checkpoint, "load_checkpoint": load_checkpoint},
@@ -368,6 +433,7 @@ CASES = [
              ({"load_checkpoint": load_unsafely}, "the code in the file ran"),
              ({"save_checkpoint": save_initial_seed, "load_checkpoint": load_initial_seed},
               "random generator"),
+             ({"save_checkpoint": save_checkpoint_in_half}, "changed its argument `model"),
          ],
          raising=[
              ({"save_checkpoint": save_without_epoch}, "KeyError"),
@@ -384,6 +450,7 @@ CASES = [
              ({"save_model": given_save_model}, "Unsupported global"),
              ({"save_model": save_model_in_dict}, "weights_only=True)` can read"),
              ({"load_model": load_into_copy}, "the model it was given"),
+             ({"save_model": save_model_in_half}, "changed its argument `model"),
          ],
          raising=[
              ({"load_model": load_model_of_a_pickle}, "Unsupported global"),
@@ -394,6 +461,8 @@ CASES = [
         ({"export_dynamic_batch": lambda model, example: model}, "ExportedProgram"),
         ({"export_dynamic_batch": export_in_train_mode}, "eval mode"),
         ({"export_dynamic_batch": export_at_most_6}, "dynamic but bounded"),
+        ({"export_dynamic_batch": export_at_most_64}, "dynamic but bounded"),
+        ({"export_dynamic_batch": export_fused}, "changed its argument `model"),
     ]),
     Case(Parity, right={"compare_outputs": compare_outputs}, wrong=[
         ({"compare_outputs": compare_only_atol}, "relative tolerance"),
@@ -406,6 +475,11 @@ CASES = [
         ({"compare_outputs": compare_worst_by_ratio}, "furthest past its allowance"),
         ({"compare_outputs": compare_none_when_ok}, "one index per dimension"),
         ({"compare_outputs": compare_signed_diff}, "an absolute difference"),
+        ({"compare_outputs": compare_ok_unless_over}, "A NaN or an infinity in the candidate"),
+        ({"compare_outputs": compare_strictly_below}, "`ok` of"),
+        ({"compare_outputs": compare_finite_max}, "(NaN if a difference is NaN)"),
+        ({"compare_outputs": compare_abs_in_place},
+         "changed its argument `reference` in place"),
     ]),
     Case(ModelSize, right={"model_size_bytes": model_size_bytes}, wrong=[
         ({"model_size_bytes": lambda m: sum(p.numel() * p.element_size()
@@ -419,6 +493,9 @@ CASES = [
         ({"model_size_bytes": size_of_saved_file}, "element_size"),
         ({"model_size_bytes": size_counted_per_module}, "element_size"),
         ({"model_size_bytes": size_top_level_buffers}, "element_size"),
+        ({"model_size_bytes": size_per_state_dict_entry}, "counts a shared weight twice"),
+        ({"model_size_bytes": size_per_storage}, "counts a shared weight twice"),
+        ({"model_size_bytes": size_after_float}, "changed its argument `model"),
     ]),
 ]
 
@@ -454,9 +531,13 @@ def test_other_right_answers_pass():
         (ExportDynamic(), {"export_dynamic_batch": lambda m, x: torch.export.export(
             m, (x,), dynamic_shapes={"x": {0: torch.export.Dim.AUTO}})}),
         (ModelSize(), {"model_size_bytes": lambda m: sum(
-            t.untyped_storage().nbytes() for t in m.state_dict().values())}),
+            t.nbytes for t in [*m.parameters(), *m.buffers()])}),
+        (ModelSize(), {"model_size_bytes": lambda m: sum({  # each storage once
+            t.untyped_storage().data_ptr(): t.untyped_storage().nbytes()
+            for t in m.state_dict().values()}.values())}),
         (ModelSize(), {"model_size_bytes": lambda m: sum(
-            t.nbytes for t in m.state_dict().values())}),
+            t.nbytes for t in {id(t): t for t in m.parameters()}.values()) + sum(
+            b.numel() * b.element_size() for b in m.buffers())}),
         (SafeLoading(), {"save_model": lambda m, p: torch.save(
             {k: v.clone() for k, v in m.state_dict().items()}, p),
             "load_model": lambda m, p: m.eval() if m.load_state_dict(torch.load(p)) else m}),
