@@ -166,25 +166,19 @@ _SUBJECTS = {
 
 def _subject(kind: str, name: str | None, subject: str | None = None) -> str:
     as_code, as_words = _SUBJECTS[kind]
-    if subject is None and _marked(name):  # pragma: no cover - older call sites
-        subject = name
     if subject is not None:
         return _(as_words).format(name=subject)
+    if name is None:
+        raise TypeError("an expectation needs name= (code) or subject= (words)")
     return _(as_code).format(name=name)
 
 
 def _label(name: str | None, subject: str | None) -> str:
-    if subject is None and _marked(name):  # pragma: no cover - older call sites
-        subject = name
     if subject is not None:
         return subject
     if name is None:
         raise TypeError("an expectation needs name= (code) or subject= (words)")
     return f"`{name}`"
-
-
-def _marked(name: str | None) -> bool:
-    return bool(name) and len(name) > 1 and name.startswith("`") and name.endswith("`")
 
 
 def _dtype(dtype: torch.dtype) -> str:

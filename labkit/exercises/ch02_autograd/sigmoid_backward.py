@@ -65,8 +65,8 @@ class MySigmoid(torch.autograd.Function):
                         expected=_("a gradient for `x` from your `backward`"),
                         found=_("none"), hint=_("Return the gradient with respect to `x`."))
             expect.close(grads[0], g * s * (1 - s),
-                         name=_("x.grad from MySigmoid.backward (x of shape "
-                                "{shape})").format(shape=shape),
+                         subject=_("`x.grad` from `MySigmoid.backward` (x of shape "
+                                   "{shape})").format(shape=shape),
                          atol=1e-8, rtol=1e-6,
                          hint=_("Multiply the incoming `grad_output` by the local derivative "
                                 "s * (1 - s). `torch.autograd.gradcheck(MySigmoid.apply, "

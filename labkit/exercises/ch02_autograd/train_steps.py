@@ -119,7 +119,8 @@ def train_steps(w, b, x, y, lr=0.1, steps=5):
                                             param=param, step=step, lr=lr))
             for param, value, ref in [("w", found["w"], ref_w), ("b", found["b"], ref_b)]:
                 expect.close(value, ref,
-                             name=_("`{param}` after {call}").format(param=param, call=call),
+                             subject=_("`{param}` after `{call}`").format(param=param,
+                                                                         call=call),
                              hint=_("Update `{param}` in place, `{param} -= lr * "
                                     "{param}.grad`, inside `torch.no_grad()`, at every "
                                     "step.").format(param=param))
