@@ -138,16 +138,17 @@ def test_chinese_lines_lose_the_spaces_beside_full_width_punctuation_but_code_ke
         assert tidy(line) == line  # English text is never touched
 
 
-@pytest.mark.parametrize("name, checked", [
-    ("relu(x)", "the values of `relu(x)`"),                                # code: wrapped
-    ("`w.grad` after `step()`", "the values of `w.grad` after `step()`"),  # marked: as it is
-    ("f(x)` for `x", "the values of `f(x)` for `x`"),                      # inner marks: wrapped
+@pytest.mark.parametrize("label, checked", [
+    ({"name": "relu(x)"}, "the values of `relu(x)`"),                     # code: wrapped
+    ({"subject": "`w.grad` after `step()`"},
+     "the values of `w.grad` after `step()`"),                            # words: as they are
+    ({"name": "w.grad"}, "the values of `w.grad`"),
 ])
-def test_a_checked_name_is_wrapped_in_backticks_once(name, checked):
+def test_a_name_is_code_and_a_subject_is_words(label, checked):
     import torch
 
     from labkit.check.signals import Incorrect
 
     with pytest.raises(Incorrect) as caught:
-        expect.close(torch.zeros(2), torch.ones(2), name=name)
+        expect.close(torch.zeros(2), torch.ones(2), **label)
     assert caught.value.checked == checked
