@@ -413,7 +413,7 @@ CASES = [
     ]),
     Case(SigmoidBackward, right={"MySigmoid": MySigmoid}, wrong=[
         ({"MySigmoid": SigmoidNoLocal}, "torch.autograd.gradcheck"),
-        ({"MySigmoid": SigmoidNoIncoming}, "x.grad from MySigmoid.backward"),
+        ({"MySigmoid": SigmoidNoIncoming}, "`x.grad` from `MySigmoid.backward`"),
         ({"MySigmoid": torch.nn.Sigmoid}, "a subclass of `torch.autograd.Function`"),
         ({"MySigmoid": SigmoidScalesInPlace}, "`grad_output` changed in place"),
         # autograd spreads a scalar gradient over x's shape, so the values are what is wrong
