@@ -51,9 +51,10 @@ def safe_name(name: str) -> str:
     """``name`` as a file name; unchanged only when it is safe everywhere."""
     clean = unicodedata.normalize("NFC", name)
     clean = _UNSAFE.sub("_", clean).strip(" .")[:80]
-    if clean == name and clean and clean.split(".")[0].lower() not in _RESERVED:
+    reserved = clean.split(".")[0].lower() in _RESERVED  # CON, LPT1.txt: Windows devices
+    if clean == name and clean and not reserved:
         return clean
-    return f"{clean or 'unnamed'}-{_digest(name)}"
+    return f"{'_' if reserved else ''}{clean or 'unnamed'}-{_digest(name)}"
 
 
 def file_names(names) -> dict[str, str]:

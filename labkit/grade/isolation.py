@@ -43,7 +43,7 @@ def candidates(requested: str) -> tuple[str, ...]:
 
 def precheck(level: str) -> str | None:
     """Why ``level`` cannot work on this machine, or None (a child still has to try)."""
-    from labkit.grade import landlock, privileges, view
+    from labkit.grade import landlock
 
     if level == "landlock":
         if landlock.abi_version() < 1:
@@ -104,9 +104,7 @@ def apply(config: dict, sock) -> dict[str, str]:
         if pid:
             sock.close()
             watch(pid, config["wall_s"])
-        from labkit.grade.child import die_with_parent
-
-        die_with_parent(os.getppid())
+        # PID 1 of its namespace now: the watchdog outside (``watch``) ends it.
         owner = privileges.nobody_ids() if real_root else None
         namespaces.build_root(config["root_dir"], seen, owner=owner)
         fence = landlock.restrict(writable=["/tmp", "/dev/shm", *devices])
@@ -152,8 +150,24 @@ def limits(config: dict) -> None:
 
 def watch(pid: int, seconds: float) -> None:
     """Wait for the child's namespace init ``pid``; kill it after ``seconds`` of wall
-    clock; then end the way it ended, so the grader reads its real exit status."""
-    signal.signal(signal.SIGALRM, lambda *_: os.kill(pid, signal.SIGKILL))
+    clock, or as soon as this process's parent (the fork server) dies; then end the
+    way it ended, so the grader reads its real exit status.
+
+    The kernel will not deliver a parent-death signal to a namespace's init, so this
+    process, outside the namespace, asks for one (a catchable one) and passes it on
+    as SIGKILL, which the init of a namespace does receive from outside it."""
+    import ctypes
+
+    def kill(*_):
+        os.kill(pid, signal.SIGKILL)
+        os._exit(1)
+
+    parent = os.getppid()
+    signal.signal(signal.SIGTERM, kill)
+    signal.signal(signal.SIGALRM, kill)
+    ctypes.CDLL(None).prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:
+        kill()
     signal.alarm(max(int(seconds), 1))
     _, status = os.waitpid(pid, 0)
     if os.WIFSIGNALED(status):
