@@ -176,7 +176,7 @@ class LearnerProcess:
                 type(k) is str and type(v) is str for k, v in protections.items()):
             self.stop()
             raise LearnerProcessLost("grader_error",
-                                     N_("the grading process said it was ready, malformed"))
+                                     N_("the grading process's first message was malformed"))
         return protections
 
     # --- talking ----------------------------------------------------------------------

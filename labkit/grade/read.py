@@ -126,7 +126,7 @@ def parse(data: bytes) -> dict:
     for number, cell in enumerate(nb["cells"], start=1):
         problem = _cell_problem(cell)
         if problem:
-            raise Stop("invalid", N_("cell {number} is not a valid notebook cell ({problem}); "
+            raise Stop("invalid", N_("cell {number} is not a valid notebook cell: {problem}; "
                                      "save the notebook again from JupyterLab"),
                        number=number, problem=problem)
         source = cell.get("source", "")
@@ -134,30 +134,30 @@ def parse(data: bytes) -> dict:
     return nb
 
 
-def _cell_problem(cell) -> str | None:
+def _cell_problem(cell) -> Text | None:
     """What makes ``cell`` break nbformat's schema in a part the grader reads."""
     if not isinstance(cell, dict):
-        return "not a mapping"
+        return Text(N_("it is not a mapping"))
     if cell.get("cell_type") not in ("code", "markdown", "raw"):
-        return "unknown cell_type"
+        return Text(N_("its `cell_type` is not code, markdown or raw"))
     source = cell.get("source", "")
     if not (isinstance(source, str) or (isinstance(source, list) and all(
             isinstance(s, str) for s in source))):
-        return "malformed source"
+        return Text(N_("its `source` is not text"))
     metadata = cell.get("metadata", {})
     if not isinstance(metadata, dict):
-        return "metadata is not a mapping"
+        return Text(N_("its `metadata` is not a mapping"))
     tags = metadata.get("tags", [])
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-        return "tags are not a list of strings"
+        return Text(N_("its `tags` are not a list of strings"))
     if "id" in cell and not (isinstance(cell["id"], str) and _CELL_ID.fullmatch(cell["id"])):
-        return "malformed id"
+        return Text(N_("its `id` is malformed"))
     if cell["cell_type"] == "code":
         if not isinstance(cell.get("outputs", []), list):
-            return "outputs are not a list"
+            return Text(N_("its `outputs` are not a list"))
         count = cell.get("execution_count")
         if count is not None and type(count) is not int:
-            return "execution_count is not a number"
+            return Text(N_("its `execution_count` is not a number"))
     return None
 
 

@@ -19,23 +19,29 @@ class Text:
     fields: dict = field(default_factory=dict)
 
     def render(self) -> str:
-        """In the current language (``labkit.i18n.language``)."""
+        """In the current language (``labkit.i18n.language``); a field that is itself a
+        ``Text`` is rendered too."""
+        fields = {k: v.render() if isinstance(v, Text) else v for k, v in self.fields.items()}
         try:
-            return tidy(_(self.template).format(**self.fields))
+            return tidy(_(self.template).format(**fields))
         except (KeyError, IndexError, ValueError):  # a broken translation: the English
-            return self.template.format(**self.fields)
+            return self.template.format(**fields)
 
     def english(self) -> str:
-        return self.template.format(**self.fields)
+        return self.template.format(**{k: v.english() if isinstance(v, Text) else v
+                                       for k, v in self.fields.items()})
 
     def to_json(self) -> dict:
-        return {"t": self.template, "f": self.fields}
+        return {"t": self.template, "f": {k: v.to_json() if isinstance(v, Text) else v
+                                          for k, v in self.fields.items()}}
 
     @classmethod
     def from_json(cls, value) -> Text:
         """From the gradebook; a plain string (an older gradebook) is kept as it is."""
         if isinstance(value, dict) and isinstance(value.get("t"), str):
-            return cls(value["t"], dict(value.get("f") or {}))
+            fields = {k: cls.from_json(v) if isinstance(v, dict) and "t" in v else v
+                      for k, v in dict(value.get("f") or {}).items()}
+            return cls(value["t"], fields)
         return cls("{text}", {"text": str(value or "")})
 
 

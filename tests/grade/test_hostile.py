@@ -62,7 +62,7 @@ def test_1_the_batch_finished_and_every_file_has_its_row(batch):
     assert "does not start like" in forged["f"]["why"]  # the plain reason, for the instructor
     assert "nested too deeply" in subs[("nested_100000_deep", "01_tensors")][1]
     assert "not a regular file" in subs[("fifo", "01_tensors")][1]
-    assert "tags are not a list" in json.dumps(subs[("tags_are_a_number", "01_tensors")][1])
+    assert "`tags` are not a list" in json.dumps(subs[("tags_are_a_number", "01_tensors")][1])
 
 
 def test_2_leftovers_of_one_child_are_not_seen_by_the_next(batch):

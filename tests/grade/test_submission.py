@@ -23,8 +23,8 @@ def _nb(*cells, **extra):
     (b'{"nbformat": 4, "metadata": [], "cells": []}', "`metadata` is not a mapping"),
     (b'{"nbformat": 4, "metadata": {"labkit": 5}, "cells": []}', "course metadata"),
     (json.dumps(_nb(("a", "x = 1", ()))).replace('"tags": []', '"tags": 5').encode(),
-     "tags are not a list"),
-    (json.dumps(_nb(("a b", "x = 1", ()))).encode(), "malformed id"),
+     "`tags` are not a list"),
+    (json.dumps(_nb(("a b", "x = 1", ()))).encode(), "`id` is malformed"),
     (b'{"nbformat": 4, "cells": [], "metadata": {"x": ' + b"[" * 100_000 + b"]" * 100_000
      + b"}}", "nested too deeply"),
     (b'{"nbformat": 4, "cells": [], "metadata": {"x": ' + b"[" * 200 + b"]" * 200 + b"}}",
