@@ -6,9 +6,9 @@ cell and keep the cells that bind, or may change, a name the exercise needs, the
 names those cells read, and so on. When in doubt a cell is kept: a cell that does not
 parse, a name passed to a call or used with a method (it may be changed in place).
 
-An exercise is judged where "Run All" would leave its variables: after its check cell
-and after the last cell that binds or changes one of them, wherever the learner put
-the check cell. Exercises are judged in that order, so a submission that crashes later
+An exercise is judged where "Run All" leaves the learner's answer: after its check cell
+and after the last answer cell that binds one of its variables, wherever the learner
+put the check cell. Exercises are judged in that order, so a submission that crashes later
 keeps the points it had already earned.
 """
 
@@ -239,7 +239,7 @@ def step(work) -> None:
     cells = work.restored.cells
     code = [analyse(c.source) for c in cells]
     variables_of = {e.name: set(variables(e)) for e in work.exercises}
-    positions = judged_at(code, [c.source for c in cells], variables_of)
+    positions = judged_at(code, cells, variables_of)
     present = set().union(*(c.binds for c in code)) if code else set()
     deleted = set().union(*(analyse(c.source).binds for c in work.restored.missing)) if (
         work.restored.missing) else set()
@@ -254,18 +254,21 @@ def step(work) -> None:
     work.plan = Plan(code, order, positions, needed, gone)
 
 
-def judged_at(code: list[CellCode], sources: list[str], variables_of) -> dict[str, int]:
-    """For each exercise, the index of the first cell after its check cell and after
-    the last cell that binds or may change one of its variables (len(cells) at most)."""
+def judged_at(code: list[CellCode], cells, variables_of) -> dict[str, int]:
+    """For each exercise, the index of the first cell after its check cell and after the
+    last answer cell (an exercise cell, or one the learner added) that binds one of its
+    variables: where "Run All" has left the learner's answer, wherever the learner put
+    the check cell. Cells of the chapter itself that use the answer later (training
+    with it, say) do not move the exercise: it is judged as the chapter checks it."""
     checks: dict[str, int] = {}
-    for index, source in enumerate(sources):
-        for name in CHECK_CALL.findall(source):
+    for index, cell in enumerate(cells):
+        for name in CHECK_CALL.findall(cell.source):
             checks.setdefault(name, index)
-    functions = set().union(*(c.defines | c.imports for c in code)) if code else set()
     out = {}
     for name, wanted in variables_of.items():
-        last = max((i for i, c in enumerate(code)
-                    if c.binds & wanted or (c.changes & wanted) - functions
-                    or (not c.parsed and c.mentions(wanted))), default=-1)
+        last = max((i for i, (c, cell) in enumerate(zip(code, cells, strict=True))
+                    if (cell.exercise or cell.origin == "added")
+                    and (c.binds & wanted or (not c.parsed and c.mentions(wanted)))),
+                   default=-1)
         out[name] = min(max(checks.get(name, len(code) - 1), last) + 1, len(code))
     return out
