@@ -95,28 +95,42 @@ def export(value, keep: Callable[[object], int], _depth: int = 0):
     return _Exporter(keep).visit(value, _depth)
 
 
-class _Exporter:
-    def __init__(self, keep):
-        self.keep, self.values, self.elements = keep, 0, 0
+class _Budget:
+    """The limits a value must keep, counted as it is walked; ``Refused`` past one."""
 
-    def visit(self, value, depth: int):
+    def __init__(self, depth_slack: int = 0):
+        self.values, self.elements, self.slack = 0, 0, depth_slack
+
+    def value(self, depth: int) -> None:
         self.values += 1
         if self.values > MAX_VALUES:
             raise Refused(N_("your answer holds more than {limit:,} values; return a "
                              "smaller result (a tensor instead of a long list)"),
                           limit=MAX_VALUES)
+        if depth > MAX_DEPTH + self.slack:
+            raise Refused(N_("your answer is nested more than {limit} levels deep (a list "
+                             "inside a list...); return a flatter result"), limit=MAX_DEPTH)
+
+    def tensor(self, tensor: torch.Tensor) -> None:
+        check_tensor(tensor)
+        self.elements += tensor.numel()
+        if self.elements > MAX_ELEMENTS:
+            raise Refused(N_("your answer holds more than {limit:,} numbers in tensors; "
+                             "return a smaller result"), limit=MAX_ELEMENTS)
+
+
+class _Exporter(_Budget):
+    def __init__(self, keep):
+        super().__init__()
+        self.keep = keep
+
+    def visit(self, value, depth: int):
+        self.value(depth)
         kind = type(value)
         if kind in _ATOMS:
             return value
-        if depth > MAX_DEPTH:
-            raise Refused(N_("your answer is nested more than {limit} levels deep (a list "
-                             "inside a list...); return a flatter result"), limit=MAX_DEPTH)
         if isinstance(value, torch.Tensor):
-            check_tensor(value)
-            self.elements += value.numel()
-            if self.elements > MAX_ELEMENTS:
-                raise Refused(N_("your answer holds more than {limit:,} numbers in tensors; "
-                                 "return a smaller result"), limit=MAX_ELEMENTS)
+            self.tensor(value)
             return value.detach().as_subclass(torch.Tensor).clone()
         for base in (int, float, str):
             if isinstance(value, base) and not callable(value):
@@ -178,19 +192,13 @@ def encode(value) -> bytes:
     return b"".join([_HEAD.pack(MAGIC, len(head)), head, *blobs])
 
 
-class _Encoder:
+class _Encoder(_Budget):
     def __init__(self, tensors: list):
-        self.tensors, self.values, self.elements = tensors, 0, 0
+        super().__init__(depth_slack=2)  # the reply's own tuple wraps the learner's value
+        self.tensors = tensors
 
     def visit(self, value, depth: int):
-        self.values += 1
-        if self.values > MAX_VALUES:
-            raise Refused(N_("your answer holds more than {limit:,} values; return a "
-                             "smaller result (a tensor instead of a long list)"),
-                          limit=MAX_VALUES)
-        if depth > MAX_DEPTH + 2:  # the reply's own tuple wraps the learner's value
-            raise Refused(N_("your answer is nested more than {limit} levels deep (a list "
-                             "inside a list...); return a flatter result"), limit=MAX_DEPTH)
+        self.value(depth)
         kind = type(value)
         if value is None or kind in (bool, str):
             return value
@@ -211,11 +219,7 @@ class _Encoder:
         if kind is torch.device:
             return {"$": "device", "v": str(value)}
         if isinstance(value, torch.Tensor):
-            check_tensor(value)
-            self.elements += value.numel()
-            if self.elements > MAX_ELEMENTS:
-                raise Refused(N_("your answer holds more than {limit:,} numbers in tensors; "
-                                 "return a smaller result"), limit=MAX_ELEMENTS)
+            self.tensor(value)
             self.tensors.append(value)
             return {"$": "tensor", "i": len(self.tensors) - 1}
         if kind is list:

@@ -2,7 +2,7 @@
 
 The verdict is reached here; the student's code runs only in the child. Each check
 runs the same code as the notebook's ``q.x.check()``, through a host whose requests
-cross to the child (``labkit.grade.process.RemoteHost``), with a seed drawn from the
+cross to the child (``labkit.grade.run.RemoteHost``), with a seed drawn from the
 run's secret salt, the submission's hash and the exercise. Checks of several
 submissions take turns with torch's global random generator (``CHECK_LOCK``) and let go
 of it while they wait for their child. The words are written in the notebook's

@@ -20,6 +20,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from labkit.grade.statuses import NOT_GRADED
 from labkit.grade.text import Text
 from labkit.i18n import N_, language
 
@@ -122,8 +123,12 @@ def grade(work: Work, steps, *, log=None, finish=None) -> Work:
 
 
 def _stopped(work: Work, status: str, reason: Text) -> None:
-    """The submission ends here; exercises not judged yet get its status."""
+    """The submission ends here; exercises not judged yet get its status (a file that
+    could not be graded at all gets no rows: no points, not a row of zeros)."""
     work.status, work.reason = status, reason
+    if status in NOT_GRADED:
+        work.rows.clear()
+        return
     judged = {r.exercise for r in work.rows}
     order = work.plan.order if work.plan is not None else work.exercises
     for number, exercise in enumerate(order):

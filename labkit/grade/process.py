@@ -1,4 +1,5 @@
-"""The grader's handle on one learner process: start it, talk to it, end it for good.
+"""The grader's handle on one learner process: start it, talk to it, end it for good
+(the check's side of it is ``labkit.grade.run.RemoteHost``).
 
 Time is the submission's own: the clock runs only while the grader waits for this
 child (a cell, a check request), never while the grader waits for its turn on the check
@@ -21,7 +22,6 @@ import time
 from dataclasses import dataclass, field
 
 from labkit.check import plain
-from labkit.check.host import Host
 from labkit.grade import channel
 from labkit.i18n import N_
 
@@ -279,9 +279,6 @@ class LearnerProcess:
         if self.workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
-    def host(self, lock=None) -> RemoteHost:
-        return RemoteHost(self, lock)
-
 
 def _is_cell_reply(data) -> bool:
     return (type(data) is dict and set(data) == {"seconds", "error", "memory", "dropped"}
@@ -305,31 +302,3 @@ def _with_token(token: str) -> list[int]:
         except OSError:
             continue
     return found
-
-
-class RemoteHost(Host):
-    """The check's side of the door when the learner's objects live in a child.
-
-    Checks of several submissions run in threads of one grader process, and torch's
-    random generator is global: each check holds ``lock`` while it computes, lets go of
-    it while it waits for its child (and while the reply is validated), and takes its
-    own generator state along, so no check ever draws from another's sequence.
-    """
-
-    def __init__(self, process: LearnerProcess, lock=None):
-        super().__init__()
-        self.process = process
-        self.lock = lock
-
-    def exchange(self, request: bytes) -> bytes:
-        if self.lock is None:
-            return self.process.exchange(request)
-        import torch
-
-        state = torch.get_rng_state()
-        self.lock.release()
-        try:
-            return self.process.exchange(request)
-        finally:
-            self.lock.acquire()
-            torch.set_rng_state(state)

@@ -10,6 +10,7 @@ of memory is the child's structured answer, never a word matched in a message.
 
 from __future__ import annotations
 
+from labkit.check.host import Host
 from labkit.grade.pipeline import CellRun
 
 
@@ -56,4 +57,32 @@ class Session:
                                            error))
 
     def host(self, lock):
-        return self.process.host(lock)
+        return RemoteHost(self.process, lock)
+
+
+class RemoteHost(Host):
+    """The check's side of the door when the learner's objects live in a child.
+
+    Checks of several submissions run in threads of one grader process, and torch's
+    random generator is global: each check holds ``lock`` while it computes, lets go of
+    it while it waits for its child (and while the reply is validated), and takes its
+    own generator state along, so no check ever draws from another's sequence.
+    """
+
+    def __init__(self, process, lock=None):  # a LearnerProcess, or a stand-in for tests
+        super().__init__()
+        self.process = process
+        self.lock = lock
+
+    def exchange(self, request: bytes) -> bytes:
+        if self.lock is None:
+            return self.process.exchange(request)
+        import torch
+
+        state = torch.get_rng_state()
+        self.lock.release()
+        try:
+            return self.process.exchange(request)
+        finally:
+            self.lock.acquire()
+            torch.set_rng_state(state)

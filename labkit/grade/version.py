@@ -16,16 +16,22 @@ from pathlib import Path
 SUFFIXES = (".py", ".po", ".json")
 
 
+def package_files() -> list[Path]:
+    """Every file of the labkit package a grade may depend on, in a stable order."""
+    package = Path(__file__).resolve().parents[1]
+    return sorted(p for p in package.rglob("*") if p.suffix in SUFFIXES and p.is_file()
+                  and "__pycache__" not in p.parts)
+
+
 def grader_version(extra_files=()) -> str:
+    """``extra_files``: the course's own (chapter sources, hidden checks)."""
     import torch
 
     from labkit import __version__
 
     package = Path(__file__).resolve().parents[1]
-    files = [p for p in package.rglob("*") if p.suffix in SUFFIXES and p.is_file()
-             and "__pycache__" not in p.parts]
     digest = hashlib.sha256()
-    for path in sorted(files):
+    for path in package_files():
         digest.update(path.relative_to(package).as_posix().encode() + b"\0")
         digest.update(path.read_bytes())
     for path in sorted(Path(p) for p in extra_files):

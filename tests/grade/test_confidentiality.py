@@ -3,8 +3,9 @@
 A spy cell tries to read what a student must never see (the gradebook, the salt, the
 hidden checks, a classmate's notebook, the grader's home, the course repository,
 /etc/shadow, the labels of held-out data) and reports what it could in its own error
-message, which the gradebook keeps. The same submission is graded at the default level
-and under ``--sandbox``; each must report nothing, and a user that is not root.
+message, which the gradebook keeps. The same batch is graded at the default level and
+under ``--sandbox``; the spy must report nothing and a user that is not root, and the
+marks (hidden checks, with a probe of their own, included) must be the same.
 """
 
 import json
@@ -19,25 +20,32 @@ import pytest
 from labkit.grade.batch import grade
 
 SALT = "s3cret-salt-for-the-spy-test"
+# Hidden checks, written like the shipped exercises; this one runs a probe of its own.
 HIDDEN = '''
+import torch
+
 from labkit.check import Exercise, expect
 
 CHAPTER = "01_tensors"
 
 
-class SumsHidden(Exercise):
-    name, title = "sums_hidden", "Hidden"
+def row_sums(fn, x, labels, k):
+    """A probe of this file: runs beside the learner's code, returns a tensor."""
+    return fn(x, labels, k).sum(dim=1)
+
+
+class RowsOfClassHidden(Exercise):
+    name = "rows_of_class_hidden"
+    title = "Rows of a class, on inputs nobody has seen"
+    points = 2
 
     def check(self, rows_of_class):
-        import torch
-
-        x = self.randn(6, 2)
-        found = self.call(rows_of_class, x, torch.zeros(6, dtype=torch.long), 0,
-                          during="`rows_of_class`")
-        expect.close(found, x, name="rows")
+        x, labels = self.randn(50, 4), self.randint(0, 5, 50)
+        found = self.probe(row_sums, rows_of_class, x, labels, 3, during="`rows_of_class`")
+        expect.close(found, x[labels == 3].sum(dim=1), name="row sums")
 
 
-EXERCISES = [SumsHidden]
+EXERCISES = [RowsOfClassHidden]
 '''
 SPY = '''\
 import glob, os, sys
@@ -91,7 +99,7 @@ def test_4_student_code_reads_nothing_it_should_not(tmp_path, level):
     subs, out, hidden = tmp_path / "subs", tmp_path / "out", tmp_path / "hidden"
     hidden.mkdir()
     (hidden / "secret_ch01.py").write_text(textwrap.dedent(HIDDEN))
-    golden.write_all(subs, cases=["correct"])
+    golden.write_all(subs, cases=["correct", "wrong"])
     (subs / "correct").rename(subs / "alice")
     from labkit import settings
 
@@ -114,7 +122,12 @@ def test_4_student_code_reads_nothing_it_should_not(tmp_path, level):
     points = {r["student"]: 0 for r in book.results()}
     for row in book.results():
         points[row["student"]] += row["points"]
-    assert points == {"alice": 8, "spy": 8}  # the hidden check ran, from the grader
+    assert points == {"alice": 9, "spy": 9, "wrong": 0}
+    hidden_rows = {r["student"]: r["status"] for r in book.results()
+                   if r["exercise"] == "rows_of_class_hidden"}
+    assert hidden_rows == {"alice": "passed", "spy": "passed", "wrong": "incorrect"}
+    header = (out / "gradebook.csv").read_text().splitlines()[0]
+    assert "rows_of_class_hidden" in header
     runs = book.runs()
     assert runs and runs[-1]["protections"]["reads"] != "not protected (--unsafe)"
     assert "Protections in effect for student code" in said[0]

@@ -8,6 +8,8 @@ pipeline (8) have files of their own.
 
 import csv
 import json
+import multiprocessing.forkserver
+import os
 import re
 import sqlite3
 
@@ -15,6 +17,12 @@ import grade_fixtures as golden
 import pytest
 
 from labkit.grade.batch import grade
+from labkit.grade.process import warm_up
+
+
+def _forkserver_pid_alive():
+    pid = multiprocessing.forkserver._forkserver._forkserver_pid
+    return pid if pid and os.waitpid(pid, os.WNOHANG) == (0, 0) else None
 
 
 @pytest.fixture(scope="module")
@@ -24,8 +32,12 @@ def batch(tmp_path_factory):
     golden.write_all(folder / "subs", cases=["correct"])
     out = folder / "out"
     said = []
+    warm_up()
+    server = multiprocessing.forkserver._forkserver._forkserver_pid
     grade([folder / "subs"], out, jobs=2, timeout=60, salt="hostile", progress=False,
           echo=said.append)
+    # No child reached the fork server: the same one served the whole batch.
+    said.append(f"fork server kept: {server == _forkserver_pid_alive()}")
     db = sqlite3.connect(out / "gradebook.sqlite")
     subs = {(s, c): (status, reason, path, notes, cells) for s, c, status, reason, path,
             notes, cells in db.execute("SELECT student, chapter, status, reason, path, "
@@ -54,6 +66,7 @@ def test_1_the_batch_finished_and_every_file_has_its_row(batch):
     """Class 1: the malformed, blocking and channel-writing submissions ended as
     themselves, and the honest submission graded after them got full marks."""
     folder, out, subs, rows, said = batch
+    assert "fork server kept: True" in said
     assert (out / "gradebook.csv").exists() and (out / "feedback").is_dir()
     assert subs[("correct", "01_tensors")][0] == "graded"
     assert sum(p for _, p, _ in rows[("correct", "01_tensors")].values()) == 7

@@ -1,4 +1,6 @@
-"""The fences around student code: Landlock, the sandbox, and clear messages without them."""
+"""The fences around student code, one by one: Landlock, namespaces for an unprivileged
+grader, the view, bubblewrap's absence, and refusing to grade without any (class 4 of
+issue 18; the whole batch under each fence is in test_confidentiality.py)."""
 
 import os
 import shutil
@@ -37,19 +39,6 @@ def test_sandbox_without_bubblewrap_says_how_to_get_it(monkeypatch):
     monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.raises(sandbox.SandboxUnavailable, match="apt-get install bubblewrap"):
         sandbox.bwrap_path()
-
-
-@pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
-def test_sandboxed_grading_gives_the_same_marks(tmp_path):
-    golden.write_all(tmp_path / "subs", cases=["correct", "wrong", "writes_next_to_gradebook"])
-    out = tmp_path / "out"
-    book = grade([tmp_path / "subs"], out, jobs=2, timeout=120, sandbox=True, salt="s",
-                 progress=False, echo=lambda text: None)
-    totals = {}
-    for row in book.results():
-        totals[row["student"]] = totals.get(row["student"], 0) + row["points"]
-    assert totals == {"correct": 7, "wrong": 0, "writes_next_to_gradebook": 7}
-    assert not (out / "planted.txt").exists()
 
 
 def _in_a_fork(body) -> int:

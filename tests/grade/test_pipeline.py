@@ -10,6 +10,7 @@ import multiprocessing.forkserver
 import os
 import signal
 import sqlite3
+from pathlib import Path
 from types import SimpleNamespace
 
 import grade_fixtures as golden
@@ -117,3 +118,21 @@ def test_1_a_dead_fork_server_is_replaced(subs):
                  progress=False, echo=lambda text: None)
     assert [s["status"] for s in book.submissions()] == ["graded"]
     assert multiprocessing.forkserver._forkserver._forkserver_pid != server
+
+
+def test_the_grader_version_covers_all_code_a_check_runs(tmp_path):
+    """Derived from the package, not listed by hand: a changed helper regrades."""
+    from labkit.grade.version import grader_version, package_files
+
+    package = Path(__file__).resolve().parents[2] / "labkit"
+    names = {p.relative_to(package).as_posix() for p in package_files()}
+    for needed in ("models.py", "timing.py", "gloo_group.py", "check/plain.py",
+                   "grade/judge.py", "locale/zh/labkit.po"):
+        assert needed in names
+    assert any(n.startswith("exercises/") for n in names)
+    chapter = tmp_path / "03_mlp.py"
+    chapter.write_text("x = 1")
+    before = grader_version([chapter])
+    assert grader_version([chapter]) == before
+    chapter.write_text("x = 2")
+    assert grader_version([chapter]) != before
