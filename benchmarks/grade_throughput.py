@@ -6,8 +6,8 @@ honest ones still get exactly their marks.
     python benchmarks/grade_throughput.py --count 40 --baseline 4 --chapter 01_tensors
 
 ``--mix hostile`` (the default): 90 % honest submissions (right, half-right and blank,
-built from the chapter's own learner and solved notebooks) and 10 % hostile ones, two
-of each kind from the classes of issue 18: a notebook whose metadata is a list, one
+built from the chapter's own learner and solved notebooks) and 10 % hostile ones, one
+in ten, taking in turn each kind from the classes of issue 18: a notebook whose metadata is a list, one
 nested 100,000 deep, a FIFO, a cell writing into every descriptor, a forged message on
 the grader's channel, a reply that expands to 2**24 lists, a child leaving files for
 the next one, a spy reading the grader's files, a link to a classmate's notebook, a

@@ -107,6 +107,8 @@ def _gradebook(args) -> int:
         path = report.write_lms(book, args.folder / "lms.csv")
     else:
         path = report.write_csv(book, args.folder / "gradebook.csv")
-        report.write_feedback(book, args.folder / "feedback", show_hidden=args.show_hidden)
+        from labkit.grade.feedback import write_feedback
+
+        write_feedback(book, args.folder / "feedback", show_hidden=args.show_hidden)
     print(f"Wrote {path}")
     return 0

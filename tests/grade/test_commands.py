@@ -40,6 +40,9 @@ def test_grade_export_and_merge_from_the_command_line(tmp_path, capsys, monkeypa
     (out / "lms.csv").unlink()
     assert main(["gradebook", "export", str(out), "--format", "lms"]) == 0
     assert (out / "lms.csv").read_text().startswith("student,01_tensors")
+    (out / "feedback" / "correct" / "01_tensors.md").unlink()
+    assert main(["gradebook", "export", str(out)]) == 0  # the CSV and the feedback again
+    assert (out / "feedback" / "correct" / "01_tensors.md").exists()
     assert main(["gradebook", "merge", str(out), "--out", str(tmp_path / "joined")]) == 0
     assert (tmp_path / "joined" / "gradebook.csv").exists()
 
