@@ -7,8 +7,8 @@ honest ones still get exactly their marks.
 
 ``--mix hostile`` (the default): 90 % honest submissions (right, half-right and blank,
 built from the chapter's own learner and solved notebooks) and 10 % hostile ones, one
-in ten, taking in turn each kind from the classes of issue 18: a notebook whose metadata is a list, one
-nested 100,000 deep, a FIFO, a cell writing into every descriptor, a forged message on
+in ten, each kind of the classes of issue 18 in turn: a notebook whose metadata is a
+list, one nested 100,000 deep, a FIFO, a cell writing into every descriptor, a forged message on
 the grader's channel, a reply that expands to 2**24 lists, a child leaving files for
 the next one, a spy reading the grader's files, a link to a classmate's notebook, a
 second file for one chapter, another chapter's notebook, a name that is a spreadsheet

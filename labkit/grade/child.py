@@ -127,6 +127,10 @@ def serve(side, config: dict, applied: dict) -> None:
 
     _install_probe_modules(config.get("probe_sources", {}))
     shell = InteractiveShell.instance()  # made by preload, before the fork
+    # As in a notebook, __main__ is the learner's namespace; multiprocessing put the
+    # grader's own main module there, which a process the learner starts (a process
+    # group, chapter 05) would try to import from where the child cannot see it.
+    sys.modules["__main__"] = shell.user_module
     learner = LearnerSide(shell.user_ns, allowed_modules=tuple(config["probe_modules"]))
     side.reply(b"", json.dumps({"ready": True, "protections": applied}).encode())
     me = os.getpid()

@@ -7,8 +7,9 @@ Levels, strongest first (``auto`` takes the first this machine allows):
   /tmp and /dev/shm of its own; plus the Landlock write fence. Needs root, or
   unprivileged user namespaces.
 - ``landlock``: Landlock rules on the machine's own file system: read only what
-  ``view`` lists, write only in the child's working folder, no TCP. Needs Landlock, and
-  a Python that ``nobody`` can read when the grader is root.
+  ``view`` lists, write only in the child's working folder; the network is the
+  machine's. Needs Landlock, and a Python that ``nobody`` can read when the grader is
+  root.
 - ``bubblewrap`` (``--sandbox``): each child a fresh interpreter inside ``bwrap`` with
   the same view; slower (no fork server), another implementation to trust.
 - ``none`` (``--unsafe``): no read protection at all; only limits and the write fence.
@@ -107,17 +108,21 @@ def apply(config: dict, sock) -> dict[str, str]:
         # PID 1 of its namespace now: the watchdog outside (``watch``) ends it.
         owner = privileges.nobody_ids() if real_root else None
         namespaces.build_root(config["root_dir"], seen, owner=owner)
+        namespaces.loopback_up()  # process groups (chapter 05) talk over 127.0.0.1
         fence = landlock.restrict(writable=["/tmp", "/dev/shm", *devices])
         applied["reads"] = "a private root: Python, labkit and the child's data, read-only"
         applied["writes"] = "its own /tmp and /dev/shm (in memory, gone with the child)"
-        applied["network"] = "none (a network namespace of its own)"
+        applied["network"] = "none but its own loopback (a network namespace of its own)"
         applied["processes"] += "; a PID namespace of its own (all end with the child)"
     else:
         work = config["workdir"]  # made by the grader, owned by the child's user
         readable = None
+        # torch passes tensors between processes through /dev/shm (chapter 05's process
+        # groups); bubblewrap's is the child's own, with Landlock alone it is the machine's.
+        shm = ["/dev/shm"] if level in ("bubblewrap", "landlock") else []
         if level == "landlock":
-            readable = [*map(str, seen.readable), work, "/proc/self"]
-        fence = landlock.restrict(writable=[work, *devices], readable=readable,
+            readable = [*map(str, seen.readable), work, "/proc/self", *shm]
+        fence = landlock.restrict(writable=[work, *devices, *shm], readable=readable,
                                   masked=[str(m) for m in seen.masked])
         if level == "landlock" and not fence.get("reads"):
             raise OSError("the Landlock read rules did not take effect")
@@ -125,8 +130,8 @@ def apply(config: dict, sock) -> dict[str, str]:
                             "bubblewrap": "a private root (bubblewrap)"}.get(
             level, "not protected (--unsafe)")
         applied["writes"] = "its own working folder" + (" (Landlock)" if fence else "")
-        applied["network"] = ("none (bubblewrap)" if level == "bubblewrap" else
-                              "no TCP (Landlock)" if fence.get("tcp") else "the machine's")
+        applied["network"] = ("none but its own loopback (bubblewrap)"
+                              if level == "bubblewrap" else "the machine's")
     applied["signals"] = ("only to its own processes (Landlock)" if fence.get("scoped")
                           else "limited by its user id")
     if level == "none" and not config["drop_root"]:

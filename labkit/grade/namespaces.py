@@ -8,7 +8,7 @@ out of a small tmpfs holding, read-only, exactly the paths of ``labkit.grade.vie
 a private /tmp (the working folder) and /dev/shm, both small tmpfs that vanish with
 the namespace; a /proc that shows only the child's own processes; a handful of device
 nodes. It then switches to that root and unmounts the machine's. No network device
-but a loopback that is down.
+but its own loopback (``loopback_up``), which reaches nothing outside.
 
 Uses only system calls (through ctypes), so it works without bubblewrap; where the
 kernel or the grader's privileges refuse a step, it raises OSError and the grader
@@ -109,6 +109,19 @@ def build_root(root: str, view: View, *, owner: tuple[int, int] | None,
     _check(_c().syscall(_PIVOT_ROOT[platform.machine()], b".", b"."), "pivot_root")
     _check(_c().umount2(b".", MNT_DETACH), "umount the old root")
     os.chdir(WORKDIR)
+
+
+def loopback_up() -> None:
+    """Bring up the namespace's own loopback device (it starts down)."""
+    import fcntl
+    import socket
+    import struct
+
+    siocgifflags, siocsifflags, iff_up = 0x8913, 0x8914, 0x1
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        request = struct.pack("16sh", b"lo", 0)
+        flags = struct.unpack("16sh", fcntl.ioctl(sock, siocgifflags, request))[1]
+        fcntl.ioctl(sock, siocsifflags, struct.pack("16sh", b"lo", flags | iff_up))
 
 
 def _tmpfs(target: Path, options: str) -> None:

@@ -80,9 +80,24 @@ def _nothing() -> None:
 def warm_up() -> None:
     """Start the fork server (from this thread, which must outlive the batch: the fork
     server dies with it) and wait until it has imported everything."""
-    proc = fork_context().Process(target=_nothing)
-    proc.start()
+    proc = start_from_fork_server(_nothing)
     proc.join()
+
+
+def start_from_fork_server(target, *args):
+    """A started process from the fork server; a fork server that died (it may take a
+    moment to be known dead) is started again."""
+    tries = 3
+    while True:
+        try:
+            proc = fork_context().Process(target=target, args=args, daemon=False)
+            proc.start()
+            return proc
+        except (OSError, EOFError):
+            tries -= 1
+            if not tries:
+                raise
+            time.sleep(0.5)
 
 
 class LearnerProcess:
@@ -135,14 +150,7 @@ class LearnerProcess:
     def _start_forked(self, config: dict, theirs) -> None:
         from labkit.grade.child import main
 
-        for attempt in range(2):  # a fork server that died is started again once
-            try:
-                self.proc = fork_context().Process(target=main, args=(theirs, config))
-                self.proc.start()
-                break
-            except (OSError, EOFError):
-                if attempt:
-                    raise
+        self.proc = start_from_fork_server(main, theirs, config)
         self.pid = self.proc.pid
 
     def _start_sandboxed(self, config: dict, theirs) -> None:

@@ -44,7 +44,8 @@ def bwrap_command(settings, workdir: str) -> list[str]:
         command += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
     else:
         command += ["--unshare-user"]
-    command += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/dev/shm"]
+    command += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp",
+                "--perms", "1777", "--tmpfs", "/dev/shm"]  # nobody writes there
     # bubblewrap makes the folders above a bind private to root (0700): open them up,
     # or the child, once nobody, could not reach Python below /root or labkit below /work.
     parents = {parent for path in [*view["readable"], *view["masked"]]
