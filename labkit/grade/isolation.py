@@ -129,7 +129,8 @@ def apply(config: dict, sock) -> dict[str, str]:
         applied["reads"] = {"landlock": "only the view (Landlock rules)",
                             "bubblewrap": "a private root (bubblewrap)"}.get(
             level, "not protected (--unsafe)")
-        applied["writes"] = "its own working folder" + (" (Landlock)" if fence else "")
+        applied["writes"] = ("its own working folder" + (" and /dev/shm" if shm else "")
+                             + (" (Landlock)" if fence else ""))
         applied["network"] = ("none but its own loopback (bubblewrap)"
                               if level == "bubblewrap" else "the machine's")
     applied["signals"] = ("only to its own processes (Landlock)" if fence.get("scoped")
