@@ -215,12 +215,21 @@ def _instructor_commands(sub, common) -> None:
                        help="folder of hidden checks (*.py with CHAPTER and EXERCISES)")
     grade.add_argument("--shard", default=None,
                        help="grade the share I/N (0-based), or auto[/N] from Slurm/Kubernetes")
-    grade.add_argument("--sandbox", action="store_true",
-                       help="run student code inside bubblewrap (bwrap)")
+    fence = grade.add_mutually_exclusive_group()
+    fence.add_argument("--sandbox", action="store_true",
+                       help="run each child as a fresh interpreter inside bubblewrap (bwrap)")
+    fence.add_argument("--unsafe", action="store_true",
+                       help="grade even where nothing keeps student code from reading "
+                            "the grader's files (see the README)")
+    grade.add_argument("--duplicates", choices=("ambiguous", "newest"), default="ambiguous",
+                       help="two files for one student and chapter: grade neither "
+                            "(ambiguous, the default) or the newest")
     grade.add_argument("--show-hidden", action="store_true",
                        help="put expected values of hidden inputs into the feedback")
-    grade.add_argument("--salt", default=None,
-                       help="secret for the hidden inputs' seeds (shards share one)")
+    grade.add_argument("--salt-file", type=Path, default=None,
+                       help="file holding the secret for the hidden inputs' seeds (shards "
+                            "share one); or set LABKIT_GRADE_SALT")
+    grade.add_argument("--salt", default=None, help=argparse.SUPPRESS)
     grade.add_argument("--course", type=Path, default=None, help="course repository root")
 
     book = sub.add_parser("gradebook", parents=[common], help="export or merge gradebooks")

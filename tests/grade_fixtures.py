@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from pathlib import Path
 
 from labkit.exercises import ch01_tensors
@@ -233,3 +234,158 @@ def write_all(folder: Path, cases=None) -> dict[str, Path]:
         path.write_bytes(data)
         paths[name] = path
     return paths
+
+
+# --- hostile submissions (issue 18): each breaks, or spies on, something outside itself ---
+WRITE_EVERY_DESCRIPTOR = '''\
+import os
+for fd in range(3, 1024):
+    try:
+        os.write(fd, b"Not at EOF? " * 8)
+    except OSError:
+        pass
+'''
+# A frame in the channel's own format, sent before the child's real reply.
+SEND_ON_THE_CHANNEL = '''\
+import json, os, struct
+fake = json.dumps({"seconds": 0.0, "error": None, "memory": False, "dropped": 0}).encode()
+for fd in range(3, 1024):
+    try:
+        os.fstat(fd)
+        os.write(fd, struct.pack("<I", 8 + len(fake)) + bytes(8) + fake)
+    except OSError:
+        pass
+'''
+# Every reply to a check becomes a 1 kB pickle whose memo shares one list 2**24 times.
+FORGED_REPLY_BOMB = '''\
+import pickle
+import labkit.check.host as _host
+_bomb = []
+for _ in range(24):
+    _bomb = [_bomb, _bomb]
+_host.LearnerSide.handle = lambda self, request, data=pickle.dumps(("ok", _bomb)): data
+'''
+LEAVE_FILES = '''\
+for _folder in ("/dev/shm", "/tmp", "."):
+    try:
+        open(f"{_folder}/labkit-leak-answer", "w").write("rows_of_class = wrong")
+    except OSError:
+        pass
+'''
+READ_LEFTOVERS = '''\
+import glob, time
+for _ in range(30):  # the writer may still be starting
+    LEAKED = [p for p in glob.glob("/dev/shm/*") + glob.glob("/tmp/**/*", recursive=True)
+              if "labkit-leak" in p]
+    if LEAKED:
+        break
+    time.sleep(0.1)
+'''
+FAKE_OUT_OF_MEMORY = 'raise ValueError("cannot allocate memory: out of memory, really")'
+HTML_ERROR = ('def rows_of_class(x, labels, k):\n'
+              '    raise ValueError("<script>alert(1)</script>\\n````\\n# pwned <b>x</b>")')
+SPARSE_RESULT = ("def one_hot(labels, num_classes):\n"
+                 "    return torch.eye(num_classes)[labels].to_sparse()")
+
+
+def _move_check_above_answer(nb, name: str):
+    cells = nb["cells"]
+    check = next(i for i, c in enumerate(cells) if "".join(c["source"]).strip()
+                 == f"q.{name}.check()")
+    answer = next(i for i, c in enumerate(cells) if f"def {name}(" in "".join(c["source"]))
+    cells.insert(answer, cells.pop(check))
+    return nb
+
+
+def _other_chapter(chapter: str):
+    def build(nb):
+        from labkit.grade.samples import solved_submission
+
+        return solved_submission(ROOT, chapter)
+    return build
+
+
+def _answer_in(chapter: str, variable: str, source: str):
+    def build(nb):
+        from labkit.grade.samples import exercise_cells, learner_and_answers
+
+        learner, _answers = learner_and_answers(ROOT, chapter)
+        for cell in exercise_cells(learner):
+            if variable in "".join(cell["source"]):
+                cell["source"] = source
+        return learner
+    return build
+
+
+# case: (student folder, file name, builder); several files may share a student.
+HOSTILE = {
+    "metadata_is_a_list": lambda nb: {**nb, "metadata": []},
+    "tags_are_a_number": lambda nb: _tag_five(nb),
+    "writes_into_every_descriptor": lambda nb: _answer(
+        right(nb), {}, prefix={"batch_scores": WRITE_EVERY_DESCRIPTOR}),
+    "sends_on_the_channel": lambda nb: _answer(
+        right(nb), {}, prefix={"batch_scores": SEND_ON_THE_CHANNEL}),
+    "forged_reply_bomb": lambda nb: _answer(
+        right(nb), {}, prefix={"batch_scores": FORGED_REPLY_BOMB}),
+    "leftovers_a_writer": lambda nb: _answer(
+        right(nb), {}, prefix={"rows_of_class": LEAVE_FILES}),
+    "leftovers_b_reader": lambda nb: _answer(
+        right(nb), {}, prefix={"rows_of_class": READ_LEFTOVERS},
+        suffix={"rows_of_class": "if LEAKED:\n    rows_of_class = None"}),
+    "check_cell_moved_above_answer": lambda nb: _move_check_above_answer(
+        right(nb), "rows_of_class"),
+    "says_out_of_memory": lambda nb: _answer(
+        right(nb), {}, suffix={"fix_mse": FAKE_OUT_OF_MEMORY}),
+    "html_in_an_error": _with({"rows_of_class": HTML_ERROR}),
+    "sparse_result": _with({"one_hot": SPARSE_RESULT}),
+    "Bob Jones": right,
+    "Bob_Jones": right,
+    '=HYPERLINK("evil.example")': right,
+    "<img src=x onerror=alert(1)>": right,
+    "alice": right,
+}
+HOSTILE_EXPECTED = {  # case: (submission status, points or None)
+    "metadata_is_a_list": ("invalid", None), "tags_are_a_number": ("invalid", None),
+    "nested_100000_deep": ("invalid", None), "fifo": ("invalid", None),
+    "writes_into_every_descriptor": ("crashed", 3), "sends_on_the_channel": ("crashed", 3),
+    "forged_reply_bomb": ("crashed", 3), "leftovers_a_writer": ("graded", 7),
+    "leftovers_b_reader": ("graded", 7), "check_cell_moved_above_answer": ("graded", 7),
+    "says_out_of_memory": ("graded", 7), "html_in_an_error": ("graded", 0),
+    "Bob Jones": ("graded", 7), "Bob_Jones": ("graded", 7),
+    '=HYPERLINK("evil.example")': ("graded", 7), "<img src=x onerror=alert(1)>": ("graded", 7),
+    "alice": ("graded", 7), "mallory": ("invalid", None), "twice": ("ambiguous", None),
+}
+
+
+def _tag_five(nb):
+    nb["cells"][1].setdefault("metadata", {})["tags"] = 5
+    return nb
+
+
+def write_hostile(folder: Path) -> dict[str, Path]:
+    """Write the hostile cases under ``folder``; return each student's folder."""
+    made = {}
+    for name, build in HOSTILE.items():
+        path = folder / name / "01_tensors.ipynb"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(build(copy.deepcopy(_load())), indent=1))
+        made[name] = path.parent
+    deep = folder / "nested_100000_deep" / "01_tensors.ipynb"
+    deep.parent.mkdir()
+    deep.write_bytes(b'{"nbformat": 4, "cells": [], "metadata": {"x": '
+                     + b"[" * 100_000 + b"]" * 100_000 + b"}}")
+    (folder / "fifo").mkdir()
+    os.mkfifo(folder / "fifo" / "01_tensors.ipynb")
+    (folder / "mallory").mkdir()
+    (folder / "mallory" / "01_tensors.ipynb").symlink_to("../alice/01_tensors.ipynb")
+    (folder / "twice").mkdir()
+    (folder / "twice" / "01_tensors.ipynb").write_text(json.dumps(right(_load())))
+    (folder / "twice" / "01_tensors (1).ipynb").write_text(json.dumps(_load()))
+    setup = folder / "setup_as_tensors" / "01_tensors.ipynb"
+    setup.parent.mkdir()
+    setup.write_text(json.dumps(_other_chapter("00_setup")(None)))
+    sparse = folder / "sparse_answer" / "04b_optimizers.ipynb"
+    sparse.parent.mkdir()
+    sparse.write_text(json.dumps(_answer_in(
+        "04b_optimizers", "pick_lr =", "pick_lr = torch.tensor([2 / 26]).to_sparse()")(None)))
+    return made

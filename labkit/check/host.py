@@ -96,14 +96,17 @@ class LearnerSide:
             request = pickle.loads(request_bytes)
         except Exception as err:
             return plain.encode(("probe_error", type(err).__name__, cut(str(err), 300)))
-        if request["op"] == "lookup":
-            reply = self._lookup(request["name"])
-        else:
-            reply = self._probe(request)
         try:
+            if request["op"] == "lookup":
+                reply = self._lookup(request["name"])
+            else:
+                reply = self._probe(request)
             return plain.encode(reply)
         except plain.TooLarge as err:
-            return plain.encode(("too_large", str(err)))
+            return plain.encode(("too_large", err.reason))
+        except plain.Refused as refused:  # the learner's value cannot travel: their answer
+            return plain.encode(("incorrect", _("the value your code gave back"),
+                                 refused.reason, _("a value a check cannot receive"), None))
 
     def _lookup(self, name: str):
         if name not in self.namespace:
@@ -236,11 +239,7 @@ class Host:
 
     def _ask(self, request: dict):
         data = self.exchange(pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL))
-        try:
-            return plain.decode(data, self)
-        except plain.Refused as refused:  # what the learner's code returned cannot travel
-            raise Incorrect(_(request.get("during") or "your code"),
-                            refused.expected, refused.found, None) from None
+        return plain.decode(data, self)
 
     def _raise(self, reply):
         kind = reply[0]

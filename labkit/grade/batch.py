@@ -1,24 +1,52 @@
-"""Grade a batch: find submissions, pick this shard's share, grade in parallel, report.
+"""Grade a batch: find submissions, read them all, settle identities, grade in parallel.
 
-Each worker thread grades one submission at a time through its own child process, so
-``--jobs`` children run at once; results reach the gradebook as they are judged.
+1. Sweep what killed graders left, choose the isolation and print it (``protect``).
+2. Find the files (``discover``) and read every one (``read``, the pipeline's first
+   step), so that identities, duplicates and unchanged files are known before any
+   student code runs. A file that cannot be read is recorded ``invalid`` at once; two
+   files for one student and chapter are ``ambiguous`` (or the newest is taken).
+3. Grade the rest, ``--jobs`` at a time, each through the whole pipeline
+   (``pipeline.STEPS``); the read step runs again and must find the same bytes.
+4. Write the CSV files, the feedback and the pictures (``report``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from labkit.grade import report
+from labkit.grade import (
+    discover,
+    feedback,
+    judge,
+    pipeline,
+    plan,
+    protect,
+    read,
+    report,
+    restore,
+    run,
+)
 from labkit.grade.course import Course
-from labkit.grade.gradebook import Gradebook, grader_version
-from labkit.grade.judge import Options, judge
-from labkit.grade.submission import content_hash, find
+from labkit.grade.gradebook import Gradebook
+from labkit.grade.process import Settings
+from labkit.grade.record import recorder
+from labkit.grade.text import Text
+from labkit.grade.version import grader_version
+from labkit.i18n import N_
+
+STEPS = (read.step, restore.step, plan.step, run.step, judge.step)  # then record
+
+
+@dataclass(frozen=True)
+class Options:
+    settings: Settings
+    salt: str
+    protections: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -61,76 +89,102 @@ class Shard:
         return int(digest[:12], 16) % self.count == self.index
 
 
-def shared_data_folder() -> str:
-    """MNIST files readable by the children (which may run as another user)."""
-    from labkit.data import ensure_mnist
-
-    folder = Path(tempfile.gettempdir()) / "labkit-grade-data"
-    folder.mkdir(mode=0o755, exist_ok=True)
-    ensure_mnist(folder, verbose=False)
-    for path in [folder, *folder.rglob("*")]:
-        path.chmod(path.stat().st_mode | (0o755 if path.is_dir() else 0o444))
-    return str(folder)
-
-
 def grade(paths, out: Path, *, jobs: int | None = None, timeout: float = 300,
           memory_mb: int = 2048, chapter: str | None = None, extra_checks=None,
-          shard: Shard | None = None, sandbox: bool = False, show_hidden: bool = False,
+          shard: Shard | None = None, isolation: str = "auto", sandbox: bool = False,
+          unsafe: bool = False, duplicates: str = "ambiguous", show_hidden: bool = False,
           salt: str | None = None, course_root=None, progress: bool = True,
           echo=print) -> Gradebook:
-    if sandbox:
-        from labkit.grade.sandbox import bwrap_path
-
-        bwrap_path()  # fails early, with the fix, when bubblewrap is missing
+    if duplicates not in ("ambiguous", "newest"):
+        raise ValueError(f"--duplicates {duplicates!r}: use ambiguous or newest")
+    requested = "sandbox" if sandbox else "unsafe" if unsafe else isolation
     start = time.perf_counter()
     out = Path(out)
     course = Course(course_root, extra_checks)
-    submissions = find(paths, chapter=chapter)
+    found = discover.find(paths, chapter=chapter)
     if shard:
-        submissions = [s for s in submissions if shard.takes(s.key)]
+        found = [f for f in found if shard.takes(f.name_key)]
     book = Gradebook(out, salt=salt)
-    version = grader_version()
-    jobs = jobs or os.cpu_count() or 1
-    options = Options(timeout=timeout, memory_mb=memory_mb, sandbox=sandbox,
-                      salt=book.salt, chapter=chapter, jobs=jobs,
-                      data_dir=shared_data_folder(), hide=(str(out.resolve()),))
+    version = grader_version(course.code_files())
+    settings, protections, run_folder = protect.prepare(requested, timeout=timeout,
+                                                        memory_mb=memory_mb)
+    try:
+        echo("Protections in effect for student code:\n"
+             + "\n".join(protect.describe(protections)))
+        book.add_run(version, settings.isolation, protections)
+        options = Options(settings, book.salt, protections)
+        finish, log = recorder(book, version), pipeline.log_to(out / "grading.log")
+        todo, skipped, similar = _settle(found, course, options, book, version, duplicates,
+                                       finish, log)
+        bar = _bar(len(todo), progress)
+        with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
+            futures = [pool.submit(pipeline.grade, work, STEPS, log=log, finish=finish)
+                       for work in todo]
+            for future in as_completed(futures):
+                future.result()
+                bar.update(1)
+        bar.close()
+    finally:
+        protect.finish(run_folder)
+    write_outputs(book, out, show_hidden=show_hidden)
+    echo(report.summary_text(book, time.perf_counter() - start, len(todo), skipped, similar))
+    return book
+
+
+def _settle(found, course, options, book, version, duplicates, finish, log):
+    """Read every file once; record what cannot be graded; return what must be."""
+    by_key: dict[tuple[str, str], list[pipeline.Work]] = {}
+    for item in found:
+        work = pipeline.Work(item, course, options)
+        pipeline.grade(work, [read.step], log=log)
+        work.nb = None  # read again when graded; a class's notebooks need not sit in memory
+        by_key.setdefault(work.key, []).append(work)
     todo, skipped = [], 0
-    for sub in submissions:
-        sha = content_hash(sub.path)
-        if book.is_done(sub.student, sub.key[1], sha, version):
+    for works in by_key.values():
+        if len(works) > 1 and duplicates == "ambiguous":
+            finish(_ambiguous(works))
+            continue
+        chosen, notes = works[0], []
+        if len(works) > 1:
+            chosen, notes = _newest(works)
+        if chosen.status != "graded":  # unreadable: recorded now, nothing to run
+            chosen.notes += notes
+            finish(chosen)
+        elif book.is_done(*chosen.key, chosen.sha256, version):
             skipped += 1
         else:
-            todo.append((sub, sha))
+            todo.append(pipeline.Work(chosen.found, course, options,
+                                      expected_sha256=chosen.sha256, notes=notes))
+    return todo, skipped, discover.similar_names({f.student for f in found})
 
-    def work(item):
-        sub, sha = item
-        key_chapter = sub.key[1]
-        book.start(sub.student, key_chapter, sub.path, sha, version)
-        graded = judge(sub, course, options, sha256=sha,
-                       on_row=lambda row: book.add_row(sub.student, key_chapter, row, sha,
-                                                       version))
-        book.finish(sub.student, key_chapter, graded)
-        return graded
 
-    if todo and not sandbox:
-        from labkit.grade.process import warm_up
+def _ambiguous(works: list[pipeline.Work]) -> pipeline.Work:
+    first = works[0]
+    shown = sorted(w.found.shown for w in works)
+    record = pipeline.Work(first.found, first.course, first.options, chapter=first.key[1],
+                           language=first.language)
+    record.status = "ambiguous"
+    record.reason = Text(N_("{count} files for one chapter ({files}); none was graded. "
+                            "Keep one, or grade with --duplicates newest"),
+                         {"count": len(works), "files": ", ".join(shown)})
+    record.sha256 = hashlib.sha256(" ".join(w.sha256 for w in works).encode()).hexdigest()
+    record.shown_paths = "; ".join(shown)
+    return record
 
-        warm_up()
-    bar = _bar(len(todo), progress)
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        for future in as_completed([pool.submit(work, item) for item in todo]):
-            future.result()
-            bar.update(1)
-    bar.close()
-    write_outputs(book, out, show_hidden=show_hidden)
-    echo(report.summary_text(book, time.perf_counter() - start, len(todo), skipped))
-    return book
+
+def _newest(works: list[pipeline.Work]) -> tuple[pipeline.Work, list[Text]]:
+    path = discover.newest([w.found.path for w in works])
+    chosen = next(w for w in works if w.found.path == path)
+    others = sorted(w.found.shown for w in works if w is not chosen)
+    return chosen, [Text(N_("{count} other file(s) for this chapter were not graded "
+                            "(older): {files}"),
+                         {"count": len(others), "files": ", ".join(others)})]
 
 
 def write_outputs(book: Gradebook, out: Path, *, show_hidden: bool = False) -> None:
     report.write_csv(book, out / "gradebook.csv")
     report.write_lms(book, out / "lms.csv")
-    report.write_feedback(book, out / "feedback", show_hidden=show_hidden)
+    feedback.write_feedback(book, out / "feedback", show_hidden=show_hidden)
     report.write_pictures(book, out)
 
 

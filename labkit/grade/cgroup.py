@@ -4,7 +4,9 @@ A fork bomb in a submission must meet a wall even when the grader runs as root (
 root, the kernel ignores RLIMIT_NPROC). Where the machine offers a writable pids
 cgroup (cgroup v1's ``pids`` hierarchy, or v2 with the pids controller), the child puts
 itself in a group of its own with ``pids.max``; the grader kills whatever is left in
-the group at the end and removes it. Elsewhere this does nothing and says so.
+the group at the end and removes it. Groups are named ``labkit-grade-<owner>-<token>``
+(``labkit.grade.leftovers``), so the next run can remove those of a killed grader.
+Elsewhere this does nothing and says so.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import time
 from pathlib import Path
 
 _ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))
+PREFIX = "labkit-grade-"
 
 
 def _root() -> Path | None:
@@ -31,7 +34,7 @@ def _root() -> Path | None:
 
 def group_path(token: str) -> Path | None:
     root = _root()
-    return None if root is None else root / f"labkit-grade-{token}"
+    return None if root is None else root / f"{PREFIX}{token}"
 
 
 def join(token: str, max_pids: int) -> bool:
@@ -51,8 +54,11 @@ def join(token: str, max_pids: int) -> bool:
 def kill_all(token: str) -> None:
     """Kill every process in the group, then remove it."""
     path = group_path(token)
-    if path is None or not path.exists():
-        return
+    if path is not None and path.exists():
+        _empty_and_remove(path)
+
+
+def _empty_and_remove(path: Path) -> None:
     for _ in range(50):
         try:
             pids = [int(p) for p in (path / "cgroup.procs").read_text().split()]
@@ -70,3 +76,18 @@ def kill_all(token: str) -> None:
         path.rmdir()
     except OSError:
         pass
+
+
+def sweep_stale() -> list[str]:
+    """Empty and remove the groups of graders that are no longer running."""
+    from labkit.grade.leftovers import is_stale
+
+    root = _root()
+    removed = []
+    if root is None:
+        return removed
+    for path in root.glob(f"{PREFIX}*"):
+        if path.is_dir() and is_stale(path.name.removeprefix(PREFIX)):
+            _empty_and_remove(path)
+            removed.append(str(path))
+    return removed

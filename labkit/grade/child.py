@@ -1,29 +1,90 @@
 """The learner's side of grading: a child process that runs cells and answers probes.
 
-Student code runs only here. The grader talks to the child over a pipe: it sends
-cells to run and check requests (see ``labkit.check.host``), and gets back bytes that it
-decodes with a loader that cannot run code. The child starts from a fork server that
-has already imported torch, IPython and labkit, so a submission costs no interpreter
-start and no torch import; limits are applied in the child before any student code runs:
+Student code runs only here. The child starts from a fork server that has already
+imported torch, IPython and labkit (or, with ``--sandbox``, as a fresh interpreter
+inside bubblewrap). Before any student code runs, ``main``:
 
-- its own session and process group, so everything it starts can be killed at once;
-- an address-space cap (``--memory``), a CPU-time cap, no core files, a file-size cap;
-- when the grader runs as root, the child drops to an unprivileged user (``nobody``),
-  so it cannot read or write the gradebook and a fork bomb meets a process limit;
-- output beyond a cap is dropped, not kept in memory;
-- a private working folder as its current directory, HOME and TMPDIR.
+1. keeps no file descriptor but its own channel (the fork server's pipes and the
+   grader's terminal are closed; stdio is /dev/null), asks to be killed when its parent
+   dies, and starts its own session;
+2. joins a pids cgroup of its own and sets its limits (no core files, file size, CPU
+   time; the address space comes after the imports, in ``serve``);
+3. isolates itself (``labkit.grade.isolation``): a private root and PID namespace, or a
+   Landlock fence, or bubblewrap's; and stops being root;
+4. says ``ready`` with the protections that took effect, or why it could not, and
+   then runs no student code.
+
+Then ``serve`` answers the grader: run a cell, answer a check request, stop.
 """
 
 from __future__ import annotations
 
+import json
 import os
-import resource
+import re
 import signal
 import sys
 import time
 
-MEMORY_WORDS = ("can't allocate memory", "out of memory", "not enough memory",
-                "cannot allocate memory")
+_PR_SET_PDEATHSIG = 1
+# The allocators' own words, at the start of their errors (torch's CPU allocator prefixes
+# the place it failed).
+OUT_OF_MEMORY = re.compile(r"(\[enforce fail at alloc_cpu\.cpp:\d+\] err == 0\. )?"
+                           r"(DefaultCPUAllocator: can't allocate memory|CUDA out of memory)")
+
+
+def main(sock, config: dict) -> None:
+    """The child's whole life; ``sock`` is its end of the channel."""
+    from labkit.grade.channel import ChildSide
+
+    parent = os.getppid()
+    _only_the_channel(sock.fileno())
+    if not config.get("bubblewrap"):
+        die_with_parent(parent)
+    side = ChildSide(sock)
+    try:
+        os.setsid()
+    except OSError:  # already a session leader (bubblewrap's --new-session)
+        pass
+    try:
+        from labkit.grade import isolation
+
+        applied = isolation.apply(config, sock)
+    except Exception as err:  # noqa: BLE001 - any failure here means: run nothing
+        side.reply(b"", json.dumps({"ready": False,
+                                    "error": f"{type(err).__name__}: {err}"[:500]}).encode())
+        os._exit(3)
+    serve(side, config, applied)
+    os._exit(0)
+
+
+def die_with_parent(parent: int) -> None:
+    import ctypes
+
+    ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before we asked
+        os._exit(1)
+
+
+def _only_the_channel(keep: int) -> None:
+    """Close every inherited descriptor but ``keep``; stdio becomes /dev/null."""
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        if fd != devnull:
+            os.dup2(devnull, fd)
+    limit = os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 4096
+    os.closerange(3, keep)
+    os.closerange(keep + 1, max(limit, keep + 2))
+    import multiprocessing.forkserver
+    import multiprocessing.process
+    import multiprocessing.resource_tracker
+
+    # multiprocessing remembers the descriptors it inherited; they are closed now.
+    multiprocessing.forkserver._forkserver._forkserver_alive_fd = None
+    multiprocessing.forkserver._forkserver._inherited_fds = None
+    multiprocessing.resource_tracker._resource_tracker._fd = None
+    multiprocessing.resource_tracker._resource_tracker._pid = None
+    multiprocessing.process._parent_process = None
 
 
 class _CappedStream:
@@ -36,12 +97,9 @@ class _CappedStream:
     def write(self, text) -> int:
         text = str(text)
         room = self.cap - self.written
-        if room > 0:
-            kept = text[:room]
-            self.written += len(kept)
-            self.dropped += len(text) - len(kept)
-        else:
-            self.dropped += len(text)
+        kept = text[:max(room, 0)]
+        self.written += len(kept)
+        self.dropped += len(text) - len(kept)
         return len(text)
 
     def flush(self) -> None:
@@ -54,86 +112,12 @@ class _CappedStream:
         raise OSError("no file descriptor while grading")
 
 
-_KEEP_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "PYTHONPATH", "PYTHONHASHSEED",
-             "VIRTUAL_ENV", "LD_LIBRARY_PATH", "CUDA_VISIBLE_DEVICES", "LABKIT_FAST",
-             "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
-
-
-def apply_limits(config: dict) -> dict:
-    """Limits for this process and everything it starts (called first thing in the child).
-
-    Returns which protections took effect, for the grader's report.
-    """
-    from labkit.grade import cgroup, landlock
-
-    try:
-        os.setsid()
-    except OSError:  # already a session leader (bubblewrap's --new-session)
-        pass
-    applied = {"pids_cap": cgroup.join(config["token"], config["nproc"])}
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    file_cap = config["file_mb"] * 2**20
-    resource.setrlimit(resource.RLIMIT_FSIZE, (file_cap, file_cap))
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # too large a file: an error, not death
-    cpu = int(config["timeout"] * 2 + 30)  # a loop left behind cannot spin for ever
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
-    workdir = config["workdir"]
-    applied["user"] = "same as the grader"
-    if os.geteuid() == 0 and config.get("drop_to") is not None:
-        uid, gid = config["drop_to"]
-        os.chown(workdir, uid, gid)
-        os.setgroups([])
-        os.setgid(gid)
-        os.setuid(uid)
-        nproc = config["nproc"]
-        resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
-        applied["user"] = "nobody"
-    import glob
-
-    devices = glob.glob("/dev/nvidia*") + glob.glob("/dev/dri")  # a GPU opens these read-write
-    applied["writes_only_in_workdir"] = landlock.restrict_writes(
-        [workdir, "/dev/null", "/dev/shm", *devices])
-    if config.get("memory_mb"):
-        with open("/proc/self/status") as status:
-            vm = next(int(line.split()[1]) for line in status if line.startswith("VmSize:"))
-        cap = vm * 1024 + config["memory_mb"] * 2**20
-        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-    os.chdir(workdir)
-    kept = {k: v for k, v in os.environ.items() if k in _KEEP_ENV or k.startswith("LC_")}
-    os.environ.clear()
-    os.environ.update(kept)
-    os.environ.update({"HOME": workdir, "TMPDIR": workdir, "MPLBACKEND": "Agg",
-                       "LABKIT_OFFLINE": "1", "LABKIT_QUIET": "1",
-                       "LABKIT_GRADE_TOKEN": config["token"], "PYTHONNOUSERSITE": "1",
-                       "OMP_NUM_THREADS": str(config.get("threads", 1))})
-    if config.get("data_dir"):
-        os.environ["LABKIT_DATA"] = config["data_dir"]
-    import tempfile
-
-    tempfile.tempdir = workdir  # the fork server may have cached /tmp before TMPDIR changed
-    import multiprocessing
-
-    # ...and multiprocessing its own temporary folder (for sockets of a process pool the
-    # learner's code starts), which the write fence would now refuse.
-    multiprocessing.current_process()._config.pop("tempdir", None)
-    return applied
-
-
-def _quiet_stdio(cap: int) -> tuple[_CappedStream, _CappedStream]:
-    devnull = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1, 2):
-        os.dup2(devnull, fd)
-    out, err = _CappedStream(cap), _CappedStream(cap)
-    sys.stdout, sys.stderr, sys.stdin = out, err, open(os.devnull)
-    return out, err
-
-
-def serve(conn, config: dict) -> None:
+def serve(side, config: dict, applied: dict) -> None:
     """The child's main loop: run cells and answer check requests until told to stop."""
-    preload()  # done already in a fork server; a fresh interpreter (--sandbox) does it here,
-    # before the memory cap, which counts the address space of what is loaded
-    applied = apply_limits(config)
-    out, err = _quiet_stdio(config["output_cap"])
+    preload()  # done already in a fork server; a fresh interpreter (--sandbox) does it here
+    _memory_cap(config.get("memory_mb"))
+    out, err = _CappedStream(config["output_cap"]), _CappedStream(config["output_cap"])
+    sys.stdout, sys.stderr, sys.stdin = out, err, open(os.devnull)
     import torch
 
     torch.set_num_threads(config.get("threads", 1))
@@ -141,34 +125,64 @@ def serve(conn, config: dict) -> None:
 
     from labkit.check.host import LearnerSide
 
-    for path in config.get("extra_paths", ()):
-        sys.path.insert(0, path)
-    shell = InteractiveShell.instance(colors="NoColor")
-    shell.showtraceback = lambda *a, **k: None  # errors come back in the reply instead
-    shell.showsyntaxerror = lambda *a, **k: None
-    side = LearnerSide(shell.user_ns, allowed_modules=tuple(config["probe_modules"]))
-    import json
-
-    conn.send_bytes(b"ready" + json.dumps(applied).encode())
+    _install_probe_modules(config.get("probe_sources", {}))
+    shell = InteractiveShell.instance()  # made by preload, before the fork
+    # As in a notebook, __main__ is the learner's namespace; multiprocessing put the
+    # grader's own main module there, which a process the learner starts (a process
+    # group, chapter 05) would try to import from where the child cannot see it.
+    sys.modules["__main__"] = shell.user_module
+    learner = LearnerSide(shell.user_ns, allowed_modules=tuple(config["probe_modules"]))
+    side.reply(b"", json.dumps({"ready": True, "protections": applied}).encode())
     me = os.getpid()
     while True:
-        try:
-            message = conn.recv_bytes()
-        except (EOFError, OSError):
+        request = side.next_request()
+        if request is None:
             return
-        kind, payload = message[:1], message[1:]
+        kind, nonce, body = request
         if kind == b"c":  # run a cell
-            reply = _run_cell(shell, payload.decode(), out, err)
-            if os.getpid() != me:  # a copy made by os.fork() in the cell: it must not reply
-                os._exit(0)
-            conn.send_bytes(_pack(reply))
+            reply = json.dumps(_run_cell(shell, body.decode(), out, err)).encode()
         elif kind == b"r":  # a check request
-            reply = side.handle(payload)
-            if os.getpid() != me:
-                os._exit(0)
-            conn.send_bytes(reply)
+            reply = _answer(learner, body)
         else:
             return
+        if os.getpid() != me:  # a copy made by os.fork() in the cell: it must not reply
+            os._exit(0)
+        side.reply(nonce, reply)
+
+
+def _answer(learner, body: bytes) -> bytes:
+    from labkit.check import plain
+    from labkit.i18n import _
+
+    try:
+        return learner.handle(body)
+    except plain.Refused as refused:  # the learner's value cannot travel: their answer
+        return plain.encode(("incorrect", _("the value your code gave back"),
+                             refused.reason, _("a value a check cannot receive"), None))
+    except Exception as err:  # noqa: BLE001 - reported as the check's failure
+        return plain.encode(("probe_error", type(err).__name__, str(err)[:300]))
+
+
+def _memory_cap(memory_mb: int | None) -> None:
+    import resource
+
+    if not memory_mb:
+        return
+    with open("/proc/self/status") as status:
+        vm = next(int(line.split()[1]) for line in status if line.startswith("VmSize:"))
+    cap = vm * 1024 + memory_mb * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+
+
+def _install_probe_modules(sources: dict[str, str]) -> None:
+    """Hidden checks' probes arrive as source text, never as files on the child's path."""
+    import types
+
+    for name, source in sources.items():
+        module = types.ModuleType(name)
+        module.__file__ = f"<hidden checks: {name}>"
+        exec(compile(source, module.__file__, "exec"), module.__dict__)  # noqa: S102
+        sys.modules[name] = module
 
 
 def _run_cell(shell, source: str, out, err) -> dict:
@@ -178,21 +192,19 @@ def _run_cell(shell, source: str, out, err) -> dict:
         error = result.error_in_exec or result.error_before_exec
     except BaseException as exc:  # noqa: BLE001 - SystemExit and friends from a cell
         error = exc
-    reply = {"seconds": time.perf_counter() - start, "error": None,
+    reply = {"seconds": time.perf_counter() - start, "error": None, "memory": False,
              "dropped": out.dropped + err.dropped}
     if error is not None:
-        text = f"{type(error).__name__}: {' '.join(str(error).split())[:300]}"
-        memory = isinstance(error, MemoryError) or any(
-            w in str(error).lower() for w in MEMORY_WORDS)
-        reply["error"] = text
-        reply["memory"] = memory
+        try:
+            text = " ".join(str(error).split())[:300]
+        except Exception:  # noqa: BLE001 - the learner's own __str__ failed
+            text = "(the error's message could not be read)"
+        reply["error"] = f"{type(error).__name__}: {text}"
+        # Out of memory is told by the error's type or the allocator's own words, never by
+        # a word anywhere in a message the learner's code may have written.
+        reply["memory"] = isinstance(error, MemoryError) or (
+            isinstance(error, RuntimeError) and OUT_OF_MEMORY.match(text) is not None)
     return reply
-
-
-def _pack(reply: dict) -> bytes:
-    import json
-
-    return json.dumps(reply).encode()
 
 
 def preload() -> None:
@@ -209,12 +221,16 @@ def preload() -> None:
     import labkit.check.probes  # noqa: F401
     import labkit.train  # noqa: F401
     from labkit.check.guard import warm_up
-    from labkit.exercises import CHAPTERS, exercises_of
-    from labkit.notebook.build import chapters  # noqa: F401
+    from labkit.grade import course
 
     warm_up()  # a check's first guard imports torch._dynamo: once, here
-    for chapter in CHAPTERS:
-        try:
-            exercises_of(chapter)
-        except Exception:  # noqa: BLE001 - a broken module shows up when it is used
-            pass
+    course.preload_exercises()
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    if not InteractiveShell.initialized():
+        settings = Config()
+        settings.HistoryManager.enabled = False  # no history file, no thread
+        shell = InteractiveShell.instance(config=settings, colors="NoColor")
+        shell.showtraceback = lambda *a, **k: None  # errors come back in the reply
+        shell.showsyntaxerror = lambda *a, **k: None

@@ -17,7 +17,7 @@ def run(args) -> int:
     except (FileNotFoundError, ValueError) as err:
         print(f"labkit {args.command}: {err}", file=sys.stderr)
         return 2
-    except RuntimeError as err:  # e.g. --sandbox without bubblewrap
+    except RuntimeError as err:  # no isolation available, --sandbox without bubblewrap
         print(f"labkit {args.command}: {err}", file=sys.stderr)
         return 2
 
@@ -64,11 +64,29 @@ def _grade(args) -> int:
 
     grade(args.submissions, args.out, jobs=args.jobs, timeout=args.timeout,
           memory_mb=args.memory, chapter=args.chapter, extra_checks=args.extra_checks,
-          shard=Shard.parse(args.shard), sandbox=args.sandbox,
-          show_hidden=args.show_hidden, salt=args.salt, course_root=args.course,
-          progress=not args.quiet and sys.stderr.isatty())
+          shard=Shard.parse(args.shard), sandbox=args.sandbox, unsafe=args.unsafe,
+          duplicates=args.duplicates, show_hidden=args.show_hidden, salt=salt_of(args),
+          course_root=args.course, progress=not args.quiet and sys.stderr.isatty())
     print(f"Gradebook: {args.out / 'gradebook.csv'} (and lms.csv, feedback/, pictures)")
     return 0
+
+
+def salt_of(args, environ=None) -> str | None:
+    """The grading secret, from a file or the environment: never from the command line,
+    where every process on the machine (a student's among them) can read it."""
+    import os
+
+    environ = os.environ if environ is None else environ
+    if args.salt is not None:
+        raise ValueError("--salt puts the secret where any process can read it (the "
+                         "process list); put it in a file and pass --salt-file FILE, or "
+                         "set LABKIT_GRADE_SALT")
+    if args.salt_file is not None:
+        salt = Path(args.salt_file).read_text().strip()
+        if not salt:
+            raise ValueError(f"--salt-file {args.salt_file}: the file is empty")
+        return salt
+    return environ.get("LABKIT_GRADE_SALT") or None
 
 
 def _gradebook(args) -> int:
@@ -89,6 +107,8 @@ def _gradebook(args) -> int:
         path = report.write_lms(book, args.folder / "lms.csv")
     else:
         path = report.write_csv(book, args.folder / "gradebook.csv")
-        report.write_feedback(book, args.folder / "feedback", show_hidden=args.show_hidden)
+        from labkit.grade.feedback import write_feedback
+
+        write_feedback(book, args.folder / "feedback", show_hidden=args.show_hidden)
     print(f"Wrote {path}")
     return 0

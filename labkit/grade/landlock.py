@@ -1,12 +1,18 @@
-"""Landlock: let a process (and all it starts) write only below the folders we name.
+"""Landlock: a fence a process puts around itself and everything it starts.
 
 Landlock is a Linux security module (kernel 5.13 and newer) that any process, root
 included, can apply to itself; it cannot be undone. The grader's child applies it
-before any student code runs, so even a child that runs as root cannot write to the
-gradebook or anywhere else but its own working folder, cannot signal processes outside
-its domain (the grader) and cannot ptrace them. Reads are not restricted.
+before any student code runs:
 
-Returns False, doing nothing, where the kernel lacks Landlock.
+- reads (``readable``): only below the folders and files named, every other file on the
+  machine is refused, whatever its permissions; files in ``masked`` stay refused even
+  inside a readable folder (held-out labels shipped with the package);
+- writes: only below ``writable``;
+- no signals to processes outside the fence and no connection to abstract Unix
+  sockets made outside it (ABI 6 and newer).
+
+``restrict`` returns what took effect; where the kernel lacks Landlock it does nothing
+and says so.
 """
 
 from __future__ import annotations
@@ -14,16 +20,19 @@ from __future__ import annotations
 import ctypes
 import os
 import platform
+from pathlib import Path
 
 _SYSCALLS = {"x86_64": (444, 445, 446), "aarch64": (444, 445, 446)}
 _RULE_PATH_BENEATH = 1
 _CREATE_RULESET_VERSION = 1
 _PR_SET_NO_NEW_PRIVS = 38
 
-WRITE_FILE, REMOVE_DIR, REMOVE_FILE = 1 << 1, 1 << 4, 1 << 5
+EXECUTE, WRITE_FILE, READ_FILE, READ_DIR = 1 << 0, 1 << 1, 1 << 2, 1 << 3
+REMOVE_DIR, REMOVE_FILE = 1 << 4, 1 << 5
 MAKE = sum(1 << bit for bit in range(6, 13))  # char, dir, reg, sock, fifo, block, sym
-REFER, TRUNCATE = 1 << 13, 1 << 14
-SCOPE_SIGNAL = 1 << 1
+REFER, TRUNCATE, IOCTL_DEV = 1 << 13, 1 << 14, 1 << 15
+SCOPE_ABSTRACT_UNIX_SOCKET, SCOPE_SIGNAL = 1 << 0, 1 << 1
+READ = EXECUTE | READ_FILE | READ_DIR
 
 
 class _RulesetAttr(ctypes.Structure):
@@ -49,37 +58,78 @@ def abi_version() -> int:
 
 def restrict_writes(writable: list[str]) -> bool:
     """From now on this process may write only below ``writable``; True if applied."""
+    return bool(restrict(writable=writable).get("writes"))
+
+
+def restrict(*, writable, readable=None, masked=()) -> dict[str, bool]:
+    """Apply the fence; ``readable`` None leaves reads alone. Returns what took effect:
+    ``writes``, ``reads`` and ``scoped`` (signals, abstract sockets). TCP is left alone:
+    the course's process groups (chapter 05) talk over TCP on the loopback."""
     abi = abi_version()
     if abi < 1:
-        return False
-    create, add_rule, restrict = _SYSCALLS[platform.machine()]
+        return {}
+    create, add_rule, enforce = _SYSCALLS[platform.machine()]
     libc = ctypes.CDLL(None, use_errno=True)
-    handled = WRITE_FILE | REMOVE_DIR | REMOVE_FILE | MAKE
-    if abi >= 2:
-        handled |= REFER
-    if abi >= 3:
-        handled |= TRUNCATE
-    attr = _RulesetAttr(handled, 0, SCOPE_SIGNAL if abi >= 6 else 0)
-    size = ctypes.sizeof(_RulesetAttr) if abi >= 6 else 8
-    ruleset = libc.syscall(create, ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0))
+    writes = WRITE_FILE | REMOVE_DIR | REMOVE_FILE | MAKE
+    writes |= (REFER if abi >= 2 else 0) | (TRUNCATE if abi >= 3 else 0)
+    handled = writes | (READ if readable is not None else 0)
+    if abi >= 5:
+        handled |= IOCTL_DEV
+    scoped = SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL if abi >= 6 else 0
+    attr = _RulesetAttr(handled, 0, scoped)
+    size = ctypes.sizeof(_RulesetAttr) if abi >= 6 else (16 if abi >= 4 else 8)
+    ruleset = libc.syscall(create, ctypes.byref(attr), ctypes.c_size_t(size),
+                           ctypes.c_uint32(0))
     if ruleset < 0:
-        return False
+        return {}
+    rules: dict[str, int] = {}
+    for path in writable:
+        own = handled if os.path.isdir(path) else (
+            WRITE_FILE | READ_FILE | (TRUNCATE | IOCTL_DEV) & handled)
+        rules[str(path)] = rules.get(str(path), 0) | own
+    if readable is not None:
+        for path, access in _read_rules(readable, masked).items():
+            rules[path] = rules.get(path, 0) | access
     try:
-        for path in writable:
+        for path, access in rules.items():
             if not os.path.exists(path):
                 continue
             fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
             try:
-                allowed = handled if os.path.isdir(path) else (
-                    WRITE_FILE | (TRUNCATE if abi >= 3 else 0))
-                rule = _PathBeneath(allowed, fd)
+                if not os.path.isdir(path):
+                    access &= ~(READ_DIR | MAKE | REMOVE_DIR | REMOVE_FILE | REFER)
+                rule = _PathBeneath(access & handled, fd)
                 if libc.syscall(add_rule, ruleset, _RULE_PATH_BENEATH, ctypes.byref(rule),
                                 ctypes.c_uint32(0)) != 0:
-                    return False
+                    return {}
             finally:
                 os.close(fd)
         if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
-            return False
-        return libc.syscall(restrict, ruleset, ctypes.c_uint32(0)) == 0
+            return {}
+        if libc.syscall(enforce, ruleset, ctypes.c_uint32(0)) != 0:
+            return {}
     finally:
         os.close(ruleset)
+    return {"writes": True, "reads": readable is not None, "scoped": bool(scoped)}
+
+
+def _read_rules(readable, masked) -> dict[str, int]:
+    """Read rights for each readable path; a folder holding a masked file is opened up
+    entry by entry, leaving that file out (a rule always covers everything beneath)."""
+    masked = [Path(m) for m in masked]
+    rules: dict[str, int] = {}
+    pending = [Path(p) for p in readable]
+    while pending:
+        path = pending.pop()
+        inside = [m for m in masked if m != path and m.is_relative_to(path)]
+        if path in masked:
+            continue
+        if not inside or not path.is_dir():
+            rules[str(path)] = READ
+            continue
+        rules[str(path)] = READ_DIR  # list it, but read its files one rule at a time
+        try:
+            pending += [path / name for name in os.listdir(path)]
+        except OSError:
+            continue
+    return rules

@@ -1,10 +1,15 @@
-"""Which cells an exercise needs: a dependency analysis of the cells' code.
+"""Step 3, plan: which cells each exercise needs, and where in the notebook it is judged.
 
 Running every cell of every notebook is what makes grading slow: a chapter trains
 models in cells no exercise depends on. For each exercise we walk back from its check
 cell and keep the cells that bind, or may change, a name the exercise needs, then the
 names those cells read, and so on. When in doubt a cell is kept: a cell that does not
 parse, a name passed to a call or used with a method (it may be changed in place).
+
+An exercise is judged where "Run All" leaves the learner's answer: after its check cell
+and after the last answer cell that binds one of its variables, wherever the learner
+put the check cell. Exercises are judged in that order, so a submission that crashes later
+keeps the points it had already earned.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ import ast
 import builtins
 import re
 from dataclasses import dataclass, field
+
+from labkit.notebook.build import CHECK_CALL
 
 _BUILTINS = set(dir(builtins)) | {"get_ipython", "display"}
 
@@ -215,3 +222,53 @@ def _walk_back(cells: list[CellCode], names, before: int) -> list[int]:
             wanted -= cell.rebinds
             wanted |= cell.reads
     return chosen
+
+
+@dataclass
+class Plan:
+    code: list[CellCode]
+    order: list  # exercise classes, in the order they are judged
+    positions: dict[str, int]  # exercise name -> index of the first cell after it
+    needed: set[int]  # cells any exercise needs
+    gone: dict[str, str]  # exercise name -> a variable whose defining cell was deleted
+
+
+def step(work) -> None:
+    from labkit.check.exercise import variables
+
+    cells = work.restored.cells
+    code = [analyse(c.source) for c in cells]
+    variables_of = {e.name: set(variables(e)) for e in work.exercises}
+    positions = judged_at(code, cells, variables_of)
+    present = set().union(*(c.binds for c in code)) if code else set()
+    deleted = set().union(*(analyse(c.source).binds for c in work.restored.missing)) if (
+        work.restored.missing) else set()
+    gone = {}
+    for exercise in work.exercises:
+        lost = sorted(n for n in variables_of[exercise.name] if n in deleted - present)
+        if lost:
+            gone[exercise.name] = lost[0]
+    order = sorted(work.exercises, key=lambda e: positions[e.name])
+    needed = set().union(*(needed_cells(code, variables_of[e.name], positions[e.name])
+                           for e in work.exercises)) if work.exercises else set()
+    work.plan = Plan(code, order, positions, needed, gone)
+
+
+def judged_at(code: list[CellCode], cells, variables_of) -> dict[str, int]:
+    """For each exercise, the index of the first cell after its check cell and after the
+    last answer cell (an exercise cell, or one the learner added) that binds one of its
+    variables: where "Run All" has left the learner's answer, wherever the learner put
+    the check cell. Cells of the chapter itself that use the answer later (training
+    with it, say) do not move the exercise: it is judged as the chapter checks it."""
+    checks: dict[str, int] = {}
+    for index, cell in enumerate(cells):
+        for name in CHECK_CALL.findall(cell.source):
+            checks.setdefault(name, index)
+    out = {}
+    for name, wanted in variables_of.items():
+        last = max((i for i, (c, cell) in enumerate(zip(code, cells, strict=True))
+                    if (cell.exercise or cell.origin == "added")
+                    and (c.binds & wanted or (not c.parsed and c.mentions(wanted)))),
+                   default=-1)
+        out[name] = min(max(checks.get(name, len(code) - 1), last) + 1, len(code))
+    return out

@@ -1,4 +1,4 @@
-"""Put a submission back together from the chapter's own notebook.
+"""Step 2, restore: put a submission back together from the chapter's own notebook.
 
 Cells the learner must not change (tagged ``protected`` by the build: set-up, imports,
 the exercise binding, the checks) are taken from the chapter, matched by their stable
@@ -12,7 +12,22 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from labkit.grade.pipeline import Stop
+from labkit.grade.text import Text
+from labkit.i18n import N_
 from labkit.notebook.build import EXERCISE, PROTECTED
+
+
+def step(work) -> None:
+    """The chapter's exercises and the submission's cells, protected ones restored."""
+    try:
+        work.exercises = work.course.exercises(work.chapter)
+        reference = work.course.reference(work.chapter)
+    except ValueError as err:
+        raise Stop("invalid", N_("this chapter cannot be graded here ({error})"),
+                   error=str(err)) from None
+    work.restored = restore(work.nb, reference)
+    work.notes += work.restored.notes
 
 
 @dataclass
@@ -34,7 +49,7 @@ class Cell:
 @dataclass
 class Restored:
     cells: list[Cell]
-    notes: list[str] = field(default_factory=list)
+    notes: list[Text] = field(default_factory=list)
     missing: list[Cell] = field(default_factory=list)  # deleted exercise cells (chapter's)
 
 
@@ -70,8 +85,8 @@ def restore(submitted: dict, chapter_nb) -> Restored:
             ref_source, tags = by_id[cid]
             if PROTECTED in tags:
                 if source != ref_source:
-                    out.notes.append(f"a protected cell ({cid}) was changed; the chapter's "
-                                     "version was used")
+                    out.notes.append(Text(N_("a protected cell ({cell}) was changed; the "
+                                             "chapter's version was used"), {"cell": cid}))
                 out.cells.append(Cell(cid, ref_source, "chapter", tags))
             else:
                 out.cells.append(Cell(cid, source, "learner", tags))
@@ -92,7 +107,8 @@ def restore(submitted: dict, chapter_nb) -> Restored:
             out.missing.append(cell)
             continue
         if PROTECTED in tags:
-            out.notes.append(f"a deleted protected cell ({cid}) was put back")
+            out.notes.append(Text(N_("a deleted protected cell ({cell}) was put back"),
+                                  {"cell": cid}))
         pending.append(cell)
     out.cells.extend(pending)
     return out

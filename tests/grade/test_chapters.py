@@ -2,6 +2,7 @@
 notebook none: the checks work in a child process exactly as in a notebook."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,7 @@ def graded(tmp_path_factory):
     rows = {}
     for row in book.results():
         rows.setdefault((row["student"], row["chapter"]), []).append(row)
+    rows["feedback"] = folder / "out" / "feedback"
     return rows
 
 
@@ -50,3 +52,10 @@ def test_a_chinese_notebook_gets_its_feedback_in_chinese(graded):
     assert statuses[0] == "passed" and set(statuses[1:]) == {"not_attempted"}, statuses
     assert "：通过（" in rows[0]["message"], rows[0]["message"]
     assert all("尚未作答" in r["message"] for r in rows[1:]), [r["message"] for r in rows]
+    text = (graded["feedback"] / "chinese" / "01_tensors.md").read_text()
+    assert "得分" in text and "反馈" in text and "运行过的单元格" in text
+    # Every word is Chinese but code, names and numbers: no English label anywhere.
+    outside_code = re.sub(r"`[^`\n]*`", "", text)
+    english = re.findall(r"\b(?:Checked|Expected|Found|Hint|Score|Notes|Cells|feedback|"
+                         r"points?|passed|incorrect|attempted|graded)\b", outside_code)
+    assert not english, (english, text)

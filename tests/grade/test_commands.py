@@ -28,16 +28,21 @@ def test_a_chinese_release_is_the_committed_chinese_notebook(tmp_path):
     assert (out / "01_tensors.ipynb").read_text() == committed.read_text()
 
 
-def test_grade_export_and_merge_from_the_command_line(tmp_path, capsys):
+def test_grade_export_and_merge_from_the_command_line(tmp_path, capsys, monkeypatch):
     golden.write_all(tmp_path / "subs", cases=["correct", "empty_file"])
     out = tmp_path / "out"
+    monkeypatch.setenv("LABKIT_GRADE_SALT", "x")
     assert main(["grade", str(tmp_path / "subs"), "--out", str(out), "--jobs", "1",
-                 "--quiet", "--salt", "x"]) == 0
+                 "--quiet"]) == 0
     said = capsys.readouterr().out
     assert "1 graded, 1 invalid" in said and "gradebook.csv" in said
+    assert "Protections in effect" in said
     (out / "lms.csv").unlink()
     assert main(["gradebook", "export", str(out), "--format", "lms"]) == 0
     assert (out / "lms.csv").read_text().startswith("student,01_tensors")
+    (out / "feedback" / "correct" / "01_tensors.md").unlink()
+    assert main(["gradebook", "export", str(out)]) == 0  # the CSV and the feedback again
+    assert (out / "feedback" / "correct" / "01_tensors.md").exists()
     assert main(["gradebook", "merge", str(out), "--out", str(tmp_path / "joined")]) == 0
     assert (tmp_path / "joined" / "gradebook.csv").exists()
 
@@ -45,6 +50,12 @@ def test_grade_export_and_merge_from_the_command_line(tmp_path, capsys):
 def test_bad_arguments_get_a_clear_message(tmp_path, capsys):
     assert main(["grade", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o")]) == 2
     assert "no such file or folder" in capsys.readouterr().err
+    assert main(["grade", str(tmp_path), "--out", str(tmp_path / "o"), "--salt", "s"]) == 2
+    assert "--salt-file" in capsys.readouterr().err  # a secret never goes on a command line
+    (tmp_path / "salt").write_text("")
+    assert main(["grade", str(tmp_path), "--out", str(tmp_path / "o"), "--salt-file",
+                 str(tmp_path / "salt")]) == 2
+    assert "empty" in capsys.readouterr().err
     assert main(["grade", str(tmp_path), "--out", str(tmp_path / "o"), "--shard", "9/2"]) == 2
     assert main(["gradebook", "export", str(tmp_path)]) == 2
     with pytest.raises(SystemExit):

@@ -46,3 +46,20 @@ def test_a_top_level_read_does_not_pull_in_later_cells():
              "try:\n    1 / 0\nexcept ZeroDivisionError as err:\n    print(err)",
              "data.add_(1)", "def f():\n    return torch.zeros(1)"]
     assert plan(cells, ["f"]) == [0, 4]
+
+
+def test_an_exercise_is_judged_where_run_all_leaves_the_answer():
+    """A check cell pasted above its answer still judges the answer; the chapter's own
+    cells that use the answer later (training with it) do not move the judging."""
+    from labkit.grade.plan import judged_at
+    from labkit.grade.restore import Cell
+
+    cells = [Cell("c0", "import torch", "chapter", ("protected",)),
+             Cell("chk", "q.f.check()", "chapter", ("protected",)),
+             Cell("ex", "def f(x):\n    return x", "learner", ("exercise",)),
+             Cell("demo", "f = torch.compile(f)\nfit(f)", "chapter", ()),
+             Cell("chk2", "q.g.check()", "chapter", ("protected",)),
+             Cell("added-5", "g = 2", "added")]
+    code = [analyse(c.source) for c in cells]
+    where = judged_at(code, cells, {"f": {"f"}, "g": {"g"}, "h": {"h"}})
+    assert where == {"f": 3, "g": 6, "h": 6}

@@ -1,39 +1,85 @@
-"""Reading submissions without trusting them, and putting protected cells back."""
+"""Finding submissions and reading them without trusting them (discover, read, restore)."""
 
 import json
+import os
 
 import pytest
 
+from labkit.grade import discover, read
+from labkit.grade.pipeline import Stop
 from labkit.grade.restore import restore
-from labkit.grade.submission import Invalid, chapter_from_name, find, read
+
+
+def _nb(*cells, **extra):
+    return {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, **extra, "cells": [
+        {"cell_type": "code", "id": cid, "source": src, "metadata": {"tags": list(tags)}}
+        for cid, src, tags in cells]}
 
 
 @pytest.mark.parametrize("data, words", [
-    (b"", "empty"), (b"{", "not valid JSON"), (b"\xff\xfe", "not text"),
+    (b"{", "not valid JSON"), (b"\xff\xfe", "not text"),
     (b"[]", "not a Jupyter notebook"), (b'{"nbformat": 3, "cells": []}', "format 3"),
     (b'{"nbformat": 4, "cells": [{"cell_type": "weird"}]}', "cell 1"),
+    (b'{"nbformat": 4, "metadata": [], "cells": []}', "`metadata` is not a mapping"),
+    (b'{"nbformat": 4, "metadata": {"labkit": 5}, "cells": []}', "course metadata"),
+    (json.dumps(_nb(("a", "x = 1", ()))).replace('"tags": []', '"tags": 5').encode(),
+     "`tags` are not a list"),
+    (json.dumps(_nb(("a b", "x = 1", ()))).encode(), "`id` is malformed"),
+    (b'{"nbformat": 4, "cells": [], "metadata": {"x": ' + b"[" * 100_000 + b"]" * 100_000
+     + b"}}", "nested too deeply"),
+    (b'{"nbformat": 4, "cells": [], "metadata": {"x": ' + b"[" * 200 + b"]" * 200 + b"}}",
+     "nested too deeply"),
+    (b'{"nbformat": 4, "cells": [], "metadata": {"x": 1' + b"0" * 5000 + b"}}",
+     "not valid JSON"),
 ])
-def test_bad_files_are_invalid_with_a_reason(tmp_path, data, words):
-    path = tmp_path / "03_mlp.ipynb"
-    path.write_bytes(data)
-    with pytest.raises(Invalid, match=words):
-        read(path)
+def test_bad_notebooks_are_invalid_with_a_reason(data, words):
+    """Is every malformed notebook refused by the read step, never by a traceback?"""
+    with pytest.raises(Stop) as stop:
+        read.parse(data)
+    assert stop.value.status == "invalid"
+    assert words in stop.value.reason.english()
 
 
-def test_students_and_chapters_come_from_the_layout(tmp_path):
+def test_only_regular_files_are_read(tmp_path):
+    """A FIFO would block for ever, a link would read another student's file."""
+    (tmp_path / "empty.ipynb").write_bytes(b"")
+    os.mkfifo(tmp_path / "fifo.ipynb")
+    (tmp_path / "real.ipynb").write_text("{}")
+    (tmp_path / "link.ipynb").symlink_to(tmp_path / "real.ipynb")
+    for name, words in [("empty.ipynb", "empty"), ("fifo.ipynb", "not a regular file"),
+                        ("link.ipynb", "link")]:
+        with pytest.raises(Stop, match=words):
+            read.read_bytes(tmp_path / name)
+    (tmp_path / "big.ipynb").write_bytes(b" " * (2 * 2**20))
+    with pytest.raises(Stop, match="over the 1 MB limit"):
+        read.read_bytes(tmp_path / "big.ipynb", max_mb=1)
+    assert read.read_bytes(tmp_path / "real.ipynb") == b"{}"
+
+
+def test_students_and_chapters_come_from_the_layout_exactly(tmp_path):
     for path in ["subs/alice/03_mlp.ipynb", "subs/bob/work/04_cnn.ipynb",
-                 "subs/carol_01_tensors.ipynb", "subs/.ipynb_checkpoints/x.ipynb"]:
+                 "subs/carol_01_tensors.ipynb", "subs/.ipynb_checkpoints/x.ipynb",
+                 "subs/Bob Jones/01_tensors.ipynb", "subs/Bob_Jones/01_tensors.ipynb"]:
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / path).write_text("{}")
-    found = {(s.student, s.chapter_hint) for s in find([tmp_path / "subs"])}
-    assert found == {("alice", "03_mlp"), ("bob", "04_cnn"), ("carol", "01_tensors")}
-    assert chapter_from_name("04b_optimizers-x.ipynb") == "04b_optimizers"
+    (tmp_path / "subs" / "mallory").symlink_to(tmp_path / "subs" / "alice")
+    found = {(f.student, f.chapter_hint) for f in discover.find([tmp_path / "subs"])}
+    assert found == {("alice", "03_mlp"), ("bob", "04_cnn"), ("carol", "01_tensors"),
+                     ("Bob Jones", "01_tensors"), ("Bob_Jones", "01_tensors"),
+                     ("mallory", None)}  # the link is found, to be refused, never followed
+    assert discover.chapter_from_name("04b_optimizers-x.ipynb") == "04b_optimizers"
+    assert discover.similar_names(["Bob Jones", "Bob_Jones", "alice"]) == [
+        ["Bob Jones", "Bob_Jones"]]
 
 
-def _nb(*cells):
-    return {"nbformat": 4, "cells": [
-        {"cell_type": "code", "id": cid, "source": src, "metadata": {"tags": list(tags)}}
-        for cid, src, tags in cells]}
+def test_metadata_naming_another_chapter_is_flagged_not_obeyed():
+    notes = []
+    nb = _nb(metadata={"labkit": {"chapter": "00_setup"}})
+    assert read.chapter_for(nb, "03_mlp", notes) == "03_mlp"
+    assert "flagged" in notes[0].english() and "00_setup" in notes[0].english()
+    assert read.chapter_for(nb, None, []) == "00_setup"
+    with pytest.raises(Stop, match="which chapter"):
+        read.chapter_for(_nb(), None, [])
 
 
 def test_protected_cells_come_back_and_learner_cells_stay():
@@ -45,7 +91,7 @@ def test_protected_cells_come_back_and_learner_cells_stay():
     sources = [c.source for c in out.cells]
     assert sources == ["import torch", "def f(): return 1", "helper = 2", "q.f.check()",
                        "plot()"]
-    assert any("changed" in n for n in out.notes)
+    assert any("changed" in n.english() for n in out.notes)
     assert not out.missing
 
 

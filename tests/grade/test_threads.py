@@ -9,7 +9,7 @@ import torch
 
 from labkit.check import Exercise, expect, plain, run_check
 from labkit.grade.judge import CHECK_LOCK
-from labkit.grade.process import RemoteHost
+from labkit.grade.run import RemoteHost
 
 
 class SlowChild:
