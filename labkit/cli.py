@@ -258,8 +258,16 @@ def check_grade_options(args) -> list:
     One function so that a new flag's check has one place to go.
     """
     from labkit.exercises import CHAPTERS
-    from labkit.grade.submission import find
+    from labkit.grade.commands import salt_of
+    from labkit.grade.discover import find
 
+    try:
+        salt_of(args)  # the secret's flags first: a refused one must not wait on anything
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    except OSError as err:
+        raise UsageError(f"--salt-file {args.salt_file}: {err.strerror or err}; give a "
+                         "readable file that holds the grading secret") from None
     if args.jobs is not None:
         _positive_int(args.jobs, "--jobs", "number of parallel workers", ceiling=1024)
     if not (math.isfinite(args.timeout) and 0 < args.timeout <= 86_400):

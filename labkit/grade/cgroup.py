@@ -78,10 +78,9 @@ def _empty_and_remove(path: Path) -> None:
         pass
 
 
-def sweep_stale() -> list[str]:
-    """Empty and remove the groups of graders that are no longer running."""
-    from labkit.grade.leftovers import is_stale
-
+def sweep_stale(is_stale) -> list[str]:
+    """Empty and remove the groups of graders that are no longer running
+    (``is_stale(tag)`` says which; it lives with the other leftovers)."""
     root = _root()
     removed = []
     if root is None:

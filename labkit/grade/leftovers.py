@@ -57,7 +57,7 @@ def sweep() -> list[str]:
     """Remove run folders and cgroups of graders that are gone; return what was removed."""
     from labkit.grade import cgroup
 
-    removed = cgroup.sweep_stale()
+    removed = cgroup.sweep_stale(is_stale)
     root = Path(tempfile.gettempdir())
     for folder in root.glob(f"{PREFIX}*"):
         if folder.is_dir() and is_stale(folder.name.removeprefix(PREFIX)):
