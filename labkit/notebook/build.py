@@ -3,10 +3,13 @@
 ``notebooks/src/NN_name.py`` (jupytext percent format) is the source of truth:
 
     read source -> drop author tests (learner) -> strip or keep solutions
-    -> add the setup cell -> clear outputs -> stable cell ids -> write
+    -> drop the ``# i18n`` markers -> add the setup cell -> clear outputs
+    -> stable cell ids -> (a translation: its words, from the chapter's catalog) -> write
 
 The learner notebook goes to ``notebooks/NN_name.ipynb`` (committed); the solved one
-to ``build/solved/NN_name.ipynb`` (tests only).
+to ``build/solved/NN_name.ipynb`` (tests only). A translation keeps the English
+notebook's cells and ids; its code cells are translated from the marked source (see
+``labkit.notebook.codetext``), so they differ from the English ones only in words.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import hashlib
 import re
 from pathlib import Path
 
-from labkit.notebook import regions
+from labkit.notebook import codetext, regions
 from labkit.notebook.chapter import chapters
 from labkit.notebook.project import repository_url
 
@@ -64,21 +67,44 @@ def teaches(path: Path, nb=None) -> str:
     return " ".join(str(text).split())
 
 
-def learner_notebook(path: Path, url: str):
+def learner_notebook(path: Path, url: str, *, lang: str = "en",
+                     table: dict[str, str] | None = None):
+    """The learner notebook of the chapter source ``path``; in ``lang`` with the
+    chapter's catalog ``table`` (English -> translation), for a translation."""
+    return _in_language(*_notebook(path, url, solved=False), lang, table, url)
+
+
+def solved_notebook(path: Path, url: str, *, lang: str = "en",
+                    table: dict[str, str] | None = None):
+    return _in_language(*_notebook(path, url, solved=True), lang, table, url)
+
+
+def _notebook(path: Path, url: str, *, solved: bool):
+    """The English notebook, and its code cells as they were before their markers were
+    dropped (by cell index)."""
     nb = read_source(path)
-    nb.cells = [c for c in nb.cells if AUTHOR_TEST not in c.metadata.get("tags", [])]
-    _map_code(nb, path, regions.learner)
-    return _finish(nb, path.stem, extra_cells=[_code(SETUP_CELL.format(url=url), "setup")])
+    extra = [_code(SETUP_CELL.format(url=url), "setup")]
+    if solved:
+        extra.append(_code(HARNESS_CELL, "harness"))
+    else:
+        nb.cells = [c for c in nb.cells if AUTHOR_TEST not in c.metadata.get("tags", [])]
+    marked = _map_code(nb, path, regions.solved if solved else regions.learner)
+    return _finish(nb, path.stem, extra_cells=extra), {
+        index + len(extra): source for index, source in marked.items()}
 
 
-def solved_notebook(path: Path, url: str):
-    nb = read_source(path)
-    _map_code(nb, path, regions.solved)
-    return _finish(nb, path.stem, extra_cells=[_code(SETUP_CELL.format(url=url), "setup"),
-                                               _code(HARNESS_CELL, "harness")])
+def _in_language(nb, marked: dict[int, str], lang: str, table, url: str):
+    if lang == "en":
+        return nb
+    from labkit.notebook import translate
+
+    return translate.translated(nb, table or {}, lang, url, marked=marked)
 
 
-def _map_code(nb, path: Path, transform) -> None:
+def _map_code(nb, path: Path, transform) -> dict[int, str]:
+    """Turn each code cell into its learner or solved form, without markers; return the
+    form that still has them, by cell index (a translation finds its strings there)."""
+    marked = {}
     for number, cell in enumerate(nb.cells, start=1):
         if cell.cell_type == "code":
             tags = list(cell.metadata.get("tags", []))
@@ -87,7 +113,10 @@ def _map_code(nb, path: Path, transform) -> None:
             elif _is_protected(cell.source):
                 tags.append(PROTECTED)
             cell.metadata["tags"] = tags
-            cell.source = transform(cell.source, where=f"{path.name}, cell {number}")
+            where = f"{path.name}, cell {number}"
+            marked[number - 1] = transform(cell.source, where=where)
+            cell.source = codetext.strip_markers(marked[number - 1], where)
+    return marked
 
 
 def _is_protected(source: str) -> bool:
@@ -148,20 +177,19 @@ def build(repo: Path, *, write_learner: bool = True, write_solved: bool = True) 
               for lang in translate.TRANSLATIONS}
     stale = []
     for chapter in sources:
-        learner, solved = learner_notebook(chapter.source, url), None
-        if write_solved:
-            solved = solved_notebook(chapter.source, url)
+        learner, marked = _notebook(chapter.source, url, solved=False)
         _emit(chapter.learner_path(repo), to_text(learner), stale, write_learner)
+        solved = _notebook(chapter.source, url, solved=True) if write_solved else None
         if solved is not None:
-            _write(chapter.solved_path(repo), to_text(solved))
+            _write(chapter.solved_path(repo), to_text(solved[0]))
         for lang in translate.TRANSLATIONS:
             table = tables[lang][chapter.stem]
             _emit(chapter.translated_learner_path(repo, lang),
-                  to_text(translate.translated(learner, table, lang, url)), stale,
+                  to_text(_in_language(learner, marked, lang, table, url)), stale,
                   write_learner)
             if solved is not None:
                 _write(chapter.translated_solved_path(repo, lang),
-                       to_text(translate.translated(solved, table, lang, url)))
+                       to_text(_in_language(*solved, lang, table, url)))
     readmes = [("en", repo / "README.md")]
     # A translated README is optional (a course may have none); its tables are generated.
     readmes += [(lang, repo / f"README.{lang}.md") for lang in translate.TRANSLATIONS

@@ -3,7 +3,9 @@
 Two kinds of catalog, both gettext ``.po`` files keyed by the English text:
 
 - ``notebooks/locale/<lang>/NN_name.po``: a chapter's prose, one entry per paragraph of
-  each markdown cell (code blocks stay as they are);
+  each markdown cell (code blocks stay as they are), then what a learner reads in its
+  code cells: comments, docstrings and the strings of lines marked ``# i18n``
+  (``labkit.notebook.codetext``; solutions and author tests are never shown, so skipped);
 - ``labkit/locale/<lang>/<module>.po``: labkit's own messages, the strings wrapped in
   ``_``, ``N_`` or ``ngettext``: one catalog per chapter's exercise module
   (``ch01_tensors.po``) and ``labkit.po`` for the rest.
@@ -34,15 +36,18 @@ _CODE_SPAN = re.compile(r"`[^`]+`")  # a span may wrap onto the next line
 _FIELD = re.compile(r"(?<!\{)\{([A-Za-z_]\w*)?(?:[!:][^{}]*)?\}(?!\})")
 _LINK = re.compile(r"\]\(([^)\s]+)\)")
 _QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
+_LATEX_ARGUMENT = re.compile(r"\\[A-Za-z]+\{[^{}]*\}")  # \text{out}: words, not a field
 
 
 @dataclass(frozen=True)
 class Unit:
-    """One translatable paragraph of a chapter."""
+    """One translatable paragraph, or text of a code cell, of a chapter."""
 
     text: str
     cell: int  # 1-based, counting every cell of the source
     line: int  # line in the source file where the paragraph starts
+    form: str | None = None  # a code text's form (``codetext.Text.form``); None for prose
+    kind: str | None = None  # a code text's kind (``codetext.Text.kind``); None for prose
 
 
 # --- chapters ------------------------------------------------------------------------------
@@ -76,7 +81,8 @@ def needs_translation(block: str) -> bool:
     if _FENCE.match(text) and text.endswith("```") and text.count("```") == 2:
         return False
     if text.startswith("$$") and text.endswith("$$"):
-        return False
+        return "\\text{" in text  # words inside the formula
+
     return bool(re.search(r"[A-Za-z]{2}", text))
 
 
@@ -92,13 +98,28 @@ def chapter_units(source: Path) -> list[Unit]:
     notebook = read_source(source)
     units = [Unit(teaches(source, notebook), 0, summary_line)]
     for number, cell in enumerate(notebook.cells, start=1):
-        if cell.cell_type != "markdown":
-            continue
         start = starts[number - 1] if number <= len(starts) else 0
-        units += [Unit(block, number, start + 1 + first)
-                  for first, block in _numbered_paragraphs(cell.source)
-                  if needs_translation(block)]
+        if cell.cell_type == "markdown":
+            units += [Unit(block, number, start + 1 + first)
+                      for first, block in _numbered_paragraphs(cell.source)
+                      if needs_translation(block)]
+        elif cell.cell_type == "code" and "author-test" not in cell.metadata.get("tags", []):
+            units += [Unit(text.message, number, start + text.line, text.form, text.kind)
+                      for text in _shown_code_texts(cell.source, f"{source.name}, cell "
+                                                                 f"{number}")]
     return units
+
+
+def _shown_code_texts(code: str, where: str) -> list:
+    """The texts of a code cell that a learner is shown: not those of solutions."""
+    from labkit.notebook import codetext, regions
+
+    lines = code.split("\n")
+    hidden = set()
+    for kind, _indent, first, last in regions._regions(lines, where):
+        if kind == "SOLUTION":
+            hidden.update(range(first, last + 1))
+    return [text for text in codetext.texts(code, where) if text.start[0] not in hidden]
 
 
 def translate_markdown(markdown: str, table: dict[str, str]) -> tuple[str, int]:
@@ -170,9 +191,24 @@ def _template(entries) -> object:
     from babel.messages.catalog import Catalog
 
     template = Catalog(fuzzy=False, creation_date=FIXED_DATE)
-    for message, filename, line in entries:
-        template.add(message, locations=[(filename, line)])
+    for message, filename, line, *extra in entries:
+        note = extra[1] if len(extra) > 1 else ""
+        if extra and extra[0] and "f" in extra[0].lower():
+            note += " " + _NOTES["f-string"]
+        template.add(message, locations=[(filename, line)],
+                     auto_comments=[note.strip()] if note.strip() else [])
     return template
+
+
+# What a translator of a code cell's text needs to know (see CONTRIBUTING.md).
+_NOTES = {
+    "comment": "A comment in a code cell: each line of the translation is one comment line.",
+    "docstring": "A docstring in a code cell.",
+    "string": "Text a code cell prints or draws, written as a Python string: keep quotes and "
+              "backslashes as the English has them; in a column padded to a width, give "
+              "every entry the same number of Chinese characters (pad with U+3000).",
+    "f-string": "It is an f-string: keep every {field} exactly as written, in any order.",
+}
 
 
 def _merged(path: Path, lang: str, entries, memory: dict[str, str] | None = None) -> bytes:
@@ -214,7 +250,8 @@ def catalog_plan(repo: Path, lang: str) -> dict[Path, list[tuple]]:
     for chapter in chapters(repo):
         relative = chapter.source.relative_to(repo).as_posix()
         plan[chapter_catalog_path(repo, lang, chapter.stem)] = [
-            (unit.text, relative, unit.line) for unit in chapter_units(chapter.source)]
+            (unit.text, relative, unit.line, unit.form, _NOTES.get(unit.kind, ""))
+            for unit in chapter_units(chapter.source)]
     for name, entries in labkit_messages(repo / "labkit").items():
         plan[repo / "labkit" / "locale" / lang / f"{name}.po"] = entries
     return plan
@@ -247,7 +284,8 @@ def problems(repo: Path, lang: str = "zh") -> list[str]:
             out.append(f"{relative}: missing; run `labkit i18n update` and translate it")
             continue
         catalog = read(path)
-        for message, filename, line in entries:
+        for message, filename, line, *extra in entries:
+            form = extra[:1]
             where = _where(filename, line)
             key = message[0] if isinstance(message, tuple) else message
             entry = catalog.get(message if not isinstance(message, tuple) else key)
@@ -263,14 +301,20 @@ def problems(repo: Path, lang: str = "zh") -> list[str]:
                            f"translation in {relative} and remove its fuzzy flag")
             else:
                 out += [f"{where}: {shown} {fault} in {relative}"
-                        for fault in faults(key, text)]
+                        for fault in faults(key, text, form[0] if form else None)]
     return out
 
 
-def faults(english: str, translation: str) -> list[str]:
-    """What a translation lost that must survive: format fields, code spans and links."""
-    out = []
-    if sorted(_FIELD.findall(english)) != sorted(_FIELD.findall(translation)):
+def faults(english: str, translation: str, form: str | None = None) -> list[str]:
+    """What a translation lost that must survive: format fields, code spans and links;
+    for a string of a code cell (``form``, e.g. ``f"``), a valid literal of the same kind
+    with every f-string field."""
+    from labkit.notebook.codetext import literal_faults
+
+    out = literal_faults(english, translation, form) if form else []
+    if "f" in (form or "").lower():
+        pass  # its fields are checked as code, whatever they hold
+    elif sorted(_fields(english)) != sorted(_fields(translation)):
         out.append("has other {fields} in its translation than in English")
     # Fenced blocks may translate their comments; the inline spans around them may not.
     flat = " ".join(_FENCED.sub("", translation).split())
@@ -282,6 +326,10 @@ def faults(english: str, translation: str) -> list[str]:
     if gone:
         out.append(f"lost the link(s) {', '.join(gone[:2])} in its translation")
     return out
+
+
+def _fields(text: str) -> list[str]:
+    return _FIELD.findall(_LATEX_ARGUMENT.sub("", text))
 
 
 def _where(filename: str, line: int) -> str:
