@@ -95,7 +95,7 @@ def test_messages_made_on_the_learners_side_follow_the_checks_language():
         not_yet = run_check(_Double(), {"double": stub}, seed=0)
         error = run_check(_Double(), {"double": broken}, seed=0)
     assert "仍然抛出 `NotImplementedError`" in not_yet.text()
-    assert "你的代码抛出了错误" in error.text()
+    assert "你的代码在这一步抛出了错误" in error.text()
     assert "位于 `broken` 中" in error.text()
 
 
