@@ -29,6 +29,7 @@ AUTHOR_TEST = "author-test"
 PROTECTED, EXERCISE = "protected", "exercise"
 CHECK_CALL = re.compile(r"^\s*q\.(\w+)\.check\(\)\s*$", re.MULTILINE)
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+MARKED = "i18n"  # metadata.labkit key of the marked code cells, never written to a file
 
 SETUP_CELL = '''\
 # Setup: installs the course package only where it is missing (on Colab, for example).
@@ -71,17 +72,18 @@ def learner_notebook(path: Path, url: str, *, lang: str = "en",
                      table: dict[str, str] | None = None):
     """The learner notebook of the chapter source ``path``; in ``lang`` with the
     chapter's catalog ``table`` (English -> translation), for a translation."""
-    return _in_language(*_notebook(path, url, solved=False), lang, table, url)
+    return _in_language(_notebook(path, url, solved=False), lang, table, url)
 
 
 def solved_notebook(path: Path, url: str, *, lang: str = "en",
                     table: dict[str, str] | None = None):
-    return _in_language(*_notebook(path, url, solved=True), lang, table, url)
+    return _in_language(_notebook(path, url, solved=True), lang, table, url)
 
 
 def _notebook(path: Path, url: str, *, solved: bool):
-    """The English notebook, and its code cells as they were before their markers were
-    dropped (by cell index)."""
+    """The English notebook. The code cells that had ``# i18n`` markers keep their
+    marked form in ``metadata.labkit.i18n`` (by cell index) for ``translate.translated``,
+    which finds the strings to translate there; ``to_text`` never writes it."""
     nb = read_source(path)
     extra = [_code(SETUP_CELL.format(url=url), "setup")]
     if solved:
@@ -89,21 +91,23 @@ def _notebook(path: Path, url: str, *, solved: bool):
     else:
         nb.cells = [c for c in nb.cells if AUTHOR_TEST not in c.metadata.get("tags", [])]
     marked = _map_code(nb, path, regions.solved if solved else regions.learner)
-    return _finish(nb, path.stem, extra_cells=extra), {
-        index + len(extra): source for index, source in marked.items()}
+    nb = _finish(nb, path.stem, extra_cells=extra)
+    nb.metadata["labkit"][MARKED] = {str(index + len(extra)): source
+                                     for index, source in marked.items()}
+    return nb
 
 
-def _in_language(nb, marked: dict[int, str], lang: str, table, url: str):
+def _in_language(nb, lang: str, table, url: str):
     if lang == "en":
         return nb
     from labkit.notebook import translate
 
-    return translate.translated(nb, table or {}, lang, url, marked=marked)
+    return translate.translated(nb, table or {}, lang, url)
 
 
 def _map_code(nb, path: Path, transform) -> dict[int, str]:
     """Turn each code cell into its learner or solved form, without markers; return the
-    form that still has them, by cell index (a translation finds its strings there)."""
+    marked form of the cells that had markers, by cell index."""
     marked = {}
     for number, cell in enumerate(nb.cells, start=1):
         if cell.cell_type == "code":
@@ -114,8 +118,10 @@ def _map_code(nb, path: Path, transform) -> dict[int, str]:
                 tags.append(PROTECTED)
             cell.metadata["tags"] = tags
             where = f"{path.name}, cell {number}"
-            marked[number - 1] = transform(cell.source, where=where)
-            cell.source = codetext.strip_markers(marked[number - 1], where)
+            source = transform(cell.source, where=where)
+            cell.source = codetext.strip_markers(source, where)
+            if cell.source != source:
+                marked[number - 1] = source
     return marked
 
 
@@ -158,6 +164,10 @@ def _finish(nb, chapter: str, extra_cells):
 def to_text(nb) -> str:
     import nbformat
 
+    labkit = nb.metadata.get("labkit", {})
+    if MARKED in labkit:
+        nb = nbformat.from_dict({**nb, "metadata": {
+            **nb.metadata, "labkit": {k: v for k, v in labkit.items() if k != MARKED}}})
     return nbformat.writes(nb) + "\n"
 
 
@@ -177,19 +187,19 @@ def build(repo: Path, *, write_learner: bool = True, write_solved: bool = True) 
               for lang in translate.TRANSLATIONS}
     stale = []
     for chapter in sources:
-        learner, marked = _notebook(chapter.source, url, solved=False)
+        learner = _notebook(chapter.source, url, solved=False)
         _emit(chapter.learner_path(repo), to_text(learner), stale, write_learner)
         solved = _notebook(chapter.source, url, solved=True) if write_solved else None
         if solved is not None:
-            _write(chapter.solved_path(repo), to_text(solved[0]))
+            _write(chapter.solved_path(repo), to_text(solved))
         for lang in translate.TRANSLATIONS:
             table = tables[lang][chapter.stem]
             _emit(chapter.translated_learner_path(repo, lang),
-                  to_text(_in_language(learner, marked, lang, table, url)), stale,
+                  to_text(_in_language(learner, lang, table, url)), stale,
                   write_learner)
             if solved is not None:
                 _write(chapter.translated_solved_path(repo, lang),
-                       to_text(_in_language(*solved, lang, table, url)))
+                       to_text(_in_language(solved, lang, table, url)))
     readmes = [("en", repo / "README.md")]
     # A translated README is optional (a course may have none); its tables are generated.
     readmes += [(lang, repo / f"README.{lang}.md") for lang in translate.TRANSLATIONS

@@ -35,24 +35,24 @@ labkit.i18n.set_language("zh")''',
 __all__ = ["SETUP_CELLS", "TRANSLATIONS", "chapter_table", "translated"]
 
 
-def translated(nb, table: dict[str, str], lang: str, url: str, *,
-               marked: dict[int, str] | None = None):
-    """A copy of the built notebook ``nb`` in ``lang``. ``marked``: its code cells as they
-    were before the ``# i18n`` markers were dropped, by cell index (``learner_notebook``
-    and ``solved_notebook`` pass them); without them only comments and docstrings of code
-    cells are translated, since the markers say which strings are words."""
+def translated(nb, table: dict[str, str], lang: str, url: str):
+    """A copy of the built notebook ``nb`` in ``lang``. The strings of its code cells are
+    translated where the source marked them: ``nb.metadata.labkit.i18n`` holds those
+    cells as they were before the build dropped the markers."""
+    from labkit.notebook.build import MARKED
+
     out = copy.deepcopy(nb)
-    marked = marked or {}
-    chapter = nb.metadata.get("labkit", {}).get("chapter", "notebook")
+    meta = dict(out.metadata.get("labkit", {}))
+    marked = meta.pop(MARKED, {})
+    chapter = meta.get("chapter", "notebook")
     for index, cell in enumerate(out.cells):
         if cell.cell_type == "markdown":
             cell.source, _missing = translate_markdown(cell.source, table)
         elif "setup" in cell.metadata.get("tags", []):
             cell.source = SETUP_CELLS[lang].format(url=url)
         elif cell.cell_type == "code":
-            source = marked.get(index, cell.source)
+            source = marked.get(str(index), cell.source)
             cell.source, _missing = codetext.translate(source, table,
                                                        f"{chapter}, cell {index + 1}")
-    out.metadata["labkit"] = {**out.metadata.get("labkit", {}), "language": lang}
+    out.metadata["labkit"] = {**meta, "language": lang}
     return out
-

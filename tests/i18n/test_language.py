@@ -131,9 +131,10 @@ def test_no_function_hides_the_translation_function():
 def test_chinese_lines_lose_the_spaces_beside_full_width_punctuation_but_code_keeps_them():
     from labkit.i18n import tidy
 
-    line = "检查在运行 `f(x)`（x 的形状为 (5,)） 时，见 `a ， b` 。"
+    line = "检查在运行 `f(x)`（x 的形状为 (5,)） 时，见 `a ， b` 。执行 读取 `g` 的源代码 时"
     with language("zh"):
-        assert tidy(line) == "检查在运行 `f(x)`（x 的形状为 (5,)）时，见 `a ， b`。"
+        assert tidy(line) == ("检查在运行 `f(x)`（x 的形状为 (5,)）时，见 `a ， b`。"
+                              "执行读取 `g` 的源代码时")
     with language("en"):
         assert tidy(line) == line  # English text is never touched
 
