@@ -51,6 +51,12 @@ def test_labkits_core_messages_follow_the_house_style():
     assert not faults, _report(faults, "labkit/locale/zh/labkit.po")
 
 
+def test_the_chinese_readme_follows_the_house_style():
+    readme = (REPO / "README.zh.md").read_text(encoding="utf-8")
+    faults = [fault for block in readme.split("\n\n") for fault in zh_style.faults(block)]
+    assert not faults, _report(faults, "README.zh.md")
+
+
 @pytest.mark.parametrize("text, fault", [
     ("形状为(N, D)的张量", "half-width punctuation"),
     ("调用 `f(x)`,然后", "half-width punctuation"),
