@@ -13,7 +13,7 @@ A code cell keeps one source in every language; only its words change:
 The marker never reaches a notebook: ``strip_markers`` removes it from every language,
 ``translate`` rewrites a cell from a catalog table and removes it too. Each entry's key is
 the text as written between the quotes (escapes as typed), so a translation is pasted
-back as it is; ``literal_faults`` refuses one that would not be the same kind of literal.
+back as it is; ``literals.faults`` refuses one that would not be the same kind of literal.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ import io
 import re
 import tokenize
 from dataclasses import dataclass
+
+from labkit.notebook import literals
 
 MARKER = "# i18n"
 _MARKER_AT_END = re.compile(r"#\s*i18n\s*$")
@@ -69,29 +71,8 @@ def strip_markers(source: str, where: str = "cell") -> str:
 def translate(source: str, table: dict[str, str], where: str = "cell") -> tuple[str, int]:
     """The cell with each text replaced by its translation in ``table`` (markers removed),
     and how many texts had none (they stay as they are, as does a translation that
-    ``literal_faults`` refuses)."""
+    ``literals.faults`` refuses)."""
     return _rewrite(source, table, where)
-
-
-def literal_faults(english: str, translation: str, form: str) -> list[str]:
-    """Why ``translation`` cannot replace ``english`` in a literal written as ``form``
-    (a prefix and quote such as ``f"``): it must parse as the same kind of literal and keep
-    every f-string field. Comments (``#``) take any text."""
-    if form == "#":
-        return []
-    try:
-        original, translated = _literal(english, form), _literal(translation, form)
-    except SyntaxError:
-        return [f"is not a valid Python {form}...{form.lstrip('rRbBuUfF')} literal once "
-                "translated (an unescaped quote or line break?)"]
-    out = []
-    if sorted(_fields(original)) != sorted(_fields(translated)):
-        lost = sorted(set(_fields(original)) - set(_fields(translated)))
-        extra = sorted(set(_fields(translated)) - set(_fields(original)))
-        out.append("has other f-string fields than the English"
-                   + (f" (lost {', '.join(lost)})" if lost else "")
-                   + (f" (added {', '.join(extra)})" if extra else ""))
-    return out
 
 
 # --- finding ------------------------------------------------------------------------------
@@ -276,7 +257,7 @@ def _rewrite(source: str, table: dict[str, str], where: str) -> tuple[str, int]:
         if translation is None:
             missing += 1
             continue
-        if translation == text.message or literal_faults(text.message, translation, text.form):
+        if translation == text.message or literals.faults(text.message, translation, text.form):
             continue
         edits.append((text.start, text.end, _written(text, translation)))
     for row, first, last in markers:
@@ -300,79 +281,13 @@ def _written(text: Text, translation: str) -> str:
             body += "\n" + " " * text.indent
         return text.form + body + text.form.lstrip("rRbBuUfF")
     quote = text.form.lstrip("rRbBuUfF")
-    if text.parts == 1 or text.start[1] + _width(translation) + len(text.form) + 2 <= WIDTH:
+    wide = text.start[1] + literals.width(translation) + len(text.form) + 2
+    if text.parts == 1 or wide <= literals.WIDTH:
         return text.form + translation + quote
     # As long as the English, and written on as many lines
     raw = "r" if "r" in text.form.lower() else ""
     fstring = "f" in text.form.lower()
-    chunks = _split(translation, text.parts, fstring)
+    chunks = literals.split(translation, text.parts, fstring)
     return ("\n" + " " * text.indent).join(
         raw + ("f" if fstring and "{" in chunk else "") + quote + chunk + quote
         for chunk in chunks)
-
-
-WIDTH = 100  # columns; a Chinese character takes two
-_BREAK_AFTER = "，；：。、）) "
-
-
-def _width(text: str) -> int:
-    import unicodedata
-
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
-def _split(body: str, parts: int, fstring: bool) -> list[str]:
-    """``body`` cut into ``parts`` pieces of similar width, never inside an f-string
-    field or an escape, after punctuation or a space where one is near."""
-    safe, depth, i = [], 0, 0
-    while i < len(body):
-        pair = body[i:i + 2]
-        if body[i] == "\\":
-            i += 2
-        elif fstring and depth == 0 and pair in ("{{", "}}"):
-            i += 2
-        elif fstring and body[i] == "{":
-            depth, i = depth + 1, i + 1
-        elif fstring and body[i] == "}":
-            depth, i = depth - 1, i + 1
-        else:
-            i += 1
-        if depth == 0 and 0 < i < len(body):
-            safe.append(i)
-    cuts, total = [], _width(body)
-    for k in range(1, parts):
-        target = total * k / parts
-        options = [c for c in safe if (not cuts or c > cuts[-1])]
-        if not options:
-            break
-        near = [c for c in options if body[c - 1] in _BREAK_AFTER
-                and abs(_width(body[:c]) - target) <= 12]
-        cuts.append(min(near or options, key=lambda c: abs(_width(body[:c]) - target)))
-    edges = [0, *cuts, len(body)]
-    return [body[a:b] for a, b in zip(edges, edges[1:], strict=False) if b > a]
-
-
-def _literal(body: str, form: str):
-    quote = form.lstrip("rRbBuUfF")
-    node = ast.parse(form + body + quote, mode="eval").body
-    if not isinstance(node, (ast.Constant, ast.JoinedStr)):  # pragma: no cover
-        raise SyntaxError("not a literal")
-    return node
-
-
-def _fields(node) -> list[str]:
-    """Each f-string field as written (its expression, conversion and format)."""
-    if not isinstance(node, ast.JoinedStr):
-        return []
-    out = []
-    for value in node.values:
-        if isinstance(value, ast.FormattedValue):
-            text = ast.unparse(value.value)
-            if value.conversion != -1:
-                text += "!" + chr(value.conversion)
-            if value.format_spec is not None:
-                text += ":" + "".join(
-                    v.value if isinstance(v, ast.Constant) else "{" + ast.unparse(v.value) + "}"
-                    for v in value.format_spec.values)
-            out.append("{" + text + "}")
-    return out

@@ -3,7 +3,7 @@ translation would change the code."""
 
 import pytest
 
-from labkit.notebook import codetext
+from labkit.notebook import codetext, literals
 from labkit.notebook.codetext import CodeTextError
 
 CELL = '''\
@@ -95,7 +95,7 @@ def test_a_long_translation_keeps_the_lines_of_the_english():
 ])
 def test_a_translation_that_would_change_the_code_is_refused(english, translation, form,
                                                              fault):
-    faults = codetext.literal_faults(english, translation, form)
+    faults = literals.faults(english, translation, form)
     assert any(fault in f for f in faults), faults
     # and the cell keeps the English rather than break
     cell = f'print({form}{english}{form.lstrip("rf")})  # i18n'
@@ -109,7 +109,7 @@ def test_a_translation_that_would_change_the_code_is_refused(english, translatio
     ("# anything", "# 什么都行", "#"),
 ])
 def test_word_order_and_escapes_are_fine(english, translation, form):
-    assert codetext.literal_faults(english, translation, form) == []
+    assert literals.faults(english, translation, form) == []
 
 
 @pytest.mark.parametrize("cell, message", [
