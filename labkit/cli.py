@@ -157,11 +157,12 @@ def _site(args) -> int:
 # --- translations -----------------------------------------------------------------------
 def _translation_commands(sub, common) -> None:
     i18n = sub.add_parser("i18n", parents=[common],
-                          help="translation catalogs: update, check, stats")
-    i18n.add_argument("action", choices=["update", "check", "stats"],
+                          help="translation catalogs: update, check, stats, font")
+    i18n.add_argument("action", choices=["update", "check", "stats", "font"],
                       help="update: refresh the catalogs from the English sources; "
                            "check: list what is untranslated, fuzzy or broken; "
-                           "stats: count the translated entries")
+                           "stats: count the translated entries; "
+                           "font: cut the course's Chinese font for figures anew")
     i18n.add_argument("--lang", default="zh", help="language code (default: zh)")
     i18n.add_argument("--root", type=Path, default=Path.cwd(), help="course repository root")
 
@@ -178,6 +179,17 @@ def _i18n(args) -> int:
         for path in changed if not args.quiet else []:
             print(f"updated: {path.relative_to(root)}")
         print(f"{len(changed)} catalog(s) changed.")
+        return 0
+    if args.action == "font":
+        from labkit.notebook import figure_font
+
+        try:
+            glyphs, size = figure_font.write(root, lang=args.lang)
+        except FileNotFoundError as err:
+            print(f"labkit i18n font: {err}", file=sys.stderr)
+            return 2
+        print(f"wrote {figure_font.shipped(root).relative_to(root)}: {glyphs} glyphs, "
+              f"{size / 1024:.0f} KiB")
         return 0
     if args.action == "stats":
         found = catalogs.counts(root, args.lang)

@@ -183,7 +183,7 @@ def fit(model: nn.Module, train_loader, *, loss_fn, optimizer: torch.optim.Optim
     else:
         from tqdm import tqdm  # a disabled bar: no need to load the notebook machinery
     _batches, per_epoch = _cap_batches(train_loader, max_batches)
-    bar = tqdm(total=per_epoch * epochs if per_epoch is not None else None, unit="batch",
+    bar = tqdm(total=per_epoch * epochs if per_epoch is not None else None, unit=_("batch"),
                disable=not show_bar)
 
     history = History()

@@ -81,13 +81,16 @@ def _(message: str) -> str:
     return translations(code).get(message, message)
 
 
-# Full-width punctuation carries its own spacing: a space beside it is a typo in Chinese.
-_SPACE_AT_FULL_WIDTH = re.compile(r"(?<=[，。：；！？（）、“”])[ ]+|[ ]+(?=[，。：；！？（）、“”])")
+# Full-width punctuation carries its own spacing, and Chinese words are not separated by
+# spaces: a space beside the one or between two of the other is a typo in Chinese.
+_SPACE_AT_FULL_WIDTH = re.compile(r"(?<=[，。：；！？（）、“”])[ ]+|[ ]+(?=[，。：；！？（）、“”])"
+                                  r"|(?<=[\u4e00-\u9fff])[ ]+(?=[\u4e00-\u9fff])")
 
 
 def tidy(line: str) -> str:
     """``line`` without the spaces that joining Chinese templates and fields leaves beside
-    full-width punctuation; `code spans` are left exactly as they are."""
+    full-width punctuation or between two Chinese characters; `code spans` are left
+    exactly as they are."""
     if current() == ENGLISH or "`" in line and line.count("`") % 2:
         return line
     parts = line.split("`")

@@ -1,9 +1,12 @@
-"""Chinese text in figures: find a CJK font, or keep the figure's words in English.
+"""Chinese text in figures: a CJK font for Matplotlib, found or shipped.
 
 Matplotlib's default font has no Chinese glyphs: Chinese labels would be drawn as empty
-boxes. So a figure speaks Chinese only when a CJK font is installed (``fonts-noto-cjk``
-on Debian and Ubuntu, the set-up of Colab and Binder); otherwise its labels stay
-English. Nothing happens until a Chinese notebook draws or picks its language.
+boxes. A Chinese notebook therefore draws with the first CJK font installed on the
+machine (``fonts-noto-cjk`` on Debian and Ubuntu, Binder's set-up), and where there is
+none (Colab, a fresh laptop) with the course's own font, a subset of Noto Sans CJK SC
+that has every character the course's figures use (``labkit/i18n/font/``, made by
+``labkit i18n font``). A figure is Chinese either way, never half English, never boxes.
+Nothing happens until a Chinese notebook draws or picks its language.
 """
 
 from __future__ import annotations
@@ -20,13 +23,27 @@ CJK_FAMILIES = (
     "Droid Sans Fallback", "PingFang SC", "Hiragino Sans GB", "Heiti SC", "STHeiti",
     "Microsoft YaHei", "SimHei", "Arial Unicode MS",
 )
+COURSE_FONT = Path(__file__).resolve().parent / "font" / "NotoSansCJKsc-Course.otf"
+COURSE_FAMILY = "Noto Sans CJK SC Course"
 
 
 @cache
 def cjk_font() -> str | None:
-    """The first installed CJK font family, put first in Matplotlib's sans-serif list
-    (Latin text keeps its look: these fonts have Latin glyphs too); None if there is none."""
-    from matplotlib import font_manager, rcParams
+    """The CJK font family figures use, put first in Matplotlib's sans-serif list (Latin
+    text keeps its look: these fonts have Latin glyphs too): an installed one, else the
+    course's own; None only if the course's font cannot be read."""
+    from matplotlib import rcParams
+
+    family = system_cjk_font() or _course_font()
+    if family is not None:
+        rcParams["font.sans-serif"] = [family, *[f for f in rcParams["font.sans-serif"]
+                                                 if f != family]]
+    return family
+
+
+def system_cjk_font() -> str | None:
+    """The first CJK font family installed on this machine, or None."""
+    from matplotlib import font_manager
 
     family = _first_cjk(font_manager)
     if family is None:
@@ -39,10 +56,18 @@ def cjk_font() -> str | None:
                 except (OSError, RuntimeError, ValueError):
                     continue  # a file Matplotlib cannot read is no reason to fail
         family = _first_cjk(font_manager)
-    if family is not None:
-        rcParams["font.sans-serif"] = [family, *[f for f in rcParams["font.sans-serif"]
-                                                 if f != family]]
     return family
+
+
+def _course_font() -> str | None:
+    from matplotlib import font_manager
+
+    try:
+        font_manager.fontManager.addfont(str(COURSE_FONT))
+    except (OSError, RuntimeError, ValueError):
+        return None
+    installed = {entry.name for entry in font_manager.fontManager.ttflist}
+    return COURSE_FAMILY if COURSE_FAMILY in installed else None
 
 
 _CJK_FILE_WORDS = ("cjk", "wqy", "sourcehansans", "notosanssc", "droidsansfallback", "msyh",
@@ -64,6 +89,11 @@ def plot_text(english: str) -> str:
 def font_note() -> str:
     """One line for the notebook: which font draws the figures' Chinese, or why none."""
     family = cjk_font()
+    if family == COURSE_FAMILY:
+        return _("Figures draw their Chinese with the course's own font, which has every "
+                 "character the course uses. For Chinese of your own in a figure, install a "
+                 "full font (on Debian or Ubuntu: `apt-get install fonts-noto-cjk`), then "
+                 "restart the kernel.")
     if family:
         return _("Figures label their axes in Chinese with the font {font}.").format(
             font=family)

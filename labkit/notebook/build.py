@@ -3,10 +3,13 @@
 ``notebooks/src/NN_name.py`` (jupytext percent format) is the source of truth:
 
     read source -> the setup cell (setup_cell.py) -> drop author tests (learner)
-    -> strip or keep solutions -> clear outputs -> stable cell ids -> write
+    -> strip or keep solutions -> drop the ``# i18n`` markers -> clear outputs
+    -> stable cell ids -> (a translation: its words, from the chapter's catalog) -> write
 
 The learner notebook goes to ``notebooks/NN_name.ipynb`` (committed); the solved one
-to ``build/solved/NN_name.ipynb`` (tests only).
+to ``build/solved/NN_name.ipynb`` (tests only). A translation keeps the English
+notebook's cells and ids; its code cells are translated from the marked source (see
+``labkit.notebook.codetext``), so they differ from the English ones only in words.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from labkit.notebook import regions, setup_cell
+from labkit.notebook import codetext, regions, setup_cell
 from labkit.notebook.chapter import chapters, read_source, teaches
 from labkit.notebook.project import repository_url, version
 
@@ -27,6 +30,7 @@ AUTHOR_TEST = "author-test"
 PROTECTED, EXERCISE = "protected", "exercise"
 CHECK_CALL = re.compile(r"^\s*q\.(\w+)\.check\(\)\s*$", re.MULTILINE)
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+MARKED = "i18n"  # metadata.labkit key of the marked code cells, never written to a file
 
 # Only in solved notebooks: the tests require every check there to pass.
 HARNESS_CELL = '''\
@@ -63,23 +67,50 @@ def _setup(nb, path: Path, url: str, release: Release | None):
     return _code(setup_cell.setup_source("en", url, release.version, extras), "setup"), facts
 
 
-def learner_notebook(path: Path, url: str, *, release: Release | None = None):
+def learner_notebook(path: Path, url: str, *, release: Release | None = None,
+                     lang: str = "en", table: dict[str, str] | None = None):
+    """The learner notebook of the chapter source ``path``; in ``lang`` with the
+    chapter's catalog ``table`` (English -> translation), for a translation."""
+    return _in_language(_notebook(path, url, solved=False, release=release), lang, table,
+                        url)
+
+
+def solved_notebook(path: Path, url: str, *, release: Release | None = None,
+                    lang: str = "en", table: dict[str, str] | None = None):
+    return _in_language(_notebook(path, url, solved=True, release=release), lang, table,
+                        url)
+
+
+def _notebook(path: Path, url: str, *, solved: bool, release: Release | None = None):
+    """The English notebook. The code cells that had ``# i18n`` markers keep their
+    marked form in ``metadata.labkit.i18n`` (by cell index) for ``translate.translated``,
+    which finds the strings to translate there; ``to_text`` never writes it."""
     nb = read_source(path)
     setup, facts = _setup(nb, path, url, release)
-    nb.cells = [c for c in nb.cells if AUTHOR_TEST not in c.metadata.get("tags", [])]
-    _map_code(nb, path, regions.learner)
-    return _finish(nb, path.stem, extra_cells=[setup], facts=facts)
+    extra = [setup]
+    if solved:
+        extra.append(_code(HARNESS_CELL, "harness"))
+    else:
+        nb.cells = [c for c in nb.cells if AUTHOR_TEST not in c.metadata.get("tags", [])]
+    marked = _map_code(nb, path, regions.solved if solved else regions.learner)
+    nb = _finish(nb, path.stem, extra_cells=extra, facts=facts)
+    nb.metadata["labkit"][MARKED] = {str(index + len(extra)): source
+                                     for index, source in marked.items()}
+    return nb
 
 
-def solved_notebook(path: Path, url: str, *, release: Release | None = None):
-    nb = read_source(path)
-    setup, facts = _setup(nb, path, url, release)
-    _map_code(nb, path, regions.solved)
-    return _finish(nb, path.stem, extra_cells=[setup, _code(HARNESS_CELL, "harness")],
-                   facts=facts)
+def _in_language(nb, lang: str, table, url: str):
+    if lang == "en":
+        return nb
+    from labkit.notebook import translate
+
+    return translate.translated(nb, table or {}, lang, url)
 
 
-def _map_code(nb, path: Path, transform) -> None:
+def _map_code(nb, path: Path, transform) -> dict[int, str]:
+    """Turn each code cell into its learner or solved form, without markers; return the
+    marked form of the cells that had markers, by cell index."""
+    marked = {}
     for number, cell in enumerate(nb.cells, start=1):
         if cell.cell_type == "code":
             tags = list(cell.metadata.get("tags", []))
@@ -88,7 +119,12 @@ def _map_code(nb, path: Path, transform) -> None:
             elif _is_protected(cell.source):
                 tags.append(PROTECTED)
             cell.metadata["tags"] = tags
-            cell.source = transform(cell.source, where=f"{path.name}, cell {number}")
+            where = f"{path.name}, cell {number}"
+            source = transform(cell.source, where=where)
+            cell.source = codetext.strip_markers(source, where)
+            if cell.source != source:
+                marked[number - 1] = source
+    return marked
 
 
 def _is_protected(source: str) -> bool:
@@ -134,6 +170,10 @@ def _finish(nb, chapter: str, extra_cells, facts: dict):
 def to_text(nb) -> str:
     import nbformat
 
+    labkit = nb.metadata.get("labkit", {})
+    if MARKED in labkit:
+        nb = nbformat.from_dict({**nb, "metadata": {
+            **nb.metadata, "labkit": {k: v for k, v in labkit.items() if k != MARKED}}})
     return nbformat.writes(nb) + "\n"
 
 
@@ -154,20 +194,20 @@ def build(repo: Path, *, write_learner: bool = True, write_solved: bool = True) 
               for lang in translate.TRANSLATIONS}
     stale = []
     for chapter in sources:
-        learner, solved = learner_notebook(chapter.source, url, release=release), None
-        if write_solved:
-            solved = solved_notebook(chapter.source, url, release=release)
+        learner = _notebook(chapter.source, url, solved=False, release=release)
         _emit(chapter.learner_path(repo), to_text(learner), stale, write_learner)
+        solved = (_notebook(chapter.source, url, solved=True, release=release)
+                  if write_solved else None)
         if solved is not None:
             _write(chapter.solved_path(repo), to_text(solved))
         for lang in translate.TRANSLATIONS:
             table = tables[lang][chapter.stem]
             _emit(chapter.translated_learner_path(repo, lang),
-                  to_text(translate.translated(learner, table, lang, url)), stale,
+                  to_text(_in_language(learner, lang, table, url)), stale,
                   write_learner)
             if solved is not None:
                 _write(chapter.translated_solved_path(repo, lang),
-                       to_text(translate.translated(solved, table, lang, url)))
+                       to_text(_in_language(solved, lang, table, url)))
     readmes = [("en", repo / "README.md")]
     # A translated README is optional (a course may have none); its tables are generated.
     readmes += [(lang, repo / f"README.{lang}.md") for lang in translate.TRANSLATIONS

@@ -3,7 +3,9 @@
 Two kinds of catalog, both gettext ``.po`` files keyed by the English text:
 
 - ``notebooks/locale/<lang>/NN_name.po``: a chapter's prose, one entry per paragraph of
-  each markdown cell (code blocks stay as they are);
+  each markdown cell (code blocks stay as they are), then what a learner reads in its
+  code cells: comments, docstrings and the strings of lines marked ``# i18n``
+  (``labkit.notebook.codetext``; solutions and author tests are never shown, so skipped);
 - ``labkit/locale/<lang>/<module>.po``: labkit's own messages, the strings wrapped in
   ``_``, ``N_`` or ``ngettext``: one catalog per chapter's exercise module
   (``ch01_tensors.po``) and ``labkit.po`` for the rest.
@@ -17,98 +19,29 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 from labkit.i18n import finished_entries
+from labkit.notebook.units import (  # noqa: F401 - the catalogs' units, re-exported
+    Unit,
+    chapter_units,
+    needs_translation,
+    paragraphs,
+    translate_markdown,
+)
 
 KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2), "plot_text": None}
 FIXED_DATE = datetime(2026, 11, 26, tzinfo=timezone.utc)  # stable headers, stable diffs
 HEADER = ("# The course in Chinese, keyed by the English text.\n"
           "# `labkit i18n update` refreshes it; fuzzy entries are the ones whose English "
           "changed.\n#")
-_FENCE = re.compile(r"^\s*```")
 _FENCED = re.compile(r"```.*?```", re.S)
 _CODE_SPAN = re.compile(r"`[^`]+`")  # a span may wrap onto the next line
 _FIELD = re.compile(r"(?<!\{)\{([A-Za-z_]\w*)?(?:[!:][^{}]*)?\}(?!\})")
 _LINK = re.compile(r"\]\(([^)\s]+)\)")
 _QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
-
-
-@dataclass(frozen=True)
-class Unit:
-    """One translatable paragraph of a chapter."""
-
-    text: str
-    cell: int  # 1-based, counting every cell of the source
-    line: int  # line in the source file where the paragraph starts
-
-
-# --- chapters ------------------------------------------------------------------------------
-def paragraphs(markdown: str) -> list[str]:
-    """Split a markdown cell at blank lines, keeping fenced code blocks whole."""
-    return [block for _first, block in _numbered_paragraphs(markdown)]
-
-
-def _numbered_paragraphs(markdown: str) -> list[tuple[int, str]]:
-    """(index of its first line, paragraph) for each paragraph of a markdown cell."""
-    blocks, current, first, fenced = [], [], 0, False
-    for number, line in enumerate(markdown.splitlines()):
-        if _FENCE.match(line):
-            fenced = not fenced
-        if not line.strip() and not fenced:
-            if current:
-                blocks.append((first, "\n".join(current)))
-                current = []
-            continue
-        if not current:
-            first = number
-        current.append(line)
-    if current:
-        blocks.append((first, "\n".join(current)))
-    return blocks
-
-
-def needs_translation(block: str) -> bool:
-    """Prose does; a block that is all code fence or all display math does not."""
-    text = block.strip()
-    if _FENCE.match(text) and text.endswith("```") and text.count("```") == 2:
-        return False
-    if text.startswith("$$") and text.endswith("$$"):
-        return False
-    return bool(re.search(r"[A-Za-z]{2}", text))
-
-
-def chapter_units(source: Path) -> list[Unit]:
-    """Every paragraph to translate in a chapter source, with its cell and line; first
-    the header's one-line summary for README (cell 0)."""
-    from labkit.notebook.chapter import read_source, teaches
-
-    lines = source.read_text(encoding="utf-8").splitlines()
-    starts = [i for i, line in enumerate(lines, start=1) if line.startswith("# %%")]
-    summary_line = next((i for i, line in enumerate(lines, start=1)
-                         if line.lstrip("# ").startswith("teaches:")), 1)
-    notebook = read_source(source)
-    units = [Unit(teaches(source, notebook), 0, summary_line)]
-    for number, cell in enumerate(notebook.cells, start=1):
-        if cell.cell_type != "markdown":
-            continue
-        start = starts[number - 1] if number <= len(starts) else 0
-        units += [Unit(block, number, start + 1 + first)
-                  for first, block in _numbered_paragraphs(cell.source)
-                  if needs_translation(block)]
-    return units
-
-
-def translate_markdown(markdown: str, table: dict[str, str]) -> tuple[str, int]:
-    """The cell with each paragraph replaced by its translation; and how many were missing."""
-    out, missing = [], 0
-    for block in paragraphs(markdown):
-        if needs_translation(block) and block not in table:
-            missing += 1
-        out.append(table.get(block, block))
-    return "\n\n".join(out), missing
+_LATEX_ARGUMENT = re.compile(r"\\[A-Za-z]+\{[^{}]*\}")  # \text{out}: words, not a field
 
 
 def chapter_catalog_path(repo: Path, lang: str, stem: str) -> Path:
@@ -170,9 +103,24 @@ def _template(entries) -> object:
     from babel.messages.catalog import Catalog
 
     template = Catalog(fuzzy=False, creation_date=FIXED_DATE)
-    for message, filename, line in entries:
-        template.add(message, locations=[(filename, line)])
+    for message, filename, line, *extra in entries:
+        note = extra[1] if len(extra) > 1 else ""
+        if extra and extra[0] and "f" in extra[0].lower():
+            note += " " + _NOTES["f-string"]
+        template.add(message, locations=[(filename, line)],
+                     auto_comments=[note.strip()] if note.strip() else [])
     return template
+
+
+# What a translator of a code cell's text needs to know (see CONTRIBUTING.md).
+_NOTES = {
+    "comment": "A comment in a code cell: each line of the translation is one comment line.",
+    "docstring": "A docstring in a code cell.",
+    "string": "Text a code cell prints or draws, written as a Python string: keep quotes and "
+              "backslashes as the English has them; in a column padded to a width, give "
+              "every entry the same number of Chinese characters (pad with U+3000).",
+    "f-string": "It is an f-string: keep every {field} exactly as written, in any order.",
+}
 
 
 def _merged(path: Path, lang: str, entries, memory: dict[str, str] | None = None) -> bytes:
@@ -214,7 +162,8 @@ def catalog_plan(repo: Path, lang: str) -> dict[Path, list[tuple]]:
     for chapter in chapters(repo):
         relative = chapter.source.relative_to(repo).as_posix()
         plan[chapter_catalog_path(repo, lang, chapter.stem)] = [
-            (unit.text, relative, unit.line) for unit in chapter_units(chapter.source)]
+            (unit.text, relative, unit.line, unit.form, _NOTES.get(unit.kind, ""))
+            for unit in chapter_units(chapter.source)]
     for name, entries in labkit_messages(repo / "labkit").items():
         plan[repo / "labkit" / "locale" / lang / f"{name}.po"] = entries
     return plan
@@ -247,7 +196,8 @@ def problems(repo: Path, lang: str = "zh") -> list[str]:
             out.append(f"{relative}: missing; run `labkit i18n update` and translate it")
             continue
         catalog = read(path)
-        for message, filename, line in entries:
+        for message, filename, line, *extra in entries:
+            form = extra[:1]
             where = _where(filename, line)
             key = message[0] if isinstance(message, tuple) else message
             entry = catalog.get(message if not isinstance(message, tuple) else key)
@@ -263,14 +213,20 @@ def problems(repo: Path, lang: str = "zh") -> list[str]:
                            f"translation in {relative} and remove its fuzzy flag")
             else:
                 out += [f"{where}: {shown} {fault} in {relative}"
-                        for fault in faults(key, text)]
+                        for fault in faults(key, text, form[0] if form else None)]
     return out
 
 
-def faults(english: str, translation: str) -> list[str]:
-    """What a translation lost that must survive: format fields, code spans and links."""
-    out = []
-    if sorted(_FIELD.findall(english)) != sorted(_FIELD.findall(translation)):
+def faults(english: str, translation: str, form: str | None = None) -> list[str]:
+    """What a translation lost that must survive: format fields, code spans and links;
+    for a string of a code cell (``form``, e.g. ``f"``), a valid literal of the same kind
+    with every f-string field."""
+    from labkit.notebook.literals import faults as literal_faults
+
+    out = literal_faults(english, translation, form) if form else []
+    if "f" in (form or "").lower():
+        pass  # its fields are checked as code, whatever they hold
+    elif sorted(_fields(english)) != sorted(_fields(translation)):
         out.append("has other {fields} in its translation than in English")
     # Fenced blocks may translate their comments; the inline spans around them may not.
     flat = " ".join(_FENCED.sub("", translation).split())
@@ -282,6 +238,10 @@ def faults(english: str, translation: str) -> list[str]:
     if gone:
         out.append(f"lost the link(s) {', '.join(gone[:2])} in its translation")
     return out
+
+
+def _fields(text: str) -> list[str]:
+    return _FIELD.findall(_LATEX_ARGUMENT.sub("", text))
 
 
 def _where(filename: str, line: int) -> str:

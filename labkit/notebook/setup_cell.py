@@ -37,10 +37,8 @@ except ImportError:
 # Packages this chapter needs, at tested versions; only those missing are installed.
 labkit.extras.install({extras})''',
     "zh": '''\
-# 设置：只在缺少课程包时安装它（例如在 Colab 上），版本与本笔记本构建时的版本一致。
+# 设置：只在缺少课程包时安装它（例如在 Colab 上），版本与构建这个 notebook 时的一致。
 # --no-deps 会保留已经装好的 torch。
-import importlib.util
-
 try:
     import labkit
 except ImportError:
@@ -48,9 +46,8 @@ except ImportError:
     import labkit
 # 本章需要的其他包，使用测试过的版本；只安装缺少的那些（babel 用来读取中文翻译）。
 labkit.extras.install({extras})
-if importlib.util.find_spec("google.colab"):  # Colab 没有中文字体：装一个，图中才能显示中文
-    !apt-get -qq install -y fonts-noto-cjk > /dev/null
-labkit.i18n.set_language("zh")  # 检查结果、提示和数据信息都用中文显示''',
+# 从这里起，检查结果、提示和图都是中文（没有中文字体时，图用课程自带的字体）
+labkit.i18n.set_language("zh")''',
 }
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
+from labkit.i18n.fonts import plot_text
 from labkit.models import eval_mode, model_device, predicted_classes, unpack_batch
 from labkit.plot.figure import check_positive_int, grid_axes, new_figure, to_numpy
 
@@ -100,9 +101,9 @@ def image_grid(images, labels=None, *, predictions=None, indices=None, class_nam
                 ax.set_title(name(label), fontsize=9)
             continue
         wrong = label is not None and int(predictions[i]) != int(label)
-        title = f"pred {name(predictions[i])}"
+        title = plot_text("pred {label}").format(label=name(predictions[i]))
         if wrong:
-            title += f"\ntrue {name(label)}"
+            title += "\n" + plot_text("true {label}").format(label=name(label))
         ax.set_title(title, fontsize=9, color=MISTAKE_COLOR if wrong else "black")
     return fig
 

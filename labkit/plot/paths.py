@@ -17,10 +17,12 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from labkit.i18n import N_
 from labkit.i18n.fonts import plot_text
 from labkit.plot.figure import new_figure, to_numpy
 
-OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
+# Names are code; a figure shows `plot_text(name)`, the name in the learner's language.
+OPTIMIZERS = (N_("sgd"), N_("momentum"), N_("rmsprop"), N_("adam"))
 COLORS = {"sgd": "tab:blue", "momentum": "tab:orange", "rmsprop": "tab:green",
           "adam": "tab:red"}
 
@@ -37,6 +39,11 @@ class Surface:
     ylim: tuple[float, float]
     log_levels: bool  # contour levels spaced on a log scale (for steep valleys)
 
+    @property
+    def label(self) -> str:
+        """The surface's name as a figure shows it: in the learner's language."""
+        return plot_text(self.name)
+
 
 def _quadratic(p: torch.Tensor) -> torch.Tensor:
     # Curvature 1 along x and 20 along y: condition number 20.
@@ -49,9 +56,9 @@ def _rosenbrock(p: torch.Tensor) -> torch.Tensor:
 
 
 _SURFACES = {
-    "quadratic": Surface("quadratic", _quadratic, (-4.5, 1.5), (0.0, 0.0),
+    "quadratic": Surface(N_("quadratic"), _quadratic, (-4.5, 1.5), (0.0, 0.0),
                          (-5.0, 5.0), (-2.0, 2.0), False),
-    "rosenbrock": Surface("rosenbrock", _rosenbrock, (-1.2, 1.0), (1.0, 1.0),
+    "rosenbrock": Surface(N_("rosenbrock"), _rosenbrock, (-1.2, 1.0), (1.0, 1.0),
                           (-2.0, 2.0), (-1.0, 3.0), True),
 }
 
@@ -132,7 +139,7 @@ def plot_paths(surface: Surface | str, paths: dict, *, ax=None, title: str | Non
         points = to_numpy(points)
         width = max(1.0, 3.5 - 0.8 * index)
         ax.plot(points[:, 0], points[:, 1], ".-", color=COLORS.get(name), markersize=width,
-                linewidth=width, alpha=0.85, label=name)
+                linewidth=width, alpha=0.85, label=plot_text(name))
     # Where each path ends, drawn last: paths that overlap can still end apart.
     for name, points in paths.items():
         end = to_numpy(points)[-1]
@@ -144,6 +151,6 @@ def plot_paths(surface: Surface | str, paths: dict, *, ax=None, title: str | Non
     ax.set_ylim(*surface.ylim)
     ax.set_xlabel("$\\theta_1$")
     ax.set_ylabel("$\\theta_2$")
-    ax.set_title(title or surface.name)
+    ax.set_title(title or surface.label)
     ax.legend(loc="upper right", fontsize=8)
     return result

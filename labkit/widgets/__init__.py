@@ -10,7 +10,7 @@ from labkit.widgets.broadcast import (
     draw_broadcast,
     parse_shape,
 )
-from labkit.widgets.kernels import apply_kernel, kernel_explorer, named_kernels
+from labkit.widgets.kernels import apply_kernel, kernel_explorer, kernel_label, named_kernels
 
 __all__ = [
     "Choice",
@@ -23,6 +23,7 @@ __all__ = [
     "draw_broadcast",
     "explore",
     "kernel_explorer",
+    "kernel_label",
     "named_kernels",
     "parse_shape",
 ]

@@ -21,10 +21,10 @@ def parse_shape(text: str) -> tuple[int, ...]:
     shape = []
     for piece in cleaned.split():
         if not piece.isdigit():
-            raise ValueError(
-                f"Could not read {text!r} as a shape: {piece!r} is not a whole number >= 0. "
-                "Write sizes separated by commas, e.g. 3, 1"
-            )
+            raise ValueError(_(
+                "Could not read {text} as a shape: {piece} is not a whole number >= 0. "
+                "Write sizes separated by commas, e.g. 3, 1").format(text=repr(text),
+                                                                     piece=repr(piece)))
         shape.append(int(piece))
     return tuple(shape)
 

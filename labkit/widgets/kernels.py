@@ -5,28 +5,34 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from labkit.i18n import _
+from labkit.i18n import N_, _
 from labkit.i18n.fonts import plot_text
 from labkit.plot.figure import new_figure, to_numpy
 from labkit.widgets._base import Choice, explore
 
 
 def named_kernels() -> dict[str, torch.Tensor]:
-    """Classic 3 x 3 kernels by name (a fresh dict each call, so edits stay local)."""
+    """Classic 3 x 3 kernels by name (a fresh dict each call, so edits stay local).
+    The names are code; `kernel_label` gives the one a figure shows."""
     sobel = torch.tensor([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]])
     return {
-        "identity": torch.tensor([[0.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 0.0]]),
+        N_("identity"): torch.tensor([[0.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 0.0]]),
         # Weighted average of the neighbourhood (a small Gaussian); weights sum to 1.
-        "blur": torch.tensor([[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]]) / 16,
+        N_("blur"): torch.tensor([[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]]) / 16,
         # The pixel minus its neighbours' excess: weights sum to 1, edges get stronger.
-        "sharpen": torch.tensor([[0.0, -1.0, 0.0], [-1.0, 5.0, -1.0], [0.0, -1.0, 0.0]]),
+        N_("sharpen"): torch.tensor([[0.0, -1.0, 0.0], [-1.0, 5.0, -1.0], [0.0, -1.0, 0.0]]),
         # Sobel: responds where brightness changes from top to bottom (horizontal edges).
-        "edge-horizontal": sobel.T.clone(),
+        N_("edge-horizontal"): sobel.T.clone(),
         # Sobel: responds where brightness changes from left to right (vertical edges).
-        "edge-vertical": sobel,
+        N_("edge-vertical"): sobel,
         # Sum of second derivatives: zero on flat areas and even slopes.
-        "laplacian": torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]]),
+        N_("laplacian"): torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]]),
     }
+
+
+def kernel_label(name: str) -> str:
+    """A kernel's name as a figure or a menu shows it: in the learner's language."""
+    return plot_text(name)
 
 
 def _grey_image(image) -> torch.Tensor:
@@ -75,7 +81,7 @@ def draw_kernel(image: torch.Tensor, kernel_name: str):
             value = float(kernel[row, column])
             ax_kernel.text(column, row, f"{value:.3g}", ha="center", va="center",
                            color="white" if abs(value) > scale / 2 else "black")
-    ax_kernel.set_title(f"kernel: {kernel_name}")
+    ax_kernel.set_title(plot_text("kernel: {name}").format(name=kernel_label(kernel_name)))
     ax_out.imshow(to_numpy(output), cmap="gray")
     ax_out.set_title(plot_text("output"))
     for ax in (ax_in, ax_kernel, ax_out):
@@ -98,4 +104,5 @@ def kernel_explorer(image: torch.Tensor, *, kernel: str = "edge-vertical"):
     def draw(kernel_name: str):
         return draw_kernel(image, kernel_name)
 
-    return explore(draw, {"kernel_name": Choice(names, kernel, _("kernel"))})
+    options = tuple((kernel_label(name), name) for name in names)  # (label, value) pairs
+    return explore(draw, {"kernel_name": Choice(options, kernel, _("kernel"))})

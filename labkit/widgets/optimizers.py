@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from labkit.i18n import _
+from labkit.i18n.fonts import plot_text
 from labkit.plot.figure import new_figure
 from labkit.plot.paths import OPTIMIZERS, descent_path, loss_surface, plot_paths
 from labkit.widgets._base import Choice, FloatSlider, explore
@@ -24,10 +25,12 @@ def draw_optimizers(surface: str, log10_lr: float, log10_adaptive_lr: float, mom
                                 steps=steps, momentum=momentum, beta2=beta2)
              for name in optimizers}
     fig = new_figure(6.5, 4.4)
-    plot_paths(loss_surface(surface), paths, ax=fig.subplots(),
-               title=f"{surface}, {steps} steps: lr {lr:.2g} (sgd, momentum), "
-                     f"{adaptive_lr:.2g} (rmsprop, adam)\nmomentum {momentum:g}, "
-                     f"beta2 {beta2:g}")
+    surface = loss_surface(surface)
+    title = plot_text("{surface}, {steps} steps: lr {lr:.2g} (sgd, momentum), {adaptive_lr:.2g} "
+                      "(rmsprop, adam)\nmomentum {momentum:g}, beta2 {beta2:g}")
+    plot_paths(surface, paths, ax=fig.subplots(),
+               title=title.format(surface=surface.label, steps=steps, lr=lr,
+                                  adaptive_lr=adaptive_lr, momentum=momentum, beta2=beta2))
     return fig
 
 
@@ -42,7 +45,8 @@ def optimizer_explorer(*, surface: str = "quadratic", lr: float = 0.09,
     """
     loss_surface(surface)  # an unknown name fails here, with the list of surfaces
     controls = {
-        "surface": Choice(("quadratic", "rosenbrock"), surface, _("surface")),
+        "surface": Choice(tuple((loss_surface(name).label, name)  # (label, value) pairs
+                                for name in ("quadratic", "rosenbrock")), surface, _("surface")),
         "log10_lr": FloatSlider(-4.0, 0.0, 0.05, math.log10(lr), _("log10 lr")),
         "log10_adaptive_lr": FloatSlider(-4.0, 0.0, 0.05, math.log10(adaptive_lr),
                                          _("log10 lr ad.")),

@@ -44,12 +44,12 @@ print("torchvision", torchvision.__version__)
 # silicon Mac, the Metal backend is called `mps`.
 
 # %%
-print("CUDA build:          ", torch.version.cuda)  # None for a CPU-only build
-print("CUDA GPU available:  ", torch.cuda.is_available())
+print("CUDA build:          ", torch.version.cuda)  # None for a CPU-only build # i18n
+print("CUDA GPU available:  ", torch.cuda.is_available())  # i18n
 if torch.cuda.is_available():
-    print("GPU:                 ", torch.cuda.get_device_name(0))
-    print("cuDNN version:       ", torch.backends.cudnn.version())
-print("Apple MPS available: ", torch.backends.mps.is_available())
+    print("GPU:                 ", torch.cuda.get_device_name(0))  # i18n
+    print("cuDNN version:       ", torch.backends.cudnn.version())  # i18n
+print("Apple MPS available: ", torch.backends.mps.is_available())  # i18n
 
 # %% [markdown]
 # The same report, and a few more lines, is one call away. In a terminal, `labkit doctor`
@@ -127,7 +127,7 @@ a = torch.rand(3)
 torch.manual_seed(0)
 b = torch.rand(3)
 print(a)
-print("same numbers:", torch.equal(a, b))
+print("same numbers:", torch.equal(a, b))  # i18n
 
 # %% [markdown]
 # `torch.manual_seed` seeds PyTorch's global generator (on every device). Python's `random`
@@ -200,7 +200,7 @@ square_label = widgets.Label()
 
 
 def show_square(change=None):
-    square_label.value = f"x squared is {slider.value ** 2}"
+    square_label.value = f"x squared is {slider.value ** 2}"  # i18n
 
 
 slider.observe(show_square, names="value")
@@ -219,7 +219,7 @@ widgets.VBox([slider, square_label])
 root = data.ensure_mnist()
 train_set = torchvision.datasets.MNIST(root, train=True)
 test_set = torchvision.datasets.MNIST(root, train=False)
-print(len(train_set), "training images,", len(test_set), "test images")
+print(len(train_set), "training images,", len(test_set), "test images")  # i18n
 
 # %% [markdown]
 # Each item is a `(image, label)` pair; without a transform, the image is a PIL image.

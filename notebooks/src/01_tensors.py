@@ -55,8 +55,8 @@ print("PyTorch", torch.__version__)
 # %%
 x = torch.tensor([[1, 2, 3], [4, 5, 6]])
 print(x)
-print("shape:", x.shape, " ndim:", x.ndim, " numel:", x.numel())
-print("dtype:", x.dtype, " device:", x.device)
+print("shape:", x.shape, " ndim:", x.ndim, " numel:", x.numel())  # i18n
+print("dtype:", x.dtype, " device:", x.device)  # i18n
 
 # %% [markdown]
 # Whole numbers give `int64`; numbers with a decimal point give the *default float type*,
@@ -64,8 +64,8 @@ print("dtype:", x.dtype, " device:", x.device)
 
 # %%
 f = torch.tensor([1.0, 2.5])
-print(f.dtype, "| default float type:", torch.get_default_dtype(),
-      "| bytes per element:", f.element_size())
+print(f.dtype, "| default float type:", torch.get_default_dtype(),  # i18n
+      "| bytes per element:", f.element_size())  # i18n
 
 # %% [markdown]
 # Usually you ask for a shape and let a *factory function* fill it in:
@@ -96,7 +96,7 @@ print(torch.randint(0, 10, (2, 3)))  # whole numbers from 0 to 9
 
 # %%
 buffer = torch.empty(2, 3)           # (2, 3), values undefined: do not print them
-print("empty:", buffer.shape, buffer.dtype)
+print("empty:", buffer.shape, buffer.dtype)  # i18n
 buffer.fill_(0.5)                    # now every value is defined
 print(buffer)
 print(torch.zeros_like(buffer).shape, torch.ones_like(x).dtype)
@@ -111,10 +111,10 @@ print(torch.zeros_like(buffer).shape, torch.ones_like(x).dtype)
 a = np.arange(4.0)                   # NumPy float64
 t = torch.from_numpy(a)              # same memory, dtype float64
 a[0] = 100.0                         # change the array ...
-print("tensor after changing the array:", t)
+print("tensor after changing the array:", t)  # i18n
 t.mul_(2)                            # ... or change the tensor in place
-print("array after changing the tensor:", a)
-print("share memory:", np.shares_memory(a, t.numpy()))
+print("array after changing the tensor:", a)  # i18n
+print("share memory:", np.shares_memory(a, t.numpy()))  # i18n
 
 # %% [markdown]
 # `torch.tensor(a)` *copies*, so later changes do not travel. Note also that NumPy's
@@ -125,7 +125,7 @@ print("share memory:", np.shares_memory(a, t.numpy()))
 # %%
 copy = torch.tensor(a)
 a[1] = -1.0
-print("copy:", copy, "| array:", a)
+print("copy:", copy, "| array:", a)  # i18n
 
 # %% [markdown]
 # ### dtype and device of a result: type promotion
@@ -144,12 +144,12 @@ i64 = torch.tensor([1, 2])                       # int64
 f32 = torch.tensor([1.0, 2.0])                   # float32
 f64 = torch.tensor([1.0, 2.0], dtype=torch.float64)
 examples = {
-    "int64 + 1": i64 + 1,
-    "int64 * 1.5": i64 * 1.5,
-    "int64 / 2 (true division)": i64 / 2,
-    "int64 // 2 (floor division)": i64 // 2,
-    "float32 + float64 tensor": f32 + f64,
-    "float32 + float64 0-d tensor": f32 + torch.tensor(1.0, dtype=torch.float64),
+    "int64 + 1": i64 + 1,  # i18n
+    "int64 * 1.5": i64 * 1.5,  # i18n
+    "int64 / 2 (true division)": i64 / 2,  # i18n
+    "int64 // 2 (floor division)": i64 // 2,  # i18n
+    "float32 + float64 tensor": f32 + f64,  # i18n
+    "float32 + float64 0-d tensor": f32 + torch.tensor(1.0, dtype=torch.float64),  # i18n
 }
 for text, result in examples.items():
     print(f"{text:30s} -> {result.dtype}")
@@ -164,12 +164,13 @@ print("torch.result_type(i64, 2.5):", torch.result_type(i64, 2.5))
 
 # %%
 print(i64.to(torch.float32).dtype, i64.float().dtype, f32.long().dtype)
-print("result on:", (f32 * 2).device)
+print("result on:", (f32 * 2).device)  # i18n
 try:
     f32 + torch.ones(2, device="meta")
 except RuntimeError as err:
     print("RuntimeError:", err)
-print("a 0-d CPU tensor is allowed:", (torch.ones(2, device="meta") + torch.tensor(1.0)).device)
+print("a 0-d CPU tensor is allowed:",  # i18n
+      (torch.ones(2, device="meta") + torch.tensor(1.0)).device)
 
 # %% [markdown]
 # ## 2. Shape
@@ -184,7 +185,7 @@ print("a 0-d CPU tensor is allowed:", (torch.ones(2, device="meta") + torch.tens
 # %%
 x = torch.arange(12).view(3, 4)      # (3, 4), read row by row from memory
 print(x)
-print("stride:", x.stride(), " contiguous:", x.is_contiguous())
+print("stride:", x.stride(), " contiguous:", x.is_contiguous())  # i18n
 
 # %% [markdown]
 # Transposing copies nothing: it swaps the strides. The result reads the same memory in a
@@ -193,8 +194,8 @@ print("stride:", x.stride(), " contiguous:", x.is_contiguous())
 
 # %%
 xt = x.t()                           # (4, 3)
-print("stride:", xt.stride(), " contiguous:", xt.is_contiguous())
-print("same memory as x:", xt.data_ptr() == x.data_ptr())
+print("stride:", xt.stride(), " contiguous:", xt.is_contiguous())  # i18n
+print("same memory as x:", xt.data_ptr() == x.data_ptr())  # i18n
 
 # %% [markdown]
 # The picture shows each element's position in memory. Read each grid row by row: for
@@ -210,7 +211,7 @@ for ax, (name, tensor) in zip(axes, [("x", x), ("x.t()", xt)], strict=True):
     ax.imshow(offset, cmap="viridis")
     for (i, j), value in np.ndenumerate(offset.numpy()):
         ax.text(j, i, value, ha="center", va="center", color="white")
-    ax.set_title(f"{name}: shape {tuple(tensor.shape)}, stride {tensor.stride()}")
+    ax.set_title(f"{name}: shape {tuple(tensor.shape)}, stride {tensor.stride()}")  # i18n
     ax.set_xticks([])
     ax.set_yticks([])
 plt.show()
@@ -227,8 +228,8 @@ except RuntimeError as err:
     print("RuntimeError:", err)
 flat = xt.reshape(12)                # works: here it has to copy
 print(flat)
-print("reshape copied:", flat.data_ptr() != xt.data_ptr())
-print("contiguous().view works:", torch.equal(xt.contiguous().view(12), flat))
+print("reshape copied:", flat.data_ptr() != xt.data_ptr())  # i18n
+print("contiguous().view works:", torch.equal(xt.contiguous().view(12), flat))  # i18n
 
 # %% [markdown]
 # A view shares memory with its base, so writing through it changes the original.
@@ -237,7 +238,7 @@ print("contiguous().view works:", torch.equal(xt.contiguous().view(12), flat))
 # %%
 v = x.view(2, -1)                    # (2, 6): -1 is inferred
 v[0, 0] = 100
-print(v.shape, "| x[0, 0] is now", x[0, 0].item())
+print(v.shape, "| x[0, 0] is now", x[0, 0].item())  # i18n
 x[0, 0] = 0                          # put it back
 
 # %% [markdown]
@@ -553,9 +554,9 @@ for shape_a, shape_b in [((8, 1, 6, 1), (7, 1, 5)), ((5, 4), (1,)), ((2, 3), (2,
     try:
         torch_says = tuple(torch.broadcast_shapes(shape_a, shape_b))
     except RuntimeError:
-        torch_says = "error"
-    print(f"{shape_a} with {shape_b}: torch -> {torch_says}; "
-          f"rule -> {widgets.broadcast_result(shape_a, shape_b)}")
+        torch_says = "error"  # i18n
+    print(f"{shape_a} with {shape_b}: torch -> {torch_says}; "  # i18n
+          f"rule -> {widgets.broadcast_result(shape_a, shape_b)}")  # i18n
 
 # %% [markdown]
 # Stretching copies nothing. `expand` shows what broadcasting does internally: a size-1
@@ -564,7 +565,7 @@ for shape_a, shape_b in [((8, 1, 6, 1), (7, 1, 5)), ((5, 4), (1,)), ((2, 3), (2,
 # %%
 stretched = col.expand(3, 4)                  # (3, 4) view of a (3, 1) tensor
 print(stretched)
-print("stride:", stretched.stride(), "| same memory:", stretched.data_ptr() == col.data_ptr())
+print("stride:", stretched.stride(), "| same memory:", stretched.data_ptr() == col.data_ptr())  # i18n
 
 # %% [markdown]
 # **Try it.** Type two shapes (sizes separated by commas; leave a box empty for a
@@ -658,8 +659,8 @@ def given_mse(pred, target):
 
 pred = torch.tensor([[1.0], [2.0], [3.0]])    # (N, 1): what the model returns
 target = torch.tensor([1.0, 2.0, 3.0])         # (N,): the true values
-print("shape of pred - target:", (pred - target).shape)
-print(f"loss of perfect predictions: {given_mse(pred, target).item():.4f}")
+print("shape of pred - target:", (pred - target).shape)  # i18n
+print(f"loss of perfect predictions: {given_mse(pred, target).item():.4f}")  # i18n
 
 # %% [markdown]
 # The loss of perfect predictions should be 0. Fix `mse` below so that it returns the
@@ -700,7 +701,7 @@ with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     loss = torch.nn.functional.mse_loss(pred, target)
 print(f"mse_loss: {loss.item():.4f}")
-print("warning:", caught[0].message)
+print("warning:", caught[0].message)  # i18n
 
 # %% [markdown]
 # ## 6. In-place operations
@@ -714,9 +715,9 @@ x = torch.ones(3)
 address = x.data_ptr()
 x.add_(1)                            # in place
 x += 1                               # in place too
-print(x, "| same memory:", x.data_ptr() == address)
+print(x, "| same memory:", x.data_ptr() == address)  # i18n
 x = x + 1                            # a new tensor
-print(x, "| same memory:", x.data_ptr() == address)
+print(x, "| same memory:", x.data_ptr() == address)  # i18n
 
 # %% [markdown]
 # In-place operations save memory, but autograd (chapter 02) needs the values it saw
@@ -744,9 +745,9 @@ print(w)
 # %%
 a = torch.tensor([0.0, 1.0, 2.0], requires_grad=True)
 y = a.exp()                          # saves y for the backward pass
-print("version before:", y._version)
+print("version before:", y._version)  # i18n
 y.add_(1)                            # changes the saved tensor
-print("version after: ", y._version)
+print("version after: ", y._version)  # i18n
 try:
     y.sum().backward()
 except RuntimeError as err:
@@ -791,10 +792,10 @@ for n in sizes:
     vector_times.append(best_time(torch.dot, a, b, repeats=50))  # cheap: measure more often
 
 fig, ax = plt.subplots(figsize=(5, 3.2))
-ax.loglog(sizes, loop_times, "o-", label="Python loop")
-ax.loglog(sizes, vector_times, "s-", label="torch.dot(a, b), vectorised")
-ax.set_xlabel("n (elements)")
-ax.set_ylabel("time (seconds)")
+ax.loglog(sizes, loop_times, "o-", label="Python loop")  # i18n
+ax.loglog(sizes, vector_times, "s-", label="torch.dot(a, b), vectorised")  # i18n
+ax.set_xlabel("n (elements)")  # i18n
+ax.set_ylabel("time (seconds)")  # i18n
 ax.legend()
 plt.show()
 
@@ -805,7 +806,7 @@ plt.show()
 
 # %%
 for n, slow, fast in zip(sizes, loop_times, vector_times, strict=True):
-    print(f"n = {n:>6}: the loop took {slow / fast:,.0f} times as long")
+    print(f"n = {n:>6}: the loop took {slow / fast:,.0f} times as long")  # i18n
 
 # %% [markdown]
 # Whenever you write `for i in range(len(x))` over tensor elements, look for the

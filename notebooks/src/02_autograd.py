@@ -63,13 +63,13 @@ z = y * y * 3                             # (2, 2)
 out = z.mean()                            # (), a single number
 
 print("out =", out.item())
-print("x.grad_fn:  ", x.grad_fn, "  (a leaf has none)")
+print("x.grad_fn:  ", x.grad_fn, "  (a leaf has none)")  # i18n
 print("y.grad_fn:  ", y.grad_fn)
 print("z.grad_fn:  ", z.grad_fn)
 print("out.grad_fn:", out.grad_fn)
-print("leaves? x:", x.is_leaf, " y:", y.is_leaf)
+print("leaves? x:", x.is_leaf, " y:", y.is_leaf)  # i18n
 plain = torch.ones(2, 2) + 2  # no input requires a gradient
-print("leaves? plain:", plain.is_leaf, " y.detach():", y.detach().is_leaf)
+print("leaves? plain:", plain.is_leaf, " y.detach():", y.detach().is_leaf)  # i18n
 
 # %% [markdown]
 # **By hand.** Write $x_i$ for the four entries. Then
@@ -89,7 +89,7 @@ print("leaves? plain:", plain.is_leaf, " y.detach():", y.detach().is_leaf)
 out.backward()
 by_hand = 1.5 * (x.detach() + 2)  # (2, 2), the formula above
 print("x.grad:\n", x.grad)
-print("same as the formula by hand:", torch.allclose(x.grad, by_hand))
+print("same as the formula by hand:", torch.allclose(x.grad, by_hand))  # i18n
 
 # %% [markdown]
 # Only leaves keep their `.grad`; the gradients of intermediate results are used on the way
@@ -138,7 +138,7 @@ y.backward(gradient=v)
 J = torch.autograd.functional.jacobian(lambda t: A @ t**2, x.detach())  # (2, 3)
 print("x.grad:", x.grad)
 print("v @ J: ", v @ J)
-print("same:", torch.allclose(x.grad, v @ J))
+print("same:", torch.allclose(x.grad, v @ J))  # i18n
 
 # %% [markdown]
 # A vector-Jacobian product costs about as much as the forward pass, however many outputs
@@ -163,7 +163,7 @@ def f(x):
 
 x_try = torch.tensor([0.0, 1.0, -2.0], requires_grad=True)
 f(x_try).backward()
-print("autograd says:", x_try.grad)
+print("autograd says:", x_try.grad)  # i18n
 
 
 # %%
@@ -234,8 +234,8 @@ plt.show()
 
 c.backward()
 with torch.no_grad():
-    print(f"dc/da = {a.grad.item():.4f}   formula b + cos(a) = {(b + torch.cos(a)).item():.4f}")
-    print(f"dc/db = {b.grad.item():.4f}   formula a          = {a.item():.4f}")
+    print(f"dc/da = {a.grad.item():.4f}   formula b + cos(a) = {(b + torch.cos(a)).item():.4f}")  # i18n
+    print(f"dc/db = {b.grad.item():.4f}   formula a          = {a.item():.4f}")  # i18n
 
 # %% [markdown]
 # ## 3. A dynamic graph: Python control flow inside
@@ -264,10 +264,10 @@ for start, ax in zip([3.0, 0.1], axes, strict=True):
     total = double_until(v)
     doublings = sum(node.name == "MulBackward0" for node in autograd_graph(total).nodes)
     total.backward()
-    print(f"start {start}: {doublings} doublings recorded, gradient {v.grad.tolist()}, "
-          f"2**{doublings} = {2**doublings}")
+    print(f"start {start}: {doublings} doublings recorded, gradient {v.grad.tolist()}, "  # i18n
+          f"2**{doublings} = {2**doublings}")  # i18n
     plot_autograd_graph(total, names={v: "v"}, ax=ax)
-    ax.set_title(f"start = {start}: {doublings} doublings")
+    ax.set_title(f"start = {start}: {doublings} doublings")  # i18n
 plt.show()
 
 # %% [markdown]
@@ -290,7 +290,7 @@ w = torch.tensor([1.0, -2.0], requires_grad=True)  # (2,)
 for i in range(3):
     loss = (w**2).sum()
     loss.backward()
-    print(f"after backward #{i + 1}: w.grad = {w.grad.tolist()}")
+    print(f"after backward #{i + 1}: w.grad = {w.grad.tolist()}")  # i18n
 
 # %% [markdown]
 # This is on purpose. A tensor used in several places (like `a` above) receives the sum of
@@ -327,13 +327,13 @@ def fit_line(reset_grads, steps=30, lr=0.1):
 
 buggy, fixed = fit_line(reset_grads=False), fit_line(reset_grads=True)
 plt.figure(figsize=(6, 3.5))
-plt.plot(buggy, label="without resetting .grad (bug)")
-plt.plot(fixed, label="with w.grad = None each step")
-plt.xlabel("step")
-plt.ylabel("loss")
+plt.plot(buggy, label="without resetting .grad (bug)")  # i18n
+plt.plot(fixed, label="with w.grad = None each step")  # i18n
+plt.xlabel("step")  # i18n
+plt.ylabel("loss")  # i18n
 plt.legend()
 plt.show()
-print(f"loss after {len(fixed)} steps: {buggy[-1]:.3f} with the bug, {fixed[-1]:.3f} fixed")
+print(f"loss after {len(fixed)} steps: {buggy[-1]:.3f} with the bug, {fixed[-1]:.3f} fixed")  # i18n
 
 # %% [markdown]
 # With the bug, each step pushes with the sum of all past gradients, so the parameters
@@ -372,7 +372,7 @@ b = torch.exp(a) * a
 b.backward(retain_graph=True)  # keep the saved values for another pass
 b.backward()                   # the last pass may free them
 by_hand = torch.exp(a.detach()) * (1 + a.detach())
-print(f"a.grad = {a.grad.item():.4f}, twice the derivative: {2 * by_hand.item():.4f}")
+print(f"a.grad = {a.grad.item():.4f}, twice the derivative: {2 * by_hand.item():.4f}")  # i18n
 
 # %% [markdown]
 # You rarely need `retain_graph`: two losses from one forward pass can be added and sent
@@ -462,16 +462,16 @@ w = torch.randn(3, requires_grad=True)  # (3,)
 
 with torch.no_grad():
     doubled = w * 2
-print("under no_grad:  requires_grad =", doubled.requires_grad)
+print("under no_grad:  requires_grad =", doubled.requires_grad)  # i18n
 
 cut = (w * 2).detach()
-print("detached:       requires_grad =", cut.requires_grad, " grad_fn =", cut.grad_fn)
-print("detach shares memory with the original:", w.detach().data_ptr() == w.data_ptr())
+print("detached:       requires_grad =", cut.requires_grad, " grad_fn =", cut.grad_fn)  # i18n
+print("detach shares memory with the original:", w.detach().data_ptr() == w.data_ptr())  # i18n
 
 with torch.inference_mode():
     served = w * 2
-print("inference mode: requires_grad =", served.requires_grad,
-      " inference tensor:", served.is_inference())
+print("inference mode: requires_grad =", served.requires_grad,  # i18n
+      " inference tensor:", served.is_inference())  # i18n
 
 # %% [markdown]
 # Two errors you will meet sooner or later. An inference tensor may enter a graph later
@@ -482,7 +482,7 @@ print("inference mode: requires_grad =", served.requires_grad,
 # `fit_line` sit inside `torch.no_grad()`):
 
 # %%
-print("served + w works:", (served + w).requires_grad)
+print("served + w works:", (served + w).requires_grad)  # i18n
 try:
     (served * w).sum().backward()
 except RuntimeError as err:
@@ -583,10 +583,10 @@ L.backward()
 for name, by_hand, param in [("W1", d_W1, W1), ("b1", d_b1, b1),
                              ("W2", d_W2, W2), ("b2", d_b2, b2)]:
     gap = (by_hand - param.grad).abs().max().item()
-    print(f"dL/d{name}: shape {tuple(param.grad.shape)}, max |by hand - autograd| = {gap:.1e}")
-print(f"one entry, dL/dW1[0, 0]: by hand {d_W1[0, 0].item():.17f}")
-print(f"                         autograd {W1.grad[0, 0].item():.17f}")
-print(f"float64 rounding step near 1 (eps): {torch.finfo(f64).eps:.1e}")
+    print(f"dL/d{name}: shape {tuple(param.grad.shape)}, max |by hand - autograd| = {gap:.1e}")  # i18n
+print(f"one entry, dL/dW1[0, 0]: by hand {d_W1[0, 0].item():.17f}")  # i18n
+print(f"                         autograd {W1.grad[0, 0].item():.17f}")  # i18n
+print(f"float64 rounding step near 1 (eps): {torch.finfo(f64).eps:.1e}")  # i18n
 
 # %% [markdown]
 # The differences are zero or at the level of `float64` rounding (compare with `eps`): the
@@ -618,10 +618,10 @@ for dtype in (torch.float32, torch.float64):
     error = (estimate.double() - exact).abs().clamp(min=1e-17)
     best = error.argmin()
     plt.loglog(hs, error, "o-", markersize=3, label=str(dtype).removeprefix("torch."))
-    print(f"{dtype}: smallest error {error[best].item():.1e} at h = {hs[best].item():.0e}")
+    print(f"{dtype}: smallest error {error[best].item():.1e} at h = {hs[best].item():.0e}")  # i18n
 plt.gca().invert_xaxis()
-plt.xlabel("h (smaller to the right)")
-plt.ylabel("|central difference - autograd|")
+plt.xlabel("h (smaller to the right)")  # i18n
+plt.ylabel("|central difference - autograd|")  # i18n
 plt.legend()
 plt.show()
 
@@ -679,7 +679,7 @@ def wiggle(t):
 
 
 t64 = torch.randn(5, dtype=torch.float64, requires_grad=True)  # (5,)
-print("gradcheck in float64:", torch.autograd.gradcheck(wiggle, (t64,)))
+print("gradcheck in float64:", torch.autograd.gradcheck(wiggle, (t64,)))  # i18n
 
 # %% [markdown]
 # ## 8. Your own operation: `torch.autograd.Function`
@@ -716,7 +716,7 @@ class NumpySin(torch.autograd.Function):
 
 t = torch.randn(4, dtype=torch.float64, requires_grad=True)  # (4,)
 s = NumpySin.apply(t)
-print("forward matches torch.sin:", torch.allclose(s, torch.sin(t)))
+print("forward matches torch.sin:", torch.allclose(s, torch.sin(t)))  # i18n
 print("grad_fn:", s.grad_fn)
 print("gradcheck:", torch.autograd.gradcheck(NumpySin.apply, (t,)))
 
@@ -732,7 +732,7 @@ class NumpySinForgetful(NumpySin):
         return torch.cos(x)                        # bug: the incoming gradient is lost
 
 
-print("gradcheck of the wrong backward:",
+print("gradcheck of the wrong backward:",  # i18n
       torch.autograd.gradcheck(NumpySinForgetful.apply, (t,), raise_exception=False))
 
 # %% [markdown]
@@ -760,7 +760,7 @@ class NumpySinSplit(torch.autograd.Function):
         return grad_output * torch.cos(x)
 
 
-print("gradcheck of the split form:", torch.autograd.gradcheck(NumpySinSplit.apply, (t,)))
+print("gradcheck of the split form:", torch.autograd.gradcheck(NumpySinSplit.apply, (t,)))  # i18n
 try:
     torch.func.vmap(NumpySinSplit.apply)(torch.randn(3, 2, dtype=torch.float64))
 except RuntimeError as err:
@@ -851,7 +851,7 @@ def draw_descent(ax, lr, steps=30):
     ax.set_xlim(-2.5, 2.5)
     ax.set_ylim(-2.5, 2.5)
     ax.set_aspect("equal")
-    ax.set_title(f"lr = {lr}: J = {bowl(path[-1]).item():.3g} after {steps} steps")
+    ax.set_title(f"lr = {lr}: J = {bowl(path[-1]).item():.3g} after {steps} steps")  # i18n
 
 
 fig, axes = plt.subplots(1, 3, figsize=(13, 4.4))
@@ -869,9 +869,9 @@ plt.show()
 # %%
 hessian = torch.autograd.functional.hessian(bowl, torch.zeros(2))  # (2, 2)
 curvatures = torch.linalg.eigvalsh(hessian)                         # (2,)
-print("Hessian:\n", hessian)
-print(f"curvatures {curvatures.tolist()}: descent diverges for lr > "
-      f"{2 / curvatures.max().item():.4f}")
+print("Hessian:\n", hessian)  # i18n
+print(f"curvatures {curvatures.tolist()}: descent diverges for lr > "  # i18n
+      f"{2 / curvatures.max().item():.4f}")  # i18n
 
 # %% [markdown]
 # Try it: move the slider (in a notebook with widgets) past that limit and watch the path

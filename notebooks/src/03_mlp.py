@@ -102,8 +102,8 @@ widgets.activation_explorer("sigmoid", x_max=6.0)
 # %%
 z = torch.linspace(-6, 6, 1201)  # (1201,) a fine grid that contains z = 0
 slope = torch.sigmoid(z) * (1 - torch.sigmoid(z))
-print(f"steepest slope of sigmoid:              {slope.max().item():.4f}")
-print(f"product of that slope over 10 layers:   {slope.max().item() ** 10:.2e}")
+print(f"steepest slope of sigmoid:              {slope.max().item():.4f}")  # i18n
+print(f"product of that slope over 10 layers:   {slope.max().item() ** 10:.2e}")  # i18n
 
 # %% [markdown]
 # ### Exercise 1: derivatives of the activations
@@ -166,11 +166,11 @@ q.activation_grads.expect("passed")
 # %%
 torch.manual_seed(0)
 layer = nn.Linear(3, 4)  # 3 inputs -> 4 neurons
-print("weight", tuple(layer.weight.shape), " bias", tuple(layer.bias.shape))
+print("weight", tuple(layer.weight.shape), " bias", tuple(layer.bias.shape))  # i18n
 
 xb = torch.randn(5, 3)  # (B=5, 3) a batch of five inputs
 by_hand = xb @ layer.weight.T + layer.bias  # (5, 3) @ (3, 4) + (4,) -> (5, 4)
-print("output", tuple(layer(xb).shape), " same as by hand:", torch.allclose(layer(xb), by_hand))
+print("output", tuple(layer(xb).shape), " same as by hand:", torch.allclose(layer(xb), by_hand))  # i18n
 
 # %% [markdown]
 # ### Exercise 2: an MLP forward pass with plain tensor operations
@@ -209,7 +209,7 @@ xb = torch.randn(6, 2)  # (6, 2)
 two_layers = fc2(fc1(xb))  # (6, 1), no activation in between
 W = fc2.weight @ fc1.weight  # (1, 8) @ (8, 2) -> (1, 2)
 b = fc2.weight @ fc1.bias + fc2.bias  # (1,)
-print("two linear layers == one linear layer:", torch.allclose(two_layers, xb @ W.T + b, atol=1e-6))
+print("two linear layers == one linear layer:", torch.allclose(two_layers, xb @ W.T + b, atol=1e-6))  # i18n
 
 # %% [markdown]
 # ## 4. `nn.Module` and `nn.Sequential`
@@ -249,7 +249,7 @@ torch.manual_seed(0)
 seq = nn.Sequential(nn.Linear(2, 10), nn.ReLU(), nn.Linear(10, 1))
 print(seq)
 xb = torch.randn(4, 2)  # (4, 2)
-print("same outputs:", torch.allclose(mlp(xb), seq(xb)))
+print("same outputs:", torch.allclose(mlp(xb), seq(xb)))  # i18n
 
 # %% [markdown]
 # Every `nn.Linear` assigned as an attribute (or placed in a `Sequential`) is registered, so
@@ -267,8 +267,8 @@ for (name_a, p), (name_b, _) in zip(mlp.named_parameters(), seq.named_parameters
 # %%
 n_params = sum(p.numel() for p in mlp.parameters())
 n_trainable = sum(p.numel() for p in mlp.parameters() if p.requires_grad)
-print("counted:    ", n_params, f"({n_trainable} trainable)")
-print("by formula: ", (2 + 1) * 10 + (10 + 1) * 1)
+print("counted:    ", n_params, f"({n_trainable} trainable)")  # i18n
+print("by formula: ", (2 + 1) * 10 + (10 + 1) * 1)  # i18n
 
 # %% [markdown]
 # | use | when |
@@ -329,7 +329,7 @@ q.mnist_mlp.expect("passed")
 # The parameter count the check expects, by the formula `(n + 1)·m` per layer:
 
 # %%
-print("MnistMLP parameters:", (784 + 1) * 128 + (128 + 1) * 64 + (64 + 1) * 10)
+print("MnistMLP parameters:", (784 + 1) * 128 + (128 + 1) * 64 + (64 + 1) * 10)  # i18n
 
 # %% [markdown]
 # ## 5. A 2-D classification problem, and the right loss
@@ -345,7 +345,7 @@ print("X", tuple(X_moons.shape), X_moons.dtype, "  y", tuple(y_moons.shape), y_m
 fig, ax = plt.subplots(figsize=(4.5, 3.8))
 ax.scatter(X_moons[:, 0], X_moons[:, 1], c=y_moons, cmap="RdBu_r", edgecolors="black",
            linewidths=0.5, s=20)
-ax.set_title("two moons: blue is class 0, red is class 1")
+ax.set_title("two moons: blue is class 0, red is class 1")  # i18n
 ax.set_xlabel("x1")
 ax.set_ylabel("x2")
 plt.show()
@@ -364,7 +364,7 @@ plt.show()
 torch.manual_seed(0)
 seed_model = MLP(input_dim=2, hidden_dim=10, output_dim=1)
 outputs = seed_model(X_moons)  # (400, 1) raw scores from the last nn.Linear
-print(f"outputs range from {outputs.min().item():.3f} to {outputs.max().item():.3f}")
+print(f"outputs range from {outputs.min().item():.3f} to {outputs.max().item():.3f}")  # i18n
 try:
     nn.BCELoss()(outputs, t_moons)  # the seed text's loss on raw outputs
 except RuntimeError as err:
@@ -410,10 +410,10 @@ q.bce_fix.expect("passed")
 # %%
 logit = torch.tensor([[20.0]])  # (1, 1) a very confident "class 1"...
 target = torch.tensor([[0.0]])  # (1, 1) ...but the true class is 0
-print("sigmoid(20) in float32:        ", torch.sigmoid(logit).item())
+print("sigmoid(20) in float32:        ", torch.sigmoid(logit).item())  # i18n
 print("BCELoss(sigmoid(logit)):       ", nn.BCELoss()(torch.sigmoid(logit), target).item())
 print("BCEWithLogitsLoss(logit):      ", nn.BCEWithLogitsLoss()(logit, target).item())
-print("exact, log(1 + e^20):          ", torch.log1p(torch.exp(torch.tensor(20.0))).item())
+print("exact, log(1 + e^20):          ", torch.log1p(torch.exp(torch.tensor(20.0))).item())  # i18n
 
 # %% [markdown]
 # So: **the last layer returns logits, and the loss takes logits.** For two classes that is
@@ -504,7 +504,7 @@ def draw_snapshot(ax, epoch):
         predicted = (moons_model(X_moons) > 0).long().squeeze(1)  # logit > 0 means class 1
     acc = (predicted == y_moons).float().mean().item()
     plot.plot_decision_boundary(moons_model, X_moons, y_moons, ax=ax, steps=100)
-    ax.set_title(f"after {epoch} epochs, accuracy {acc:.2f}")
+    ax.set_title(f"after {epoch} epochs, accuracy {acc:.2f}")  # i18n
 
 
 draw_snapshot(axes[0], 0)
@@ -517,7 +517,7 @@ for epoch in range(1, snapshots[-1] + 1):
         optimizer.step()
     if epoch in snapshots:
         draw_snapshot(axes[snapshots.index(epoch)], epoch)
-        print(f"epoch {epoch:3d}   loss of the last batch {loss.item():.4f}")
+        print(f"epoch {epoch:3d}   loss of the last batch {loss.item():.4f}")  # i18n
 plt.show()
 
 # %% [markdown]
@@ -537,14 +537,14 @@ torch.manual_seed(0)
 neuron = nn.Linear(2, 1)  # one neuron: the loss applies the sigmoid
 neuron_history = fit(neuron, moons_loader, loss_fn=bce,
                      optimizer=torch.optim.Adam(neuron.parameters(), lr=0.05), epochs=20)
-print(f"one neuron: accuracy {neuron_history.last()['train_acc']:.2f} in the last epoch")
+print(f"one neuron: accuracy {neuron_history.last()['train_acc']:.2f} in the last epoch")  # i18n
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), layout="constrained")
 plot.plot_decision_boundary(neuron, X_moons, y_moons, ax=axes[0], steps=100)
-axes[0].set_title("one neuron: a straight line")
+axes[0].set_title("one neuron: a straight line")  # i18n
 plot.plot_decision_boundary(moons_model, X_moons, y_moons, ax=axes[1], steps=100)
-axes[1].set_title("MLP with 10 hidden units")
+axes[1].set_title("MLP with 10 hidden units")  # i18n
 plt.show()
 
 # %% [markdown]
@@ -563,7 +563,7 @@ train_part, val_part = random_split(noisy_set, [0.2, 0.8],
                                     generator=torch.Generator().manual_seed(0))
 X_tr, t_tr = noisy_set[train_part.indices]  # (60, 2), (60, 1)
 X_va, t_va = noisy_set[val_part.indices]  # (240, 2), (240, 1)
-print(len(train_part), "training points,", len(val_part), "validation points")
+print(len(train_part), "training points,", len(val_part), "validation points")  # i18n
 
 # %% [markdown]
 # Now a model far too large for 60 points: two hidden layers of 256 units. Each epoch is one
@@ -582,7 +582,7 @@ full_batch = [(X_tr, t_tr)]  # the whole training set as a single batch
 val_batch = [(X_va, t_va)]
 
 big = big_mlp()
-print(sum(p.numel() for p in big.parameters()), "parameters")
+print(sum(p.numel() for p in big.parameters()), "parameters")  # i18n
 big_history = fit(big, full_batch, loss_fn=bce, epochs=300, val_loader=val_batch, live=False,
                   optimizer=torch.optim.SGD(big.parameters(), lr=0.1, momentum=0.9))
 
@@ -599,24 +599,26 @@ regular = big_mlp()
 regular_history = fit(regular, full_batch, loss_fn=bce, epochs=300, val_loader=val_batch,
                       live=False, optimizer=torch.optim.SGD(regular.parameters(), lr=0.1,
                                                             momentum=0.9, weight_decay=1e-2))
-for name, h in [("no weight decay", big_history), ("weight decay 0.01", regular_history)]:
+for name, h in [("no weight decay", big_history), ("weight decay 0.01", regular_history)]:  # i18n
     last = h.last()
-    print(f"{name:18s}  train accuracy {last['train_acc']:.2f}   validation loss "
-          f"{last['val_loss']:.3f}   validation accuracy {last['val_acc']:.2f}")
+    print(f"{name:18s}  train accuracy {last['train_acc']:.2f}   validation loss "  # i18n
+          f"{last['val_loss']:.3f}   validation accuracy {last['val_acc']:.2f}")  # i18n
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(15, 4), layout="constrained")
-for h, label, color in [(big_history, "no weight decay", "tab:red"),
-                        (regular_history, "weight decay 0.01", "tab:green")]:
-    axes[0].plot(h.epoch, h.train_loss, color=color, linestyle="--", label=f"train, {label}")
-    axes[0].plot(h.epoch, h.val_loss, color=color, label=f"validation, {label}")
-axes[0].set_xlabel("epoch")
-axes[0].set_title("loss")
+for h, label, color in [(big_history, "no weight decay",  # i18n
+                         "tab:red"),
+                        (regular_history, "weight decay 0.01",  # i18n
+                         "tab:green")]:
+    axes[0].plot(h.epoch, h.train_loss, color=color, linestyle="--", label=f"train, {label}")  # i18n
+    axes[0].plot(h.epoch, h.val_loss, color=color, label=f"validation, {label}")  # i18n
+axes[0].set_xlabel("epoch")  # i18n
+axes[0].set_title("loss")  # i18n
 axes[0].legend()
 plot.plot_decision_boundary(big, X_tr, t_tr, ax=axes[1], steps=100)
-axes[1].set_title("no weight decay (training points)")
+axes[1].set_title("no weight decay (training points)")  # i18n
 plot.plot_decision_boundary(regular, X_tr, t_tr, ax=axes[2], steps=100)
-axes[2].set_title("weight decay 0.01 (training points)")
+axes[2].set_title("weight decay 0.01 (training points)")  # i18n
 plt.show()
 
 # %% [markdown]
@@ -630,8 +632,8 @@ plt.show()
 
 # %%
 best = big_history.best("val_loss")
-print(f"lowest validation loss {best['val_loss']:.3f} at epoch {best['epoch']}; "
-      f"after epoch {len(big_history)} it is {big_history.last()['val_loss']:.3f}")
+print(f"lowest validation loss {best['val_loss']:.3f} at epoch {best['epoch']}; "  # i18n
+      f"after epoch {len(big_history)} it is {big_history.last()['val_loss']:.3f}")  # i18n
 
 # %% [markdown]
 # Written out, early stopping is a few lines around the training loop. `state_dict()`
@@ -653,8 +655,8 @@ for epoch in range(1, 301):
         if waited == patience:
             break
 stopped.load_state_dict(best_state)
-print(f"stopped after epoch {epoch}; restored the weights of epoch {best_epoch} "
-      f"(validation loss {best_loss:.3f})")
+print(f"stopped after epoch {epoch}; restored the weights of epoch {best_epoch} "  # i18n
+      f"(validation loss {best_loss:.3f})")  # i18n
 
 # %% [markdown]
 # ## 8. An MLP for handwritten digits
@@ -676,11 +678,11 @@ mnist_train_full = torchvision.datasets.MNIST(root, train=True, transform=to_ten
 mnist_test = torchvision.datasets.MNIST(root, train=False, transform=to_tensor)
 mnist_train, mnist_val = random_split(mnist_train_full, [0.9, 0.1],
                                       generator=torch.Generator().manual_seed(0))
-print(len(mnist_train), "training,", len(mnist_val), "validation,", len(mnist_test), "test images")
+print(len(mnist_train), "training,", len(mnist_val), "validation,", len(mnist_test), "test images")  # i18n
 
 image, label = mnist_train_full[0]
-print("one image:", tuple(image.shape), image.dtype,
-      f"values from {image.min().item():.1f} to {image.max().item():.1f}, label {label}")
+print("one image:", tuple(image.shape), image.dtype,  # i18n
+      f"values from {image.min().item():.1f} to {image.max().item():.1f}, label {label}")  # i18n
 
 # %%
 train_loader = DataLoader(mnist_train, batch_size=64, shuffle=True,
@@ -689,7 +691,7 @@ val_loader = DataLoader(mnist_val, batch_size=256)  # no need to shuffle for eva
 test_loader = DataLoader(mnist_test, batch_size=256)
 
 images, labels = next(iter(val_loader))  # (256, 1, 28, 28), (256,)
-print("a batch:", tuple(images.shape), tuple(labels.shape), labels.dtype)
+print("a batch:", tuple(images.shape), tuple(labels.shape), labels.dtype)  # i18n
 plot.image_grid(images[:16], labels[:16])
 
 # %% [markdown]
@@ -713,7 +715,7 @@ mnist_model = nn.Sequential(
     nn.Linear(128, 64), nn.ReLU(),  # (B, 64)
     nn.Linear(64, 10),  # (B, 10) logits, one per digit
 )
-print(sum(p.numel() for p in mnist_model.parameters()), "parameters")
+print(sum(p.numel() for p in mnist_model.parameters()), "parameters")  # i18n
 cross_entropy = nn.CrossEntropyLoss()
 
 # %% [markdown]
@@ -755,8 +757,8 @@ q.accuracy.expect("passed")
 
 # %%
 test_result = evaluate(mnist_model, test_loader, loss_fn=cross_entropy)
-print(f"test accuracy {test_result['accuracy']:.3f} on {test_result['examples']} images "
-      f"(test loss {test_result['loss']:.3f})")
+print(f"test accuracy {test_result['accuracy']:.3f} on {test_result['examples']} images "  # i18n
+      f"(test loss {test_result['loss']:.3f})")  # i18n
 
 # %% [markdown]
 # Numbers hide a lot; the mistakes themselves are more telling. The title shows the
@@ -804,7 +806,7 @@ class SquaresDataset(Dataset):
 
     def __getitem__(self, i):
         if not 0 <= i < self.n:
-            raise IndexError(f"index {i} out of range for {self.n} items")
+            raise IndexError(f"index {i} out of range for {self.n} items")  # i18n
         x = torch.tensor([i / 10])  # (1,)
         return x, x**2
 
@@ -816,7 +818,7 @@ print("len(squares) =", len(squares), "  squares[3] =", squares[3])
 def show_batches(loader):
     """Print each batch's shape and the item numbers in it (x = i / 10, so i = 10 x)."""
     for xb, _ in loader:  # xb (B, 1); the targets are not needed here
-        print(f"   batch of shape {tuple(xb.shape)}: items {(10 * xb).round().long().flatten().tolist()}")
+        print(f"   batch of shape {tuple(xb.shape)}: items {(10 * xb).round().long().flatten().tolist()}")  # i18n
 
 
 # %% [markdown]
@@ -831,15 +833,15 @@ def show_batches(loader):
 #   `torch.Generator` makes the order repeatable.
 
 # %%
-print("batch_size=4:", len(DataLoader(squares, batch_size=4)), "batches")
+print("batch_size=4:", len(DataLoader(squares, batch_size=4)), "batches")  # i18n
 show_batches(DataLoader(squares, batch_size=4))
-print("batch_size=4, drop_last=True:", len(DataLoader(squares, batch_size=4, drop_last=True)),
-      "batches")
+print("batch_size=4, drop_last=True:", len(DataLoader(squares, batch_size=4, drop_last=True)),  # i18n
+      "batches")  # i18n
 show_batches(DataLoader(squares, batch_size=4, drop_last=True))
 shuffled = DataLoader(squares, batch_size=4, shuffle=True,
                       generator=torch.Generator().manual_seed(0))
 for epoch in range(2):
-    print(f"shuffle=True, epoch {epoch}:")
+    print(f"shuffle=True, epoch {epoch}:")  # i18n
     show_batches(shuffled)
 
 # %% [markdown]
@@ -866,7 +868,7 @@ def pad_collate(batch):
 
 
 padded, lengths = next(iter(DataLoader(sequences, batch_size=3, collate_fn=pad_collate)))
-print("padded batch:\n", padded, "\nlengths:", lengths.tolist())
+print("padded batch:\n", padded, "\nlengths:", lengths.tolist())  # i18n
 
 # %% [markdown]
 # **`num_workers`.** With `num_workers=0` (the default) the main process loads every batch.
@@ -935,11 +937,11 @@ q.window_dataset.expect("passed")
 # %%
 try:
     windows = WindowDataset(torch.arange(8.0), width=3)  # (8,) series
-    print(len(windows), "items")
+    print(len(windows), "items")  # i18n
     for xb, yb in DataLoader(windows, batch_size=2):  # xb (2, 3), yb (2,)
-        print("   windows", xb.tolist(), " targets", yb.tolist())
+        print("   windows", xb.tolist(), " targets", yb.tolist())  # i18n
 except NotImplementedError:
-    print("Solve exercise 7 to see the windows.")
+    print("Solve exercise 7 to see the windows.")  # i18n
 
 # %% [markdown]
 # ### Exercise 8: spot the bug, an MNIST loader without a transform
@@ -955,7 +957,7 @@ except NotImplementedError:
 # %%
 seed_mnist = torchvision.datasets.MNIST(root, train=True)  # no transform, as in the seed text
 seed_image, seed_label = seed_mnist[0]
-print(f"an item: a PIL {type(seed_image).__name__} and the label {seed_label}")
+print(f"an item: a PIL {type(seed_image).__name__} and the label {seed_label}")  # i18n
 seed_loader = DataLoader(seed_mnist, batch_size=100, shuffle=True)
 try:
     next(iter(seed_loader))
@@ -995,7 +997,7 @@ if mnist_transform is not None:
     fixed_loader = DataLoader(torchvision.datasets.MNIST(root, train=True, transform=mnist_transform),
                               batch_size=100, shuffle=True, generator=torch.Generator().manual_seed(0))
     fixed_images, fixed_labels = next(iter(fixed_loader))  # (100, 1, 28, 28), (100,)
-    print("a batch:", tuple(fixed_images.shape), fixed_images.dtype, tuple(fixed_labels.shape))
+    print("a batch:", tuple(fixed_images.shape), fixed_images.dtype, tuple(fixed_labels.shape))  # i18n
 
 # %% [markdown]
 # ## 10. Watching training, and the evaluation loop written out
@@ -1006,8 +1008,8 @@ if mnist_transform is not None:
 # batches of 4 (12,500 per epoch). How many batches does the seed's loop see per epoch?
 
 # %%
-print("CIFAR-10 batches per epoch with batch_size=100:", 50_000 // 100)
-print("our MNIST training batches per epoch:", len(train_loader))
+print("CIFAR-10 batches per epoch with batch_size=100:", 50_000 // 100)  # i18n
+print("our MNIST training batches per epoch:", len(train_loader))  # i18n
 
 # %% [markdown]
 # `i` never reaches 1999, so nothing is ever printed: training runs silently, and a learner
@@ -1032,7 +1034,7 @@ def train_epoch(model, loader, loss_fn, optimizer, every=100):
         running_loss += loss.item()
         if (i + 1) % every == 0:  # after every `every` batches
             logged.append(running_loss / every)
-            print(f"[batch {i + 1:5d}] loss: {running_loss / every:.3f}")
+            print(f"[batch {i + 1:5d}] loss: {running_loss / every:.3f}")  # i18n
             running_loss = 0.0
     return logged
 ### END SOLUTION
@@ -1048,7 +1050,7 @@ def train_epoch(model, loader, loss_fn, optimizer, every=100):
         running_loss += loss.item()
         if i % 2000 == 1999:  # print every 2000 mini-batches (the seed text's condition)
             logged.append(running_loss / 2000)
-            print(f"[batch {i + 1:5d}] loss: {running_loss / 2000:.3f}")
+            print(f"[batch {i + 1:5d}] loss: {running_loss / 2000:.3f}")  # i18n
             running_loss = 0.0
     return logged
 ### END STUB
@@ -1082,7 +1084,7 @@ q.train_epoch.expect("passed")
 # %%
 torch.manual_seed(0)
 epoch_model = MLP(input_dim=2, hidden_dim=10, output_dim=1)
-print(len(moons_loader), "batches")
+print(len(moons_loader), "batches")  # i18n
 epoch_log = train_epoch(epoch_model, moons_loader, bce,
                         torch.optim.Adam(epoch_model.parameters(), lr=0.02), every=4)
 
@@ -1111,9 +1113,9 @@ with torch.no_grad():
         loss_sum += cross_entropy(logits, labels).item() * len(labels)  # batch mean x B
         correct += (logits.argmax(dim=1) == labels).sum().item()
         total += len(labels)
-print(f"by hand:    accuracy {correct / total:.4f}  loss {loss_sum / total:.4f}  on {total} images "
-      f"({device})")
-print(f"evaluate(): accuracy {test_result['accuracy']:.4f}  loss {test_result['loss']:.4f}")
+print(f"by hand:    accuracy {correct / total:.4f}  loss {loss_sum / total:.4f}  on {total} images "  # i18n
+      f"({device})")  # i18n
+print(f"evaluate(): accuracy {test_result['accuracy']:.4f}  loss {test_result['loss']:.4f}")  # i18n
 
 # %% [markdown]
 # ## 11. Saving and loading weights
@@ -1131,14 +1133,14 @@ for name, tensor in mnist_model.state_dict().items():
 with tempfile.TemporaryDirectory() as folder:
     path = Path(folder) / "mnist_mlp.pt"
     torch.save(mnist_model.state_dict(), path)
-    print(f"saved {path.stat().st_size / 1e3:.0f} kB")
+    print(f"saved {path.stat().st_size / 1e3:.0f} kB")  # i18n
     restored = nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 128), nn.ReLU(),
                              nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 10))
     restored.load_state_dict(torch.load(path, map_location="cpu"))
 restored.eval()
 with torch.no_grad():
     same = torch.equal(restored(images.cpu()), mnist_model.cpu()(images.cpu()))
-print("the restored model gives the same logits:", same)
+print("the restored model gives the same logits:", same)  # i18n
 
 # %% [markdown]
 # `map_location="cpu"` loads weights saved on a GPU onto a machine without one. Since
@@ -1161,7 +1163,7 @@ print("the restored model gives the same logits:", same)
 # %%
 z = torch.tensor([1000.0, 0.0, -1000.0])  # (3,)
 print("exp(z):          ", torch.exp(z))
-print("naive softmax:   ", torch.exp(z) / torch.exp(z).sum())
+print("naive softmax:   ", torch.exp(z) / torch.exp(z).sum())  # i18n
 
 # %% [markdown]
 # The cure is the **log-sum-exp trick**. Adding the same number `c` to every logit does not
@@ -1174,7 +1176,7 @@ print("naive softmax:   ", torch.exp(z) / torch.exp(z).sum())
 # %%
 m = z.max()
 log_sum_exp = m + torch.exp(z - m).sum().log()
-print("stable softmax:  ", torch.exp(z - log_sum_exp))
+print("stable softmax:  ", torch.exp(z - log_sum_exp))  # i18n
 print("log-sum-exp:     ", log_sum_exp.item(), "  torch.logsumexp:", torch.logsumexp(z, dim=0).item())
 
 # %% [markdown]
@@ -1231,7 +1233,7 @@ labels = torch.tensor([0, 2, 1, 2])  # (4,)
 F.cross_entropy(logits, labels, reduction="sum").backward()
 by_formula = torch.softmax(logits.detach(), dim=1) - F.one_hot(labels, num_classes=3)
 print("autograd:\n", logits.grad)
-print("largest difference from softmax - one_hot:",
+print("largest difference from softmax - one_hot:",  # i18n
       f"{(logits.grad - by_formula).abs().max().item():.1e}")
 
 # %% [markdown]
@@ -1248,8 +1250,8 @@ print("largest difference from softmax - one_hot:",
 z = torch.tensor([-6.0, -2.0, 0.0, 2.0], requires_grad=True)  # (4,) logits
 t = torch.ones(4)  # (4,) every target is 1
 (0.5 * (torch.sigmoid(z) - t) ** 2).sum().backward()
-print("autograd, MSE on sigmoid: ", [round(v, 4) for v in z.grad.tolist()])
-print("output - label:           ", [round(v, 4) for v in (torch.sigmoid(z) - t).tolist()])
+print("autograd, MSE on sigmoid: ", [round(v, 4) for v in z.grad.tolist()])  # i18n
+print("output - label:           ", [round(v, 4) for v in (torch.sigmoid(z) - t).tolist()])  # i18n
 
 # %% [markdown]
 # The difference matters most where the model is most wrong. With target 1 and a very
@@ -1260,10 +1262,10 @@ print("output - label:           ", [round(v, 4) for v in (torch.sigmoid(z) - t)
 z_grid = torch.linspace(-8, 8, 161, requires_grad=True)  # (161,)
 (0.5 * (torch.sigmoid(z_grid) - 1) ** 2).sum().backward()
 fig, ax = plt.subplots(figsize=(6, 3.6))
-ax.plot(z_grid.detach(), (torch.sigmoid(z_grid) - 1).detach(), label="BCE with logits: σ(z) − 1")
-ax.plot(z_grid.detach(), z_grid.grad, label="MSE on σ(z): (σ(z) − 1) σ(z) (1 − σ(z))")
-ax.set_xlabel("logit z (the target is 1)")
-ax.set_ylabel("∂loss / ∂z")
+ax.plot(z_grid.detach(), (torch.sigmoid(z_grid) - 1).detach(), label="BCE with logits: σ(z) − 1")  # i18n
+ax.plot(z_grid.detach(), z_grid.grad, label="MSE on σ(z): (σ(z) − 1) σ(z) (1 − σ(z))")  # i18n
+ax.set_xlabel("logit z (the target is 1)")  # i18n
+ax.set_ylabel("∂loss / ∂z")  # i18n
 ax.legend()
 plt.show()
 
@@ -1356,10 +1358,10 @@ for p in constant.parameters():
 train_moons(constant)
 torch.manual_seed(0)
 random_init = train_moons(nn.Sequential(nn.Linear(2, 10), nn.ReLU(), nn.Linear(10, 1)))
-for name, model in [("constant start", constant), ("random start", random_init)]:
+for name, model in [("constant start", constant), ("random start", random_init)]:  # i18n
     w = model[0].weight.detach()  # (10, 2) one row per hidden unit
-    print(f"{name:15s} distinct hidden units: {len(torch.unique(w, dim=0))} of 10, "
-          f"loss {bce(model(X_moons), t_moons).item():.3f}")
+    print(f"{name:15s} distinct hidden units: {len(torch.unique(w, dim=0))} of 10, "  # i18n
+          f"loss {bce(model(X_moons), t_moons).item():.3f}")  # i18n
 
 # %% [markdown]
 # **How large?** A unit sums `n` inputs (its *fan-in*). If the inputs and weights are
@@ -1393,10 +1395,10 @@ fig, ax = plt.subplots(figsize=(6, 3.6))
 for name, init in inits.items():
     scales = activation_scales(init)
     ax.plot(range(1, 21), scales, marker="o", label=name)
-    print(f"{name:15s} std after layer 20: {scales[-1]:.3g}")
+    print(f"{name:15s} std after layer 20: {scales[-1]:.3g}")  # i18n
 ax.set_yscale("log")
-ax.set_xlabel("layer")
-ax.set_ylabel("std of the activations")
+ax.set_xlabel("layer")  # i18n
+ax.set_ylabel("std of the activations")  # i18n
 ax.legend()
 plt.show()
 
@@ -1417,9 +1419,9 @@ print(inspect.getsource(nn.Linear.reset_parameters))
 torch.manual_seed(0)
 wide = nn.Linear(400, 300)
 bound = 1 / 400**0.5
-print(f"largest |weight| {wide.weight.abs().max().item():.4f}, largest |bias| "
-      f"{wide.bias.abs().max().item():.4f}, 1/sqrt(400) = {bound:.4f}")
-print(f"weight variance {wide.weight.var().item():.6f}, 1/(3·400) = {1 / 1200:.6f}")
+print(f"largest |weight| {wide.weight.abs().max().item():.4f}, largest |bias| "  # i18n
+      f"{wide.bias.abs().max().item():.4f}, 1/sqrt(400) = {bound:.4f}")  # i18n
+print(f"weight variance {wide.weight.var().item():.6f}, 1/(3·400) = {1 / 1200:.6f}")  # i18n
 
 # %% [markdown]
 # The default is good enough for the small networks of this course. For a deep ReLU
@@ -1435,8 +1437,8 @@ def kaiming_init(module):
 
 deep = nn.Sequential(nn.Linear(2, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 1))
 deep.apply(kaiming_init)  # calls kaiming_init on every submodule
-print(f"std of the first layer's weights {deep[0].weight.std().item():.3f}, "
-      f"sqrt(2 / 2) = {(2 / 2) ** 0.5:.3f}")
+print(f"std of the first layer's weights {deep[0].weight.std().item():.3f}, "  # i18n
+      f"sqrt(2 / 2) = {(2 / 2) ** 0.5:.3f}")  # i18n
 
 # %% [markdown]
 # ## 14. `torch.nn.functional` or `nn` modules?
@@ -1451,13 +1453,13 @@ print(f"std of the first layer's weights {deep[0].weight.std().item():.3f}, "
 torch.manual_seed(0)
 linear = nn.Linear(3, 2)
 xb = torch.randn(4, 3)  # (4, 3)
-print("nn.Linear == F.linear with its weights:",
+print("nn.Linear == F.linear with its weights:",  # i18n
       torch.equal(linear(xb), F.linear(xb, linear.weight, linear.bias)))
 print("nn.ReLU() == F.relu:", torch.equal(nn.ReLU()(xb), F.relu(xb)))
 dropout = nn.Dropout(0.5)
 dropout.eval()  # the module knows its mode...
-print("nn.Dropout in eval mode changes nothing:", torch.equal(dropout(xb), xb))
-print("F.dropout needs to be told (training=False):",
+print("nn.Dropout in eval mode changes nothing:", torch.equal(dropout(xb), xb))  # i18n
+print("F.dropout needs to be told (training=False):",  # i18n
       torch.equal(F.dropout(xb, 0.5, training=False), xb))
 
 # %% [markdown]

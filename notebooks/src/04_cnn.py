@@ -127,9 +127,10 @@ def as_tensor(a):
     return torch.tensor(a, dtype=torch.float32)[None, None]  # (L,) -> (1, 1, L)
 
 
-print("np.convolve (flips):          ", np.convolve(signal, k, mode="valid"))
-print("F.conv1d (does not flip):     ", F.conv1d(as_tensor(signal), as_tensor(k))[0, 0])
-print("F.conv1d with flipped kernel: ", F.conv1d(as_tensor(signal), as_tensor(k[::-1].copy()))[0, 0])
+print("np.convolve (flips):          ",  # i18n
+      np.convolve(signal, k, mode="valid"))
+print("F.conv1d (does not flip):     ", F.conv1d(as_tensor(signal), as_tensor(k))[0, 0])  # i18n
+print("F.conv1d with flipped kernel: ", F.conv1d(as_tensor(signal), as_tensor(k[::-1].copy()))[0, 0])  # i18n
 
 # %% [markdown]
 # ## 2. From loops to `unfold`
@@ -168,7 +169,7 @@ layer = nn.Conv2d(in_channels=3, out_channels=8, kernel_size=3)
 ours = conv2d_unfold(x, layer.weight, layer.bias)  # (4, 8, 10, 8)
 theirs = layer(x)
 print(ours.shape, theirs.shape)
-print("largest difference from nn.Conv2d:", (ours - theirs).abs().max().item())
+print("largest difference from nn.Conv2d:", (ours - theirs).abs().max().item())  # i18n
 
 # %% [markdown]
 # Both agree up to float rounding. `F.conv2d` itself picks a specialised algorithm
@@ -203,7 +204,7 @@ with torch.no_grad():
 root = data.ensure_mnist()
 raw_train = torchvision.datasets.MNIST(root, train=True)  # PIL images, no transform
 digit = raw_train.data[0].float() / 255  # (28, 28), values in [0, 1]
-print("label:", int(raw_train.targets[0]))
+print("label:", int(raw_train.targets[0]))  # i18n
 for name, values in widgets.named_kernels().items():
     print(f"{name:16}", values.tolist())
 
@@ -218,10 +219,10 @@ widgets.kernel_explorer(digit, kernel="edge-vertical")
 names = ["blur", "edge-vertical", "edge-horizontal", "laplacian"]
 fig, axes = plt.subplots(1, len(names) + 1, figsize=(10, 2.3))
 axes[0].imshow(digit, cmap="gray")
-axes[0].set_title("digit")
+axes[0].set_title("digit")  # i18n
 for ax, name in zip(axes[1:], names, strict=True):
     ax.imshow(widgets.apply_kernel(digit, widgets.named_kernels()[name]), cmap="gray")
-    ax.set_title(name)
+    ax.set_title(widgets.kernel_label(name))
 for ax in axes:
     ax.axis("off")
 plt.show()
@@ -240,9 +241,9 @@ plt.show()
 
 # %%
 conv = nn.Conv2d(in_channels=3, out_channels=8, kernel_size=5)
-print("weight:", tuple(conv.weight.shape), " bias:", tuple(conv.bias.shape))
+print("weight:", tuple(conv.weight.shape), " bias:", tuple(conv.bias.shape))  # i18n
 x = torch.randn(2, 3, 32, 32)  # (B, C_in, H, W)
-print("output:", tuple(conv(x).shape))  # (B, C_out, H', W')
+print("output:", tuple(conv(x).shape))  # (B, C_out, H', W') # i18n
 
 # %% [markdown]
 # ### Exercise 2: count the parameters
@@ -276,8 +277,8 @@ q.conv_params.expect("passed")
 # %%
 conv16 = nn.Conv2d(1, 16, kernel_size=5, padding=2)
 dense_weights = (28 * 28) * (16 * 28 * 28)  # every input pixel to every output value
-print(f"nn.Conv2d: {sum(p.numel() for p in conv16.parameters()):,} parameters")
-print(f"nn.Linear: {dense_weights:,} weights")
+print(f"nn.Conv2d: {sum(p.numel() for p in conv16.parameters()):,} parameters")  # i18n
+print(f"nn.Linear: {dense_weights:,} weights")  # i18n
 
 # %% [markdown]
 # ## 5. Output size: padding, stride, dilation, pooling
@@ -343,8 +344,8 @@ x = torch.tensor([[1.0, 3.0, 0.0, 2.0],
                   [4.0, 2.0, 1.0, 1.0],
                   [0.0, 0.0, 5.0, 6.0],
                   [1.0, 2.0, 7.0, 8.0]])[None, None]  # (1, 1, 4, 4)
-print("max pool:\n", nn.MaxPool2d(2)(x)[0, 0])
-print("average pool:\n", nn.AvgPool2d(2)(x)[0, 0])
+print("max pool:\n", nn.MaxPool2d(2)(x)[0, 0])  # i18n
+print("average pool:\n", nn.AvgPool2d(2)(x)[0, 0])  # i18n
 
 # %%
 pooled_once = F.max_pool2d(digit[None, None], 2)[0, 0]  # (14, 14)
@@ -379,7 +380,7 @@ def show_shapes(model, x):
     rows = []
 
     def before(module, inputs):
-        rows.append([names[module], tuple(inputs[0].shape), "error"])
+        rows.append([names[module], tuple(inputs[0].shape), "error"])  # i18n
 
     def after(module, inputs, output):
         rows[-1][2] = tuple(output.shape)
@@ -484,8 +485,8 @@ except RuntimeError as err:
 # size, but without pooling `fc1` alone is huge:
 
 # %%
-print(f"fc1 of that network: {sum(p.numel() for p in TwoBlockCNN().fc1.parameters()):,} "
-      "parameters")
+print(f"fc1 of that network: {sum(p.numel() for p in TwoBlockCNN().fc1.parameters()):,} "  # i18n
+      "parameters")  # i18n
 
 # %% [markdown]
 # ### Exercise 4: spot the bug, the flatten size
@@ -639,7 +640,7 @@ val_indices, train_indices = order[:n_val].tolist(), order[n_val:].tolist()
 
 pixels = raw_train.data[train_indices].float() / 255  # (N, 28, 28), training part only
 mean, std = pixels.mean().item(), pixels.std().item()
-print(f"training pixels: mean {mean:.4f}, std {std:.4f}")
+print(f"training pixels: mean {mean:.4f}, std {std:.4f}")  # i18n
 
 to_input = [v2.ToImage(), v2.ToDtype(torch.float32, scale=True), v2.Normalize((mean,), (std,))]
 train_transform = v2.Compose([v2.RandomAffine(degrees=8, translate=(0.08, 0.08)), *to_input])
@@ -653,7 +654,7 @@ train_loader = DataLoader(train_set, batch_size=64, shuffle=True, num_workers=0,
                           generator=torch.Generator().manual_seed(0))
 val_loader = DataLoader(val_set, batch_size=500, num_workers=0)
 test_loader = DataLoader(test_set, batch_size=500, num_workers=0)  # used once, at the end
-print(len(train_set), "training,", len(val_set), "validation,", len(test_set), "test images")
+print(len(train_set), "training,", len(val_set), "validation,", len(test_set), "test images")  # i18n
 
 # %% [markdown]
 # Eight random versions of the first training digit, as the network sees them:
@@ -710,7 +711,7 @@ class CNN(nn.Module):
 
 torch.manual_seed(0)
 net = CNN()
-print(f"{sum(p.numel() for p in net.parameters()):,} parameters")
+print(f"{sum(p.numel() for p in net.parameters()):,} parameters")  # i18n
 logits = show_shapes(net, torch.zeros(2, 1, 28, 28))
 
 # %% [markdown]
@@ -733,8 +734,8 @@ history = fit(net, train_loader, loss_fn=nn.CrossEntropyLoss(),
               val_loader=val_loader)
 seconds = time.perf_counter() - start
 val_accuracy = evaluate(net, val_loader)["accuracy"]
-print(f"validation accuracy {val_accuracy:.2%} after {epochs} epochs and {seconds:.0f} s "
-      f"(with {torch.get_num_threads()} CPU threads, a validation pass in every epoch)")
+print(f"validation accuracy {val_accuracy:.2%} after {epochs} epochs and {seconds:.0f} s "  # i18n
+      f"(with {torch.get_num_threads()} CPU threads, a validation pass in every epoch)")  # i18n
 
 # %% [markdown]
 # ## 9. Looking inside the network
@@ -789,7 +790,7 @@ def receptive_fields(layers):
 
 
 for index, name, r, j in receptive_fields(net.features):
-    print(f"features[{index}] {name:10} field {r:2} x {r:<2}  jump {j}")
+    print(f"features[{index}] {name:10} field {r:2} x {r:<2}  jump {j}")  # i18n
 
 # %% [markdown]
 # The formula depends only on the shapes of the layers, not on their weights, so we can
@@ -810,17 +811,17 @@ field_out[0, 0, 2, 2].backward()  # one output value, in the middle
 rows, cols = blank.grad[0, 0].nonzero(as_tuple=True)
 top, left = rows.min().item(), cols.min().item()
 side = rows.max().item() - top + 1
-print(f"field of the last maps' value (2, 2): rows {top}-{rows.max().item()}, "
-      f"columns {left}-{cols.max().item()}: {side} x {cols.max().item() - left + 1} pixels "
-      f"of the {blank.shape[-1]} x {blank.shape[-1]} image")
+print(f"field of the last maps' value (2, 2): rows {top}-{rows.max().item()}, "  # i18n
+      f"columns {left}-{cols.max().item()}: {side} x {cols.max().item() - left + 1} pixels "  # i18n
+      f"of the {blank.shape[-1]} x {blank.shape[-1]} image")  # i18n
 
 fig, ax = plt.subplots(figsize=(3.2, 3.2))
 ax.imshow(val_image[0], cmap="gray")
 ax.add_patch(Rectangle((left - 0.5, top - 0.5), side, side, fill=False, color="tab:orange",
-                       linewidth=2, label=f"last maps: {side} x {side}"))
+                       linewidth=2, label=f"last maps: {side} x {side}"))  # i18n
 centre = top + side // 2
 ax.add_patch(Rectangle((centre - 2.5, centre - 2.5), 5, 5, fill=False, color="tab:cyan",
-                       linewidth=2, label="first convolution: 5 x 5"))
+                       linewidth=2, label="first convolution: 5 x 5"))  # i18n
 ax.legend(loc="lower center", bbox_to_anchor=(0.5, -0.3), fontsize=8)
 ax.set_axis_off()
 plt.show()
@@ -846,7 +847,7 @@ plot.plot_confusion_matrix(matrix)
 
 # %%
 for true, predicted, count in plot.most_confused(matrix, k=5):
-    print(f"{count:3} x a {true} taken for a {predicted}")
+    print(f"{count:3} x a {true} taken for a {predicted}")  # i18n
 
 # %% [markdown]
 # The mistakes themselves (red titles: prediction, then the true label). Some are hard
@@ -892,7 +893,7 @@ class SeedCifarCNN(nn.Module):  # from a seed text, as written
 
 images, labels = torch.zeros(9, 3, 32, 32), torch.zeros(9, dtype=torch.long)
 outputs = SeedCifarCNN()(images)
-print("9 images in,", tuple(outputs.shape), "scores out")
+print("9 images in,", tuple(outputs.shape), "scores out")  # i18n
 try:
     F.cross_entropy(outputs, labels)
 except ValueError as err:
@@ -917,8 +918,8 @@ if cifar_raw is not None:
     cifar_train = data.cifar10_or_none(train=True, transform=v2.Compose(
         [v2.RandomCrop(32, padding=4), v2.RandomHorizontalFlip(), *cifar_input]))
     cifar_test = data.cifar10_or_none(train=False, transform=v2.Compose(cifar_input))
-    print(len(cifar_train), "training images,", len(cifar_test), "test images;",
-          "classes:", ", ".join(cifar_raw.classes))
+    print(len(cifar_train), "training images,", len(cifar_test), "test images;",  # i18n
+          "classes:", ", ".join(cifar_raw.classes))  # i18n
 
 # %%
 if cifar_raw is not None:
@@ -931,16 +932,16 @@ if cifar_raw is not None:
     cifar_history = fit(cifar_net, cifar_train_loader, loss_fn=nn.CrossEntropyLoss(),
                         optimizer=optim.Adam(cifar_net.parameters(), lr=1e-3), epochs=2)
     cifar_accuracy = evaluate(cifar_net, cifar_test_loader)["accuracy"]
-    print(f"CIFAR-10 test accuracy {cifar_accuracy:.2%} after 2 epochs and "
-          f"{time.perf_counter() - start:.0f} s")
+    print(f"CIFAR-10 test accuracy {cifar_accuracy:.2%} after 2 epochs and "  # i18n
+          f"{time.perf_counter() - start:.0f} s")  # i18n
     cifar_net.eval()
     with torch.no_grad():
         cifar_predictions = torch.cat([cifar_net(x).argmax(1) for x, _ in cifar_test_loader])
     cifar_targets = torch.tensor(cifar_test.targets)
     cifar_matrix = plot.confusion_matrix(cifar_predictions, cifar_targets, num_classes=10)
     for true, predicted, count in plot.most_confused(cifar_matrix, k=3):
-        print(f"{count:4} x a {cifar_raw.classes[true]} taken for a "
-              f"{cifar_raw.classes[predicted]}")
+        print(f"{count:4} x a {cifar_raw.classes[true]} taken for a "  # i18n
+              f"{cifar_raw.classes[predicted]}")  # i18n
 
 # %% [markdown]
 # Networks for photos go deeper (more blocks of 3 x 3 convolutions), train longer on a
@@ -972,7 +973,7 @@ model = nn.Sequential(*block(1, 16), *block(16, 32), *block(32, 64),  # (B, 64, 
 own_history = fit(model, train_loader, loss_fn=nn.CrossEntropyLoss(),
                   optimizer=optim.Adam(model.parameters(), lr=2e-3),
                   epochs=15 if len(train_set) <= 10_000 else 2, val_loader=val_loader)
-print(f"validation accuracy: {evaluate(model, val_loader)['accuracy']:.2%}")
+print(f"validation accuracy: {evaluate(model, val_loader)['accuracy']:.2%}")  # i18n
 ### END SOLUTION
 ### BEGIN STUB
 model = ...  # your CNN; then train it with fit(...) and look at its validation accuracy
@@ -995,10 +996,10 @@ q.cnn_accuracy.expect("passed")
 
 # %%
 test_accuracy = evaluate(net, test_loader)["accuracy"]
-print(f"the chapter's CNN: test accuracy {test_accuracy:.2%} "
-      f"(validation accuracy {val_accuracy:.2%})")
+print(f"the chapter's CNN: test accuracy {test_accuracy:.2%} "  # i18n
+      f"(validation accuracy {val_accuracy:.2%})")  # i18n
 if isinstance(model, nn.Module):
-    print(f"your CNN: test accuracy {evaluate(model, test_loader)['accuracy']:.2%}")
+    print(f"your CNN: test accuracy {evaluate(model, test_loader)['accuracy']:.2%}")  # i18n
 
 # %% [markdown]
 # ## Summary

@@ -81,7 +81,7 @@ for ax, lr in zip(axes, [0.05, 0.8, 1.05], strict=True):
     ax.plot(grid, (grid - 3) ** 2, color="lightgray")
     ax.plot(path, (path - 3) ** 2, "o-", markersize=3)
     ax.set_ylim(-1, 25)
-    ax.set_title(f"lr = {lr}\ntheta after 15 steps: {path[-1]:.3g}")
+    ax.set_title(f"lr = {lr}\ntheta after 15 steps: {path[-1]:.3g}")  # i18n
 plt.show()
 
 # %% [markdown]
@@ -123,13 +123,13 @@ for lr in rates:
     if losses[-1] <= losses[0]:                # did not grow over 200 steps
         stable.append(lr)
 lam_max = float(torch.linalg.eigvalsh(H_bowl).max())
-print(f"largest stable rate found: {max(stable):.4f}   2 / lambda_max = {2 / lam_max:.4f}")
+print(f"largest stable rate found: {max(stable):.4f}   2 / lambda_max = {2 / lam_max:.4f}")  # i18n
 
 fig, ax = plt.subplots(figsize=(6, 3.2))
 for lr in [0.01, 0.05, 0.095, 0.102]:
     ax.semilogy(bowl_losses(lr, 100), label=f"lr = {lr}")
-ax.set_xlabel("step")
-ax.set_ylabel("loss (log scale)")
+ax.set_xlabel("step")  # i18n
+ax.set_ylabel("loss (log scale)")  # i18n
 ax.legend()
 plt.show()
 
@@ -157,8 +157,8 @@ def gd_losses(lr, steps=100):
     return losses
 
 
-print("eigenvalues of H:", torch.linalg.eigvalsh(H).tolist())
-print("final loss with lr = 0.01:", gd_losses(0.01)[-1])
+print("eigenvalues of H:", torch.linalg.eigvalsh(H).tolist())  # i18n
+print("final loss with lr = 0.01:", gd_losses(0.01)[-1])  # i18n
 
 # %%
 ### BEGIN SOLUTION
@@ -201,9 +201,9 @@ full = lin_grad(w, torch.arange(1000))
 for batch in [1, 10, 100]:
     estimates = torch.stack([lin_grad(w, torch.randint(0, 1000, (batch,)))
                              for _ in range(500)])           # (500, 2)
-    print(f"B = {batch:3d}: mean of 500 estimates {estimates.mean(0).numpy().round(2)}, "
-          f"spread (std) {estimates.std(0).numpy().round(2)}")
-print(f"full-batch gradient {full.numpy().round(2)}")
+    print(f"B = {batch:3d}: mean of 500 estimates {estimates.mean(0).numpy().round(2)}, "  # i18n
+          f"spread (std) {estimates.std(0).numpy().round(2)}")  # i18n
+print(f"full-batch gradient {full.numpy().round(2)}")  # i18n
 
 # %% [markdown]
 # The means sit near the full gradient, and the spread drops by about $\sqrt{10}$ each time
@@ -224,12 +224,12 @@ def lin_path(batch, lr=0.02, steps=150, seed=0):
 
 w_best = torch.linalg.lstsq(X_lin, y_lin[:, None]).solution[:, 0]
 fig, ax = plt.subplots(figsize=(5.5, 4))
-for batch, label in [(None, "full batch"), (100, "B = 100"), (5, "B = 5")]:
+for batch, label in [(None, "full batch"), (100, "B = 100"), (5, "B = 5")]:  # i18n
     path = lin_path(batch)
     ax.plot(path[:, 0], path[:, 1], ".-", markersize=2, linewidth=0.8, label=label)
-    print(f"{label:10s}: distance to the best weights after 150 steps "
-          f"{float((path[-1] - w_best).norm()):.3f}")
-ax.plot(*w_best, "k*", markersize=12, label="least squares")
+    print(f"{label:10s}: distance to the best weights after 150 steps "  # i18n
+          f"{float((path[-1] - w_best).norm()):.3f}")  # i18n
+ax.plot(*w_best, "k*", markersize=12, label="least squares")  # i18n
 ax.set_xlabel("w[0]")
 ax.set_ylabel("w[1]")
 ax.legend()
@@ -333,10 +333,10 @@ def steps_to_reach(optimizer_fn, target=1e-6, max_steps=2000):
     return max_steps
 
 
-print("plain GD, lr 0.05:          ", steps_to_reach(lambda p: torch.optim.SGD(p, lr=0.05)))
-print("momentum 0.7, lr 0.05:      ",
+print("plain GD, lr 0.05:          ", steps_to_reach(lambda p: torch.optim.SGD(p, lr=0.05)))  # i18n
+print("momentum 0.7, lr 0.05:      ",  # i18n
       steps_to_reach(lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.7)))
-print("Nesterov 0.7, lr 0.05:      ",
+print("Nesterov 0.7, lr 0.05:      ",  # i18n
       steps_to_reach(lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.7, nesterov=True)))
 
 # %% [markdown]
@@ -370,11 +370,11 @@ for step, g in enumerate(grads, start=1):
     p_torch.grad = g.clone()
     opt.step()
     p_ours, s = rmsprop_step(p_ours, g, s)
-    print(f"step {step}: largest difference from torch.optim.RMSprop "
-          f"{float((p_ours - p_torch.detach()).abs().max()):.1e}")
+    print(f"step {step}: largest difference from torch.optim.RMSprop "  # i18n
+          f"{float((p_ours - p_torch.detach()).abs().max()):.1e}")  # i18n
 first_step = (param - rmsprop_step(param, grads[0], torch.zeros(3, 4))[0]).abs() / 0.01
-print(f"size of the first step, in units of lr: from {float(first_step.min()):.2f} "
-      f"to {float(first_step.max()):.2f}")
+print(f"size of the first step, in units of lr: from {float(first_step.min()):.2f} "  # i18n
+      f"to {float(first_step.max()):.2f}")  # i18n
 
 # %% [markdown]
 # The differences are float32 rounding: the formula is the whole story.
@@ -413,12 +413,12 @@ v_raw = 1 - beta2**t
 fig, ax = plt.subplots(figsize=(6, 3))
 ax.plot(t, m_raw, label="m_t (beta1 = 0.9)")
 ax.plot(t, v_raw, label="v_t (beta2 = 0.999)")
-ax.plot(t, m_raw / (1 - beta1**t), "k--", label="m_hat_t and v_hat_t")
-ax.set_xlabel("step t")
+ax.plot(t, m_raw / (1 - beta1**t), "k--", label="m_hat_t and v_hat_t")  # i18n
+ax.set_xlabel("step t")  # i18n
 ax.legend()
 plt.show()
-print(f"first step without correction: m / sqrt(v) = "
-      f"{(1 - beta1) / math.sqrt(1 - beta2):.2f} x lr; with it: 1 x lr")
+print(f"first step without correction: m / sqrt(v) = "  # i18n
+      f"{(1 - beta1) / math.sqrt(1 - beta2):.2f} x lr; with it: 1 x lr")  # i18n
 
 # %% [markdown]
 # The two shrinkages do not cancel: $v$ is shrunk far more than $m$, so without the
@@ -483,10 +483,10 @@ try:
         p_torch.grad = g.clone()
         opt.step()
         param, m, v = adam_step(param, g, m, v, t, lr=0.01)
-        print(f"step {t}: largest difference from torch.optim.Adam "
-              f"{float((param - p_torch.detach()).abs().max()):.1e}")
+        print(f"step {t}: largest difference from torch.optim.Adam "  # i18n
+              f"{float((param - p_torch.detach()).abs().max()):.1e}")  # i18n
 except NotImplementedError:
-    print("Solve exercise 3 first; this cell then compares your steps with torch.optim.Adam.")
+    print("Solve exercise 3 first; this cell then compares your steps with torch.optim.Adam.")  # i18n
 
 # %% [markdown]
 # ## 6. The four optimizers on two surfaces
@@ -511,17 +511,17 @@ for name, (ax, lr_sgd, lr_adaptive, momentum, steps) in settings_by_surface.item
     paths = {opt: descent_path(surface, opt, lr=lr_adaptive if opt in ("rmsprop", "adam")
                                else lr_sgd, steps=steps, momentum=momentum, beta2=0.99)
              for opt in ("sgd", "momentum", "rmsprop", "adam")}
-    plot_paths(surface, paths, ax=ax, title=f"{name}, {steps} steps")
+    plot_paths(surface, paths, ax=ax, title=f"{surface.label}, {steps} steps")  # i18n
     finals = ", ".join(f"{opt} {float(surface.loss(p[-1])):.2g}" for opt, p in paths.items())
-    print(f"{name} (lr {lr_sgd:g} and {lr_adaptive:g}, momentum {momentum:g}), "
-          f"final loss: {finals}")
+    print(f"{surface.label} (lr {lr_sgd:g} and {lr_adaptive:g}, momentum {momentum:g}), "  # i18n
+          f"final loss: {finals}")  # i18n
     if name == "quadratic":
         bowl_paths = paths
 plt.show()
 for opt in ("rmsprop", "adam"):
     first = (bowl_paths[opt][1] - bowl_paths[opt][0]).abs()
-    print(f"bowl, {opt}: first step {first.numpy().round(2)} (in theta_1 and theta_2), "
-          f"ends at theta = {bowl_paths[opt][-1].numpy().round(2)}")
+    print(f"bowl, {opt}: first step {first.numpy().round(2)} (in theta_1 and theta_2), "  # i18n
+          f"ends at theta = {bowl_paths[opt][-1].numpy().round(2)}")  # i18n
 
 # %% [markdown]
 # In the bowl, plain GD zig-zags across the steep $\theta_2$ direction while it creeps
@@ -580,10 +580,10 @@ def decay_run(optimizer_class, steps=300, lr=0.01, weight_decay=0.1):
 no_decay = decay_run(torch.optim.Adam, weight_decay=0.0)
 for name, optimizer_class in [("Adam, L2", torch.optim.Adam), ("AdamW", torch.optim.AdamW)]:
     w = decay_run(optimizer_class)
-    print(f"{name:9s} (weight_decay=0.1): weights {w.numpy().round(3)}, "
-          f"relative to no decay {(w / no_decay).numpy().round(3)}")
-print("no decay:                    weights", no_decay.numpy().round(3))
-print("AdamW's factor (1 - lr * weight_decay) ** steps:", round((1 - 0.01 * 0.1) ** 300, 3))
+    print(f"{name:9s} (weight_decay=0.1): weights {w.numpy().round(3)}, "  # i18n
+          f"relative to no decay {(w / no_decay).numpy().round(3)}")  # i18n
+print("no decay:                    weights", no_decay.numpy().round(3))  # i18n
+print("AdamW's factor (1 - lr * weight_decay) ** steps:", round((1 - 0.01 * 0.1) ** 300, 3))  # i18n
 
 # %% [markdown]
 # With `Adam(weight_decay=...)` the weight with small gradients is pulled almost to zero
@@ -660,12 +660,12 @@ def spike_run(clip, steps=100):
 fig, ax = plt.subplots(figsize=(6, 3))
 for clip in (False, True):
     losses, norms = spike_run(clip)
-    ax.semilogy(losses, label="clip_grad_norm_(max_norm=1)" if clip else "no clipping")
-    print(f"clipping {clip}: final loss {losses[-1]:.3g}")
-print(f"gradient norm before clipping at the bad step: {norms[20]:.3g}")
+    ax.semilogy(losses, label="clip_grad_norm_(max_norm=1)" if clip else "no clipping")  # i18n
+    print(f"clipping {clip}: final loss {losses[-1]:.3g}")  # i18n
+print(f"gradient norm before clipping at the bad step: {norms[20]:.3g}")  # i18n
 ax.set_ylim(top=1e6)                      # the run without clipping leaves the plot
-ax.set_xlabel("step")
-ax.set_ylabel("loss (log scale)")
+ax.set_xlabel("step")  # i18n
+ax.set_ylabel("loss (log scale)")  # i18n
 ax.legend()
 plt.show()
 
@@ -735,15 +735,15 @@ schedules = {
     "CosineAnnealingLR(T_max=100)": lambda o: lr_scheduler.CosineAnnealingLR(o, T_max=100),
     "OneCycleLR(max_lr=0.1, total_steps=100)": lambda o: lr_scheduler.OneCycleLR(
         o, max_lr=0.1, total_steps=100),
-    "warm-up 10 steps, then cosine": lambda o: lr_scheduler.SequentialLR(o, [
+    "warm-up 10 steps, then cosine": lambda o: lr_scheduler.SequentialLR(o, [  # i18n
         lr_scheduler.LinearLR(o, start_factor=0.1, end_factor=1.0, total_iters=9),
         lr_scheduler.CosineAnnealingLR(o, T_max=90)], milestones=[10]),
 }
 fig, ax = plt.subplots(figsize=(7, 3.5))
 for name, make in schedules.items():
     ax.plot(lr_curve(make), label=name)
-ax.set_xlabel("step")
-ax.set_ylabel("learning rate")
+ax.set_xlabel("step")  # i18n
+ax.set_ylabel("learning rate")  # i18n
 ax.legend(fontsize=8)
 plt.show()
 
@@ -774,9 +774,9 @@ with warnings.catch_warnings(record=True) as caught:
         scheduler.step()                      # wrong place: before the epoch's steps
         used.append(opt.param_groups[0]["lr"])
         opt.step()
-print("rates used:", used, "instead of", lr_curve(
+print("rates used:", used, "instead of", lr_curve(  # i18n
     lambda o: lr_scheduler.StepLR(o, step_size=1, gamma=0.5), steps=3))
-print("warning:", str(caught[0].message)[:80], "...")
+print("warning:", str(caught[0].message)[:80], "...")  # i18n
 
 # %% [markdown]
 # **Stepping per batch a scheduler meant per epoch.** `StepLR(step_size=30)` in a recipe
@@ -786,12 +786,12 @@ print("warning:", str(caught[0].message)[:80], "...")
 
 # %%
 batches_per_epoch = math.ceil(4000 / 64)
-print("batches per epoch:", batches_per_epoch)
+print("batches per epoch:", batches_per_epoch)  # i18n
 per_batch = lr_curve(lambda o: lr_scheduler.StepLR(o, step_size=30, gamma=0.1),
                      steps=batches_per_epoch * 3)
 for epoch in range(3):
-    print(f"epoch {epoch}: rate at its first batch {per_batch[batches_per_epoch * epoch]:.0e}, "
-          f"meant to be 1e-01")
+    print(f"epoch {epoch}: rate at its first batch {per_batch[batches_per_epoch * epoch]:.0e}, "  # i18n
+          f"meant to be 1e-01")  # i18n
 
 # %% [markdown]
 # The rate has collapsed after two epochs, and training quietly stops learning. Check the
@@ -843,10 +843,10 @@ try:
     theirs = lr_curve(lambda o: lr_scheduler.SequentialLR(o, [
         lr_scheduler.LinearLR(o, start_factor=0.1, end_factor=1.0, total_iters=9),
         lr_scheduler.CosineAnnealingLR(o, T_max=90)], milestones=[10]), steps=101)
-    print(f"largest difference from SequentialLR over 101 steps: "
-          f"{max(abs(a - b) for a, b in zip(ours, theirs, strict=True)):.1e}")
+    print(f"largest difference from SequentialLR over 101 steps: "  # i18n
+          f"{max(abs(a - b) for a, b in zip(ours, theirs, strict=True)):.1e}")  # i18n
 except NotImplementedError:
-    print("Solve exercise 6 first; this cell then runs it inside LambdaLR.")
+    print("Solve exercise 6 first; this cell then runs it inside LambdaLR.")  # i18n
 
 # %% [markdown]
 # ## 9. The optimizers on MNIST
@@ -865,7 +865,7 @@ X_train = train_raw.data.float().div(255).unsqueeze(1)     # (N, 1, 28, 28) in [
 X_test = test_raw.data.float().div(255).unsqueeze(1)
 train_set = TensorDataset(X_train, train_raw.targets)
 test_loader = DataLoader(TensorDataset(X_test, test_raw.targets), batch_size=1000)
-print(len(train_set), "training and", len(X_test), "test images")
+print(len(train_set), "training and", len(X_test), "test images")  # i18n
 
 
 def mnist_mlp():
@@ -901,7 +901,7 @@ for name, make_optimizer in optimizers.items():
     results[name] = (evaluate(model, test_loader)["accuracy"],
                      sum(history.seconds) / len(history.seconds))
 
-print(f"{'optimizer':26s} {'test accuracy':>14s} {'s / epoch':>10s}")
+print("optimizer                   test accuracy  s / epoch")  # i18n
 for name, (accuracy, seconds) in results.items():
     print(f"{name:26s} {accuracy:14.2%} {seconds:10.2f}")
 
@@ -917,14 +917,14 @@ fig, ax = plt.subplots(figsize=(7, 3.8))
 for name, history in histories.items():
     ax.plot(smooth(history.batch_losses), label=name,
             linestyle="--" if name.startswith("AdamW") else "-")   # AdamW lies on Adam
-ax.set_xlabel("batch")
-ax.set_ylabel("training loss (moving average)")
+ax.set_xlabel("batch")  # i18n
+ax.set_ylabel("training loss (moving average)")  # i18n
 ax.set_yscale("log")
 ax.legend(fontsize=8)
 plt.show()
 adam_vs_adamw = (torch.tensor(histories["Adam lr=1e-3"].batch_losses)
                  - torch.tensor(histories["AdamW lr=1e-3 wd=0.01"].batch_losses)).abs().max()
-print(f"largest difference between the Adam and AdamW losses: {float(adam_vs_adamw):.3f}")
+print(f"largest difference between the Adam and AdamW losses: {float(adam_vs_adamw):.3f}")  # i18n
 
 # %% [markdown]
 # Read the table and the curves together. At these rates and this short budget, the
@@ -960,7 +960,7 @@ for batch in (64, 512):
         model.zero_grad()
         nn.functional.cross_entropy(model(images[:batch]), labels[:batch]).backward()
 
-    print(f"forward + backward, batch of {batch:3d}: {ms_per_call(forward_backward):6.2f} ms")
+    print(f"forward + backward, batch of {batch:3d}: {ms_per_call(forward_backward):6.2f} ms")  # i18n
 for name, make_optimizer in optimizers.items():
     optimizer = make_optimizer(model.parameters())
     print(f"optimizer.step(), {name:26s}: {ms_per_call(optimizer.step):6.2f} ms")
@@ -1014,12 +1014,12 @@ for name, make in [("Adam", lambda p, lr: torch.optim.Adam(p, lr=lr)),
     k = 5
     smoothed = smooth(losses, k)
     best = int(smoothed.argmin()) + k - 1
-    print(f"{name}: lowest (smoothed) loss at lr = {rates[best]:.1e}; "
-          f"suggested lr about {rates[best] / 10:.1e}")
+    print(f"{name}: lowest (smoothed) loss at lr = {rates[best]:.1e}; "  # i18n
+          f"suggested lr about {rates[best] / 10:.1e}")  # i18n
     ax.plot(rates[k - 1:], smoothed, label=name)
 ax.set_xscale("log")
-ax.set_xlabel("learning rate (log scale)")
-ax.set_ylabel("loss (moving average of 5)")
+ax.set_xlabel("learning rate (log scale)")  # i18n
+ax.set_ylabel("loss (moving average of 5)")  # i18n
 ax.legend()
 plt.show()
 

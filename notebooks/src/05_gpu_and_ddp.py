@@ -81,9 +81,9 @@ def pick_device() -> torch.device:
 
 
 device = pick_device()
-print("device:", device)
-print("CUDA GPUs:", torch.cuda.device_count(), "| MPS:", torch.backends.mps.is_available(),
-      "| CPU threads:", torch.get_num_threads())
+print("device:", device)  # i18n
+print("CUDA GPUs:", torch.cuda.device_count(), "| MPS:", torch.backends.mps.is_available(),  # i18n
+      "| CPU threads:", torch.get_num_threads())  # i18n
 
 # %% [markdown]
 # A careful detail: `torch.accelerator.current_accelerator()` says which kind of
@@ -92,8 +92,8 @@ print("CUDA GPUs:", torch.cuda.device_count(), "| MPS:", torch.backends.mps.is_a
 
 # %%
 if hasattr(torch, "accelerator"):  # PyTorch 2.6 or newer
-    print("built for:", torch.accelerator.current_accelerator(),
-          "| usable now:", torch.accelerator.current_accelerator(check_available=True))
+    print("built for:", torch.accelerator.current_accelerator(),  # i18n
+          "| usable now:", torch.accelerator.current_accelerator(check_available=True))  # i18n
 
 # %% [markdown]
 # From here on, code never names a device; it uses `device`. Two rules:
@@ -105,11 +105,11 @@ if hasattr(torch, "accelerator"):  # PyTorch 2.6 or newer
 # %%
 torch.manual_seed(0)
 model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
-print("module moved in place:", model.to(device) is model)
+print("module moved in place:", model.to(device) is model)  # i18n
 x = torch.randn(3, 4)  # (B, 4) on the CPU
 x_dev = x.to(device)
-print("tensor on", x_dev.device, "| same object:", x_dev is x)
-print("output:", model(x_dev).shape, "on", model(x_dev).device)
+print("tensor on", x_dev.device, "| same object:", x_dev is x)  # i18n
+print("output:", model(x_dev).shape, "on", model(x_dev).device)  # i18n
 
 # %% [markdown]
 # **Batches from a `DataLoader`.** Copies from the CPU to a CUDA GPU are faster from
@@ -123,7 +123,7 @@ loader = DataLoader(dataset, batch_size=16, pin_memory=device.type == "cuda")
 for inputs, targets in loader:
     inputs = inputs.to(device, non_blocking=True)   # (16, 4)
     targets = targets.to(device, non_blocking=True)  # (16,)
-print("last batch:", tuple(inputs.shape), inputs.device, "| pinned:",
+print("last batch:", tuple(inputs.shape), inputs.device, "| pinned:",  # i18n
       loader.pin_memory)
 
 # %% [markdown]
@@ -163,17 +163,17 @@ optimizer.step()  # Adam's running averages now exist, on the CPU
 weight = net.weight
 if device.type == "cuda":
     net.to(device)
-    print("same parameter objects after .to(cuda):", net.weight is weight)
+    print("same parameter objects after .to(cuda):", net.weight is weight)  # i18n
     net(torch.randn(3, 4, device=device)).sum().backward()
     try:
         optimizer.step()
-        print("the step ran")
+        print("the step ran")  # i18n
     except RuntimeError as err:  # Adam's state is still on the CPU
         print("RuntimeError:", str(err).splitlines()[0])
 else:
     net.to("meta")
-    print("same parameter objects after .to('meta'):", net.weight is weight)
-    print("optimizer holds the model's weight:",
+    print("same parameter objects after .to('meta'):", net.weight is weight)  # i18n
+    print("optimizer holds the model's weight:",  # i18n
           optimizer.param_groups[0]["params"][0] is net.weight)
 
 # %% [markdown]
@@ -273,10 +273,10 @@ if device.type == "cuda":
     returned = time.perf_counter() - start
     torch.cuda.synchronize(device)             # wait until the queue is empty
     finished = time.perf_counter() - start
-    print(f"`a @ b` returned after {returned * 1e6:8.1f} µs")
-    print(f"the product existed after {finished * 1e6:8.1f} µs")
+    print(f"`a @ b` returned after {returned * 1e6:8.1f} µs")  # i18n
+    print(f"the product existed after {finished * 1e6:8.1f} µs")  # i18n
 else:
-    print("No CUDA GPU here: on the CPU `a @ b` returns only when the product is done.")
+    print("No CUDA GPU here: on the CPU `a @ b` returns only when the product is done.")  # i18n
 
 # %% [markdown]
 # On the CPU the first call is often slower too. Ten runs of one multiplication:
@@ -289,8 +289,8 @@ for _ in range(10):
     start = time.perf_counter()
     a @ b
     call_times.append(time.perf_counter() - start)
-print(f"first call:           {call_times[0] * 1e6:8.1f} µs")
-print(f"median of the others: {statistics.median(call_times[1:]) * 1e6:8.1f} µs")
+print(f"first call:           {call_times[0] * 1e6:8.1f} µs")  # i18n
+print(f"median of the others: {statistics.median(call_times[1:]) * 1e6:8.1f} µs")  # i18n
 
 # %% [markdown]
 # The median shrugs off a disturbed run; the mean does not. Add to the nine ordinary
@@ -300,10 +300,10 @@ print(f"median of the others: {statistics.median(call_times[1:]) * 1e6:8.1f} µs
 # %%
 ordinary = call_times[1:]
 disturbed = [*ordinary, 20 * statistics.median(ordinary)]
-print(f"nine ordinary runs: mean {statistics.fmean(ordinary) * 1e6:8.1f} µs | "
-      f"median {statistics.median(ordinary) * 1e6:8.1f} µs")
-print(f"plus the disturbed: mean {statistics.fmean(disturbed) * 1e6:8.1f} µs | "
-      f"median {statistics.median(disturbed) * 1e6:8.1f} µs")
+print(f"nine ordinary runs: mean {statistics.fmean(ordinary) * 1e6:8.1f} µs | "  # i18n
+      f"median {statistics.median(ordinary) * 1e6:8.1f} µs")  # i18n
+print(f"plus the disturbed: mean {statistics.fmean(disturbed) * 1e6:8.1f} µs | "  # i18n
+      f"median {statistics.median(disturbed) * 1e6:8.1f} µs")  # i18n
 
 # %% [markdown]
 # `torch.utils.benchmark.Timer` does all of this for you: it synchronises CUDA, warms up,
@@ -315,10 +315,10 @@ print(f"plus the disturbed: mean {statistics.fmean(disturbed) * 1e6:8.1f} µs | 
 # %%
 timer = benchmark.Timer(stmt="a @ b", globals={"a": a, "b": b}, num_threads=1)
 measurement = timer.blocked_autorange(min_run_time=0.2)
-print(f"{len(measurement.times)} measurements of {measurement.number_per_run} calls each")
-spread = (f"interquartile range {measurement.iqr * 1e6:.1f} µs"
-          if len(measurement.times) >= 4 else "too few measurements for a spread")
-print(f"median {measurement.median * 1e6:.1f} µs per call, {spread}")
+print(f"{len(measurement.times)} measurements of {measurement.number_per_run} calls each")  # i18n
+spread = (f"interquartile range {measurement.iqr * 1e6:.1f} µs"  # i18n
+          if len(measurement.times) >= 4 else "too few measurements for a spread")  # i18n
+print(f"median {measurement.median * 1e6:.1f} µs per call, {spread}")  # i18n
 
 # %% [markdown]
 # ### Exercise 2: a timing function that is right on a GPU
@@ -409,18 +409,18 @@ def matmul_gflops(n, device, *, threads=1, dtype=torch.float32):
     return 2 * n**3 / timer.blocked_autorange(min_run_time=min_time).median / 1e9
 
 
-speeds = {f"CPU, {t} thread{'s' if t > 1 else ''}": [matmul_gflops(n, "cpu", threads=t)
-                                                     for n in sizes] for t in cpu_threads}
+speeds = {(f"CPU, {t} threads" if t > 1 else "CPU, 1 thread"):  # i18n
+          [matmul_gflops(n, "cpu", threads=t) for n in sizes] for t in cpu_threads}
 if device.type == "cuda":
-    speeds["GPU, float32"] = [matmul_gflops(n, device) for n in sizes]
-    speeds["GPU, bfloat16"] = [matmul_gflops(n, device, dtype=torch.bfloat16) for n in sizes]
+    speeds["GPU, float32"] = [matmul_gflops(n, device) for n in sizes]  # i18n
+    speeds["GPU, bfloat16"] = [matmul_gflops(n, device, dtype=torch.bfloat16) for n in sizes]  # i18n
 else:
-    print("No CUDA GPU here: the plot shows the CPU only.")
+    print("No CUDA GPU here: the plot shows the CPU only.")  # i18n
 
 fig, ax = plt.subplots(figsize=(5.5, 3.5))
 for label, values in speeds.items():
     ax.loglog(sizes, values, "o-", label=label, base=2)
-ax.set_xlabel("n (matrices n x n)")
+ax.set_xlabel("n (matrices n x n)")  # i18n
 ax.set_ylabel("GFLOP/s")
 ax.legend()
 plt.show()
@@ -446,8 +446,7 @@ for label, values in speeds.items():
 # anything smaller rounds to 0.
 
 # %%
-print(f"{'dtype':10s} {'largest':>11s} {'smallest normal':>16s} {'smallest subnormal':>19s} "
-      f"{'eps (1 + eps > 1)':>18s}")
+print("dtype          largest  smallest normal  smallest subnormal  eps (1 + eps > 1)")  # i18n
 for dtype in (torch.float32, torch.float16, torch.bfloat16):
     info = torch.finfo(dtype)
     subnormal = info.smallest_normal * info.eps  # 2^(min exponent - mantissa bits)
@@ -500,14 +499,14 @@ def autocast_dtypes(device_type, dtype):
                "softmax": torch.softmax(h, dim=1), "log_softmax": torch.log_softmax(h, dim=1),
                "exp": torch.exp(h), "sum": h.sum(), "layer_norm": F.layer_norm(h, (16,)),
                "cross_entropy": F.cross_entropy(h, labels8), "mse_loss": F.mse_loss(h, h32)}
-    ops["(the Linear's weight)"] = lin.weight  # never cast in place
+    ops["(the Linear's weight)"] = lin.weight  # never cast in place # i18n
     return {name: str(out.dtype).removeprefix("torch.") for name, out in ops.items()}
 
 
 columns = {"CPU, bfloat16": autocast_dtypes("cpu", torch.bfloat16)}
 if device.type == "cuda":
     columns["CUDA, float16"] = autocast_dtypes("cuda", torch.float16)
-print(f"{'operation':20s}" + "".join(f"{title:>16s}" for title in columns))
+print("operation           " + "".join(f"{title:>16s}" for title in columns))  # i18n
 for name in columns["CPU, bfloat16"]:
     print(f"{name:20s}" + "".join(f"{column[name]:>16s}" for column in columns.values()))
 
@@ -538,8 +537,8 @@ grads = 10 ** torch.empty(10_000).uniform_(-10, -3)  # (10000,) magnitudes of gr
 scale = 2.0**16
 lost_plain = (grads.half() == 0).float().mean().item()
 lost_scaled = ((grads * scale).half() == 0).float().mean().item()
-print(f"flushed to zero in float16: {lost_plain:.1%} unscaled, {lost_scaled:.1%} "
-      f"with scale 2^16")
+print(f"flushed to zero in float16: {lost_plain:.1%} unscaled, {lost_scaled:.1%} "  # i18n
+      f"with scale 2^16")  # i18n
 
 # %% [markdown]
 # Too large a scale overflows instead. `GradScaler` adapts: when a gradient is `inf` or
@@ -555,7 +554,7 @@ net = nn.Linear(8, 4)
 optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
 scaler = torch.amp.GradScaler("cpu", init_scale=2.0**16, growth_interval=1)
 features, classes = torch.randn(6, 8), torch.randint(0, 4, (6,))
-for words, inputs in [("ordinary batch", features), ("batch that overflows", features * 1e35)]:
+for words, inputs in [("ordinary batch", features), ("batch that overflows", features * 1e35)]:  # i18n
     before = net.weight.detach().clone()
     optimizer.zero_grad()
     with torch.autocast(device_type="cpu", dtype=torch.bfloat16):
@@ -563,8 +562,8 @@ for words, inputs in [("ordinary batch", features), ("batch that overflows", fea
     scaler.scale(loss).backward()
     scaler.step(optimizer)
     scaler.update()
-    print(f"{words:22s} weights changed: {not torch.equal(before, net.weight)!s:5s} "
-          f"scale now: {scaler.get_scale():g}")
+    print(f"{words:22s} weights changed: {not torch.equal(before, net.weight)!s:5s} "  # i18n
+          f"scale now: {scaler.get_scale():g}")  # i18n
 
 # %% [markdown]
 # One more rule: anything that reads gradient *values* (gradient clipping, logging the
@@ -643,7 +642,7 @@ train_x = (mnist_train.data.float() / 255).unsqueeze(1)  # (N, 1, 28, 28) in [0,
 train_y = mnist_train.targets                             # (N,)
 test_x = (mnist_test.data.float() / 255).unsqueeze(1)
 test_y = mnist_test.targets
-print(len(train_y), "training and", len(test_y), "test images")
+print(len(train_y), "training and", len(test_y), "test images")  # i18n
 
 
 def mnist_mlp():
@@ -694,9 +693,9 @@ if device.type == "cuda":
              ("GPU", "float16 autocast + GradScaler", device, torch.float16),
              ("GPU", "bfloat16 autocast", device, torch.bfloat16)]
 amp_results = {}
-print(f"{epochs} epochs each, time per epoch without the first, "
-      f"{torch.get_num_threads()} CPU thread(s)")
-print(f"{'device':6s} {'precision':32s} {'s / epoch':>10s} {'test accuracy':>14s}")
+print(f"{epochs} epochs each, time per epoch without the first, "  # i18n
+      f"{torch.get_num_threads()} CPU thread(s)")  # i18n
+print("device precision                         s / epoch  test accuracy")  # i18n
 for where, words, dev, amp_dtype in runs:
     seconds, accuracy = train_mixed(dev, amp_dtype, epochs=epochs)
     amp_results[(where, words)] = (seconds, accuracy)
@@ -734,8 +733,8 @@ full = torch.autograd.grad(F.cross_entropy(toy(xb), yb), toy.parameters())
 shard_grads = [torch.autograd.grad(F.cross_entropy(toy(xb[s]), yb[s]), toy.parameters())
                for s in (slice(0, 4), slice(4, 8))]  # rank 0 and rank 1, 4 examples each
 averaged = [(g0 + g1) / 2 for g0, g1 in zip(*shard_grads, strict=True)]
-print("largest difference, averaged shards vs full batch:",
-      f"{max((a - f).abs().max().item() for a, f in zip(averaged, full, strict=True)):.2e}")
+print("largest difference, averaged shards vs full batch:",  # i18n
+      f"{max((a - f).abs().max().item() for a, f in zip(averaged, full, strict=True)):.2e}")  # i18n
 
 # %% [markdown]
 # ### `DistributedSampler`: who gets which examples
@@ -761,10 +760,10 @@ for shuffle in (False, True):
                                          seed=0)
             sampler.set_epoch(epoch)
             shards.append(list(sampler))
-        print(f"shuffle={shuffle!s:5s} epoch {epoch}: ", "  ".join(
-            f"rank {r}: {s}" for r, s in enumerate(shards)))
+        print(f"shuffle={shuffle!s:5s} epoch {epoch}: ", "  ".join(  # i18n
+            f"rank {r}: {s}" for r, s in enumerate(shards)))  # i18n
 dealt = [i for shard in shards for i in shard]
-print(f"{len(dealt)} indices dealt for {len(numbers)} examples; appearing twice:",
+print(f"{len(dealt)} indices dealt for {len(numbers)} examples; appearing twice:",  # i18n
       sorted(i for i in set(dealt) if dealt.count(i) > 1))
 
 # %% [markdown]
@@ -954,12 +953,12 @@ def main(out_dir):
 
 if __name__ == "__main__":
     main(sys.argv[1])
-'''
+'''  # i18n
 
 work = Path(tempfile.mkdtemp(prefix="ddp-demo-"))
 script = work / "ddp_step.py"
 script.write_text(DDP_SCRIPT)
-print("wrote", script, f"({len(DDP_SCRIPT.splitlines())} lines)")
+print("wrote", script, f"({len(DDP_SCRIPT.splitlines())} lines)")  # i18n
 
 # %% [markdown]
 # Now launch it with two processes. With two CUDA GPUs or more, each process takes its
@@ -983,7 +982,7 @@ print("$", "torchrun" if launcher == [torchrun] else "python -m torch.distribute
 start = time.perf_counter()
 env = {**os.environ, "OMP_NUM_THREADS": "1"}
 launched = subprocess.run(command, capture_output=True, text=True, timeout=240, env=env)
-print(f"exit code {launched.returncode} after {time.perf_counter() - start:.1f} s")
+print(f"exit code {launched.returncode} after {time.perf_counter() - start:.1f} s")  # i18n
 if launched.returncode != 0:  # show what went wrong: the workers' errors, not every line
     important = [line for line in launched.stderr.splitlines()
                  if any(word in line for word in ("Error", "error:", "what()", "exitcode"))]
@@ -992,17 +991,18 @@ if launched.returncode != 0:  # show what went wrong: the workers' errors, not e
 # %%
 reports = [json.loads((work / f"rank{r}.json").read_text()) for r in range(nproc)]
 first = reports[0]
-print(f"backend {first['backend']}, world size {first['world_size']}, "
-      f"devices {[r['device'] for r in reports]}")
+print(f"backend {first['backend']}, world size {first['world_size']}, "  # i18n
+      f"devices {[r['device'] for r in reports]}")  # i18n
 per_rank = len(first["indices"])
 for r in reports:
-    print(f"rank {r['rank']}: indices {r['indices']}, loss on its shard {r['local_loss']:.4f}")
+    print(f"rank {r['rank']}: indices {r['indices']}, loss on its shard {r['local_loss']:.4f}")  # i18n
 overlap = set(reports[0]["indices"]) & set(reports[1]["indices"])
-print(f"shards overlap: {sorted(overlap) or 'no'} | effective batch size: "
-      f"{per_rank} per rank x {first['world_size']} ranks = {per_rank * first['world_size']}")
-print(f"DDP vs one process on the whole batch: gradients differ by at most "
-      f"{first['grad_difference']:.1e}, weights after the step by {first['weight_difference']:.1e}")
-print("mean loss per epoch:", " ".join(f"{v:.3f}" for v in first["epoch_losses"]))
+print(f"shards overlap: {sorted(overlap) or 'no'} | effective batch size: "  # i18n
+      f"{per_rank} per rank x {first['world_size']} ranks = {per_rank * first['world_size']}")  # i18n
+print(f"DDP vs one process on the whole batch: gradients differ by at most "  # i18n
+      f"{first['grad_difference']:.1e}, weights after the step by {first['weight_difference']:.1e}")  # i18n
+print("mean loss per epoch:",  # i18n
+      " ".join(f"{v:.3f}" for v in first["epoch_losses"]))
 ddp_grad_difference = first["grad_difference"]
 assert ddp_grad_difference < 1e-5 and first["weight_difference"] < 1e-5
 
@@ -1043,7 +1043,7 @@ mkdir -p results
 srun torchrun --nnodes="$SLURM_NNODES" --nproc-per-node=8 \\
      --rdzv-backend=c10d --rdzv-endpoint="$head:29500" --rdzv-id="$SLURM_JOB_ID" \\
      {script.name} results/
-"""
+"""  # i18n
 (work / "train.sbatch").write_text(SBATCH_SCRIPT)
 print(SBATCH_SCRIPT)
 
@@ -1080,30 +1080,30 @@ print(SBATCH_SCRIPT)
 cpu32, cpu16 = amp_results[("CPU", "float32")], amp_results[("CPU", "bfloat16 autocast")]
 rows = []
 cpu_best = max(max(v) for k, v in speeds.items() if k.startswith("CPU"))
-rows.append(("matmul on the CPU", f"{cpu_best:.1f} GFLOP/s at best", "-"))
+rows.append(("matmul on the CPU", f"{cpu_best:.1f} GFLOP/s at best", "-"))  # i18n
 if len(cpu_threads) > 1:
-    one, every = speeds["CPU, 1 thread"][-1], speeds[f"CPU, {cpu_threads[-1]} threads"][-1]
-    rows.append((f"{cpu_threads[-1]} CPU threads instead of 1", f"{every / one:.1f} x at n = "
-                 f"{sizes[-1]}", "every core busy"))
-if "GPU, float32" in speeds:  # like with like: the best of each, float32 against float32
-    gpu32_best, gpu16_best = max(speeds["GPU, float32"]), max(speeds["GPU, bfloat16"])
-    rows.append(("float32 matmul on the GPU", f"{gpu32_best / cpu_best:.0f} x the CPU at best",
-                 "copies to the GPU; async timing"))
-    rows.append(("bfloat16 matmul on the GPU", f"{gpu16_best / gpu32_best:.1f} x GPU float32 "
-                 "at best", "7 mantissa bits"))
-rows.append(("bfloat16 autocast, CPU (MNIST MLP)",
-             f"{cpu16[0] / cpu32[0]:.2f} x the time, accuracy {cpu16[1]:.3f} vs {cpu32[1]:.3f}",
-             "rounding; casts"))
+    one, every = speeds["CPU, 1 thread"][-1], speeds[f"CPU, {cpu_threads[-1]} threads"][-1]  # i18n
+    rows.append((f"{cpu_threads[-1]} CPU threads instead of 1", f"{every / one:.1f} x at n = "  # i18n
+                 f"{sizes[-1]}", "every core busy"))  # i18n
+if "GPU, float32" in speeds:  # like with like: the best of each, float32 against float32 # i18n
+    gpu32_best, gpu16_best = max(speeds["GPU, float32"]), max(speeds["GPU, bfloat16"])  # i18n
+    rows.append(("float32 matmul on the GPU", f"{gpu32_best / cpu_best:.0f} x the CPU at best",  # i18n
+                 "copies to the GPU; async timing"))  # i18n
+    rows.append(("bfloat16 matmul on the GPU", f"{gpu16_best / gpu32_best:.1f} x GPU float32 "  # i18n
+                 "at best", "7 mantissa bits"))  # i18n
+rows.append(("bfloat16 autocast, CPU (MNIST MLP)",  # i18n
+             f"{cpu16[0] / cpu32[0]:.2f} x the time, accuracy {cpu16[1]:.3f} vs {cpu32[1]:.3f}",  # i18n
+             "rounding; casts"))  # i18n
 if ("GPU", "float16 autocast + GradScaler") in amp_results:
     gpu32 = amp_results[("GPU", "float32")]
     gpu16 = amp_results[("GPU", "float16 autocast + GradScaler")]
-    rows.append(("float16 + GradScaler, GPU (MNIST MLP)",
-                 f"{gpu16[0] / gpu32[0]:.2f} x the time, accuracy {gpu16[1]:.3f} vs "
-                 f"{gpu32[1]:.3f}", "a scaler; skipped steps"))
-rows.append((f"DDP, {nproc} processes ({first['backend']})",
-             f"same gradients as 1 process (to {ddp_grad_difference:.0e})",
-             "a launcher; one process per device"))
-print(f"{'technique':38s} {'measured here':44s} cost")
+    rows.append(("float16 + GradScaler, GPU (MNIST MLP)",  # i18n
+                 f"{gpu16[0] / gpu32[0]:.2f} x the time, accuracy {gpu16[1]:.3f} vs "  # i18n
+                 f"{gpu32[1]:.3f}", "a scaler; skipped steps"))  # i18n
+rows.append((f"DDP, {nproc} processes ({first['backend']})",  # i18n
+             f"same gradients as 1 process (to {ddp_grad_difference:.0e})",  # i18n
+             "a launcher; one process per device"))  # i18n
+print("technique                              measured here                                cost")  # i18n
 for technique, measured, cost in rows:
     print(f"{technique:38s} {measured:44s} {cost}")
 

@@ -74,7 +74,7 @@ q = exercises.bind("06_deployment", globals())
 torch.manual_seed(0)
 workdir = Path(tempfile.mkdtemp(prefix="deployment-"))  # every file of this chapter goes here
 print("PyTorch", torch.__version__, "| ONNX Runtime", ort.__version__)
-print("files go to a temporary folder:", workdir.name)
+print("files go to a temporary folder:", workdir.name)  # i18n
 
 # %% [markdown]
 # ## 1. A model to deploy
@@ -100,7 +100,7 @@ def to_input(pixels):
 x_train, y_train = to_input(raw_train.data), raw_train.targets  # (N, 1, 28, 28), (N,)
 x_test, y_test = to_input(raw_test.data), raw_test.targets
 test_loader = DataLoader(TensorDataset(x_test, y_test), batch_size=500)
-print(f"{len(x_train)} training and {len(x_test)} test images; mean {MEAN:.4f}, std {STD:.4f}")
+print(f"{len(x_train)} training and {len(x_test)} test images; mean {MEAN:.4f}, std {STD:.4f}")  # i18n
 
 
 # %%
@@ -160,8 +160,8 @@ for _ in range(epochs):
     train_epoch(net, optimizer, x_train, y_train)
 net.eval()
 accuracy = evaluate(net, test_loader)["accuracy"]
-print(f"test accuracy {accuracy:.2%} after {epochs} epochs and "
-      f"{time.perf_counter() - start:.0f} s")
+print(f"test accuracy {accuracy:.2%} after {epochs} epochs and "  # i18n
+      f"{time.perf_counter() - start:.0f} s")  # i18n
 
 # %% [markdown]
 # ## 2. Saving and loading
@@ -176,7 +176,7 @@ print(f"test accuracy {accuracy:.2%} after {epochs} epochs and "
 state = net.state_dict()
 for name, tensor in list(state.items())[:7]:
     print(f"{name:30} {str(tuple(tensor.shape)):16} {str(tensor.dtype)}")
-print(f"... {len(state)} entries in all; {len(list(net.parameters()))} of them are parameters")
+print(f"... {len(state)} entries in all; {len(list(net.parameters()))} of them are parameters")  # i18n
 
 # %% [markdown]
 # Saving it writes those tensors to a file; loading it needs the *code* of the model
@@ -192,7 +192,7 @@ restored.load_state_dict(torch.load(weights_path, weights_only=True))  # ... rep
 restored.eval()
 with torch.no_grad():
     same = torch.equal(restored(x_test[:100]), net(x_test[:100]))
-print(f"{file_bytes(weights_path):,} bytes on disk; same outputs as the trained model: {same}")
+print(f"{file_bytes(weights_path):,} bytes on disk; same outputs as the trained model: {same}")  # i18n
 
 # %% [markdown]
 # Always call `model.eval()` after loading a model for predictions: dropout and batch
@@ -213,7 +213,7 @@ torch.save(net, pickled_path)
 loader_code = f"import torch; torch.load({str(pickled_path)!r}, weights_only=False)"
 result = subprocess.run([sys.executable, "-c", loader_code], capture_output=True, text=True,
                         timeout=300)
-print("exit code:", result.returncode)
+print("exit code:", result.returncode)  # i18n
 print(result.stderr.strip().splitlines()[-1])
 
 # %% [markdown]
@@ -232,7 +232,7 @@ print(result.stderr.strip().splitlines()[-1])
 # %%
 class Surprise:
     def __reduce__(self):  # "to rebuild me, call print(...)"
-        return (print, ("!! this line was printed by the model file while it was loaded",))
+        return (print, ("!! this line was printed by the model file while it was loaded",))  # i18n
 
 
 suspicious_path = workdir / "free_model.pt"
@@ -357,11 +357,11 @@ q.model_size_bytes.expect("passed")
 # %%
 try:
     counted = model_size_bytes(net)
-    print(f"model_size_bytes(net): {counted:,} bytes; the saved state_dict: "
-          f"{file_bytes(weights_path):,} bytes, {file_bytes(weights_path) - counted:,} of them "
-          "names and layout")
+    print(f"model_size_bytes(net): {counted:,} bytes; the saved state_dict: "  # i18n
+          f"{file_bytes(weights_path):,} bytes, {file_bytes(weights_path) - counted:,} of them "  # i18n
+          "names and layout")  # i18n
 except NotImplementedError:
-    print("write model_size_bytes above, then run this cell again")
+    print("write model_size_bytes above, then run this cell again")  # i18n
 
 # %% [markdown]
 # ## 3. Checkpoints that resume exactly
@@ -413,16 +413,17 @@ model.load_state_dict(torch.load(workdir / "weights_only.pt", weights_only=True)
 weights_only_losses = first_half + train_epochs(model, optimizer, scheduler, 2, 4)
 changed = max((model.state_dict()[k].float() - v.float()).abs().max().item()
               for k, v in straight_weights.items())
-print(f"largest weight difference after resuming from the weights alone: {changed:.4f}")
+print(f"largest weight difference after resuming from the weights alone: {changed:.4f}")  # i18n
 
 # %%
 steps_per_epoch = len(straight_losses) // 4
 fig, ax = plt.subplots(figsize=(7, 3))
-ax.plot(straight_losses, label="without a stop", lw=2)
-ax.plot(weights_only_losses, label="resumed from the weights alone", lw=1)
+ax.plot(straight_losses, label="without a stop", lw=2)  # i18n
+ax.plot(weights_only_losses, label="resumed from the weights alone", lw=1)  # i18n
 ax.axvline(2 * steps_per_epoch, color="gray", ls="--")
-ax.text(2 * steps_per_epoch + 0.5, 0.92, "stop and resume", transform=ax.get_xaxis_transform())
-ax.set(xlabel="batch", ylabel="loss (log scale)", yscale="log")
+ax.text(2 * steps_per_epoch + 0.5, 0.92, "stop and resume", transform=ax.get_xaxis_transform())  # i18n
+ax.set(xlabel="batch", ylabel="loss (log scale)",  # i18n
+       yscale="log")
 ax.legend(loc="lower left")
 plt.show()
 
@@ -507,10 +508,10 @@ try:
     start_epoch = load_checkpoint(workdir / "checkpoint.pt", model, optimizer, scheduler)
     resumed_losses += train_epochs(model, optimizer, scheduler, start_epoch, 4)
     identical = all(torch.equal(model.state_dict()[k], v) for k, v in straight_weights.items())
-    print(f"resumed at epoch {start_epoch}; every weight identical to the run without a stop: "
-          f"{identical}; same losses: {resumed_losses == straight_losses}")
+    print(f"resumed at epoch {start_epoch}; every weight identical to the run without a stop: "  # i18n
+          f"{identical}; same losses: {resumed_losses == straight_losses}")  # i18n
 except NotImplementedError:
-    print("write save_checkpoint and load_checkpoint above, then run this cell again")
+    print("write save_checkpoint and load_checkpoint above, then run this cell again")  # i18n
 
 # %% [markdown]
 # Two more things for real runs: on a GPU also save `torch.cuda.get_rng_state_all()`, and
@@ -551,10 +552,10 @@ with warnings.catch_warnings(record=True) as caught:
     traced = torch.jit.trace(Gate(), positive)
     scripted = torch.jit.script(Gate())
 print("eager:   ", Gate()(negative))
-print("traced:  ", traced(negative), "<- took the branch of the example")
+print("traced:  ", traced(negative), "<- took the branch of the example")  # i18n
 print("scripted:", scripted(negative))
 first_lines = {textwrap.shorten(str(w.message).splitlines()[0], 110) for w in caught}
-print("warnings:", *sorted(first_lines), sep="\n  ")
+print("warnings:", *sorted(first_lines), sep="\n  ")  # i18n
 
 # %% [markdown]
 # Tracing gives a wrong answer without an error (only a `TracerWarning`); scripting
@@ -574,7 +575,7 @@ program = torch.export.export(net, (example,))
 print(type(program).__name__)
 ops = sorted({str(node.target).split(".")[1] for node in program.graph.nodes
               if node.op == "call_function"})
-print("operations in the graph:", ", ".join(ops))
+print("operations in the graph:", ", ".join(ops))  # i18n
 
 # %% [markdown]
 # Each is the ATen operation behind one of `CNN`'s layers; `dropout` stays, called
@@ -655,8 +656,8 @@ loaded_program = torch.export.load(program_path).module()
 with torch.no_grad():
     for n in (1, 7, 1000):
         diff = (loaded_program(x_test[:n]) - net(x_test[:n])).abs().max().item()
-        print(f"batch {n:4}: largest difference from the eager model {diff:.2e}")
-print(f"{file_bytes(program_path):,} bytes on disk")
+        print(f"batch {n:4}: largest difference from the eager model {diff:.2e}")  # i18n
+print(f"{file_bytes(program_path):,} bytes on disk")  # i18n
 
 # %% [markdown]
 # An `ExportedProgram` is also the starting point for other tools: `torch.compile`-style
@@ -676,7 +677,7 @@ print(f"{file_bytes(program_path):,} bytes on disk")
 onnx_path = workdir / "cnn.onnx"
 torch.onnx.export(net, (example,), onnx_path, dynamo=True, external_data=False, verbose=False,
                   dynamic_shapes={"x": {0: batch}}, input_names=["x"], output_names=["logits"])
-print(f"{file_bytes(onnx_path):,} bytes on disk")
+print(f"{file_bytes(onnx_path):,} bytes on disk")  # i18n
 
 
 def ort_session(path, threads):
@@ -687,9 +688,9 @@ def ort_session(path, threads):
 
 
 session = ort_session(onnx_path, threads=1)
-print("inputs:", [(i.name, i.shape) for i in session.get_inputs()])
+print("inputs:", [(i.name, i.shape) for i in session.get_inputs()])  # i18n
 logits = session.run(None, {"x": x_test[:3].numpy()})[0]  # NumPy in, NumPy out
-print(type(logits).__name__, logits.shape, "predictions:", logits.argmax(axis=1))
+print(type(logits).__name__, logits.shape, "predictions:", logits.argmax(axis=1))  # i18n
 
 # %% [markdown]
 # ### Do the numbers agree?
@@ -744,10 +745,10 @@ with torch.no_grad():
     for n in (1, 7, 64, 1000):
         reference = net(x_test[:n])
         candidate = torch.from_numpy(session.run(None, {"x": x_test[:n].numpy()})[0])
-        line = f"batch {n:4}: max abs diff {(candidate - reference).abs().max().item():.2e}"
+        line = f"batch {n:4}: max abs diff {(candidate - reference).abs().max().item():.2e}"  # i18n
         try:
             ok, _, worst = compare_outputs(reference, candidate)
-            line += f"; within atol=1e-5, rtol=1e-4: {ok}; worst element {worst}"
+            line += f"; within atol=1e-5, rtol=1e-4: {ok}; worst element {worst}"  # i18n
         except NotImplementedError:
             pass
         print(line)
@@ -780,7 +781,7 @@ for n in (1, 64):
                           **timing, threads=threads)
         for name, measured in found.items():
             speed[name, n, threads] = measured
-print(f"{'':14}{'batch':>6}{'threads':>8}{'median ms':>11}{'images/s':>10}")
+print("               batch threads  median ms  images/s")  # i18n
 for (name, n, threads), measured in speed.items():
     print(f"{name:14}{n:6}{threads:8}{measured.median_ms:11.3f}"
           f"{n / measured.median_ms * 1000:10.0f}")
@@ -815,12 +816,12 @@ with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     quantized = torch.ao.quantization.quantize_dynamic(net, {nn.Linear}, dtype=torch.qint8)
 message = str(caught[0].message) if caught else ""
-print("warning:", message.splitlines()[0] if message else "none")
+print("warning:", message.splitlines()[0] if message else "none")  # i18n
 removal = re.search(r"removed in (\d+\.\d+)", message)
 if removal:
     passed = torch.__version__ >= removal.group(1)
-    print(f"this is PyTorch {torch.__version__}: the announced removal in {removal.group(1)} "
-          + ("has already slipped by" if passed else "is still ahead"))
+    print(f"this is PyTorch {torch.__version__}: the announced removal in {removal.group(1)} "  # i18n
+          + ("has already slipped by" if passed else "is still ahead"))  # i18n
 print(quantized.classifier)
 
 # %% [markdown]
@@ -838,15 +839,14 @@ found = latencies({"float32": (net, images), "int8 Linear": (quantized, images),
                    "int8 Linear dense": (quantized.classifier, head_input)},
                   **timing, threads=1)  # timed in turns: a fair comparison
 rows = [("float32", weights_path, accuracy), ("int8 Linear", quantized_path, quantized_accuracy)]
-print(f"{'':12}{'file bytes':>12}{'accuracy':>10}{'model ms':>10}{'dense ms':>10}  "
-      "(batch 256, 1 thread)")
+print("              file bytes  accuracy  model ms  dense ms  (batch 256, 1 thread)")  # i18n
 for name, path, acc in rows:
     print(f"{name:12}{file_bytes(path):12,}{acc:10.2%}{found[name].median_ms:10.3f}"
           f"{found[name + ' dense'].median_ms:10.3f}")
 dense_weights = sum(p.numel() for p in net.classifier.parameters())
-print(f"the dense layers hold {dense_weights / sum(p.numel() for p in net.parameters()):.0%} "
-      f"of the weights and take {found['float32 dense'].median_ms / found['float32'].median_ms:.0%}"
-      " of the float32 model's time")
+print(f"the dense layers hold {dense_weights / sum(p.numel() for p in net.parameters()):.0%} "  # i18n
+      f"of the weights and take {found['float32 dense'].median_ms / found['float32'].median_ms:.0%}"  # i18n
+      " of the float32 model's time")  # i18n
 
 # %% [markdown]
 # The file shrinks by about the share of the weights that sit in the dense layers
@@ -880,11 +880,11 @@ sparsities = [0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98]
 pruned_accuracy = [evaluate(pruned_copy(net, s), test_loader)["accuracy"] for s in sparsities]
 fig, ax = plt.subplots(figsize=(5, 3))
 ax.plot([100 * s for s in sparsities], [100 * a for a in pruned_accuracy], "o-")
-ax.set(xlabel="weights set to zero (%)", ylabel="test accuracy (%)",
-       title="Magnitude pruning, no retraining")
+ax.set(xlabel="weights set to zero (%)", ylabel="test accuracy (%)",  # i18n
+       title="Magnitude pruning, no retraining")  # i18n
 plt.show()
 for s, a in zip(sparsities, pruned_accuracy, strict=True):
-    print(f"{s:5.0%} zeros: accuracy {a:.2%}")
+    print(f"{s:5.0%} zeros: accuracy {a:.2%}")  # i18n
 
 # %% [markdown]
 # Many weights can go before the accuracy suffers (fine-tuning after pruning recovers
@@ -894,12 +894,12 @@ for s, a in zip(sparsities, pruned_accuracy, strict=True):
 sparse_net = pruned_copy(net, 0.9).eval()
 sparse_path = workdir / "cnn_pruned90.pt"
 torch.save(sparse_net.state_dict(), sparse_path)
-found = latencies({"dense": (net, x_test[:64]), "90% zeros": (sparse_net, x_test[:64])},
+found = latencies({"dense": (net, x_test[:64]), "90% zeros": (sparse_net, x_test[:64])},  # i18n
                   **timing, threads=1)
-for name, path in [("dense", weights_path), ("90% zeros", sparse_path)]:
+for name, path in [("dense", weights_path), ("90% zeros", sparse_path)]:  # i18n
     raw = path.read_bytes()
-    print(f"{name:10} {found[name].median_ms:7.3f} ms per batch of 64; file {len(raw):,} "
-          f"bytes, {len(gzip.compress(raw)):,} gzipped")
+    print(f"{name:10} {found[name].median_ms:7.3f} ms per batch of 64; file {len(raw):,} "  # i18n
+          f"bytes, {len(gzip.compress(raw)):,} gzipped")  # i18n
 
 # %% [markdown]
 # Neither, by itself. The zeros are still stored as `float32` numbers, and the dense
@@ -933,7 +933,7 @@ def predict(images):
             for d, p in zip(best.indices, best.values, strict=True)]
 
 
-print(predict(raw_test.data[:5]), "true:", raw_test.targets[:5].tolist())
+print(predict(raw_test.data[:5]), "true:", raw_test.targets[:5].tolist())  # i18n
 
 # %% [markdown]
 # ### A command-line script
@@ -979,7 +979,7 @@ script.write_text(textwrap.dedent(f'''\
         if len(sys.argv) < 3:
             sys.exit(__doc__)
         main(sys.argv[1], sys.argv[2:])
-'''))
+'''))  # i18n
 result = subprocess.run([sys.executable, str(script), str(onnx_path), *map(str, image_paths)],
                         capture_output=True, text=True, timeout=300)
 print(result.stdout or result.stderr)
@@ -1060,11 +1060,11 @@ def ask(url, body):
 # %%
 with serving(PredictHandler) as (server, server_thread):
     url = f"http://127.0.0.1:{server.server_address[1]}/predict"
-    print("serving on a free port:", server.server_address[1])
+    print("serving on a free port:", server.server_address[1])  # i18n
     for path in image_paths:
         print(path.name, "->", *ask(url, path.read_bytes()))
-    print("not an image ->", *ask(url, b"hello"))
-print("after the block, the server thread is still running:", server_thread.is_alive())
+    print("not an image ->", *ask(url, b"hello"))  # i18n
+print("after the block, the server thread is still running:", server_thread.is_alive())  # i18n
 
 # %% [markdown]
 # A production service adds what this one leaves out: batching of concurrent requests,
@@ -1087,16 +1087,16 @@ with warnings.catch_warnings():
     script_model = torch.jit.load(script_path).eval()
 
 formats = [
-    ("state_dict (.pt)", "training, sharing weights", "torch + model code", weights_path,
+    ("state_dict (.pt)", "training, sharing weights", "torch + model code", weights_path,  # i18n
      net),
-    ("pickled model (.pt)", "nothing: avoid", "torch + same code path", pickled_path, net),
-    ("TorchScript (.pt)", "legacy C++/mobile", "torch or libtorch", script_path,
+    ("pickled model (.pt)", "nothing: avoid", "torch + same code path", pickled_path, net),  # i18n
+    ("TorchScript (.pt)", "legacy C++/mobile", "torch or libtorch", script_path,  # i18n
      script_model),
-    ("ExportedProgram (.pt2)", "graph for PyTorch tools", "torch", program_path,
+    ("ExportedProgram (.pt2)", "graph for PyTorch tools", "torch", program_path,  # i18n
      loaded_program),
-    ("ONNX (.onnx)", "other runtimes", "onnxruntime", onnx_path, None),
-    ("int8 dynamic (.pt)", "smaller on CPU", "torch + model code", quantized_path, quantized),
-    ("pruned 90% (.pt)", "research, compression", "torch + model code", sparse_path,
+    ("ONNX (.onnx)", "other runtimes", "onnxruntime", onnx_path, None),  # i18n
+    ("int8 dynamic (.pt)", "smaller on CPU", "torch + model code", quantized_path, quantized),  # i18n
+    ("pruned 90% (.pt)", "research, compression", "torch + model code", sparse_path,  # i18n
      sparse_net),
 ]
 columns = [(1, 1), (64, 1), (64, threads_all)]  # (batch, threads)
@@ -1109,8 +1109,8 @@ for n, threads in columns:
     for name, measured in latencies(calls, **timing, threads=threads).items():
         times[name, n, threads] = measured.median_ms
 
-print(f"{'format':24}{'for':27}{'needs at run time':24}{'bytes':>9}"
-      f"{'ms b1':>8}{'ms b64':>8}{f'ms b64 x{threads_all}':>10}")
+print("format                  for                        needs at run time           bytes"  # i18n
+      f"   ms b1  ms b64{f'ms b64 x{threads_all}':>10}")
 for name, purpose, needs, path, _ in formats:
     t1, t64, t64all = (times[name, n, threads] for n, threads in columns)
     print(f"{name:24}{purpose:27}{needs:24}{file_bytes(path):9,}{t1:8.3f}{t64:8.3f}"

@@ -95,7 +95,7 @@ def test_messages_made_on_the_learners_side_follow_the_checks_language():
         not_yet = run_check(_Double(), {"double": stub}, seed=0)
         error = run_check(_Double(), {"double": broken}, seed=0)
     assert "仍然抛出 `NotImplementedError`" in not_yet.text()
-    assert "你的代码抛出了错误" in error.text()
+    assert "你的代码在这一步抛出了错误" in error.text()
     assert "位于 `broken` 中" in error.text()
 
 
@@ -131,9 +131,10 @@ def test_no_function_hides_the_translation_function():
 def test_chinese_lines_lose_the_spaces_beside_full_width_punctuation_but_code_keeps_them():
     from labkit.i18n import tidy
 
-    line = "检查在运行 `f(x)`（x 的形状为 (5,)） 时，见 `a ， b` 。"
+    line = "检查在运行 `f(x)`（x 的形状为 (5,)） 时，见 `a ， b` 。执行 读取 `g` 的源代码 时"
     with language("zh"):
-        assert tidy(line) == "检查在运行 `f(x)`（x 的形状为 (5,)）时，见 `a ， b`。"
+        assert tidy(line) == ("检查在运行 `f(x)`（x 的形状为 (5,)）时，见 `a ， b`。"
+                              "执行读取 `g` 的源代码时")
     with language("en"):
         assert tidy(line) == line  # English text is never touched
 
