@@ -30,7 +30,7 @@ AUTHOR_TEST = "author-test"
 PROTECTED, EXERCISE = "protected", "exercise"
 CHECK_CALL = re.compile(r"^\s*q\.(\w+)\.check\(\)\s*$", re.MULTILINE)
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-MARKED = "i18n"  # metadata.labkit key of the marked code cells, never written to a file
+MARKED = codetext.MARKED
 
 # Only in solved notebooks: the tests require every check there to pass.
 HARNESS_CELL = '''\

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from labkit.notebook import literals
 
 MARKER = "# i18n"
+MARKED = "i18n"  # metadata.labkit key of the marked code cells, never written to a file
 _MARKER_AT_END = re.compile(r"#\s*i18n\s*$")
 # Comments that tools read, not learners: they stay as they are.
 _DIRECTIVE = re.compile(r"^#+\s*(?:noqa|type:|ruff:|fmt:|pragma|pylint:|YOUR CODE HERE"

@@ -27,11 +27,9 @@ def translated(nb, table: dict[str, str], lang: str, url: str):
     """A copy of the built notebook ``nb`` in ``lang``. The strings of its code cells are
     translated where the source marked them: ``nb.metadata.labkit.i18n`` holds those
     cells as they were before the build dropped the markers."""
-    from labkit.notebook.build import MARKED
-
     out = copy.deepcopy(nb)
     meta = dict(out.metadata.get("labkit", {}))
-    marked = meta.pop(MARKED, {})
+    marked = meta.pop(codetext.MARKED, {})
     chapter = meta.get("chapter", "notebook")
     for index, cell in enumerate(out.cells):
         if cell.cell_type == "markdown":
