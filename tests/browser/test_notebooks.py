@@ -9,11 +9,12 @@ of every explorer, failing on any too narrow to operate and requiring its pictur
 text to change, and solve one exercise per chapter (chapters.py): the reference answer
 must pass, a known wrong one must be "incorrect".
 
-A Chinese notebook has the English one's code, and tests/notebook runs every one of its
-cells; here it runs only what is its own in a browser: the setup cell (which picks the
-language), every explorer (Chinese labels must fit their controls) and the solved
-exercise (its verdict and explanation in Chinese), each with the cells it needs. Its
-figures are checked on the course site (test_site.py).
+Every cell of every notebook already runs top to bottom in tests/notebook (both languages,
+with nbclient), so here a notebook runs only what is the browser's own: the setup cell,
+every explorer with the cells it needs, and every exercise with its check (English) or the
+solved exercise (Chinese, whose code is the English code). The first chapter keeps
+JupyterLab's own Run All command, so that the learner's first click is tested as well.
+A Chinese notebook's figures are checked on the course site (test_site.py).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from browser.server import REPO, learner_notebooks
 chromium_or_skip()
 
 RUN_ALL_TIMEOUT = float(os.environ.get("LABKIT_BROWSER_TIMEOUT", "480"))
+RUN_ALL = {"00_setup.ipynb"}  # the notebooks opened with JupyterLab's Run All
 NOTEBOOKS = learner_notebooks()
 
 
@@ -40,10 +42,10 @@ def _id(path):
     return str(path.relative_to(REPO / "notebooks"))
 
 
-def own_cells(notebook: Path, exercise: str) -> list[int]:
-    """The cells of a translated notebook that differ in use from the English one's: the
-    setup, every explorer and the exercise to solve, with the cells they need (by the
-    grader's dependency analysis, which grading relies on as well)."""
+def own_cells(notebook: Path, exercise: str, every_check: bool = False) -> list[int]:
+    """The cells a browser must run: the setup, every explorer and the exercise to solve
+    (or, with ``every_check``, every exercise and its check), with the cells they need (by
+    the grader's dependency analysis, which grading relies on as well)."""
     from labkit.grade.plan import analyse, needed_cells
 
     cells = json.loads(notebook.read_text())["cells"]
@@ -52,7 +54,7 @@ def own_cells(notebook: Path, exercise: str) -> list[int]:
     targets = [k for k, (_, source) in enumerate(code) if EXPLORER_CALL.search(source)]
     for k, (_, source) in enumerate(code):
         match = CHECK_CALL.search(source)
-        if match and match.group(1) == exercise:
+        if match and (every_check or match.group(1) == exercise):
             targets += [k - 1, k]
     chosen = {0}
     for k in targets:
@@ -83,12 +85,13 @@ def test_notebook_in_jupyterlab(lab, jupyterlab, notebook, timer):
         layout = page.left_area()
         assert layout["window"] == 1366 and not layout["collapsed"] and \
             layout["browserWidth"] > 150, f"not a laptop's default JupyterLab: {layout}"
-        if page.language == "en":
+        if path in RUN_ALL:
             page.run_all(RUN_ALL_TIMEOUT)
             lap("run all")
             only = None
         else:
-            only = set(own_cells(notebook, row.exercise if row else ""))
+            only = set(own_cells(notebook, row.exercise if row else "",
+                                 every_check=page.language == "en"))
             page.run_cells(sorted(only), RUN_ALL_TIMEOUT)
             lap(f"run {len(only)} own cells")
         phases["slowest"] = page.slowest()
