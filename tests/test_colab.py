@@ -26,6 +26,9 @@ import pytest
 
 from labkit.notebook.project import install_source, repository_url, version
 
+# One worker runs this module: its shared environment is set up once.
+pytestmark = pytest.mark.xdist_group("colab")
+
 REPO = Path(__file__).resolve().parents[1]
 COLAB = REPO / "build" / "colab"
 PYTHON = COLAB / "env" / "bin" / "python"

@@ -10,6 +10,9 @@ import pytest
 from labkit.grade.batch import grade
 from labkit.grade.samples import solved_submission
 
+# One worker runs this module: its shared fixture (a batch, an environment) is built once.
+pytestmark = pytest.mark.xdist_group("chapters")
+
 ROOT = Path(__file__).resolve().parents[2]
 CHAPTERS = sorted(p.stem for p in (ROOT / "notebooks" / "src").glob("[0-9]*.py"))
 

@@ -14,6 +14,9 @@ import pytest
 from labkit.grade import cgroup
 from labkit.grade.batch import grade
 
+# One worker runs this module: its shared fixture (a batch, an environment) is built once.
+pytestmark = pytest.mark.xdist_group("golden")
+
 SHORT = {"infinite_loop"}
 
 

@@ -19,6 +19,9 @@ import pytest
 from labkit.grade.batch import grade
 from labkit.grade.process import warm_up
 
+# One worker runs this module: its shared fixture (a batch, an environment) is built once.
+pytestmark = pytest.mark.xdist_group("hostile")
+
 
 def _forkserver_pid_alive():
     pid = multiprocessing.forkserver._forkserver._forkserver_pid

@@ -22,6 +22,9 @@ from labkit.grade.gradebook import Gradebook
 from labkit.grade.pipeline import Stop, Work
 from labkit.grade.text import Text
 
+# One worker runs this module: its shared fixture (a batch, an environment) is built once.
+pytestmark = pytest.mark.xdist_group("pipeline")
+
 
 def test_8_the_pipeline_is_one_list_of_step_modules():
     assert batch.STEPS == (read.step, restore.step, plan.step, run.step, judge.step)

@@ -14,6 +14,9 @@ import pytest
 from labkit.grade.batch import Shard, grade
 from labkit.grade.gradebook import Gradebook, merge
 
+# One worker runs this module: its shared fixture (a batch, an environment) is built once.
+pytestmark = pytest.mark.xdist_group("resume_and_shards")
+
 CASES = ["correct", "blank", "wrong", "partly_right", "syntax_error", "hard_coded_answers",
          "deleted_exercise_cell", "stderr_noise"]
 

@@ -12,6 +12,9 @@ import pytest
 from labkit.i18n import fonts, language
 from labkit.notebook import figure_font
 
+# One worker runs this module: its shared fixture (a batch, an environment) is built once.
+pytestmark = pytest.mark.xdist_group("fonts")
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
