@@ -212,6 +212,14 @@ def _instructor_commands(sub, common) -> None:
     release.add_argument("--course", type=Path, default=None, help="course repository root")
     release.add_argument("--language", default="en", choices=["en", "zh"],
                          help="the notebooks' language (zh: Chinese prose and messages)")
+    release.add_argument("--graded", action="store_true",
+                         help="an assignment for marks: no solution in the notebooks or "
+                              "the package they install (a student wheel written beside them)")
+    release.add_argument("--no-hints", action="store_true",
+                         help="with --graded: hints are withheld too")
+    release.add_argument("--wheel-url", default=None,
+                         help="with --graded: where students' setup cells download the "
+                              "wheel (a URL; default: the file beside the notebook)")
 
     grade = sub.add_parser("grade", parents=[common],
                            help="grade submitted notebooks into a gradebook")
@@ -321,6 +329,9 @@ def _instructor(args) -> int:
     if args.command == "grade":
         check_grade_options(args)
     elif args.command == "release":
+        if (args.no_hints or args.wheel_url) and not args.graded:
+            raise UsageError("--no-hints and --wheel-url belong to a graded release; add "
+                             "--graded, or leave them out for a practice release")
         writable_folder(args.out, "--out")
     elif args.action == "merge":
         from labkit.grade.gradebook import FILE

@@ -10,7 +10,8 @@ def run(args) -> int:
     try:
         if args.command == "release":
             return release(args.out, force=args.force, course=args.course,
-                           language=args.language)
+                           language=args.language, graded=args.graded,
+                           hints=not args.no_hints, wheel_url=args.wheel_url)
         if args.command == "grade":
             return _grade(args)
         return _gradebook(args)
@@ -23,10 +24,13 @@ def run(args) -> int:
 
 
 def release(out: Path, *, force: bool = False, course=None, language: str = "en",
+            graded: bool = False, hints: bool = True, wheel_url: str | None = None,
             echo=print) -> int:
     """Write the learner notebooks into ``out``, in English or a translation (the same
     code cells and cell ids, so either grades alike); never overwrite a changed file
-    silently."""
+    silently. ``graded``: an assignment with no solutions in reach (and no hints unless
+    ``hints``), its package and requirement line beside the notebooks
+    (``labkit.grade.graded_release``)."""
     from labkit.grade.course import Course
     from labkit.notebook.build import learner_notebook, to_text
     from labkit.notebook.project import repository_url
@@ -36,12 +40,21 @@ def release(out: Path, *, force: bool = False, course=None, language: str = "en"
     url = repository_url(root)
     out = Path(out)
     planned, changed = {}, []
+    wheel_name = requirement_line = None
+    if graded:
+        from labkit.grade import graded_release, student_wheel
+        from labkit.notebook.project import installed_version
+
+        wheel_name = f"labkit-{installed_version()}+{student_wheel.LOCAL}-py3-none-any.whl"
+        requirement_line = graded_release.requirement(wheel_name, wheel_url)
     for source in sorted((root / "notebooks" / "src").glob("[0-9]*.py")):
         target = out / f"{source.stem}.ipynb"
         notebook = learner_notebook(source, url)
         if language != "en":
             notebook = translated(notebook, chapter_table(root, language, source.stem),
                                   language, url)
+        if graded:
+            notebook = graded_release.graded_notebook(notebook, requirement_line)
         text = to_text(notebook)
         planned[target] = text
         if target.exists() and target.read_text() != text:
@@ -55,6 +68,12 @@ def release(out: Path, *, force: bool = False, course=None, language: str = "en"
     out.mkdir(parents=True, exist_ok=True)
     for target, text in planned.items():
         target.write_text(text)
+    if graded:
+        wheel = student_wheel.build(out, hints=hints)
+        (out / "requirements.txt").write_text(requirement_line + "\n")
+        echo(f"Wrote {len(planned)} graded notebooks, {wheel.name} and requirements.txt "
+             f"to {out}/ (hand out all three; no reference solution is in them)")
+        return 0
     echo(f"Wrote {len(planned)} learner notebooks to {out}/")
     return 0
 
