@@ -14,6 +14,23 @@ def run(args) -> int:
                            hints=not args.no_hints, wheel_url=args.wheel_url)
         if args.command == "grade":
             return _grade(args)
+        if args.command == "collect":
+            from labkit.grade.collect import collect
+
+            manifest = collect(args.zip, args.out, kind=args.format)
+            print(f"Collected {len(manifest['students'])} student(s) into {args.out}/ "
+                  f"(manifest.json); {len(manifest['refused'])} entry(ies) refused, "
+                  f"{len(manifest['skipped'])} not a submission")
+            for item in manifest["refused"]:
+                print(f"  refused {item['entry']!r}: {item['reason']}")
+            return 0
+        if args.command == "verify":
+            from labkit.grade.verify import verify
+
+            found = verify(chapters=args.chapter, extra_checks=args.extra_checks,
+                           course_root=args.course, jobs=args.jobs, timeout=args.timeout,
+                           unsafe=args.unsafe)
+            return 1 if found else 0
         return _gradebook(args)
     except (FileNotFoundError, ValueError) as err:
         print(f"labkit {args.command}: {err}", file=sys.stderr)
@@ -85,9 +102,28 @@ def _grade(args) -> int:
           memory_mb=args.memory, chapter=args.chapter, extra_checks=args.extra_checks,
           shard=Shard.parse(args.shard), sandbox=args.sandbox, unsafe=args.unsafe,
           duplicates=args.duplicates, show_hidden=args.show_hidden, salt=salt_of(args),
-          course_root=args.course, progress=not args.quiet and sys.stderr.isatty())
+          course_root=args.course, progress=not args.quiet and sys.stderr.isatty(),
+          students=args.student, force=args.force)
     print(f"Gradebook: {args.out / 'gradebook.csv'} (and lms.csv, feedback/, pictures)")
+    _assignment(args, args.out, roots=args.submissions)
     return 0
+
+
+def _assignment(args, folder: Path, roots=()) -> None:
+    """With an assignment, a roster or overrides (now or stored by an earlier run):
+    remember them and write the assignment's exports."""
+    from labkit.grade import assignment_run
+    from labkit.grade.gradebook import Gradebook
+
+    given = {k: getattr(args, k, None) for k in assignment_run.KEYS}
+    if not any(given.values()) and not assignment_run.load(folder):
+        return
+    assignment_run.save(folder, roots, **given)
+    book = Gradebook(folder)
+    try:
+        assignment_run.write(folder, book)
+    finally:
+        book.close()
 
 
 def salt_of(args, environ=None) -> str | None:
@@ -121,6 +157,15 @@ def _gradebook(args) -> int:
     if not (args.folder / FILE).exists():
         raise FileNotFoundError(f"{args.folder / FILE}: no gradebook here; run labkit grade "
                                 "first")
+    if args.action == "import":
+        from labkit.grade import assignment_run
+
+        book = Gradebook(args.folder)
+        try:
+            assignment_run.import_scores(args.folder, args.scores, book)
+        finally:
+            book.close()
+        return 0
     book = Gradebook(args.folder)
     if args.format == "lms":
         path = report.write_lms(book, args.folder / "lms.csv")
@@ -130,4 +175,5 @@ def _gradebook(args) -> int:
 
         write_feedback(book, args.folder / "feedback", show_hidden=args.show_hidden)
     print(f"Wrote {path}")
+    _assignment(args, args.folder)
     return 0
