@@ -25,9 +25,11 @@ def _status(status: str) -> str:
     return _(WORDS.get(status) or EXTRA_WORDS.get(status) or status)
 
 
-def sections(grade, title: str) -> list[tuple[str, str, str]]:
-    """(heading, plain text, student text to show verbatim) per part of the feedback."""
-    parts = [(tidy(_("{title}: feedback for {name}").format(title=title, name=grade.name)),
+def sections(grade, title: str, escape=str) -> list[tuple[str, str, str]]:
+    """(heading, plain text, student text to show verbatim) per part of the feedback;
+    ``escape`` is applied to the student's name, the one student text in a heading."""
+    parts = [(tidy(_("{title}: feedback for {name}").format(title=escape(title),
+                                                             name=escape(grade.name))),
               tidy(_("Score: {total} of {maximum} points.").format(
                   total=f"{grade.total:g}", maximum=f"{grade.maximum:g}")), "")]
     if grade.status == "missing":
@@ -42,7 +44,7 @@ def sections(grade, title: str) -> list[tuple[str, str, str]]:
             source=_(grade.time_source), penalty=f"{grade.penalty:g}")), ""))
     for line in grade.lines:
         heading = tidy(_("{name}: {status} ({points}/{maximum})").format(
-            name=line.name, status=_status(line.status), points=f"{line.points:g}",
+            name=escape(line.name), status=_status(line.status), points=f"{line.points:g}",
             maximum=f"{line.max_points:g}"))
         said = line.public.strip()
         if line.reason:
@@ -54,11 +56,11 @@ def sections(grade, title: str) -> list[tuple[str, str, str]]:
 
 def markdown_text(grade, title: str) -> str:
     lines = []
-    for number, (heading, plain, verbatim) in enumerate(sections(grade, title)):
+    for number, (heading, plain, verbatim) in enumerate(sections(grade, title, markdown)):
         if heading:
-            lines += [("# " if number == 0 else "## ") + markdown(heading), ""]
+            lines += [("# " if number == 0 else "## ") + heading, ""]
         if plain:
-            lines += [f"**{markdown(plain)}**", ""]
+            lines += [f"**{plain}**", ""]
         if verbatim:
             lines += [*fence(verbatim), ""]
     return "\n".join(lines).rstrip() + "\n"

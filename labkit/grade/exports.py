@@ -103,6 +103,8 @@ def write_gradescope(grades, folder: Path) -> list[Path]:
     names = file_names({g.id for g in grades.grades})
     paths = []
     for grade in grades.grades:
+        if grade.status == "missing":  # a result per submission: none without one
+            continue
         path = folder / names[grade.id] / "results.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(gradescope_result(grade), indent=1), encoding="utf-8")

@@ -105,6 +105,10 @@ def compute(book, *, assignment, roster=None, overrides=None, written_scores=Non
             _fill(grade, sub, assignment)
             grade.submitted, grade.time_source = times.submitted_at(
                 grade.folder, sub["path"], roots, manifest)
+        grades.append(grade)
+    _zero_lines(grades)
+    for grade in grades:
+        sid = grade.id
         for question in assignment.written:
             scored = (written_scores or {}).get((sid, question.question))
             grade.lines.append(
@@ -118,8 +122,17 @@ def compute(book, *, assignment, roster=None, overrides=None, written_scores=Non
                     override.points, line.max_points)
                 line.reason = override.reason
         _late(grade, assignment)
-        grades.append(grade)
     return Grades(assignment.title(chapter), chapter, grades, unmatched, notes)
+
+
+def _zero_lines(grades: list[Grade]) -> None:
+    """A student with no judged exercise (missing, invalid) gets each exercise at 0, so
+    that their maximum is the assignment's, like everyone's."""
+    template = next((g.lines for g in grades if g.status == "graded" and g.lines), [])
+    for grade in grades:
+        if not grade.lines:
+            grade.lines = [Line(line.name, grade.status, 0.0, line.max_points)
+                           for line in template]
 
 
 def _fill(grade: Grade, sub: dict, assignment) -> None:
