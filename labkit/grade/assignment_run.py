@@ -15,9 +15,11 @@ import json
 import shutil
 from pathlib import Path
 
+from labkit.grade import written
+
 SETTINGS = "assignment-settings.json"
 FOLDER = "assignment"
-KEYS = ("assignment", "roster", "overrides")
+KEYS = ("assignment", "roster", "overrides", "course")
 
 
 def save(out: Path, roots, **paths) -> dict:
@@ -48,7 +50,7 @@ def _parts(out: Path, settings: dict):
 
 def compute(out: Path, book):
     """The assignment's grades (``labkit.grade.final``) from the stored settings."""
-    from labkit.grade import final, overrides, written
+    from labkit.grade import final, overrides
 
     settings = load(out)
     plan, students, changes, roots, manifest = _parts(out, settings)
@@ -67,14 +69,15 @@ def compute(out: Path, book):
 
 def write(out: Path, book, echo=print) -> Path:
     """Write ``<out>/assignment/``: the exports, the feedback, the written answers."""
-    from labkit.grade import exports, written
+    from labkit.grade import exports
 
     out = Path(out)
     grades, plan, roots = compute(out, book)
     folder = out / FOLDER
     exports.write_all(grades, folder)
     if plan.written:
-        answers = written.collect(book, roots, _owners(grades))
+        placeholders = _placeholders(load(out).get("course"), grades.chapter)
+        answers = written.collect(book, roots, _owners(grades), placeholders)
         written.export(folder / "written", answers, plan.written,
                        [g.id for g in grades.grades])
     missing = sum(g.status == "missing" for g in grades.grades)
@@ -85,6 +88,16 @@ def write(out: Path, book, echo=print) -> Path:
     return folder
 
 
+def _placeholders(course, chapter: str) -> dict[str, str]:
+    """The answer cells' text as handed out: an answer left like that is no answer."""
+    from labkit.grade.course import Course
+
+    try:
+        return written.answers_in(Course(Path(course) if course else None).reference(chapter))
+    except (FileNotFoundError, ValueError):
+        return {}
+
+
 def _owners(grades) -> dict[str, str]:
     return {g.folder: g.id for g in grades.grades if g.folder}
 
@@ -92,8 +105,6 @@ def _owners(grades) -> dict[str, str]:
 def import_scores(out: Path, path: Path, book, echo=print) -> Path:
     """Check a filled-in ``answers.csv`` against the assignment, keep it beside the
     gradebook, and write every export again."""
-    from labkit.grade import written
-
     out = Path(out)
     settings = load(out)
     plan, students, _changes, _roots, _manifest = _parts(out, settings)

@@ -116,7 +116,8 @@ def _assignment(args, folder: Path, roots=()) -> None:
     from labkit.grade.gradebook import Gradebook
 
     given = {k: getattr(args, k, None) for k in assignment_run.KEYS}
-    if not any(given.values()) and not assignment_run.load(folder):
+    if not any(v for k, v in given.items() if k != "course") and \
+            not assignment_run.load(folder):
         return
     assignment_run.save(folder, roots, **given)
     book = Gradebook(folder)

@@ -47,9 +47,12 @@ def answers_in(notebook: dict) -> dict[str, str]:
     return found
 
 
-def collect(book, roots, owners: dict[str, str]) -> dict[tuple[str, str], str]:
+def collect(book, roots, owners: dict[str, str],
+            placeholders: dict[str, str] | None = None) -> dict[tuple[str, str], str]:
     """``{(student id, question): answer}`` from the graded files; a file changed since
-    it was graded is skipped (its answer would not be the one graded)."""
+    it was graded is skipped (its answer would not be the one graded), and an answer
+    still as handed out (``placeholders``) is no answer."""
+    placeholders = placeholders or {}
     answers = {}
     for sub in book.submissions():
         if sub["status"] != "graded" or sub["student"] not in owners:
@@ -61,7 +64,8 @@ def collect(book, roots, owners: dict[str, str]) -> dict[tuple[str, str], str]:
                 if hashlib.sha256(data).hexdigest() != sub["sha256"]:
                     break
                 for question, text in answers_in(json.loads(data)).items():
-                    answers[(owners[sub["student"]], question)] = text
+                    if text.strip() != placeholders.get(question, "").strip():
+                        answers[(owners[sub["student"]], question)] = text
                 break
     return answers
 

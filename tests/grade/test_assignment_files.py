@@ -139,3 +139,28 @@ def test_written_answers_are_read_from_tagged_markdown_only():
         {"cell_type": "markdown", "metadata": {"tags": 5}, "source": "odd"},
     ]}
     assert written.answers_in(nb) == {"q1": "Because"}
+
+
+def test_feedback_shows_which_parts_were_earned():
+    """A partial-credit exercise's parts reach the student's words (`public`)."""
+    import torch
+
+    from labkit.check import Exercise, expect, run_check
+    from labkit.grade.judge import public
+
+    class TwoParts(Exercise):
+        name, title, points = "two_parts", "Two parts", 2
+        parts = (("small inputs", 1), ("large inputs", 1))
+
+        def check(self, double):
+            with self.part("small inputs"):
+                expect.close(self.call(double, torch.ones(2), during="small"),
+                             torch.full((2,), 2.0), name="double(x)")
+            with self.part("large inputs"):
+                x = torch.full((3,), 1e6)
+                expect.close(self.call(double, x, during="large"), 2 * x, name="double(x)")
+
+    result = run_check(TwoParts(), {"double": lambda x: x * 2 if len(x) < 3 else x})
+    assert result.points == 1
+    words = public(result)
+    assert "small inputs: earned" in words and "large inputs: not earned" in words

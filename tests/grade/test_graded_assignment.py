@@ -289,6 +289,8 @@ def test_written_answers_exported_side_by_side_escaped_and_imported(flow):
     assert {r["student"] for r in rows} == {i for i, *_ in ROSTER}
     bob = next(r for r in rows if r["student"] == "1002")
     assert bob["answer"].startswith("<script>") and bob["points"] == ""
+    eve = next(r for r in rows if r["student"] == "1005")
+    assert eve["answer"] == ""  # the handout's placeholder left as it was: no answer
     page = (flow["grades"] / "written" / f"{QUESTION}.html").read_text()
     assert "<script>alert" not in page and "&lt;script&gt;" in page
     assert "One kernel call instead of many." in page and "names the loop overhead" in page
