@@ -303,3 +303,17 @@ def test_a_score_above_the_question_is_refused(flow, tmp_path):
     with contextlib.redirect_stderr(said):
         assert main(["gradebook", "import", str(flow["grades"].parent), str(bad)]) == 2
     assert "from 0 to 3" in said.getvalue()
+
+
+def test_regrade_one_student_with_force_keeps_the_others_and_the_overrides(flow,
+                                                                          monkeypatch):
+    """Last in the module: `--student 1002 --force` grades Bob alone again; the stored
+    assignment files (overrides included) still apply."""
+    before = _by_id(flow)
+    monkeypatch.setenv("LABKIT_GRADE_SALT", "end-to-end")
+    code, said = _run(["grade", str(flow["subs"]), "--out", str(flow["grades"].parent),
+                       "--course", str(flow["base"] / "course"), "--extra-checks",
+                       str(flow["base"] / "hidden"), "--student", "1002", "--force", "-q"])
+    assert code == 0, said
+    assert "Graded 1 submission(s)" in said
+    assert _by_id(flow) == before  # same answers, same grades; Bob's override kept
