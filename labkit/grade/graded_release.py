@@ -23,13 +23,15 @@ _PRACTICE_INSTALL = re.compile(
     r'try:\n    import labkit\nexcept ImportError:\n'
     r'    %pip install --quiet --no-deps "[^"\n]*"\n    import labkit')
 
+# No comment inside: the cell's comments are in the notebook's language, these lines
+# in every language alike (the build's comment above them says what the cell does).
 _GRADED_INSTALL = '''\
 from importlib import metadata as _metadata
 try:
     _installed = _metadata.version("labkit")
 except _metadata.PackageNotFoundError:
     _installed = ""
-if not _installed.endswith("+graded"):  # this assignment's package: no solutions in it
+if not _installed.endswith("+graded"):
     %pip install --quiet --no-deps --force-reinstall "{requirement}"
 import labkit'''
 
