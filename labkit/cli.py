@@ -212,6 +212,14 @@ def _instructor_commands(sub, common) -> None:
     release.add_argument("--course", type=Path, default=None, help="course repository root")
     release.add_argument("--language", default="en", choices=["en", "zh"],
                          help="the notebooks' language (zh: Chinese prose and messages)")
+    release.add_argument("--graded", action="store_true",
+                         help="an assignment for marks: no solution in the notebooks or "
+                              "the package they install (a student wheel written beside them)")
+    release.add_argument("--no-hints", action="store_true",
+                         help="with --graded: hints are withheld too")
+    release.add_argument("--wheel-url", default=None,
+                         help="with --graded: where students' setup cells download the "
+                              "wheel (a URL; default: the file beside the notebook)")
 
     grade = sub.add_parser("grade", parents=[common],
                            help="grade submitted notebooks into a gradebook")
@@ -243,6 +251,35 @@ def _instructor_commands(sub, common) -> None:
                             "share one); or set LABKIT_GRADE_SALT")
     grade.add_argument("--salt", default=None, help=argparse.SUPPRESS)
     grade.add_argument("--course", type=Path, default=None, help="course repository root")
+    _assignment_options(grade)
+    grade.add_argument("--student", action="append", default=None,
+                       help="grade only this student's folder (repeat for more)")
+    grade.add_argument("--force", action="store_true",
+                       help="grade again what is graded and unchanged (with --student: "
+                            "a regrade of that student)")
+
+    collect = sub.add_parser("collect", parents=[common],
+                             help="unpack an LMS bulk download (Canvas or Moodle zip) into "
+                                  "one folder per student and a manifest of times")
+    collect.add_argument("zip", type=Path, help="the zip the LMS gave you")
+    collect.add_argument("--out", type=Path, required=True, help="folder for the submissions")
+    collect.add_argument("--format", choices=("auto", "canvas", "moodle"), default="auto",
+                         help="the LMS's naming (default: recognise each entry)")
+
+    verify = sub.add_parser("verify", parents=[common],
+                            help="grade each chapter's reference solution and a blank "
+                                 "notebook through every public and hidden check; exit 1 "
+                                 "unless the reference gets full points and the blank none")
+    verify.add_argument("--chapter", action="append", default=None,
+                        help="only this chapter (repeat for more; default: every chapter)")
+    verify.add_argument("--extra-checks", type=Path, default=None,
+                        help="folder of hidden checks (*.py with CHAPTER and EXERCISES)")
+    verify.add_argument("--jobs", type=int, default=None, help="parallel workers")
+    verify.add_argument("--timeout", type=float, default=600.0,
+                        help="seconds per notebook (default 600)")
+    verify.add_argument("--unsafe", action="store_true",
+                        help="run where no isolation is available (the course's own code)")
+    verify.add_argument("--course", type=Path, default=None, help="course repository root")
 
     book = sub.add_parser("gradebook", parents=[common], help="export or merge gradebooks")
     actions = book.add_subparsers(dest="action", required=True, parser_class=_Parser)
@@ -250,9 +287,35 @@ def _instructor_commands(sub, common) -> None:
     export.add_argument("folder", type=Path)
     export.add_argument("--format", choices=("csv", "lms"), default="csv")
     export.add_argument("--show-hidden", action="store_true")
+    _assignment_options(export)
+    scores = actions.add_parser("import", parents=[common],
+                                help="bring back the written answers' scores (a filled-in "
+                                     "assignment/written/answers.csv) and export again")
+    scores.add_argument("folder", type=Path, help="the --out folder of `labkit grade`")
+    scores.add_argument("scores", type=Path, help="answers.csv with points filled in")
     merge = actions.add_parser("merge", parents=[common], help="join shard gradebooks")
     merge.add_argument("folders", nargs="+", type=Path)
     merge.add_argument("--out", type=Path, required=True, help="folder for the joined gradebook")
+
+
+def _assignment_options(command) -> None:
+    command.add_argument("--assignment", type=Path, default=None,
+                         help="assignment file (TOML or JSON): points per exercise, due "
+                              "date, late policy, written questions (see the README)")
+    command.add_argument("--roster", type=Path, default=None,
+                         help="roster.csv (id,name,email[,section]): exports keyed by id, "
+                              "missing students listed")
+    command.add_argument("--overrides", type=Path, default=None,
+                         help="overrides.csv (student,exercise,points,reason); points "
+                              "may be `excused`")
+
+
+def _check_assignment_files(args) -> None:
+    for flag in ("assignment", "roster", "overrides"):
+        path = getattr(args, flag, None)
+        if path is not None and not path.is_file():
+            raise UsageError(f"--{flag} {path}: no such file; give the path of your "
+                             f"{flag} file")
 
 
 def _positive_int(value: int, flag: str, what: str, *, floor: int = 1,
@@ -269,7 +332,6 @@ def check_grade_options(args) -> list:
 
     One function so that a new flag's check has one place to go.
     """
-    from labkit.exercises import CHAPTERS
     from labkit.grade.commands import salt_of
     from labkit.grade.discover import find
 
@@ -293,13 +355,7 @@ def check_grade_options(args) -> list:
             Shard.parse(args.shard)
         except (ValueError, KeyError) as err:
             raise UsageError(str(err).strip("'")) from None
-    if args.chapter is not None and args.chapter not in CHAPTERS:
-        import difflib
-
-        close = difflib.get_close_matches(args.chapter, CHAPTERS, n=1)
-        tip = f"did you mean {close[0]}? " if close else ""
-        raise UsageError(f"--chapter {args.chapter}: no such chapter; {tip}choose one of "
-                         f"{', '.join(CHAPTERS)}")
+    _check_chapters([args.chapter] if args.chapter is not None else [])
     for path in args.submissions:
         if not path.exists():
             raise UsageError(f"{path}: no such file or folder; give the folder of "
@@ -315,12 +371,41 @@ def check_grade_options(args) -> list:
     return found
 
 
+def _check_chapters(chapters) -> None:
+    from labkit.exercises import CHAPTERS
+
+    for chapter in chapters:
+        if chapter not in CHAPTERS:
+            import difflib
+
+            close = difflib.get_close_matches(chapter, CHAPTERS, n=1)
+            tip = f"did you mean {close[0]}? " if close else ""
+            raise UsageError(f"--chapter {chapter}: no such chapter; {tip}choose one of "
+                             f"{', '.join(CHAPTERS)}")
+
+
 def _instructor(args) -> int:
     from labkit.grade.commands import run
 
     if args.command == "grade":
         check_grade_options(args)
+        _check_assignment_files(args)
+    elif args.command == "collect":
+        import zipfile
+
+        if not zipfile.is_zipfile(args.zip):
+            raise UsageError(f"{args.zip}: not a zip file; give the bulk download from "
+                             "Canvas (Download Submissions) or Moodle (Download all "
+                             "submissions)")
+        writable_folder(args.out, "--out")
+    elif args.command == "verify":
+        _check_chapters(args.chapter or [])
+        if args.jobs is not None:
+            _positive_int(args.jobs, "--jobs", "number of parallel workers", ceiling=1024)
     elif args.command == "release":
+        if (args.no_hints or args.wheel_url) and not args.graded:
+            raise UsageError("--no-hints and --wheel-url belong to a graded release; add "
+                             "--graded, or leave them out for a practice release")
         writable_folder(args.out, "--out")
     elif args.action == "merge":
         from labkit.grade.gradebook import FILE
@@ -330,13 +415,18 @@ def _instructor(args) -> int:
                 raise UsageError(f"{folder} holds no {FILE}; give the --out folders of "
                                  "`labkit grade` runs")
         writable_folder(args.out, "--out")
-    else:  # export writes into the gradebook's own folder
+    else:  # export and import write into the gradebook's own folder
+        _check_assignment_files(args)
+        if args.action == "import" and not args.scores.is_file():
+            raise UsageError(f"{args.scores}: no such file; give the answers.csv you "
+                             "filled in (from assignment/written/)")
         writable_folder(args.folder, "the gradebook folder", must_exist=True)
     return run(args)
 
 
 COMMANDS = {"doctor": _doctor, "build": _build, "site": _site, "i18n": _i18n,
-            "release": _instructor, "grade": _instructor, "gradebook": _instructor}
+            "release": _instructor, "grade": _instructor, "gradebook": _instructor,
+            "verify": _instructor, "collect": _instructor}
 
 
 if __name__ == "__main__":

@@ -47,6 +47,10 @@ class BoundExercise:
     def hint(self, n: int = 1) -> None:
         """Show hint ``n`` (1 is the gentlest)."""
         hints = self._class.hints
+        if hints is None:  # withheld by a graded release (labkit.grade.withhold)
+            show(Note(_("No hint for `{name}`").format(name=self.name),
+                      _("Hints are not available in this assignment.")))
+            return
         if not hints:
             show(Note(_("No hint for `{name}`").format(name=self.name),
                       _("This exercise has no hints.")))
@@ -61,6 +65,10 @@ class BoundExercise:
 
     def solution(self) -> None:
         """Show the reference solution."""
+        if self._class.solution is None:  # withheld by a graded release
+            show(Note(_("Solution: {title}").format(title=_(self._class.title)),
+                      _("The solution is not available in this assignment.")))
+            return
         body = f"```python\n{self._class.solution.strip()}\n```"
         show(Note(_("Solution: {title}").format(title=_(self._class.title)), body))
 

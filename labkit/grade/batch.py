@@ -94,7 +94,12 @@ def grade(paths, out: Path, *, jobs: int | None = None, timeout: float = 300,
           shard: Shard | None = None, isolation: str = "auto", sandbox: bool = False,
           unsafe: bool = False, duplicates: str = "ambiguous", show_hidden: bool = False,
           salt: str | None = None, course_root=None, progress: bool = True,
-          echo=print) -> Gradebook:
+          students=None, force: bool = False, echo=print) -> Gradebook:
+    """Grade the notebooks under ``paths`` into the gradebook in ``out``.
+
+    ``students``: grade only these folders; ``force``: grade again even what is
+    graded, unchanged and final (a regrade after a check changed outside the course's
+    files, say)."""
     if duplicates not in ("ambiguous", "newest"):
         raise ValueError(f"--duplicates {duplicates!r}: use ambiguous or newest")
     requested = "sandbox" if sandbox else "unsafe" if unsafe else isolation
@@ -104,6 +109,11 @@ def grade(paths, out: Path, *, jobs: int | None = None, timeout: float = 300,
     found = discover.find(paths, chapter=chapter)
     if shard:
         found = [f for f in found if shard.takes(f.name_key)]
+    if students:
+        found = [f for f in found if f.student in set(students)]
+        if not found:
+            raise ValueError(f"--student {', '.join(students)}: no submission of that "
+                             "name; give the folder's name as it is under the submissions")
     book = Gradebook(out, salt=salt)
     version = grader_version(course.code_files())
     settings, protections, run_folder = protect.prepare(requested, timeout=timeout,
@@ -115,7 +125,7 @@ def grade(paths, out: Path, *, jobs: int | None = None, timeout: float = 300,
         options = Options(settings, book.salt, protections)
         finish, log = recorder(book, version), pipeline.log_to(out / "grading.log")
         todo, skipped, similar = _settle(found, course, options, book, version, duplicates,
-                                       finish, log)
+                                       finish, log, force=force)
         bar = _bar(len(todo), progress)
         with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
             futures = [pool.submit(pipeline.grade, work, STEPS, log=log, finish=finish)
@@ -131,7 +141,8 @@ def grade(paths, out: Path, *, jobs: int | None = None, timeout: float = 300,
     return book
 
 
-def _settle(found, course, options, book, version, duplicates, finish, log):
+def _settle(found, course, options, book, version, duplicates, finish, log, *,
+            force=False):
     """Read every file once; record what cannot be graded; return what must be."""
     by_key: dict[tuple[str, str], list[pipeline.Work]] = {}
     for item in found:
@@ -150,7 +161,7 @@ def _settle(found, course, options, book, version, duplicates, finish, log):
         if chosen.status != "graded":  # unreadable: recorded now, nothing to run
             chosen.notes += notes
             finish(chosen)
-        elif book.is_done(*chosen.key, chosen.sha256, version):
+        elif not force and book.is_done(*chosen.key, chosen.sha256, version):
             skipped += 1
         else:
             todo.append(pipeline.Work(chosen.found, course, options,

@@ -115,6 +115,9 @@ class _CappedStream:
 def serve(side, config: dict, applied: dict) -> None:
     """The child's main loop: run cells and answer check requests until told to stop."""
     preload()  # done already in a fork server; a fresh interpreter (--sandbox) does it here
+    from labkit.grade.withhold import forget_loaded
+
+    forget_loaded()  # no `exercises_of(chapter)[k].solution` for a submission to copy
     _memory_cap(config.get("memory_mb"))
     out, err = _CappedStream(config["output_cap"]), _CappedStream(config["output_cap"])
     sys.stdout, sys.stderr, sys.stdin = out, err, open(os.devnull)

@@ -25,7 +25,8 @@ CHECK_LOCK = threading.Lock()
 STATUS = {Outcome.PASSED: "passed", Outcome.INCORRECT: "incorrect",
           Outcome.NOT_ATTEMPTED: "not_attempted", Outcome.LEARNER_ERROR: "error",
           Outcome.CHECKER_BUG: "checker_bug"}
-PUBLIC_LABELS = ("Checked", "Hint", "Error", "Where", "Fix")
+# "Parts": which parts of a partial-credit exercise were earned (titles only, no values).
+PUBLIC_LABELS = ("Checked", "Hint", "Error", "Where", "Fix", "Parts")
 
 
 def seed_for(salt: str, sha256: str, exercise: str) -> int:

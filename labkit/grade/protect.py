@@ -14,7 +14,7 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
-from labkit.grade import heldout, isolation, leftovers, view
+from labkit.grade import heldout, isolation, leftovers, view, withhold
 from labkit.grade.process import LearnerProcess, LearnerProcessLost, Settings, warm_up
 
 
@@ -29,6 +29,7 @@ def prepare(requested: str, *, timeout: float, memory_mb: int, threads: int = 1)
     try:
         os.mkdir(run_folder / "root", 0o755)
         data, masked = heldout.prepare(run_folder / "data", environment.data_root())
+        masked.update(withhold.masked_copies(run_folder / "withheld", view.labkit_package()))
         seen = view.build(data_dir=str(data), masked=masked)
         base = Settings(run_folder=str(run_folder), view=seen.to_config(), data_dir=str(data),
                         timeout=timeout, memory_mb=memory_mb, threads=threads,
