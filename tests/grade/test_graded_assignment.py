@@ -26,6 +26,9 @@ import pytest
 
 from labkit.cli import main
 
+# One worker runs this module: its graded batch is built once.
+pytestmark = pytest.mark.xdist_group("graded_assignment")
+
 ROOT = Path(__file__).resolve().parents[2]
 QUESTION = "why_vectorise"
 COPIER = '''\
