@@ -7,11 +7,12 @@ then fine-tunes it on the digits 5 to 9, which it has never seen.
 
 Run once, by hand, when the checkpoint must be rebuilt (the result is committed):
 
-    python scripts/pretrain_digits_backbone.py            # writes labkit/data/digits04_mobilenet.pt
+    python scripts/pretrain_digits_backbone.py   # writes labkit/data/digits04_mobilenet.pt
 
 The checkpoint is a plain dict (`torch.load(..., weights_only=True)` reads it): the
 torchvision model name and its keyword arguments, the classes it was trained on, the
-input normalisation and size, and the `state_dict` (in float16). Deterministic on one thread with a fixed seed.
+input normalisation and size, and the `state_dict` (in float16). Deterministic on one
+thread with a fixed seed.
 """
 
 from __future__ import annotations

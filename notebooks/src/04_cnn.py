@@ -5,7 +5,7 @@
 #       extension: .py
 #       format_name: percent
 #   labkit:
-#     teaches: "convolution by hand and with `nn.Conv2d`, output sizes, pooling, receptive fields, a LeNet-style CNN on MNIST with a validation split, debugging shapes"
+#     teaches: "convolution by hand and with `nn.Conv2d`, output sizes, pooling, receptive fields, a LeNet-style CNN on MNIST with a validation split, debugging shapes, global average pooling, residual blocks, fine-tuning a pretrained model"
 # ---
 
 # %% [markdown]
@@ -23,9 +23,13 @@
 # - how padding, stride, dilation and pooling set the size of the output;
 # - how to build a LeNet-style network, find shape bugs, and train it on MNIST;
 # - how to look inside a trained CNN: its filters, its feature maps, its mistakes;
-# - how the same code carries over to colour images (CIFAR-10).
+# - how the same code carries over to colour images (CIFAR-10);
+# - global average pooling and residual blocks, the parts of deeper networks;
+# - transfer learning: fine-tuning a pretrained torchvision model on a small data set.
 
 # %%
+from importlib import resources
+
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -115,9 +119,9 @@ q.conv2d_loops.expect("passed")
 #
 # In mathematics and signal processing, convolution *flips* the kernel:
 # $(I * K)(i, j) = \sum_m \sum_n I(i-m, j-n)\,K(m, n)$. The formula above does not flip
-# it; its proper name is **cross-correlation**, written $I \star K$, and that is what `nn.Conv2d` and `F.conv2d` compute. For
-# a network it makes no difference: the weights are learned, so it simply learns the
-# flipped kernel. It matters when you copy a kernel from a textbook, or compare with a
+# it; its proper name is **cross-correlation**, written $I \star K$, and that is what
+# `nn.Conv2d` and `F.conv2d` compute. For a network it makes no difference: the weights
+# are learned, so it simply learns the flipped kernel. It matters when you copy a kernel from a textbook, or compare with a
 # library that flips. NumPy's `np.convolve` (1-D) flips:
 
 # %%
@@ -182,10 +186,10 @@ print("largest difference from nn.Conv2d:", (ours - theirs).abs().max().item()) 
 # %%
 x = torch.randn(64, 16, 28, 28)  # (B, C, H, W): a batch of 64 maps with 16 channels
 w = torch.randn(32, 16, 5, 5)  # (C_out, C, kH, kW)
-for label, statement in [("unfold + matmul", "conv2d_unfold(x, w)"),  # i18n
-                         ("F.conv2d", "F.conv2d(x, w)")]:
+for statement in ["conv2d_unfold(x, w)", "F.conv2d(x, w)"]:
     timer = benchmark.Timer(statement, globals=globals(), num_threads=1)
-    print(f"{label:16} {timer.blocked_autorange(min_run_time=0.2).median * 1000:6.1f} ms")
+    ms = timer.blocked_autorange(min_run_time=0.2).median * 1000  # median time of one call
+    print(f"{statement:20} {ms:6.1f} ms")
 
 # %% [markdown]
 # ## 3. What a kernel sees
@@ -745,8 +749,8 @@ images, labels = next(iter(train_loader))  # (64, 1, 28, 28), (64,)
 step = "net.zero_grad(); F.cross_entropy(net(images), labels).backward()"
 for threads in sorted({1, torch.get_num_threads()}):
     timer = benchmark.Timer(step, globals=globals(), num_threads=threads)
-    print(f"{threads} thread(s): {timer.blocked_autorange(min_run_time=0.3).median * 1000:.1f} "  # i18n
-          "ms per training step")  # i18n
+    ms = timer.blocked_autorange(min_run_time=0.3).median * 1000
+    print(f"{threads} thread(s): {ms:.1f} ms per training step")  # i18n
 net.zero_grad()
 
 # %% [markdown]
@@ -1036,6 +1040,136 @@ def gradient_ratio(shortcut, depth=30):
 print(f"30 plain blocks:    first / last gradient = {gradient_ratio(False):10.2f}")  # i18n
 print(f"30 residual blocks: first / last gradient = {gradient_ratio(True):10.2f}")  # i18n
 
+# %% [markdown]
+# ## 12. Transfer learning: start from a pretrained network
+#
+# Training from scratch needs many labelled images. The usual shortcut: take a network
+# already trained on a large task, keep its convolutional layers (the *features*: edges,
+# strokes, textures, parts), replace its last layer by one for your classes, and train on
+# your small data set. torchvision ships the architectures (`torchvision.models`) and, for
+# each, weights trained on ImageNet (1.28 million photos, 1,000 classes). The weights
+# object describes them without downloading anything:
+
+# %%
+weights = torchvision.models.ResNet18_Weights.DEFAULT
+meta = weights.meta  # what the weights were trained on, and how well they did
+print(weights, f"- {meta['num_params']:,} parameters, {len(meta['categories'])} classes")  # i18n
+print(weights.transforms())  # the preprocessing these weights were trained with
+resnet = torchvision.models.resnet18(weights=None)  # weights=weights downloads 45 MB once
+print("last layer:", resnet.fc)  # i18n
+
+# %% [markdown]
+# With internet access, `torchvision.models.resnet18(weights=weights)` downloads the
+# weights once (into `~/.cache/torch/hub`) and loads them. Fine-tuning then takes three
+# steps, the same for every torchvision model:
+#
+# 1. prepare the inputs exactly as the weights expect: `weights.transforms()` resizes,
+#    crops to 224 x 224 and normalises with ImageNet's mean and standard deviation, for
+#    3 colour channels;
+# 2. replace the last layer: `model.fc = nn.Linear(model.fc.in_features, num_classes)`
+#    (the layer's name depends on the architecture: `fc`, `classifier`, `heads`);
+# 3. choose what trains: only the new layer (the features *frozen* with
+#    `requires_grad_(False)`: fast, and good with very little data), or everything with a
+#    small learning rate (*fine-tuning*: better when there is more data).
+#
+# Offline, the course ships a stand-in made the same way, only smaller:
+# `scripts/pretrain_digits_backbone.py` trained torchvision's `mobilenet_v3_small` (at
+# half width) on the digits 0 to 4 of the offline training images. Our new task is the
+# digits 5 to 9, which it has never seen, with only 20 labelled images per digit. Loading
+# a checkpoint is the `state_dict` of chapter 03, read with `weights_only=True` so that
+# the file cannot run code:
+
+# %%
+with (resources.files("labkit.data") / "digits04_mobilenet.pt").open("rb") as file:
+    checkpoint = torch.load(file, weights_only=True)
+print({key: value for key, value in checkpoint.items() if key != "state_dict"})
+
+
+def pretrained_digits():
+    """The shipped network, with its 5-class last layer for the digits 0-4."""
+    model = torchvision.models.get_model(checkpoint["arch"], weights=None,
+                                         num_classes=len(checkpoint["classes"]),
+                                         **checkpoint["arch_kwargs"])
+    model.load_state_dict(checkpoint["state_dict"])  # float16 values into float32 weights
+    return model
+
+
+def prepare(images):
+    """(N, 28, 28) uint8 -> (N, 3, 32, 32), exactly as in the pretraining."""
+    x = (images.float() / 255 - checkpoint["mean"]) / checkpoint["std"]
+    x = x[:, None].expand(-1, 3, -1, -1)  # grey repeated into 3 channels
+    return F.interpolate(x, size=checkpoint["size"], mode="bilinear", align_corners=False)
+
+
+labels_all = raw_train.targets
+few = torch.cat([torch.tensor(train_indices)[labels_all[train_indices] == d][:20]
+                 for d in range(5, 10)])  # 20 training images per digit 5-9
+held = torch.tensor(val_indices)[labels_all[val_indices] >= 5]  # validation digits 5-9
+x_few, y_few = prepare(raw_train.data[few]), labels_all[few] - 5  # classes 0-4 again
+x_held, y_held = prepare(raw_train.data[held]), labels_all[held] - 5
+print(len(few), "training images,", len(held), "validation images of the digits 5-9")  # i18n
+
+# %% [markdown]
+# Three networks of the same architecture get the same 100 images and the same number of
+# steps: one from random weights, one with frozen pretrained features and a new last
+# layer, and one fine-tuned entirely. One detail matters for the frozen one: batch norm
+# updates its running statistics in training mode even when its weights are frozen, so
+# the frozen part must stay in evaluation mode (`model.features.eval()` after
+# `model.train()`).
+
+# %%
+def train_on_few(model, frozen, lr, steps):
+    """Full-batch Adam steps on the 100 images; returns the validation accuracy."""
+    optimizer = optim.Adam([p for p in model.parameters() if p.requires_grad], lr=lr)
+    for _ in range(steps):
+        model.train()
+        if frozen:
+            model.features.eval()  # keep the pretrained batch-norm statistics
+        loss = F.cross_entropy(model(x_few), y_few)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    model.eval()
+    with torch.no_grad():
+        return (model(x_held).argmax(dim=1) == y_held).float().mean().item()
+
+
+steps = 5 if settings.fast() else 15  # the test suite takes only 5 steps
+torch.manual_seed(0)
+scratch = torchvision.models.get_model(checkpoint["arch"], weights=None, num_classes=5,
+                                       **checkpoint["arch_kwargs"])
+head_only = pretrained_digits()
+head_only.requires_grad_(False)  # freeze everything ...
+head_only.classifier[-1] = nn.Linear(head_only.classifier[-1].in_features, 5)  # ... new head
+fine_tuned = pretrained_digits()
+fine_tuned.classifier[-1] = nn.Linear(fine_tuned.classifier[-1].in_features, 5)
+for label, candidate, frozen, lr in [("from scratch", scratch, False, 1e-3),  # i18n
+                                 ("frozen features, new head", head_only, True, 1e-2),  # i18n
+                                 ("fine-tuned entirely", fine_tuned, False, 1e-3)]:  # i18n
+    trained = sum(p.numel() for p in candidate.parameters() if p.requires_grad)
+    accuracy = train_on_few(candidate, frozen, lr, steps)
+    print(f"{label:26} {trained:8,} weights trained, validation accuracy {accuracy:.1%}")  # i18n
+
+# %% [markdown]
+# Features learned on other digits carry over: with the same 100 images and 15 steps, the
+# network trained from random weights is still at chance level (about 20 % for 5
+# classes), while both pretrained ones are far above it. The frozen one
+# trains only the last layer, a few thousand weights, which is fast and cannot overfit
+# much; fine-tuning everything adapts the features too.
+#
+# **What real pretrained weights change.** Our stand-in learned from 2,000 digits; ImageNet
+# weights learned from over a million photos, so their features (edges, textures, object
+# parts) help on almost any photo task, and the gain over training from scratch is much
+# larger, often the difference between a useless and a good model. They also bring
+# constraints: inputs must be prepared as in their training (3 channels, the resolution,
+# ImageNet's mean and standard deviation: `weights.transforms()`); the networks are large
+# and slow on a CPU; a large learning rate destroys what they learned, so fine-tune with a
+# small one (or a smaller one for the features than for the head, with the parameter
+# groups of chapter 04b); and the weights come with their own licence, in the model's
+# documentation. For grey digits, ImageNet features help less than for photos.
+
+# %% [markdown]
+# ## 13. Your own CNN
 #
 # ### Exercise 6: beat 95 % on held-out digits
 # Build a CNN of your own, call it `model`, and train it on `train_loader`, tuning it with
@@ -1094,7 +1228,8 @@ if isinstance(model, nn.Module):
 #
 # - A convolution slides a small kernel over the image and sums pixel times weight:
 #   $(I \star K)(i, j) = \sum_m \sum_n I(i+m, j+n)\,K(m, n)$. PyTorch does not flip the
-#   kernel (cross-correlation, $\star$; a true convolution $*$ flips it); `unfold` turns it into one matrix product.
+#   kernel (cross-correlation, $\star$; a true convolution $*$ flips it); `unfold` turns
+#   it into one matrix product.
 # - `nn.Conv2d(C_in, C_out, k)` has `C_out * C_in * k * k + C_out` parameters, shared over
 #   all positions. Output size: $\lfloor (H + 2p - d(k-1) - 1)/s \rfloor + 1$; pooling
 #   shrinks maps without weights.
@@ -1103,6 +1238,12 @@ if isinstance(model, nn.Module):
 # - Tune on a validation split of the training set; score the test set once, at the end.
 # - The receptive field grows by $(k - 1)\,d\,j$ at each layer, and pooling multiplies the
 #   jump $j$: deep layers see large parts of the image.
+# - Global average pooling (`nn.AdaptiveAvgPool2d(1)`) ends a CNN with one number per
+#   channel, whatever the image size; residual blocks, $y = \mathrm{ReLU}(x + F(x))$, keep
+#   the gradient's size through deep stacks.
+# - Transfer learning: load pretrained weights (torchvision: `weights=...`), prepare inputs
+#   as they expect, replace the last layer, then train only it (frozen features, kept in
+#   `eval()` mode) or everything with a small learning rate.
 # - A small LeNet-style CNN with batch norm and light augmentation learns MNIST in a few
 #   minutes at most on a CPU (how long depends on free cores and threads); its filters,
 #   feature maps and confusion matrix show what it learned and where it fails.

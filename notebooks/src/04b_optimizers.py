@@ -5,7 +5,7 @@
 #       extension: .py
 #       format_name: percent
 #   labkit:
-#     teaches: "gradient descent, momentum and Adam from their formulas"
+#     teaches: "gradient descent, momentum and Adam from their formulas, weight decay and parameter groups, schedules, gradient accumulation"
 # ---
 
 # %% [markdown]
@@ -24,11 +24,13 @@
 # - momentum (with PyTorch's `dampening` and `nesterov`), RMSprop and Adam, each written
 #   from its formula and matched to `torch.optim.SGD`, `RMSprop` and `Adam`;
 # - what the four of them do on an ill-conditioned bowl and in the Rosenbrock valley;
-# - weight decay as an L2 term versus decoupled weight decay (`AdamW`), and gradient
-#   clipping by global norm;
-# - learning-rate schedules from the real `torch.optim.lr_scheduler` objects, and the
-#   classic bugs in calling them;
-# - the optimizers compared on the MNIST MLP of chapter 03, and a learning-rate range test.
+# - weight decay as an L2 term versus decoupled weight decay (`AdamW`,
+#   `Adam(decoupled_weight_decay=True)`), parameter groups that spare biases and norms, and
+#   gradient clipping by global norm;
+# - learning-rate schedules from the real `torch.optim.lr_scheduler` objects,
+#   `ReduceLROnPlateau`, and the classic bugs in calling them;
+# - the optimizers compared on the MNIST MLP of chapter 03 on a validation split, gradient
+#   accumulation, and a learning-rate range test.
 #
 # Run each cell with **Shift + Enter**, from top to bottom.
 
@@ -1283,11 +1285,18 @@ q.train.expect("passed")
 #   coordinate). Adam does both, with bias correction, and its `lr` is roughly a step
 #   length.
 # - `AdamW` decays weights directly by $(1 - \alpha\lambda)$; `Adam(weight_decay=...)` adds
-#   L2 to the gradient, which adaptive scaling weakens for weights with large gradients.
+#   L2 to the gradient, which adaptive scaling weakens for weights with large gradients;
+#   `Adam(decoupled_weight_decay=True)` is `AdamW`. Parameter groups give biases and norm
+#   layers `weight_decay=0`.
 # - `clip_grad_norm_` scales all gradients by one factor when their global norm exceeds
 #   `max_norm`, between `backward()` and `step()`, and returns the norm before clipping.
 # - Schedulers: `optimizer.step()` first, then `scheduler.step()`, as often as the
 #   schedule was designed for (per epoch or per batch). Check with `get_last_lr()`.
+#   `ReduceLROnPlateau` is stepped with the validation loss, `scheduler.step(val_loss)`.
+# - Rank optimizers on a validation split, judge a run by its final weights, not by a
+#   smoothed curve, and repeat with several seeds before believing a small gap.
+# - Gradient accumulation: `(loss / k).backward()` over k small batches, then one
+#   `step()`, gives the gradient of a batch k times larger.
 # - A learning-rate range test finds a good order of magnitude in one short run.
 #
 # **Next:** chapter 05 moves training to the GPU, with mixed precision and several GPUs at

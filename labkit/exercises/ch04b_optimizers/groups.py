@@ -77,21 +77,21 @@ def decay_groups(model, weight_decay):
         for p in [*frozen[0].parameters(), *frozen[1].parameters()]:
             p.requires_grad_(False)  # a frozen backbone, a trained head
         return [
-            ("Linear, LayerNorm, ReLU, Linear",
+            (N_("Linear, LayerNorm, ReLU, Linear"),
              nn.Sequential(nn.Linear(a, b), nn.LayerNorm(b), nn.ReLU(), nn.Linear(b, 2))),
-            ("Conv2d(bias=False), BatchNorm2d, Linear",
+            (N_("Conv2d(bias=False), BatchNorm2d, Linear"),
              nn.Sequential(nn.Conv2d(2, a, 3, bias=False), nn.BatchNorm2d(a), nn.Flatten(),
                            nn.Linear(a, b))),
-            ("Linear, a learned scale of shape ({b},)".format(b=b),
+            (N_("Linear, then a learned scale per feature (a 1-D parameter)"),
              nn.Sequential(nn.Linear(a, b), Scaled(b))),
-            ("Conv2d and BatchNorm2d with requires_grad=False, then Linear", frozen),
+            (N_("Conv2d and BatchNorm2d with requires_grad=False, then Linear"), frozen),
         ]
 
     def check(self, decay_groups):
         weight_decay = self.pick([0.1, 0.02, 0.3])  # not the notebook's 0.05
         for label, model in self._models():
             call = f"decay_groups(model, {weight_decay})"
-            during = _("`{call}` for a model of {layers}").format(call=call, layers=label)
+            during = _("`{call}` for a model of {layers}").format(call=call, layers=_(label))
             reply = self.probe(groups_probe, decay_groups, model, weight_decay,
                                CONTRACT.spec(), during=during)
             CONTRACT.judge(reply, during)
