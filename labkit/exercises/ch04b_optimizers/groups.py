@@ -50,7 +50,7 @@ def groups_probe(decay_groups, model, weight_decay, spec):
 
 class DecayGroups(Exercise):
     name = "decay_groups"
-    title = N_("Parameter groups: no weight decay on biases and norms")
+    title = N_("Parameter groups for any model")
     hints = (
         N_("Loop over `model.parameters()`, keep those with `p.requires_grad`, and split them "
            "by `p.ndim >= 2`: weights and kernels on one side, biases and norm layers' "
