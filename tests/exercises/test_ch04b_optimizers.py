@@ -659,7 +659,7 @@ CASES = [
         ({"decay_groups": groups_by_name}, "not by name"),
         ({"decay_groups": groups_keep_frozen}, "no parameter with `requires_grad=False`"),
         ({"decay_groups": groups_default_decay}, "fills in its default"),
-        ({"decay_groups": groups_overlap}, "more than one parameter group"),
+        ({"decay_groups": groups_overlap}, "appears in more than one group"),
         ({"decay_groups": groups_freeze_biases}, "changed its argument `model"),
         ({"decay_groups": groups_swapped}, "the parameters of group 0"),
         ({"decay_groups": groups_fixed_decay}, "the `weight_decay` of group 0"),

@@ -39,7 +39,8 @@ def groups_probe(decay_groups, model, weight_decay, spec):
     try:
         optimizer = torch.optim.AdamW(value, lr=1e-3)
     except Exception as error:  # noqa: BLE001 - the learner's groups, AdamW's message
-        reply["found"] = {"error": f"{type(error).__name__}: {error}"[:300]}
+        duplicated = "more than one parameter group" in str(error)
+        reply["found"] = {"error": type(error).__name__, "duplicated": duplicated}
         return reply
     reply["found"] = {"groups": [
         {"names": sorted(names.get(id(p), "?") for p in group["params"]),
@@ -102,7 +103,7 @@ def decay_groups(model, weight_decay):
             expect.that("error" not in found,
                         checked=_("`torch.optim.AdamW({call})`").format(call=call),
                         expected=_("an optimizer built from your groups"),
-                        found=found.get("error", ""),
+                        found=_error_text(found),
                         hint=_("Each group is a dict with a `\"params\"` list; a parameter "
                                "may appear in one group only."))
             groups = found["groups"]
@@ -132,6 +133,15 @@ def decay_groups(model, weight_decay):
                             expected=describe(decay), found=describe(group["weight_decay"]),
                             hint=_("Give each group its own `\"weight_decay\"`: `AdamW` fills "
                                    "in its default, 0.01, for a group without one."))
+
+
+def _error_text(found: dict) -> str:
+    if "error" not in found:
+        return ""
+    if found["duplicated"]:
+        return _("`{error}`: a parameter appears in more than one group").format(
+            error=found["error"])
+    return _("`{error}` from `AdamW`").format(error=found["error"])
 
 
 def _group_hint(index: int, label: str) -> str:
