@@ -742,7 +742,8 @@ print(f"validation accuracy {val_accuracy:.2%} after {epochs} epochs and {second
 # parallel on cores that nothing else is using: a second notebook training, a browser, or
 # other users of a shared server take cores away, and the same run takes longer (with
 # twice as many busy programs as cores, about twice as long). One training step of a batch
-# of 64, timed with one thread and with every core this process may use:
+# of 64, timed with one thread and with the threads PyTorch uses here (one line if that is
+# one):
 
 # %%
 images, labels = next(iter(train_loader))  # (64, 1, 28, 28), (64,)
