@@ -5,7 +5,7 @@
 #       extension: .py
 #       format_name: percent
 #   labkit:
-#     teaches: "gradient descent, momentum and Adam from their formulas"
+#     teaches: "gradient descent, momentum and Adam from their formulas, weight decay and parameter groups, schedules, gradient accumulation"
 # ---
 
 # %% [markdown]
@@ -24,17 +24,19 @@
 # - momentum (with PyTorch's `dampening` and `nesterov`), RMSprop and Adam, each written
 #   from its formula and matched to `torch.optim.SGD`, `RMSprop` and `Adam`;
 # - what the four of them do on an ill-conditioned bowl and in the Rosenbrock valley;
-# - weight decay as an L2 term versus decoupled weight decay (`AdamW`), and gradient
-#   clipping by global norm;
-# - learning-rate schedules from the real `torch.optim.lr_scheduler` objects, and the
-#   classic bugs in calling them;
-# - the optimizers compared on the MNIST MLP of chapter 03, and a learning-rate range test.
+# - weight decay as an L2 term versus decoupled weight decay (`AdamW`,
+#   `Adam(decoupled_weight_decay=True)`), parameter groups that spare biases and norms, and
+#   gradient clipping by global norm;
+# - learning-rate schedules from the real `torch.optim.lr_scheduler` objects,
+#   `ReduceLROnPlateau`, and the classic bugs in calling them;
+# - the optimizers compared on the MNIST MLP of chapter 03 on a validation split, gradient
+#   accumulation, and a learning-rate range test.
 #
 # Run each cell with **Shift + Enter**, from top to bottom.
 
 # %%
+import functools
 import math
-import time
 import warnings
 
 import matplotlib.pyplot as plt
@@ -42,6 +44,7 @@ import torch
 import torchvision
 from torch import nn
 from torch.optim import lr_scheduler
+from torch.utils import benchmark
 from torch.utils.data import DataLoader, TensorDataset
 
 from labkit import data, exercises, settings
@@ -618,6 +621,90 @@ q.adamw_step.expect("incorrect", "L2", adamw_step=adam_with_l2)
 q.adamw_step.expect("passed")
 
 # %% [markdown]
+# In current PyTorch, `AdamW` is `Adam` with one switch turned on:
+# `torch.optim.Adam(params, weight_decay=λ, decoupled_weight_decay=True)` is the same
+# algorithm, and `AdamW` is a subclass of `Adam` that sets it. The one difference is a
+# default: `AdamW`'s `weight_decay` is 0.01, `Adam`'s is 0, so with `Adam` you always pass
+# it. The two give the same weights on the noise run above:
+
+# %%
+adam_decoupled = decay_run(functools.partial(torch.optim.Adam, decoupled_weight_decay=True))
+print("AdamW is a subclass of Adam:", issubclass(torch.optim.AdamW, torch.optim.Adam))  # i18n
+print("Adam(decoupled_weight_decay=True) gives AdamW's weights:",  # i18n
+      torch.equal(adam_decoupled, decay_run(torch.optim.AdamW)))
+
+# %% [markdown]
+# ### Parameter groups: no decay on biases and norms
+#
+# Weight decay pulls weights towards zero so that none grows large without need: a good
+# prior for weight matrices and kernels, which multiply the inputs. A bias only shifts a
+# value, and a norm layer's scale and shift (`nn.BatchNorm2d`, `nn.LayerNorm`) set a
+# channel's size on purpose: decaying them buys no regularisation and pulls each scale
+# towards 0, which would switch its channel off. Common recipes therefore decay only the
+# tensors with two or more dimensions.
+#
+# An optimizer takes either one iterable of parameters or a list of **parameter
+# groups**: dicts, each with its `"params"` and any option that overrides the optimizer's
+# default for that group (`weight_decay`, `lr`, `momentum`, ...). For a small network,
+# by hand:
+
+# %%
+torch.manual_seed(0)
+net = nn.Sequential(nn.Linear(20, 32), nn.LayerNorm(32), nn.ReLU(), nn.Linear(32, 10))
+for name, p in net.named_parameters():
+    print(f"{name:9s} {str(tuple(p.shape)):9s} {p.ndim} dim")  # i18n
+groups = [{"params": [net[0].weight, net[3].weight], "weight_decay": 0.05},
+          {"params": [net[0].bias, net[1].weight, net[1].bias, net[3].bias],
+           "weight_decay": 0.0}]
+optimizer = torch.optim.AdamW(groups, lr=1e-3)
+for index, group in enumerate(optimizer.param_groups):
+    print(f"group {index}: {sum(p.numel() for p in group['params']):4d} numbers, "  # i18n
+          f"weight_decay {group['weight_decay']}, lr {group['lr']}")  # i18n
+
+# %% [markdown]
+# Every option a group leaves out comes from the optimizer's arguments (here `lr`), and
+# a scheduler changes the `lr` of every group. A parameter may appear in one group only;
+# PyTorch raises an error otherwise.
+#
+# ### Exercise 5: parameter groups for any model
+# Write `decay_groups(model, weight_decay)` that returns the two groups for *any* model:
+# first `{"params": [...], "weight_decay": weight_decay}` with every parameter of two or
+# more dimensions, then `{"params": [...], "weight_decay": 0.0}` with the others. Leave
+# out the parameters that do not train (`requires_grad=False`, for instance the frozen
+# layers of a fine-tuned network in chapter 04): an optimizer should not hold them. The
+# check builds `torch.optim.AdamW(decay_groups(model, wd))` for several models and
+# inspects the groups.
+
+# %%
+def decay_groups(model, weight_decay):
+    ### BEGIN SOLUTION
+    trained = [p for p in model.parameters() if p.requires_grad]
+    return [{"params": [p for p in trained if p.ndim >= 2], "weight_decay": weight_decay},
+            {"params": [p for p in trained if p.ndim < 2], "weight_decay": 0.0}]
+    ### END SOLUTION
+
+
+# %%
+q.decay_groups.check()
+
+# %% tags=["author-test"]
+def by_name(model, weight_decay):
+    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    return [{"params": [p for n, p in named if "bias" not in n], "weight_decay": weight_decay},
+            {"params": [p for n, p in named if "bias" in n], "weight_decay": 0.0}]
+
+
+def keeps_frozen(model, weight_decay):
+    return [{"params": [p for p in model.parameters() if p.ndim >= 2],
+             "weight_decay": weight_decay},
+            {"params": [p for p in model.parameters() if p.ndim < 2], "weight_decay": 0.0}]
+
+
+q.decay_groups.expect("incorrect", "LayerNorm", decay_groups=by_name)
+q.decay_groups.expect("incorrect", "requires_grad=False", decay_groups=keeps_frozen)
+q.decay_groups.expect("passed")
+
+# %% [markdown]
 # ### Clipping by global norm
 #
 # One bad batch can produce a huge gradient, and one huge step can throw a network so far
@@ -677,7 +764,7 @@ plt.show()
 # slows the normal steps too when `max_norm` is below the usual gradient norm, so pick it
 # from the logged norms, above their typical size.
 #
-# ### Exercise 5: clip by global norm
+# ### Exercise 6: clip by global norm
 # Write `clip_by_global_norm(grads, max_norm)`: `grads` is a list of gradient tensors of
 # any shapes. Return `(clipped, total)`: a list of the clipped gradients (new tensors, in
 # order) and the global norm *before* clipping. Scale by `max_norm / (total + 1e-6)` when
@@ -758,6 +845,30 @@ plt.show()
 #   growing rate while Adam's averages are still unreliable, then a cosine decay.
 #   `SequentialLR` chains two schedulers at a milestone.
 #
+# ### When the validation loss stalls: `ReduceLROnPlateau`
+#
+# The schedules above follow the step count, decided before training. `ReduceLROnPlateau`
+# watches a number instead, usually the validation loss, and multiplies the rate by
+# `factor` once that number has not improved (by more than a relative `threshold`, 1e-4
+# by default) for more than `patience` epochs in a row. It is the one scheduler whose
+# `step` takes an argument: `scheduler.step(val_loss)`, once per epoch, after validating.
+# Fed a made-up sequence of validation losses:
+
+# %%
+opt = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=0.1)
+plateau = lr_scheduler.ReduceLROnPlateau(opt, mode="min", factor=0.5, patience=2)
+for epoch, val_loss in enumerate([1.0, 0.8, 0.7, 0.71, 0.70, 0.72, 0.73, 0.65, 0.66]):
+    opt.step()                       # ... an epoch of training, then validation ...
+    plateau.step(val_loss)
+    print(f"epoch {epoch}: validation loss {val_loss:.2f}, "  # i18n
+          f"rate for the next epoch {opt.param_groups[0]['lr']:.3g}")  # i18n
+
+# %% [markdown]
+# The best loss so far, 0.70 at epoch 2, is not beaten at epochs 3, 4 and 5 (0.70 again
+# does not count: it is no improvement). `patience=2` tolerates two such epochs; at the
+# third in a row, epoch 5, the rate is halved, and the count starts over. With
+# `mode="max"` it watches an accuracy instead.
+#
 # ### Two classic bugs
 #
 # **Stepping the scheduler before the optimizer.** Since PyTorch 1.1 the order is
@@ -798,7 +909,7 @@ for epoch in range(3):
 # schedule by printing `optimizer.param_groups[0]["lr"]` (or `scheduler.get_last_lr()`)
 # once per epoch.
 #
-# ### Exercise 6: warm-up then cosine
+# ### Exercise 7: warm-up then cosine
 # Write `warmup_cosine(step, warmup_steps, total_steps, base_lr, min_lr=0.0)`, the rate
 # used at step `step` (counting from 0) for `0 <= step <= total_steps`:
 #
@@ -833,7 +944,7 @@ q.warmup_cosine.expect("passed")
 # %% [markdown]
 # Your function can drive a real scheduler. `lr_scheduler.LambdaLR(optimizer, f)` sets
 # the rate to the optimizer's own rate times `f(step)`, a *factor*; so pass `base_lr=1.0`
-# to get the factor. Once exercise 6 passes, this cell checks it on all 101 steps of the
+# to get the factor. Once exercise 7 passes, this cell checks it on all 101 steps of the
 # warm-up + cosine curve of the plot above:
 
 # %%
@@ -846,7 +957,7 @@ try:
     print(f"largest difference from SequentialLR over 101 steps: "  # i18n
           f"{max(abs(a - b) for a, b in zip(ours, theirs, strict=True)):.1e}")  # i18n
 except NotImplementedError:
-    print("Solve exercise 6 first; this cell then runs it inside LambdaLR.")  # i18n
+    print("Solve exercise 7 first; this cell then runs it inside LambdaLR.")  # i18n
 
 # %% [markdown]
 # ## 9. The optimizers on MNIST
@@ -854,18 +965,27 @@ except NotImplementedError:
 # Time for a real network: the MLP of chapter 03 (784 → 128 → 64 → 10) on MNIST. The
 # images are loaded with `torchvision.datasets.MNIST`; without internet access labkit
 # provides a smaller real subset, and the line below says which one you have. The whole
-# set fits in memory, so we turn it into one tensor once, which keeps each epoch quick
-# (the table below times it).
+# set fits in memory, so we turn it into one tensor once, which keeps each epoch quick.
+#
+# Choosing an optimizer is tuning, so, as in chapter 04, it looks at a **validation
+# split** of the training images only: a seeded 10 % is held out, and the test set is
+# used once, for the winner, at the end of this section.
 
 # %%
 root = data.ensure_mnist()
 train_raw = torchvision.datasets.MNIST(root, train=True)
 test_raw = torchvision.datasets.MNIST(root, train=False)
-X_train = train_raw.data.float().div(255).unsqueeze(1)     # (N, 1, 28, 28) in [0, 1]
-X_test = test_raw.data.float().div(255).unsqueeze(1)
-train_set = TensorDataset(X_train, train_raw.targets)
-test_loader = DataLoader(TensorDataset(X_test, test_raw.targets), batch_size=1000)
-print(len(train_set), "training and", len(X_test), "test images")  # i18n
+X_all = train_raw.data.float().div(255).unsqueeze(1)         # (N, 1, 28, 28) in [0, 1]
+order = torch.randperm(len(X_all), generator=torch.Generator().manual_seed(0))
+val_idx, train_idx = order[:len(X_all) // 10], order[len(X_all) // 10:]
+train_set = TensorDataset(X_all[train_idx], train_raw.targets[train_idx])
+val_loader = DataLoader(TensorDataset(X_all[val_idx], train_raw.targets[val_idx]),
+                        batch_size=1000)
+train_eval_loader = DataLoader(train_set, batch_size=1000)  # the whole training part, in order
+test_loader = DataLoader(TensorDataset(test_raw.data.float().div(255).unsqueeze(1),
+                                       test_raw.targets), batch_size=1000)  # once, at the end
+print(len(train_set), "training,", len(val_idx), "validation and",  # i18n
+      len(test_raw), "test images")  # i18n
 
 
 def mnist_mlp():
@@ -881,7 +1001,9 @@ def train_loader():
 
 # %% [markdown]
 # Five optimizers, each with a learning rate that is a common choice for it, and the same
-# starting weights and batches. (The test suite trains only a few batches per epoch.)
+# starting weights and batches. After training, each final model is scored on the whole
+# training part and on the validation part. (The test suite trains only a few batches per
+# epoch.)
 
 # %%
 optimizers = {
@@ -892,18 +1014,20 @@ optimizers = {
     "AdamW lr=1e-3 wd=0.01": lambda p: torch.optim.AdamW(p, lr=1e-3, weight_decay=0.01),
 }
 epochs = 2 if settings.fast() else 5
-results, histories = {}, {}
+results, histories, models = {}, {}, {}
 for name, make_optimizer in optimizers.items():
     model = mnist_mlp()
     history = fit(model, train_loader(), loss_fn=nn.CrossEntropyLoss(),
                   optimizer=make_optimizer(model.parameters()), epochs=epochs, live=False)
-    histories[name] = history
-    results[name] = (evaluate(model, test_loader)["accuracy"],
+    histories[name], models[name] = history, model
+    results[name] = (evaluate(model, train_eval_loader, loss_fn=nn.CrossEntropyLoss()),
+                     evaluate(model, val_loader)["accuracy"],
                      sum(history.seconds) / len(history.seconds))
 
-print("optimizer                   test accuracy  s / epoch")  # i18n
-for name, (accuracy, seconds) in results.items():
-    print(f"{name:26s} {accuracy:14.2%} {seconds:10.2f}")
+print("optimizer                  train loss  train acc.  val. acc.  s / epoch")  # i18n
+for name, (train, val_accuracy, seconds) in sorted(results.items(), key=lambda r: -r[1][1]):
+    print(f"{name:26s} {train['loss']:10.3f} {train['accuracy']:10.2%} {val_accuracy:10.2%} "
+          f"{seconds:10.2f}")
 
 # %%
 def smooth(values, k=20):
@@ -922,55 +1046,112 @@ ax.set_ylabel("training loss (moving average)")  # i18n
 ax.set_yscale("log")
 ax.legend(fontsize=8)
 plt.show()
+for name in ("SGD lr=0.1", "SGD momentum=0.9 lr=0.01"):
+    print(f"{name:26s}: curve ends at {float(smooth(histories[name].batch_losses)[-1]):.3f}, "  # i18n
+          f"final weights on the whole training part {results[name][0]['loss']:.3f}")  # i18n
 adam_vs_adamw = (torch.tensor(histories["Adam lr=1e-3"].batch_losses)
                  - torch.tensor(histories["AdamW lr=1e-3 wd=0.01"].batch_losses)).abs().max()
 print(f"largest difference between the Adam and AdamW losses: {float(adam_vs_adamw):.3f}")  # i18n
 
 # %% [markdown]
 # Read the table and the curves together. At these rates and this short budget, the
-# adaptive optimizers (RMSprop, Adam, AdamW) bring the loss down fastest, and the two SGD
-# runs are the slowest. Adam and AdamW lie on top of each other (AdamW is dashed): its
-# decay multiplies the weights by $1 - 0.001 \times 0.01$ per step, which hardly matters
-# in a few epochs. The two SGD loss curves come together for a reason too: with momentum
-# 0.9 the buffer grows to $1/(1-0.9) = 10$ times the gradient, so `lr=0.01` with momentum
-# takes about the same steps as `lr=0.1` without, once the buffer has built up. All of
-# this is a statement about these rates and this budget, not a ranking of optimizers: SGD
-# with momentum and a tuned schedule still trains many image models, and differences of a
-# fraction of a percent are within the noise of a single seed.
+# adaptive optimizers (RMSprop, Adam, AdamW) bring the loss down fastest. Adam and AdamW
+# lie on top of each other (AdamW is dashed): its decay multiplies the weights by
+# $1 - 0.001 \times 0.01$ per step, which hardly matters in a few epochs.
 #
+# **The two SGD runs.** With momentum 0.9 the buffer grows to $1/(1-0.9) = 10$ times the
+# gradient, so `lr=0.01` with momentum takes about the same steps as `lr=0.1` without,
+# once the buffer has built up, and their curves end close together. Yet their
+# validation accuracies can differ by several points. The curve is not the training loss
+# of the final model: it averages the losses of the last 20 *batches*, each measured
+# before its own step, on weights that were still moving, and with plain SGD at a
+# constant rate they keep jumping from batch to batch (section 2). The table's training
+# columns score the *final* weights on the whole training part, and there the gap shows
+# up already (compare the two printed lines above the plot): the run that is better on
+# validation is better on training too. It fitted better; it did not generalise better.
+# To see where a run ended, evaluate its final weights; to rank two optimizers, repeat with
+# several seeds (`benchmarks/optimizers_mnist.py` does), because a gap of this size
+# between two single runs can change sign with the seed.
+#
+# All of this is a statement about these rates and this budget, not a ranking of
+# optimizers: SGD with momentum and a tuned schedule still trains many image models. Now
+# that the choice is made on validation, the winner meets the test set, once:
+
+# %%
+winner = max(results, key=lambda name: results[name][1])
+print(f"{winner}: test accuracy {evaluate(models[winner], test_loader)['accuracy']:.2%} "  # i18n
+      f"(validation {results[winner][1]:.2%})")  # i18n
+
+# %% [markdown]
+# ### Gradient accumulation: a large batch in small pieces
+#
+# Section 2's rule of thumb ties the learning rate to the batch size, and a recipe may ask
+# for a batch that does not fit in memory. `backward()` *adds* to `.grad` (chapter 02), so
+# several small batches can build up the gradient of one large batch before a single
+# `optimizer.step()`. With a mean loss, divide each piece's loss by the number of pieces:
+# four means over 16 examples, each divided by 4, make the mean over 64.
+
+# %%
+model = mnist_mlp()
+images, labels = next(iter(DataLoader(train_set, batch_size=64)))   # (64, 1, 28, 28)
+nn.functional.cross_entropy(model(images), labels).backward()
+one_batch = [p.grad.clone() for p in model.parameters()]
+model.zero_grad()
+for x, y in zip(images.split(16), labels.split(16), strict=True):   # 4 pieces of (16, ...)
+    (nn.functional.cross_entropy(model(x), y) / 4).backward()        # .grad adds up
+largest = max(float((p.grad - g).abs().max())
+              for p, g in zip(model.parameters(), one_batch, strict=True))
+print(f"4 pieces of 16 against one batch of 64, largest gradient difference: {largest:.1e}")  # i18n
+
+# %% [markdown]
+# The same gradient, up to float rounding. In a training loop:
+#
+# ```python
+# accumulate = 4
+# optimizer.zero_grad()
+# for i, (x, y) in enumerate(loader):
+#     (loss_fn(model(x), y) / accumulate).backward()
+#     if (i + 1) % accumulate == 0:          # every 4 batches: one step, then reset
+#         optimizer.step()
+#         optimizer.zero_grad()
+# ```
+#
+# Three things differ from a true large batch: batch norm computes its statistics over
+# each small piece; a last piece of another size needs its own weight (divide by the
+# total number of examples instead); and a per-step scheduler counts optimizer steps, now
+# four times fewer per epoch. It saves memory, not time: the pieces run one after another.
+
+# %% [markdown]
 # What does the update itself cost? SGD touches each weight once; Adam does about ten
 # element-wise operations per weight and keeps two extra numbers per weight. The forward
-# and backward passes grow with the batch size, the update does not:
+# and backward passes grow with the batch size, the update does not. `torch.utils.benchmark`
+# times each call as a measurement should: warm-up, many runs, the median, one thread:
 
 # %%
 model = mnist_mlp()
 images, labels = next(iter(DataLoader(train_set, batch_size=512)))   # (512, 1, 28, 28)
 
 
-def ms_per_call(fn, repeats=30):
-    fn()                                                     # warm up once
-    start = time.perf_counter()
-    for _ in range(repeats):
-        fn()
-    return 1000 * (time.perf_counter() - start) / repeats
+def median_ms(statement, **names):
+    timer = benchmark.Timer(statement, globals=names, num_threads=1)
+    return timer.blocked_autorange(min_run_time=0.2).median * 1000
 
 
 for batch in (64, 512):
-    def forward_backward(batch=batch):
-        model.zero_grad()
-        nn.functional.cross_entropy(model(images[:batch]), labels[:batch]).backward()
-
-    print(f"forward + backward, batch of {batch:3d}: {ms_per_call(forward_backward):6.2f} ms")  # i18n
+    x, y = images[:batch], labels[:batch]                     # (batch, 1, 28, 28), (batch,)
+    ms = median_ms("model.zero_grad(); F.cross_entropy(model(x), y).backward()",
+                   model=model, x=x, y=y, F=nn.functional)
+    print(f"forward + backward, batch of {batch:3d}: {ms:6.2f} ms")  # i18n
 for name, make_optimizer in optimizers.items():
-    optimizer = make_optimizer(model.parameters())
-    print(f"optimizer.step(), {name:26s}: {ms_per_call(optimizer.step):6.2f} ms")
+    ms = median_ms("optimizer.step()", optimizer=make_optimizer(model.parameters()))
+    print(f"optimizer.step(), {name:26s}: {ms:6.2f} ms")
 
 # %% [markdown]
 # For a model this small, with batches of 64, Adam's update is a visible share of each
 # step, which can show in the time column; with bigger batches or convolutions (more work per
-# weight) the update's share shrinks. On a busy or shared machine the time column also
-# measures whatever else the machine was doing. (`benchmarks/optimizers_mnist.py` runs the
-# same comparison from a terminal, with several seeds.)
+# weight) the update's share shrinks. The time column of the table is one epoch's wall
+# time, so on a busy or shared machine it also measures whatever else the machine was
+# doing; the medians just above are the fair comparison.
 #
 # ### The learning-rate range test
 #
@@ -1104,11 +1285,18 @@ q.train.expect("passed")
 #   coordinate). Adam does both, with bias correction, and its `lr` is roughly a step
 #   length.
 # - `AdamW` decays weights directly by $(1 - \alpha\lambda)$; `Adam(weight_decay=...)` adds
-#   L2 to the gradient, which adaptive scaling weakens for weights with large gradients.
+#   L2 to the gradient, which adaptive scaling weakens for weights with large gradients;
+#   `Adam(decoupled_weight_decay=True)` is `AdamW`. Parameter groups give biases and norm
+#   layers `weight_decay=0`.
 # - `clip_grad_norm_` scales all gradients by one factor when their global norm exceeds
 #   `max_norm`, between `backward()` and `step()`, and returns the norm before clipping.
 # - Schedulers: `optimizer.step()` first, then `scheduler.step()`, as often as the
 #   schedule was designed for (per epoch or per batch). Check with `get_last_lr()`.
+#   `ReduceLROnPlateau` is stepped with the validation loss, `scheduler.step(val_loss)`.
+# - Rank optimizers on a validation split, judge a run by its final weights, not by a
+#   smoothed curve, and repeat with several seeds before believing a small gap.
+# - Gradient accumulation: `(loss / k).backward()` over k small batches, then one
+#   `step()`, gives the gradient of a batch k times larger.
 # - A learning-rate range test finds a good order of magnitude in one short run.
 #
 # **Next:** chapter 05 moves training to the GPU, with mixed precision and several GPUs at

@@ -13,6 +13,7 @@ from labkit.exercises.ch04b_optimizers import (
     AdamStep,
     AdamWStep,
     ClipGlobalNorm,
+    DecayGroups,
     FixTrainLoop,
     MomentumStep,
     PickLearningRate,
@@ -50,6 +51,12 @@ def clip_by_global_norm(grads, max_norm):
     total = torch.sqrt(sum((g**2).sum() for g in grads))
     scale = min(1.0, max_norm / (float(total) + 1e-6))
     return [g * scale for g in grads], total
+
+
+def decay_groups(model, weight_decay):
+    trained = [p for p in model.parameters() if p.requires_grad]
+    return [{"params": [p for p in trained if p.ndim >= 2], "weight_decay": weight_decay},
+            {"params": [p for p in trained if p.ndim < 2], "weight_decay": 0.0}]
 
 
 def warmup_cosine(step, warmup_steps, total_steps, base_lr, min_lr=0.0):
@@ -527,6 +534,58 @@ def clip_fixed_max_norm(grads, max_norm):
     return clip_by_global_norm(grads, 1.0)
 
 
+def groups_by_name(model, weight_decay):
+    """"bias" in the name: a norm layer's weight is decayed."""
+    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    return [{"params": [p for n, p in named if "bias" not in n], "weight_decay": weight_decay},
+            {"params": [p for n, p in named if "bias" in n], "weight_decay": 0.0}]
+
+
+def groups_keep_frozen(model, weight_decay):
+    return [{"params": [p for p in model.parameters() if p.ndim >= 2],
+             "weight_decay": weight_decay},
+            {"params": [p for p in model.parameters() if p.ndim < 2], "weight_decay": 0.0}]
+
+
+def groups_default_decay(model, weight_decay):
+    """The second group without its own weight_decay: AdamW's 0.01 applies."""
+    groups = decay_groups(model, weight_decay)
+    del groups[1]["weight_decay"]
+    return groups
+
+
+def groups_overlap(model, weight_decay):
+    groups = decay_groups(model, weight_decay)
+    groups[1]["params"] = [p for p in model.parameters() if p.requires_grad]
+    return groups
+
+
+def groups_freeze_biases(model, weight_decay):
+    """Turns the other parameters off instead of grouping them: the model changes."""
+    for p in model.parameters():
+        if p.ndim < 2:
+            p.requires_grad_(False)
+    return decay_groups(model, weight_decay)
+
+
+def groups_swapped(model, weight_decay):
+    return decay_groups(model, weight_decay)[::-1]
+
+
+def groups_fixed_decay(model, weight_decay):
+    return decay_groups(model, 0.05)
+
+
+def groups_modules_by_type(model, weight_decay):
+    """Decays the parameters of Linear and Conv2d layers, biases included."""
+    decay, other = [], []
+    for module in model.modules():
+        own = [p for p in module.parameters(recurse=False) if p.requires_grad]
+        (decay if isinstance(module, (nn.Linear, nn.Conv2d)) else other).extend(own)
+    return [{"params": decay, "weight_decay": weight_decay},
+            {"params": other, "weight_decay": 0.0}]
+
+
 def schedule_fixed_rates(step, warmup_steps, total_steps, base_lr, min_lr=0.0):
     """The rates of the notebook's example, written in."""
     return warmup_cosine(step, warmup_steps, total_steps, 0.1, 0.0)
@@ -595,6 +654,18 @@ CASES = [
         ({"adamw_step": adamw_captured}, "`torch.optim.adamw.AdamW`, from"),
         ({"adamw_step": adamw_fused}, "`torch.ops.aten._fused_adamw_`"),
         ({"adamw_step": adamw_fixed_decay}, "the values of"),
+    ]),
+    Case(DecayGroups, right={"decay_groups": decay_groups}, wrong=[
+        ({"decay_groups": groups_by_name}, "not by name"),
+        ({"decay_groups": groups_keep_frozen}, "no parameter with `requires_grad=False`"),
+        ({"decay_groups": groups_default_decay}, "fills in its default"),
+        ({"decay_groups": groups_overlap}, "appears in more than one group"),
+        ({"decay_groups": groups_freeze_biases}, "changed its argument `model"),
+        ({"decay_groups": groups_swapped}, "the parameters of group 0"),
+        ({"decay_groups": groups_fixed_decay}, "the `weight_decay` of group 0"),
+        ({"decay_groups": groups_modules_by_type}, "the parameters of group 0"),
+        ({"decay_groups": lambda model, weight_decay: list(model.parameters())}, "Two groups"),
+        ({"decay_groups": lambda model, weight_decay: {"params": []}}, "a list of two dicts"),
     ]),
     Case(ClipGlobalNorm, right={"clip_by_global_norm": clip_by_global_norm}, wrong=[
         ({"clip_by_global_norm": clip_per_tensor}, "not each tensor's own norm"),
@@ -709,6 +780,20 @@ def test_other_right_answers_pass():
     def schedule_with_torch(step, warmup_steps, total_steps, base_lr, min_lr=0.0):
         return reference_schedule(warmup_steps, total_steps, base_lr, min_lr)[step]
 
+    def groups_by_ndim_loop(model, weight_decay):
+        decay, no_decay = [], []
+        for _name, p in model.named_parameters():
+            if not p.requires_grad:
+                continue
+            (no_decay if p.ndim <= 1 else decay).append(p)
+        return [dict(params=decay, weight_decay=weight_decay),
+                dict(params=no_decay, weight_decay=0)]
+
+    def groups_as_tuple_generators(model, weight_decay):
+        trained = tuple(filter(lambda p: p.requires_grad, model.parameters()))
+        return ({"params": (p for p in trained if p.dim() > 1), "weight_decay": weight_decay},
+                {"params": (p for p in trained if p.dim() == 1), "weight_decay": 0.0})
+
     others = [
         (AdamStep(), {"adam_step": adam_torch_form}),
         (AdamStep(), {"adam_step": adam_on_copies}),
@@ -719,6 +804,8 @@ def test_other_right_answers_pass():
         (WarmupCosine(), {"warmup_cosine": schedule_with_torch}),
         (PickLearningRate(), {"pick_lr": 2 / 26}),
         (PickLearningRate(), {"pick_lr": 0.04}),
+        (DecayGroups(), {"decay_groups": groups_by_ndim_loop}),
+        (DecayGroups(), {"decay_groups": groups_as_tuple_generators}),
         (PickLearningRate(), {"pick_lr": np.float32(0.05)}),
         (AdamWStep(), {"adamw_step": lambda p, g, m, v, t, lr, beta1, beta2, eps, weight_decay: (
             lambda new, m, v: (new - lr * weight_decay * p, m, v))(
