@@ -503,7 +503,8 @@ q.batch_scores.expect("passed")
 # %%
 A = torch.rand(2, 3)                              # (i, k)
 B = torch.rand(3, 4)                              # (k, j)
-print("ik,kj->ij is A @ B:", torch.allclose(torch.einsum("ik,kj->ij", A, B), A @ B))  # i18n
+same = torch.allclose(torch.einsum("ik,kj->ij", A, B), A @ B)
+print("ik,kj->ij is A @ B:", same)  # i18n
 queries, keys = torch.rand(2, 5, 8), torch.rand(2, 7, 8)   # (B, T, D), (B, S, D)
 scores = torch.einsum("btd,bsd->bts", queries, keys)      # (B, T, S)
 print(tuple(scores.shape), torch.allclose(scores, queries @ keys.mT))

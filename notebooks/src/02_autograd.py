@@ -33,12 +33,12 @@
 #   `create_graph=True` (Newton's method), tensor hooks and anomaly detection.
 
 # %%
+import warnings
+
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.figure import Figure
-
-import warnings
 
 from labkit import exercises
 from labkit.plot import autograd_graph, plot_autograd_graph
@@ -250,8 +250,9 @@ with torch.no_grad():
 # So a plain Python `if`, `for` or `while` decides what goes into the graph, and the graph
 # can be different for every input. (`torch.compile`, in chapter 05, turns a function into
 # faster compiled code when it is first called; it follows the same Python, compiling each
-# path that runs and falling back to plain Python where it cannot.) Frameworks with a *static* graph (TensorFlow 1, for example)
-# needed special operations such as `tf.while_loop` for the same thing.
+# path that runs and falling back to plain Python where it cannot.) Frameworks with a
+# *static* graph (TensorFlow 1, for example) needed special operations such as
+# `tf.while_loop` for the same thing.
 #
 # The function below doubles its input until the norm reaches a limit. How many
 # multiplications it records depends on the data, and so does the gradient: each doubling
@@ -432,9 +433,8 @@ print("with loss.item():", type(total).__name__, total)  # i18n
 #
 # The loop below fits $\hat y = x w + b$ and returns the gradients it used at every step.
 # It has the accumulation bug from the start of this section. Fix it so that each step's
-# gradients come from that step's
-# loss alone. The check runs your loop on fresh data and compares every step's gradients
-# with a fresh computation.
+# gradients come from that step's loss alone. The check runs your loop on fresh data and
+# compares every step's gradients with a fresh computation.
 
 # %%
 def train_steps(w, b, x, y, lr=0.1, steps=5):
@@ -956,8 +956,8 @@ print("d1.grad_fn:", type(d1.grad_fn).__name__)
 # %% [markdown]
 # With a whole tensor of inputs, the same two calls give the derivatives at every point at
 # once: `grad` of the *sum* of independent outputs is the derivative of each (a
-# vector-Jacobian product with $v = 1$, section 1). Here $	anh$ and its first two
-# derivatives, $1 - 	anh^2$ and $-2 	anh\,(1 - 	anh^2)$, all from autograd:
+# vector-Jacobian product with $v = 1$, section 1). Here $\tanh$ and its first two
+# derivatives, $1 - \tanh^2$ and $-2 \tanh\,(1 - \tanh^2)$, all from autograd:
 
 # %%
 xs = torch.linspace(-3, 3, 121, requires_grad=True)          # (121,)
@@ -986,7 +986,7 @@ plt.show()
 # uses the curvature: in one dimension it jumps to the lowest point of the parabola with
 # the same $f$, $f'$ and $f''$ as the current point,
 #
-# $$x_{t+1} = x_t - rac{f'(x_t)}{f''(x_t)} .$$
+# $$x_{t+1} = x_t - \frac{f'(x_t)}{f''(x_t)} .$$
 #
 # On a quadratic it lands on the minimum in one step; close to a minimum, it converges
 # very fast. Write `newton(f, x0, steps)` for a scalar function `f` of a 0-d tensor: take

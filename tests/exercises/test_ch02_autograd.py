@@ -4,7 +4,6 @@ import torch
 from exercise_harness import Case, chinese_test, standard_tests
 
 from labkit.check import Outcome, run_check
-
 from labkit.exercises.ch02_autograd import (
     FiniteDiff,
     GradByHand,

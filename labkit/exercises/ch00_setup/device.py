@@ -17,9 +17,9 @@ CONTRACT = Contract()
 @contextlib.contextmanager
 def pretend_machine(cuda: bool, mps: bool):
     """While it lasts, PyTorch answers as a machine with a CUDA GPU and/or Apple's MPS, or
-    neither (a CUDA build without a GPU). The public functions and the C functions beneath them answer alike, so a
-    name captured before the check (`from torch.cuda import is_available`) sees the same
-    machine."""
+    neither (a CUDA build without a GPU). The public functions and the C functions beneath
+    them answer alike, so a name captured before the check (`from torch.cuda import
+    is_available`) sees the same machine."""
     accelerator = torch.device("cuda") if cuda else torch.device("mps") if mps else None
     # Without a GPU the build still names its accelerator, as a CUDA build does here:
     # only `check_available=True` (or `is_available()`) says there is none to use.

@@ -12,5 +12,5 @@ from labkit.exercises.ch01_tensors.standardize_rows import StandardizeRows
 EXERCISES = [RowsOfClass, PickScores, OneHot, BatchScores, Bilinear, StandardizeRows,
              PairwiseSqDists, FixMse]
 
-__all__ = ["EXERCISES", "BatchScores", "Bilinear", "FixMse", "OneHot", "PairwiseSqDists", "PickScores",
-           "RowsOfClass", "StandardizeRows", "buggy_mse"]
+__all__ = ["EXERCISES", "BatchScores", "Bilinear", "FixMse", "OneHot", "PairwiseSqDists",
+           "PickScores", "RowsOfClass", "StandardizeRows", "buggy_mse"]
