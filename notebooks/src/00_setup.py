@@ -75,17 +75,27 @@ if torch.cuda.is_available():
 # ```
 #
 # The selector on pytorch.org gives the index for your system and the CUDA versions of each
-# release. A plain `pip install torch` from PyPI gets a CUDA build on Linux (about
-# 3 GB with its libraries) and a CPU build on Windows; on a Mac the one build includes
-# `mps`. The CPU-only wheel is a fraction of the size, the right choice for a laptop or a
-# server without an NVIDIA GPU. This environment's bundled CUDA libraries:
+# release. A plain `pip install torch` from PyPI gets a CUDA build on Linux (several GB
+# with its libraries) and a CPU build on Windows; on a Mac the one build includes `mps`.
+# The CPU-only wheel is a fraction of the size, the right choice for a laptop or a server
+# without an NVIDIA GPU. The CUDA libraries this environment brought along, and their
+# size:
 
 # %%
 from importlib import metadata
 
+
+
+def installed_gb(name):
+    """The size of an installed package on disk, in GB."""
+    return sum(file.size or 0 for file in metadata.distribution(name).files or []) / 1e9
+
+
 bundled = sorted(dist.metadata["Name"] for dist in metadata.distributions()
                  if dist.metadata["Name"].lower().startswith("nvidia-"))
 print(len(bundled), "nvidia-* packages:", ", ".join(bundled[:4]), "..." if bundled else "")  # i18n
+torch_gb, cuda_gb = installed_gb("torch"), sum(installed_gb(name) for name in bundled)
+print(f"on disk: torch {torch_gb:.1f} GB, nvidia-* packages {cuda_gb:.1f} GB")  # i18n
 
 # %% [markdown]
 # The same report as above, and a few more lines, is one call away. In a terminal,
