@@ -193,8 +193,9 @@ print("same numbers:", torch.equal(a, b))  # i18n
 # and NumPy have their own generators; `env.seed_everything(seed)` seeds all three.
 #
 # A `torch.Generator` is a private generator you pass around explicitly, so one part of a
-# program cannot disturb the random numbers of another. Every random function takes one
-# with `generator=`:
+# program cannot disturb the random numbers of another. `torch.rand`, `torch.randn`,
+# `torch.randint`, `torch.randperm` and the other random functions take one with
+# `generator=`:
 
 # %%
 g = torch.Generator().manual_seed(42)
