@@ -514,9 +514,10 @@ print(torch.einsum("ii->", torch.eye(3) * 2))      # the trace: the diagonal, su
 print(torch.einsum("bij->bji", batch).shape)      # a transpose: nothing summed
 
 # %% [markdown]
-# `einsum` is as fast as the operation it stands for (it calls the same matrix-product
-# code), and it says in one string which axes meet. Reach for it when a product has more
-# than two axes to keep track of; for a plain matrix product, `@` is shorter.
+# `einsum` turns the string into the same transposes and matrix products you would write
+# by hand (with three or more inputs it also picks an order to multiply them in), and it
+# says in one string which axes meet. Reach for it when a product has more than two axes
+# to keep track of; for a plain matrix product, `@` is shorter.
 #
 # ### Exercise 5: a bilinear score
 # Some models score a pair of vectors $x$ and $y$ with a matrix $W$ between them,

@@ -406,8 +406,10 @@ except RuntimeError as err:
 #
 # A running total of the loss is the opposite case, and a sneakier one:
 # `total = total + loss` raises no error at all, because no backward pass ever runs through
-# `total`. It is a **leak**: `total` keeps every step's graph alive, with every tensor those
-# graphs saved, so memory grows step after step. Count the graph nodes `total` holds on to:
+# `total`. It is a **leak**: `total` keeps every step's graph alive, so memory grows step
+# after step. Here `backward()` has already freed the tensors each graph saved and only its
+# nodes remain; in an evaluation loop without `torch.no_grad()`, where no backward runs,
+# every step's saved activations stay as well. Count the graph nodes `total` holds on to:
 
 # %%
 w = torch.ones(3, requires_grad=True)
