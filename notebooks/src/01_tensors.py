@@ -519,7 +519,7 @@ print(torch.einsum("bij->bji", batch).shape)      # a transpose: nothing summed
 # says in one string which axes meet. Reach for it when a product has more than two axes
 # to keep track of; for a plain matrix product, `@` is shorter.
 #
-# ### Exercise 5: a bilinear score
+# ### Exercise 5: a bilinear score with einsum
 # Some models score a pair of vectors $x$ and $y$ with a matrix $W$ between them,
 # $x^\top W y$. For a batch, `x` has shape $(B, I)$, `W` shape $(I, J)$ and `y` shape
 # $(B, J)$; write `bilinear(x, W, y)` returning the $(B,)$ tensor

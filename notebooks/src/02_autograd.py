@@ -982,7 +982,7 @@ plt.show()
 # `torch.autograd.functional.hessian` above works this way, and so do gradient penalties
 # (a loss that contains a gradient) and meta-learning.
 #
-# ### Exercise 6: Newton's method
+# ### Exercise 6: Newton's method with a second derivative
 #
 # Gradient descent knows only the slope, so it needs a learning rate. Newton's method also
 # uses the curvature: in one dimension it jumps to the lowest point of the parabola with
