@@ -85,7 +85,6 @@ if torch.cuda.is_available():
 from importlib import metadata
 
 
-
 def installed_gb(name):
     """The size of an installed package on disk, in GB."""
     return sum(file.size or 0 for file in metadata.distribution(name).files or []) / 1e9
