@@ -5,7 +5,7 @@
 #       extension: .py
 #       format_name: percent
 #   labkit:
-#     teaches: "creating, reshaping, indexing and broadcasting tensors; vectorised code and its speed"
+#     teaches: "creating, reshaping, indexing and broadcasting tensors; `einsum`; vectorised code and its speed, timed with `torch.utils.benchmark`"
 # ---
 
 # %% [markdown]
@@ -22,21 +22,22 @@
 #   and what "contiguous" means;
 # - how to pick elements: slices, boolean masks, index tensors, `where` and `gather`;
 # - broadcasting: the rules, a picture, and an explorer to try shapes yourself;
-# - `*` versus `@`, reductions along a `dim`, in-place operations and why autograd
-#   objects to some of them;
-# - why vectorised code beats a Python loop.
+# - `*` versus `@`, `einsum` for products written with index names, and reductions
+#   along a `dim`;
+# - in-place operations;
+# - why vectorised code beats a Python loop, measured properly.
 #
 # Run each cell with **Shift + Enter**, from top to bottom.
 
 # %%
-import time
 import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from torch.utils import benchmark
 
-from labkit import exercises, widgets
+from labkit import exercises, settings, widgets
 from labkit.widgets.broadcast import draw_broadcast
 
 q = exercises.bind("01_tensors", globals())
@@ -491,6 +492,61 @@ q.batch_scores.expect("error in your code", "RuntimeError",
 q.batch_scores.expect("passed")
 
 # %% [markdown]
+# ### `einsum`: a product written with index names
+#
+# `torch.einsum` writes a product the way the formula above does: give every dimension of
+# every input a letter. A letter that appears in the output is kept; a letter that appears
+# in the inputs but not in the output is multiplied over and summed away. So
+# `"ik,kj->ij"` is the matrix product $\sum_k A_{ik} B_{kj}$, and exercise 4 is
+# `"btd,bsd->bts"`: sum over `d`, keep `b`, `t` and `s`.
+
+# %%
+A = torch.rand(2, 3)                              # (i, k)
+B = torch.rand(3, 4)                              # (k, j)
+same = torch.allclose(torch.einsum("ik,kj->ij", A, B), A @ B)
+print("ik,kj->ij is A @ B:", same)  # i18n
+queries, keys = torch.rand(2, 5, 8), torch.rand(2, 7, 8)   # (B, T, D), (B, S, D)
+scores = torch.einsum("btd,bsd->bts", queries, keys)      # (B, T, S)
+print(tuple(scores.shape), torch.allclose(scores, queries @ keys.mT))
+u, v = torch.arange(3.0), torch.arange(4.0)
+print(torch.einsum("i,j->ij", u, v).shape)        # outer product: nothing summed, (3, 4)
+print(torch.einsum("ii->", torch.eye(3) * 2))      # the trace: the diagonal, summed
+print(torch.einsum("bij->bji", batch).shape)      # a transpose: nothing summed
+
+# %% [markdown]
+# `einsum` turns the string into the same transposes and matrix products you would write
+# by hand (with three or more inputs it also picks an order to multiply them in), and it
+# says in one string which axes meet. Reach for it when a product has more than two axes
+# to keep track of; for a plain matrix product, `@` is shorter.
+#
+# ### Exercise 5: a bilinear score with einsum
+# Some models score a pair of vectors $x$ and $y$ with a matrix $W$ between them,
+# $x^\top W y$. For a batch, `x` has shape $(B, I)$, `W` shape $(I, J)$ and `y` shape
+# $(B, J)$; write `bilinear(x, W, y)` returning the $(B,)$ tensor
+#
+# $$\text{out}[b] = \sum_{i}\sum_{j} x[b, i]\ W[i, j]\ y[b, j].$$
+#
+# Work out the `einsum` string from the formula (any other expression without a loop is
+# fine too).
+
+# %%
+def bilinear(x, W, y):
+    ### BEGIN SOLUTION
+    return torch.einsum("bi,ij,bj->b", x, W, y)   # sum over i and j, keep b: (B,)
+    ### END SOLUTION
+
+
+# %%
+q.bilinear.check()
+
+# %% tags=["author-test"]
+q.bilinear.expect("incorrect", "the shape of",
+                  bilinear=lambda x, W, y: torch.einsum("bi,ij,bj->", x, W, y))
+q.bilinear.expect("incorrect", "the values of",
+                  bilinear=lambda x, W, y: torch.einsum("bi,ji,bj->b", x, W, y))
+q.bilinear.expect("passed")
+
+# %% [markdown]
 # ### Reductions along a dimension
 #
 # `sum`, `mean`, `std`, `max`, `argmax`, ... reduce over all elements, or along the
@@ -577,7 +633,7 @@ print("stride:", stretched.stride(), "| same memory:", stretched.data_ptr() == c
 widgets.broadcast_explorer("5, 1, 4", "3, 1")
 
 # %% [markdown]
-# ### Exercise 5: standardise each row
+# ### Exercise 6: standardise each row
 # Write `standardize_rows(x)` for `x` of shape $(N, D)$ that returns, for every row $i$,
 #
 # $$\frac{x_{ij} - \mu_i}{\sigma_i}, \qquad
@@ -610,7 +666,7 @@ q.standardize_rows.expect(
 q.standardize_rows.expect("passed")
 
 # %% [markdown]
-# ### Exercise 6: pairwise squared distances, no loops
+# ### Exercise 7: pairwise squared distances, no loops
 # For points `a` of shape $(N, D)$ and `b` of shape $(M, D)$, write
 # `pairwise_sq_dists(a, b)` returning the $(N, M)$ tensor
 #
@@ -646,7 +702,7 @@ q.pairwise_sq_dists.expect("incorrect", "no square root",
 q.pairwise_sq_dists.expect("passed")
 
 # %% [markdown]
-# ### Exercise 7: spot the bug
+# ### Exercise 8: spot the bug
 # Broadcasting has a dark side: a shape mistake often gives a wrong number instead of an
 # error. A regression model with one output unit returns predictions of shape
 # $(N, 1)$, while the targets usually come as $(N,)$. Here is a hand-written mean squared error, tried on predictions that are
@@ -720,49 +776,24 @@ x = x + 1                            # a new tensor
 print(x, "| same memory:", x.data_ptr() == address)  # i18n
 
 # %% [markdown]
-# In-place operations save memory, but autograd (chapter 02) needs the values it saw
-# during the forward pass. Two cases are refused, loudly, rather than giving wrong
-# gradients.
-#
-# **A leaf that requires gradients**, such as a weight, cannot be changed in place while
-# autograd is recording; updates go inside `torch.no_grad()`, which is what optimizers do:
-
-# %%
-w = torch.ones(3, requires_grad=True)
-try:
-    w.add_(1)
-except RuntimeError as err:
-    print("RuntimeError:", err)
-with torch.no_grad():
-    w.add_(1)                        # fine: not recorded
-print(w)
-
-# %% [markdown]
-# **A tensor saved for the backward pass.** The derivative of $e^a$ is $e^a$, so `exp`
-# keeps its output to reuse it. Changing that output in place would make the gradient
-# wrong; every tensor carries a version counter, and `backward` refuses when it has moved:
-
-# %%
-a = torch.tensor([0.0, 1.0, 2.0], requires_grad=True)
-y = a.exp()                          # saves y for the backward pass
-print("version before:", y._version)  # i18n
-y.add_(1)                            # changes the saved tensor
-print("version after: ", y._version)  # i18n
-try:
-    y.sum().backward()
-except RuntimeError as err:
-    print("RuntimeError:", err)
-
-# %% [markdown]
-# The fix is the out-of-place form, `y = y + 1`. Rule of thumb: inside a model, write
-# out-of-place code; use in-place updates for parameters under `torch.no_grad()`.
+# In-place operations save memory, and an optimizer updates the weights in place. But
+# autograd (chapter 02) needs the values it saw during the forward pass, and refuses some
+# in-place changes; chapter 02 shows which. Rule of thumb: inside a model, write
+# out-of-place code.
 #
 # ## 7. Speed: let PyTorch do the loop
 #
 # A Python loop over the elements of a tensor pays the interpreter and PyTorch's
 # dispatch for every single element. One vectorised call runs a compiled loop over all
-# of them. Let us time the dot product $\sum_i a_i b_i$ both ways for growing $n$
-# (timings vary from run to run and machine to machine).
+# of them. Let us time the dot product $\sum_i a_i b_i$ both ways for growing $n$.
+#
+# Timing needs care: the first calls are slower (memory is allocated, code is loaded),
+# other programs on the machine interrupt some runs, and PyTorch may use a different
+# number of threads from one machine to the next. `torch.utils.benchmark.Timer` deals with
+# all three: it warms up, runs the code many times in blocks, reports the **median** block
+# (one interrupted block does not move it), and runs at the number of threads you fix,
+# here one. Every timing in this course follows the same rule: warm up, repeat, take the
+# median, fix the threads.
 
 # %%
 def loop_dot(a, b):
@@ -772,41 +803,42 @@ def loop_dot(a, b):
     return total
 
 
-def best_time(fn, *args, repeats):
-    """The fastest of several runs, in seconds: the one least disturbed by other programs."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn(*args)
-        times.append(time.perf_counter() - start)
-    return min(times)
+def median_seconds(fn, a, b):
+    """The median time of fn(a, b) in seconds, on one thread, from torch.utils.benchmark."""
+    timer = benchmark.Timer("fn(a, b)", globals={"fn": fn, "a": a, "b": b}, num_threads=1)
+    measurement = timer.blocked_autorange(min_run_time=0.05 if settings.fast() else 0.3)
+    return measurement.median
 
 
 torch.manual_seed(0)
-sizes = [10, 100, 1_000, 10_000]
+# The test suite (LABKIT_FAST=1) measures less: shorter runs, and no n = 10,000.
+sizes = [10, 100, 1_000] if settings.fast() else [10, 100, 1_000, 10_000]
 loop_times, vector_times = [], []
 for n in sizes:
     a, b = torch.randn(n), torch.randn(n)
     assert torch.isclose(loop_dot(a, b), a @ b, rtol=1e-4, atol=1e-3)  # same answer
-    loop_times.append(best_time(loop_dot, a, b, repeats=3))
-    vector_times.append(best_time(torch.dot, a, b, repeats=50))  # cheap: measure more often
+    loop_times.append(median_seconds(loop_dot, a, b))
+    vector_times.append(median_seconds(torch.dot, a, b))
 
 fig, ax = plt.subplots(figsize=(5, 3.2))
 ax.loglog(sizes, loop_times, "o-", label="Python loop")  # i18n
 ax.loglog(sizes, vector_times, "s-", label="torch.dot(a, b), vectorised")  # i18n
 ax.set_xlabel("n (elements)")  # i18n
-ax.set_ylabel("time (seconds)")  # i18n
+ax.set_ylabel("median time (seconds)")  # i18n
 ax.legend()
 plt.show()
 
 # %% [markdown]
-# The loop's time grows in proportion to $n$. The vectorised call costs mostly the fixed
-# overhead of one call over this range, so the gap tends to widen as $n$ grows. The
-# measured ratios of this run:
+# The loop's time grows in proportion to $n$: ten times the elements, about ten times the
+# time. The vectorised call costs mostly the fixed overhead of one call over this whole
+# range, a few microseconds, so the gap grows with $n$, to more than a thousand times at
+# $n$ = 10,000. The measured ratios of this run (your machine gives other numbers, but
+# the same picture):
 
 # %%
 for n, slow, fast in zip(sizes, loop_times, vector_times, strict=True):
-    print(f"n = {n:>6}: the loop took {slow / fast:,.0f} times as long")  # i18n
+    print(f"n = {n:>6}: loop {slow * 1e6:>9,.1f} µs, torch.dot {fast * 1e6:5.1f} µs, "  # i18n
+          f"the loop took {slow / fast:>7,.0f} times as long")  # i18n
 
 # %% [markdown]
 # Whenever you write `for i in range(len(x))` over tensor elements, look for the
@@ -823,12 +855,14 @@ for n, slow, fast in zip(sizes, loop_times, vector_times, strict=True):
 #   mistakes: `(N, 1) - (N,)` is `(N, N)`. Print shapes.
 # - `*` is element-wise, `@` sums over the inner dimension; reductions take `dim` and
 #   `keepdim`.
-# - In-place operations save memory, but autograd refuses them on leaves that require
-#   gradients and on tensors it saved.
-# - Vectorised code runs far faster than a Python loop over elements.
+# - `einsum` names each axis with a letter: letters missing from the output are summed.
+# - In-place operations (`add_`, `+=`) change a tensor's memory; `x = x + 1` makes a new
+#   tensor.
+# - Vectorised code runs far faster than a Python loop over elements. Time code with
+#   `torch.utils.benchmark` (warm-up, many runs, the median, fixed threads).
 #
-# **Next:** chapter 02, autograd: how PyTorch computes gradients, and why it needs the
-# values those in-place operations would have overwritten.
+# **Next:** chapter 02, autograd: how PyTorch computes gradients, and why it refuses some
+# in-place operations.
 
 # %%
 q.summary()

@@ -5,7 +5,7 @@
 #       extension: .py
 #       format_name: percent
 #   labkit:
-#     teaches: "the dynamic graph, `backward` (vector-Jacobian products, `retain_graph`), gradient accumulation, `no_grad`/`detach`, custom `autograd.Function`, gradcheck"
+#     teaches: "the dynamic graph, `backward` (vector-Jacobian products, `retain_graph`), gradient accumulation, `no_grad`/`detach`, in-place changes, custom `autograd.Function`, gradcheck, `torch.autograd.grad` and second derivatives, hooks, anomaly detection"
 # ---
 
 # %% [markdown]
@@ -22,14 +22,19 @@
 # - how the computation graph is recorded while your code runs (a *dynamic* graph), how to
 #   draw it, and why ordinary Python `if` and `while` work inside it;
 # - why gradients *accumulate*, the bug this causes in a training loop, and how to fix it;
+#   the graph a hidden state or a running total keeps alive;
 # - when to switch tracking off with `torch.no_grad()`, `.detach()` or
-#   `torch.inference_mode()`;
+#   `torch.inference_mode()`, and which in-place changes autograd refuses;
 # - backpropagation for a 2-layer network by hand, matched against autograd;
 # - how to test gradients with finite differences and `torch.autograd.gradcheck`;
 # - how to write your own operation with `torch.autograd.Function`;
-# - gradient descent driven by autograd alone.
+# - gradient descent driven by autograd alone;
+# - gradients as values with `torch.autograd.grad`, second derivatives with
+#   `create_graph=True` (Newton's method), tensor hooks and anomaly detection.
 
 # %%
+import warnings
+
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -240,11 +245,14 @@ with torch.no_grad():
 # %% [markdown]
 # ## 3. A dynamic graph: Python control flow inside
 #
-# PyTorch records the graph *while your code runs* ("define by run"). Nothing is compiled
-# ahead of time: every forward pass builds a fresh graph, and `backward()` frees it. So a
-# plain Python `if`, `for` or `while` decides what goes into the graph, and the graph can be
-# different for every input. Frameworks with a *static* graph (TensorFlow 1, for example)
-# needed special operations such as `tf.while_loop` for the same thing.
+# PyTorch records the graph *while your code runs* ("define by run"). By default nothing is
+# compiled ahead of time: every forward pass builds a fresh graph, and `backward()` frees it.
+# So a plain Python `if`, `for` or `while` decides what goes into the graph, and the graph
+# can be different for every input. (`torch.compile`, in chapter 05, turns a function into
+# faster compiled code when it is first called; it follows the same Python, compiling each
+# path that runs and falling back to plain Python where it cannot.) Frameworks with a
+# *static* graph (TensorFlow 1, for example) needed special operations such as
+# `tf.while_loop` for the same thing.
 #
 # The function below doubles its input until the norm reaches a limit. How many
 # multiplications it records depends on the data, and so does the gradient: each doubling
@@ -376,17 +384,59 @@ print(f"a.grad = {a.grad.item():.4f}, twice the derivative: {2 * by_hand.item():
 
 # %% [markdown]
 # You rarely need `retain_graph`: two losses from one forward pass can be added and sent
-# back once, `(loss1 + loss2).backward()`. When the error appears in a training loop, it
-# usually means something from the previous step is still attached to its graph, such as a
-# running total kept as `total = total + loss` instead of `total += loss.item()`, or a
-# hidden state carried over without `.detach()`.
+# back once, `(loss1 + loss2).backward()`. When the error appears in a training loop,
+# something from the previous step is usually still attached to its graph. The classic
+# case is a state carried from one step to the next, as in a recurrent network:
+
+# %%
+w = torch.tensor(0.5, requires_grad=True)
+h = torch.zeros(())                    # the state carried from step to step
+try:
+    for step in range(2):
+        h = torch.tanh(w * h + 1.0)    # uses the previous h, and so its graph
+        loss = (h - 0.3) ** 2
+        loss.backward()                # step 1 reaches into step 0's freed graph
+        print(f"step {step}: backward done")  # i18n
+except RuntimeError as err:
+    print("RuntimeError:", str(err).split(".")[0])
+
+# %% [markdown]
+# The fix is `h = h.detach()` at the start of each step: the value goes on, its history
+# does not (recurrent networks call this truncated backpropagation through time).
+#
+# A running total of the loss is the opposite case, and a sneakier one:
+# `total = total + loss` raises no error at all, because no backward pass ever runs through
+# `total`. It is a **leak**: `total` keeps every step's graph alive, so memory grows step
+# after step. Here `backward()` has already freed the tensors each graph saved and only its
+# nodes remain; in an evaluation loop without `torch.no_grad()`, where no backward runs,
+# every step's saved activations stay as well. Count the graph nodes `total` holds on to:
+
+# %%
+w = torch.ones(3, requires_grad=True)
+total, kept = 0.0, []
+for step in range(1, 101):
+    loss = ((w * step) ** 2).sum()
+    loss.backward()
+    total = total + loss               # the leak: a tensor with a graph
+    if step in (1, 10, 100):
+        kept.append(len(autograd_graph(total).nodes))
+print("graph nodes kept by total after 1, 10, 100 steps:", kept)  # i18n
+total = 0.0
+for step in range(1, 101):
+    loss = ((w * step) ** 2).sum()
+    loss.backward()
+    total += loss.item()               # a Python float: no graph
+print("with loss.item():", type(total).__name__, total)  # i18n
+
+# %% [markdown]
+# Log numbers with `loss.item()` (or `loss.detach()`), never the loss tensor itself.
 #
 # ### Exercise 2: spot the bug
 #
 # The loop below fits $\hat y = x w + b$ and returns the gradients it used at every step.
-# It has the bug we just saw. Fix it so that each step's gradients come from that step's
-# loss alone. The check runs your loop on fresh data and compares every step's gradients
-# with a fresh computation.
+# It has the accumulation bug from the start of this section. Fix it so that each step's
+# gradients come from that step's loss alone. The check runs your loop on fresh data and
+# compares every step's gradients with a fresh computation.
 
 # %%
 def train_steps(w, b, x, y, lr=0.1, steps=5):
@@ -494,6 +544,30 @@ except RuntimeError as err:
     print("RuntimeError:", err)
 
 # %% [markdown]
+# ### In-place changes to saved tensors
+#
+# A method whose name ends in `_` changes its tensor in place (chapter 01). Autograd keeps
+# some tensors for the backward pass: the derivative of $e^a$ is $e^a$, so `exp` keeps its
+# output. Changing that output in place would make the gradient wrong. Every tensor carries
+# a version counter, `_version`, that each in-place change moves on, and `backward` refuses
+# when a tensor it saved is no longer at the version it saw:
+
+# %%
+a = torch.tensor([0.0, 1.0, 2.0], requires_grad=True)
+y = a.exp()                          # saves y for the backward pass
+print("version before:", y._version)  # i18n
+y.add_(1)                            # changes the saved tensor
+print("version after: ", y._version)  # i18n
+try:
+    y.sum().backward()
+except RuntimeError as err:
+    print("RuntimeError:", str(err).split(".")[0])
+
+# %% [markdown]
+# The fix is the out-of-place form, `y = y + 1`. Rule of thumb: inside a model, write
+# out-of-place code; change parameters in place only under `torch.no_grad()`.
+
+# %% [markdown]
 # ### Exercise 3: stop a gradient with `detach`
 #
 # Rounding has a zero derivative almost everywhere, so a network whose weights are rounded
@@ -502,8 +576,8 @@ except RuntimeError as err:
 # nothing happened and let the gradient through unchanged.
 #
 # Write `round_ste(x)` whose **value** is `x.round()` but whose **gradient** with respect to
-# `x` is that of the identity, using `.detach()` (no custom Function needed). Hint: the value
-# of `x + something.detach()` is `x + something`, but autograd only sees the `x`.
+# `x` is that of the identity, using `.detach()` (no custom Function needed). Think about
+# what `.detach()` changes: the value a tensor carries, or what autograd sees of it?
 
 # %%
 def round_ste(x):
@@ -737,34 +811,9 @@ print("gradcheck of the wrong backward:",  # i18n
 
 # %% [markdown]
 # Newer PyTorch also accepts a split form: `forward(x)` without `ctx`, plus a separate
-# `setup_context(ctx, inputs, output)` that saves what backward needs. It behaves the same.
-# It is needed to use a Function with `torch.func` transforms such as `vmap`, but not
-# enough: `vmap` also wants `generate_vmap_rule = True` on the class (which works when
-# `forward` uses torch operations only, unlike our NumPy one) or a `vmap` staticmethod of
-# your own. Without either, it refuses:
-
-# %%
-class NumpySinSplit(torch.autograd.Function):
-    @staticmethod
-    def forward(x):
-        return torch.from_numpy(np.sin(x.detach().cpu().numpy())).to(x.device)
-
-    @staticmethod
-    def setup_context(ctx, inputs, output):
-        (x,) = inputs
-        ctx.save_for_backward(x)
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        (x,) = ctx.saved_tensors
-        return grad_output * torch.cos(x)
-
-
-print("gradcheck of the split form:", torch.autograd.gradcheck(NumpySinSplit.apply, (t,)))  # i18n
-try:
-    torch.func.vmap(NumpySinSplit.apply)(torch.randn(3, 2, dtype=torch.float64))
-except RuntimeError as err:
-    print("RuntimeError:", str(err).split(".")[0])
+# `setup_context(ctx, inputs, output)` that saves what backward needs. It behaves the same,
+# and it is the form `torch.func` transforms such as `vmap` require (with
+# `generate_vmap_rule = True` on the class, or a `vmap` staticmethod of your own).
 
 # %% [markdown]
 # ### Exercise 5: write a backward
@@ -888,48 +937,144 @@ def descent_figure(lr):
 explore(descent_figure, {"lr": FloatSlider(0.01, 0.2, 0.01, 0.08, "lr")})
 
 # %% [markdown]
-# ### Exercise 6: a minimum, found by autograd
+# ## 10. Gradients as values: `torch.autograd.grad`, and derivatives of derivatives
 #
-# Write `gradient_descent(f, start, lr, steps)` for any scalar function `f` of a tensor of
-# any shape. Use autograd for the gradients and no `torch.optim`. Return the whole path as
-# one tensor of shape `(steps + 1, *start.shape)`: the start first, then the point after
-# each step. Leave `start` itself unchanged.
+# `backward()` adds gradients into the `.grad` of leaves. `torch.autograd.grad(outputs,
+# inputs)` *returns* them instead, one per input, as a tuple, and touches no `.grad`: there
+# is nothing to reset, and the inputs need not be leaves.
+#
+# A gradient is normally a plain result: computing it is not recorded. With
+# `create_graph=True`, autograd records the backward pass too, so the gradient has a
+# `grad_fn` of its own and can be differentiated again. For $f(x) = x^3$ at $x = 3$:
+# $f'(x) = 3x^2 = 27$ and $f''(x) = 6x = 18$.
 
 # %%
-def gradient_descent(f, start, lr, steps):
-    """Gradient descent on f from start; returns the path, shape (steps + 1, *start.shape)."""
+x = torch.tensor(3.0, requires_grad=True)
+(d1,) = torch.autograd.grad(x**3, x, create_graph=True)  # f'(x), recorded
+(d2,) = torch.autograd.grad(d1, x)                       # f''(x)
+print(f"f'(3) = {d1.item()}, f''(3) = {d2.item()}, x.grad = {x.grad}")
+print("d1.grad_fn:", type(d1.grad_fn).__name__)
+
+# %% [markdown]
+# With a whole tensor of inputs, the same two calls give the derivatives at every point at
+# once: `grad` of the *sum* of independent outputs is the derivative of each (a
+# vector-Jacobian product with $v = 1$, section 1). Here $\tanh$ and its first two
+# derivatives, $1 - \tanh^2$ and $-2 \tanh\,(1 - \tanh^2)$, all from autograd:
+
+# %%
+xs = torch.linspace(-3, 3, 121, requires_grad=True)          # (121,)
+ys = torch.tanh(xs)                                          # (121,)
+(slope,) = torch.autograd.grad(ys.sum(), xs, create_graph=True)
+(curvature,) = torch.autograd.grad(slope.sum(), xs)
+by_formula = -2 * ys * (1 - ys**2)
+print("f'' matches the formula:", torch.allclose(curvature, by_formula, atol=1e-6))  # i18n
+
+fig, ax = plt.subplots(figsize=(6, 3.4))
+ax.plot(xs.detach(), ys.detach(), label="tanh(x)")
+ax.plot(xs.detach(), slope.detach(), label="first derivative")  # i18n
+ax.plot(xs.detach(), curvature, label="second derivative")  # i18n
+ax.axhline(0, color="gray", linewidth=0.5)
+ax.set_xlabel("x")
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# `torch.autograd.functional.hessian` above works this way, and so do gradient penalties
+# (a loss that contains a gradient) and meta-learning.
+#
+# ### Exercise 6: Newton's method with a second derivative
+#
+# Gradient descent knows only the slope, so it needs a learning rate. Newton's method also
+# uses the curvature: in one dimension it jumps to the lowest point of the parabola with
+# the same $f$, $f'$ and $f''$ as the current point,
+#
+# $$x_{t+1} = x_t - \frac{f'(x_t)}{f''(x_t)} .$$
+#
+# On a quadratic it lands on the minimum in one step; close to a minimum, it converges
+# very fast. Write `newton(f, x0, steps)` for a scalar function `f` of a 0-d tensor: take
+# both derivatives from autograd (the check hands you functions whose formulas you do not
+# see), and use no `torch.optim`. Return the path: a 1-d tensor of `steps + 1` numbers in
+# the dtype of `x0`, `x0` first. Leave `x0` itself unchanged.
+
+# %%
+def newton(f, x0, steps):
+    """Newton's method on the scalar function f from x0; returns the path, (steps + 1,)."""
     ### BEGIN SOLUTION
-    p = start.clone().requires_grad_(True)
-    path = [p.detach().clone()]
-    for _ in range(steps):
-        loss = f(p)
-        loss.backward()
+    x = x0.detach().clone().requires_grad_(True)
+    path = [x.detach().clone()]
+    for _step in range(steps):
+        (d1,) = torch.autograd.grad(f(x), x, create_graph=True)   # f'(x), with a graph
+        (d2,) = torch.autograd.grad(d1, x)                         # f''(x)
         with torch.no_grad():
-            p -= lr * p.grad
-        p.grad = None
-        path.append(p.detach().clone())
+            x -= d1 / d2
+        path.append(x.detach().clone())
     return torch.stack(path)
     ### END SOLUTION
 
 
 # %%
-q.gradient_descent.check()
+q.newton.check()
 
 # %% tags=["author-test"]
-def gradient_ascent(f, start, lr, steps):
-    p = start.clone().requires_grad_(True)
-    path = [p.detach().clone()]
-    for _ in range(steps):
-        f(p).backward()
-        with torch.no_grad():
-            p += lr * p.grad
-        p.grad = None
-        path.append(p.detach().clone())
+def gradient_steps(f, x0, steps):
+    x, path = x0.clone(), [x0.clone()]
+    for _step in range(steps):
+        x = x.detach().requires_grad_(True)
+        (d1,) = torch.autograd.grad(f(x), x)
+        x = (x - d1).detach()
+        path.append(x)
     return torch.stack(path)
 
 
-q.gradient_descent.expect("incorrect", "downhill", gradient_descent=gradient_ascent)
-q.gradient_descent.expect("passed")
+q.newton.expect("incorrect", "f'(x) / f''(x)", newton=gradient_steps)
+q.newton.expect("passed")
+
+# %% [markdown]
+# ## 11. Looking inside: tensor hooks and anomaly detection
+#
+# `t.register_hook(fn)` calls `fn(grad)` during a backward pass, as soon as the gradient
+# with respect to `t` is known. A hook that returns nothing only looks; one that returns a
+# tensor replaces the gradient that flows on. Several hooks run in the order they were
+# registered, each given what the one before returned. Below, the first hook records the
+# gradient arriving at `h`, $2h = (4, -8, 12)$; the second clips it to $[-1, 1]$ before it
+# goes on to `x`, which then receives $2 \cdot (1, -1, 1)$:
+
+# %%
+x = torch.tensor([1.0, -2.0, 3.0], requires_grad=True)
+h = x * 2                                                 # (3,)
+seen = []
+h.register_hook(lambda grad: seen.append(grad.clone()))   # looks: returns None
+handle = h.register_hook(lambda grad: grad.clamp(-1, 1))  # changes what flows on
+(h**2).sum().backward()
+print("gradient arriving at h:", seen[0])  # i18n
+print("x.grad, after the clip:", x.grad)  # i18n
+handle.remove()                                           # a hook stays until removed
+
+# %% [markdown]
+# Hooks log or clip gradients inside a model without changing its code; modules have their
+# own, such as `register_full_backward_hook`.
+#
+# When a gradient comes out as NaN, the cause is usually far from where you notice it.
+# Below, $\sqrt{x}$ at $x = 0$ has an infinite derivative, and the 0 that multiplies it
+# makes $0 \cdot \infty$ = NaN, silently. Inside `torch.autograd.detect_anomaly()`, every
+# backward step checks its result and the first one to produce a NaN raises an error that
+# names it (and a warning shows the line of the forward pass that recorded it). It slows
+# everything down: switch it on to hunt a bug, then off again.
+
+# %%
+x = torch.tensor([0.0, 4.0], requires_grad=True)
+(x.sqrt() * torch.tensor([0.0, 1.0])).sum().backward()
+print("x.grad without anomaly detection:", x.grad)  # i18n
+
+x.grad = None
+with warnings.catch_warnings(record=True) as caught:  # keep the forward traceback short
+    warnings.simplefilter("always")
+    try:
+        with torch.autograd.detect_anomaly():
+            (x.sqrt() * torch.tensor([0.0, 1.0])).sum().backward()
+    except RuntimeError as err:
+        print("RuntimeError:", err)
+print("warning:", str(caught[-1].message).splitlines()[0])  # i18n
 
 # %% [markdown]
 # ## Summary
@@ -952,6 +1097,13 @@ q.gradient_descent.expect("passed")
 #   `backward`, called through `.apply`.
 # - Gradient descent needs nothing but autograd and a loop; the learning rate must stay
 #   below $2 / \lambda_{\max}$.
+# - `torch.autograd.grad` returns gradients instead of adding them to `.grad`; with
+#   `create_graph=True` a gradient can be differentiated again (Newton's method, Hessians).
+# - `register_hook` looks at or changes a gradient as it flows; `detect_anomaly()` names
+#   the operation whose backward made the first NaN.
+# - Autograd refuses in-place changes to leaves that require gradients (outside
+#   `no_grad`) and to tensors it saved (`_version`). A tensor that keeps a graph (a
+#   running total, a carried state) keeps its memory: use `.item()` or `.detach()`.
 #
 # **Next:** chapter 03 builds a multilayer perceptron with `torch.nn`. Its training loop is
 # the one from this chapter, with an `nn.Module` holding the parameters and an optimizer

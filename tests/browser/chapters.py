@@ -29,9 +29,11 @@ class Solve:
 
 SOLVE = {
     "00_setup": Solve(
-        "seeded_noise",
-        "def seeded_noise(seed, n):\n    return torch.randn(n)  # forgets the seed\n",
-        "the same numbers", "相同的数"),
+        "split_indices",
+        "def split_indices(n, val_fraction, seed):\n"
+        "    order = torch.randperm(n)  # forgets the seed\n"
+        "    return order[int(n * val_fraction):], order[:int(n * val_fraction)]\n",
+        "the same split", "相同的划分"),
     "01_tensors": Solve(
         "one_hot",
         "def one_hot(labels, num_classes):\n"

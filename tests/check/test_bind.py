@@ -51,12 +51,12 @@ def test_expect_is_for_authors_and_reports_mismatches():
 
 
 def test_dir_lists_exercises_for_tab_completion():
-    assert {"device", "seeded_noise"} <= set(dir(bind("00_setup", {})))
+    assert {"device", "split_indices"} <= set(dir(bind("00_setup", {})))
 
 
 def test_chapters_are_in_course_order():
     assert CHAPTERS[0] == "00_setup" and CHAPTERS[-1] == "06_deployment"
-    assert [cls.name for cls in exercises_of("00_setup")] == ["device", "seeded_noise"]
+    assert [cls.name for cls in exercises_of("00_setup")] == ["device", "split_indices"]
 
 
 def test_chapters_follow_the_exercise_modules_and_the_notebooks():

@@ -8,135 +8,177 @@ from torch.backends.mps import is_available as captured_mps
 from torch.cuda import is_available as captured_cuda
 
 from labkit.check import run_check
-from labkit.exercises.ch00_setup import Device, SeededNoise
+from labkit.exercises.ch00_setup import Device, SplitIndices
 
 # --- device --------------------------------------------------------------------------
 
 
-def best_device():
-    if torch.cuda.is_available():
+def supported_device(supported):
+    accelerator = torch.accelerator.current_accelerator(check_available=True)
+    if accelerator is not None and accelerator.type in supported:
+        return accelerator
+    return torch.device("cpu")
+
+
+def with_if_chain(supported):
+    """Also right: each backend asked in turn, as older code does."""
+    if "cuda" in supported and torch.cuda.is_available():
         return torch.device("cuda")
-    if torch.backends.mps.is_available():
+    if "mps" in supported and torch.backends.mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
 
 
-def with_accelerator_api():
-    """Also right: the newer torch.accelerator API."""
-    accelerator = torch.accelerator.current_accelerator()
-    return accelerator if accelerator is not None else torch.device("cpu")
-
-
-def with_captured_names():
-    """Also right: the availability functions imported under names of its own."""
-    if captured_cuda():
+def with_captured_names(supported):
+    """Also right: the availability functions imported under names of their own."""
+    if captured_cuda() and "cuda" in supported:
         return torch.device("cuda")
-    return torch.device("mps" if captured_mps() else "cpu")
+    return torch.device("mps" if captured_mps() and "mps" in supported else "cpu")
 
 
-def with_device_count():
-    """Also right: counting the GPUs."""
-    if torch.cuda.device_count() > 0:
-        return torch.device("cuda:0")
-    return torch.device("mps") if torch.backends.mps.is_available() else torch.device("cpu")
+def with_is_available(supported):
+    """Also right: is_available() first, then the build's accelerator, by name."""
+    if torch.accelerator.is_available():
+        kind = torch.accelerator.current_accelerator().type
+        if kind in supported:
+            return torch.device(kind)
+    return torch.device("cpu")
 
 
-_FIXED = best_device()  # asked once, when the cell ran
+def any_accelerator(supported):
+    found = torch.accelerator.current_accelerator(check_available=True)
+    return found if found is not None else torch.device("cpu")
+
+
+def build_accelerator(supported):
+    """The build's accelerator, without check_available: `cuda` on a machine without GPU."""
+    found = torch.accelerator.current_accelerator()
+    return found if found is not None and found.type in supported else torch.device("cpu")
+
+
+_FIXED = supported_device(("cuda", "mps"))  # asked once, when the cell ran
+
+
+def asked_once(supported):
+    return _FIXED if supported else torch.device("cpu")
 
 
 @functools.cache
-def asked_once():
-    """Asks on its first call only, then keeps that answer."""
-    return best_device()
+def cached(supported):
+    """Asks on its first call for each `supported`, then keeps that answer."""
+    return supported_device(supported)
 
 
-def mps_first():
-    if torch.backends.mps.is_available():
-        return torch.device("mps")
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    return torch.device("cpu")
+def cuda_only(supported):
+    return torch.device("cuda" if torch.cuda.is_available() and "cuda" in supported else "cpu")
 
 
-def cuda_or_cpu():
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+def as_string(supported):
+    return supported_device(supported).type
 
 
-def as_string():
-    return "cuda" if torch.cuda.is_available() else "cpu"
+def first_supported(supported):
+    """Trusts the list instead of asking the machine."""
+    return torch.device(supported[0]) if supported else torch.device("cpu")
 
 
-# --- seeded_noise --------------------------------------------------------------------
+# --- split_indices --------------------------------------------------------------------
 
 
-def seeded_noise(seed, n):
-    return torch.randn(n, generator=torch.Generator().manual_seed(seed))
+def split_indices(n, val_fraction, seed):
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    n_val = int(n * val_fraction)
+    return order[n_val:], order[:n_val]
 
 
-def global_seeded(seed, n):
-    torch.manual_seed(seed)
-    return torch.randn(n)
+def by_argsort(n, val_fraction, seed):
+    """Also right: random keys sorted, the validation part last, returned as a list."""
+    keys = torch.rand(n, generator=torch.Generator().manual_seed(seed))
+    order = keys.argsort()
+    n_train = n - int(n * val_fraction)
+    return [order[:n_train], order[n_train:]]
 
 
-def unseeded(seed, n):
-    return torch.randn(n)
-
-
-def forked(seed, n):
+def forked(n, val_fraction, seed):
     """Also right: the global generator seeded inside a fork that puts it back."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        return torch.randn(n)
+        return split_indices(n, val_fraction, torch.initial_seed())
 
 
-def state_put_back(seed, n):
-    """Also right: the global state saved and restored around the draw."""
-    state = torch.random.get_rng_state()
+def reseeds_global(n, val_fraction, seed):
     torch.manual_seed(seed)
-    try:
-        return torch.randn(n)
-    finally:
-        torch.random.set_rng_state(state)
+    order = torch.randperm(n)
+    n_val = int(n * val_fraction)
+    return order[n_val:], order[:n_val]
 
 
-def seeded_only_with_itself(seed, n):
-    """Seeds the global generator with the seed it had: still a changed generator."""
-    torch.manual_seed(torch.initial_seed())
-    return seeded_noise(seed, n)
+def unseeded(n, val_fraction, seed):
+    order = torch.randperm(n, generator=torch.Generator())  # a fresh generator: seed 67280421310721
+    n_val = int(n * val_fraction)
+    return order[n_val:], order[:n_val]
 
 
-def draws_after_seeding(seed, n):
-    """Right numbers, then one more draw from the global generator."""
+def in_order(n, val_fraction, seed):
+    n_val = int(n * val_fraction)
+    return torch.arange(n_val, n), torch.arange(n_val)
+
+
+def rounded(n, val_fraction, seed):
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    n_val = round(n * val_fraction)
+    return order[n_val:], order[:n_val]
+
+
+def drawn_twice(n, val_fraction, seed):
+    """Two permutations: the parts overlap."""
+    g = torch.Generator().manual_seed(seed)
+    n_val = int(n * val_fraction)
+    return torch.randperm(n, generator=g)[n_val:], torch.randperm(n, generator=g)[:n_val]
+
+
+def changes_each_call(n, val_fraction, seed):
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed + _calls.pop()))
+    n_val = int(n * val_fraction)
+    return order[n_val:], order[:n_val]
+
+
+_calls = list(range(10_000))
+
+
+def draws_after_seeding(n, val_fraction, seed):
     torch.rand(1)
-    return seeded_noise(seed, n)
+    return split_indices(n, val_fraction, seed)
 
 
 CASES = [
-    Case(Device, right={"device": best_device}, wrong=[
-        ({"device": lambda: torch.device("cpu")}, "a CUDA GPU"),
-        ({"device": lambda: _FIXED}, "`cuda`"),
-        ({"device": mps_first}, "both a CUDA GPU and MPS"),
-        ({"device": cuda_or_cpu}, "Apple's MPS"),
+    Case(Device, right={"device": supported_device}, wrong=[
+        ({"device": any_accelerator}, "supported"),
+        ({"device": build_accelerator}, "neither a CUDA GPU nor MPS"),
+        ({"device": lambda supported: _FIXED}, "`cuda`"),
+        ({"device": asked_once}, "a CUDA GPU"),
+        ({"device": cuda_only}, "Apple's MPS"),
+        ({"device": first_supported}, "neither a CUDA GPU nor MPS"),
         ({"device": as_string}, "a `torch.device`"),
         ({"device": torch.device("cpu")}, "something callable"),
-        ({"device": asked_once}, "`device()` on a machine with a CUDA GPU"),
-        ({"device": lambda: torch.device}, "a `torch.device`"),
+        ({"device": cached}, "a CUDA GPU"),
     ]),
-    Case(SeededNoise, right={"seeded_noise": seeded_noise}, wrong=[
-        ({"seeded_noise": unseeded}, "the same numbers both times"),
-        ({"seeded_noise": lambda seed, n: torch.zeros(n)}, "the values of"),
-        ({"seeded_noise": lambda seed, n: torch.randn(n + 1, generator=torch.Generator())},
-         "the shape of"),
-        ({"seeded_noise": lambda seed, n: seeded_noise(seed + 1, n)}, "the values of"),
-        ({"seeded_noise": global_seeded}, "global generator"),
-        ({"seeded_noise": draws_after_seeding}, "global generator"),
-        ({"seeded_noise": seeded_only_with_itself}, "global generator"),
-        # a seed fixed in the code: right for seed 0 only
-        ({"seeded_noise": lambda seed, n: seeded_noise(0, n)}, "the values of"),
-        ({"seeded_noise": lambda seed, n: seeded_noise(seed, n).tolist()}, "the type of"),
-        ({"seeded_noise": lambda seed, n: seeded_noise(seed, min(n, 8))}, "the shape of"),
+    Case(SplitIndices, right={"split_indices": split_indices}, wrong=[
+        ({"split_indices": reseeds_global}, "global generator"),
+        ({"split_indices": draws_after_seeding}, "global generator"),
+        ({"split_indices": unseeded}, "different seeds"),
+        ({"split_indices": in_order}, "different seeds"),
+        ({"split_indices": rounded}, "rounded down"),
+        ({"split_indices": drawn_twice}, "exactly once"),
+        ({"split_indices": changes_each_call}, "the same split both times"),
+        ({"split_indices": lambda n, val_fraction, seed: split_indices(n, val_fraction, 0)},
+         "different seeds"),
+        ({"split_indices": lambda n, val_fraction, seed: split_indices(n, val_fraction, seed)[1]},
+         "a pair"),
+        ({"split_indices": lambda n, val_fraction, seed: tuple(
+            t.int() for t in split_indices(n, val_fraction, seed))}, "dtype"),
     ], raising=[
-        ({"seeded_noise": lambda seed, n: 1 / 0}, "ZeroDivisionError"),
+        ({"split_indices": lambda n, val_fraction, seed: 1 / 0}, "ZeroDivisionError"),
     ]),
 ]
 
@@ -146,15 +188,13 @@ test_chinese = chinese_test(CASES)
 
 
 def test_other_right_answers_pass():
-    """Are the torch.accelerator API, captured names, counting GPUs, and seeding a
-    generator that is put back afterwards accepted too?"""
-    answers = [(Device, {"device": with_accelerator_api}),
+    """Are the older if-chain, captured names, `is_available()` first, random keys sorted
+    and a forked global generator accepted too?"""
+    answers = [(Device, {"device": with_if_chain}),
                (Device, {"device": with_captured_names}),
-               (Device, {"device": with_device_count}),
-               (SeededNoise, {"seeded_noise": forked}),
-               (SeededNoise, {"seeded_noise": state_put_back}),
-               (SeededNoise, {"seeded_noise": lambda seed, n: torch.normal(
-                   0.0, 1.0, (n,), generator=torch.Generator().manual_seed(seed))})]
+               (Device, {"device": with_is_available}),
+               (SplitIndices, {"split_indices": by_argsort}),
+               (SplitIndices, {"split_indices": forked})]
     for exercise, answer in answers:
         for seed in (0, 3):
             result = run_check(exercise(), answer, seed=seed)
@@ -164,7 +204,9 @@ def test_other_right_answers_pass():
 def test_the_pretend_machine_leaves_torch_as_it_was():
     """After a check, does PyTorch answer for the real machine again?"""
     real = (torch.cuda.is_available(), torch.backends.mps.is_available(),
-            captured_cuda(), captured_mps())
+            captured_cuda(), captured_mps(),
+            torch.accelerator.current_accelerator(check_available=True))
     assert run_check(Device(), {"device": with_captured_names}, seed=0).passed
     assert (torch.cuda.is_available(), torch.backends.mps.is_available(),
-            captured_cuda(), captured_mps()) == real
+            captured_cuda(), captured_mps(),
+            torch.accelerator.current_accelerator(check_available=True)) == real

@@ -7,6 +7,7 @@ from exercise_harness import Case, chinese_test, standard_tests
 from labkit.check import Outcome, run_check
 from labkit.exercises.ch01_tensors import (
     BatchScores,
+    Bilinear,
     FixMse,
     OneHot,
     PairwiseSqDists,
@@ -136,6 +137,19 @@ def one_hot_scatter_in_place(labels, num_classes):
     return torch.zeros(len(labels), num_classes).scatter_(1, labels.unsqueeze_(1), 1.0)
 
 
+def bilinear(x, W, y):
+    return torch.einsum("bi,ij,bj->b", x, W, y)
+
+
+def bilinear_rows(x, W, y):
+    return torch.stack([row @ W @ col for row, col in zip(x, y, strict=True)])
+
+
+def bilinear_in_place(x, W, y):
+    """Right values, but `y` doubled in place on the way."""
+    return ((x @ W) * y.mul_(2)).sum(1) / 2
+
+
 def batch_scores_zip(queries, keys):
     return torch.stack([q @ k.T for q, k in zip(queries, keys, strict=True)])
 
@@ -235,6 +249,15 @@ CASES = [
     ], raising=[
         ({"batch_scores": lambda queries, keys: queries @ keys}, "RuntimeError"),
     ]),
+    Case(Bilinear, right={"bilinear": bilinear}, wrong=[
+        ({"bilinear": lambda x, W, y: torch.einsum("bi,ij,bj->", x, W, y)}, "the shape of"),
+        ({"bilinear": lambda x, W, y: torch.einsum("bi,ji,bj->b", x, W, y)}, "the values of"),
+        ({"bilinear": lambda x, W, y: torch.einsum("bi,ij,bj->bj", x, W, y)}, "the shape of"),
+        ({"bilinear": lambda x, W, y: (x @ W) @ y.T}, "the shape of"),
+        ({"bilinear": lambda x, W, y: ((x @ W) * y).sum(dim=1).float()}, "the dtype of"),
+        ({"bilinear": bilinear_rows}, LOOP),
+        ({"bilinear": bilinear_in_place}, "changed its argument `y` in place"),
+    ]),
     Case(StandardizeRows, right={"standardize_rows": standardize_rows}, wrong=[
         ({"standardize_rows": lambda x: (x - x.mean(dim=1, keepdim=True))
           / x.std(dim=1, keepdim=True)}, "D - 1"),
@@ -297,6 +320,9 @@ def test_other_right_answers_pass():
         (OneHot(), {"one_hot": lambda y, c: (y[:, None] == torch.arange(c)).float()}),
         (BatchScores(), {"batch_scores": lambda q, k: torch.bmm(q, k.transpose(1, 2))}),
         (BatchScores(), {"batch_scores": lambda q, k: torch.einsum("btd,bsd->bts", q, k)}),
+        (Bilinear(), {"bilinear": lambda x, W, y: ((x @ W) * y).sum(dim=1)}),
+        (Bilinear(), {"bilinear": lambda x, W, y: (x[:, :, None] * W * y[:, None, :]).sum((1, 2))}),
+        (Bilinear(), {"bilinear": lambda x, W, y: torch.einsum("bi,bi->b", x, y @ W.T)}),
         (PairwiseSqDists(), {"pairwise_sq_dists": lambda a, b: (a * a).sum(1)[:, None]
                              + (b * b).sum(1)[None, :] - 2 * a @ b.T}),
         (StandardizeRows(), {"standardize_rows": lambda x: (x - x.mean(1, keepdim=True))

@@ -4,12 +4,10 @@ import torch
 from exercise_harness import Case, chinese_test, standard_tests
 
 from labkit.check import Outcome, run_check
-
-CapturedSGD = torch.optim.SGD  # as `from torch.optim import SGD` at the top of a notebook
 from labkit.exercises.ch02_autograd import (
     FiniteDiff,
     GradByHand,
-    GradientDescent,
+    Newton,
     RoundSte,
     SigmoidBackward,
     TrainSteps,
@@ -259,112 +257,122 @@ class SigmoidBlank(MySigmoid):
         raise NotImplementedError()
 
 
-# --- gradient_descent ----------------------------------------------------------
+# --- newton ------------------------------------------------------------------------
 
 
-def gradient_descent(f, start, lr, steps):
-    p = start.clone().requires_grad_(True)
-    path = [p.detach().clone()]
+def newton(f, x0, steps):
+    x = x0.detach().clone().requires_grad_(True)
+    path = [x.detach().clone()]
     for _ in range(steps):
-        loss = f(p)
-        loss.backward()
+        (d1,) = torch.autograd.grad(f(x), x, create_graph=True)
+        (d2,) = torch.autograd.grad(d1, x)
         with torch.no_grad():
-            p -= lr * p.grad
-        p.grad = None
-        path.append(p.detach().clone())
+            x -= d1 / d2
+        path.append(x.detach().clone())
     return torch.stack(path)
 
 
-def with_autograd_grad(f, start, lr, steps):
-    """Also right: torch.autograd.grad instead of backward()."""
-    p, path = start.clone(), [start.clone()]
+def newton_by_backward(f, x0, steps):
+    """Also right: backward(create_graph=True), then the second derivative by grad."""
+    x, path = x0.clone(), [x0.clone()]
     for _ in range(steps):
-        p.requires_grad_(True)
-        (g,) = torch.autograd.grad(f(p), p)
-        p = (p - lr * g).detach()
-        path.append(p)
+        x = x.detach().requires_grad_(True)
+        f(x).backward(create_graph=True)
+        d1 = x.grad
+        (d2,) = torch.autograd.grad(d1, x)
+        x = (x - d1 / d2).detach()
+        path.append(x)
     return torch.stack(path)
 
 
-def with_sgd(f, start, lr, steps):
-    p = start.clone().requires_grad_(True)
-    optimizer = torch.optim.SGD([p], lr=lr)
-    path = [p.detach().clone()]
+def newton_by_hessian(f, x0, steps):
+    """Also right: torch.autograd.functional for both derivatives."""
+    x, path = x0.clone(), [x0.clone()]
     for _ in range(steps):
-        optimizer.zero_grad()
-        f(p).backward()
+        d1 = torch.autograd.functional.jacobian(f, x)
+        d2 = torch.autograd.functional.hessian(f, x)
+        x = x - d1 / d2
+        path.append(x)
+    return torch.stack(path)
+
+
+def no_create_graph(f, x0, steps):
+    x, path = x0.clone(), [x0.clone()]
+    for _ in range(steps):
+        x = x.detach().requires_grad_(True)
+        (d1,) = torch.autograd.grad(f(x), x)
+        (d2,) = torch.autograd.grad(d1, x)
+        x = (x - d1 / d2).detach()
+        path.append(x)
+    return torch.stack(path)
+
+
+def gradient_step(f, x0, steps):
+    x, path = x0.clone(), [x0.clone()]
+    for _ in range(steps):
+        x = x.detach().requires_grad_(True)
+        (d1,) = torch.autograd.grad(f(x), x)
+        x = (x - d1).detach()
+        path.append(x)
+    return torch.stack(path)
+
+
+def upside_down(f, x0, steps):
+    """f''/f' instead of f'/f''."""
+    x, path = x0.clone(), [x0.clone()]
+    for _ in range(steps):
+        x = x.detach().requires_grad_(True)
+        (d1,) = torch.autograd.grad(f(x), x, create_graph=True)
+        (d2,) = torch.autograd.grad(d1, x)
+        x = (x - d2 / d1).detach()
+        path.append(x)
+    return torch.stack(path)
+
+
+def grads_accumulate(f, x0, steps):
+    """backward(create_graph=True) into x.grad, never reset: f' of all steps summed."""
+    x = x0.clone().requires_grad_(True)
+    path = [x0.clone()]
+    for _ in range(steps):
+        f(x).backward(create_graph=True)
+        (d2,) = torch.autograd.grad(x.grad, x)
+        with torch.no_grad():
+            x -= x.grad / d2
+        path.append(x.detach().clone())
+    return torch.stack(path)
+
+
+def derivatives_at_start(f, x0, steps):
+    """Both derivatives taken once, at x0, and reused for every step."""
+    x = x0.clone().requires_grad_(True)
+    (d1,) = torch.autograd.grad(f(x), x, create_graph=True)
+    (d2,) = torch.autograd.grad(d1, x)
+    step = (d1 / d2).detach()
+    return torch.stack([x0 - k * step for k in range(steps + 1)])
+
+
+def moves_x0(f, x0, steps):
+    path = [x0.clone()]
+    for _ in range(steps):
+        x = x0.detach().requires_grad_(True)
+        (d1,) = torch.autograd.grad(f(x), x, create_graph=True)
+        (d2,) = torch.autograd.grad(d1, x)
+        x0 -= (d1 / d2).detach()
+        path.append(x0.clone())
+    return torch.stack(path)
+
+
+def newton_with_optim(f, x0, steps):
+    """The step handed to torch.optim.SGD with lr = 1 / f''."""
+    x = x0.clone().requires_grad_(True)
+    path = [x0.clone()]
+    for _ in range(steps):
+        (d1,) = torch.autograd.grad(f(x), x, create_graph=True)
+        (d2,) = torch.autograd.grad(d1, x)
+        optimizer = torch.optim.SGD([x], lr=float(1 / d2))
+        x.grad = d1.detach()
         optimizer.step()
-        path.append(p.detach().clone())
-    return torch.stack(path)
-
-
-def with_captured_sgd(f, start, lr, steps):
-    """torch.optim reached through a name captured before the check runs."""
-    p = start.clone().requires_grad_(True)
-    optimizer = CapturedSGD([p], lr=lr)
-    path = [p.detach().clone()]
-    for _ in range(steps):
-        optimizer.zero_grad()
-        f(p).backward()
-        optimizer.step()
-        path.append(p.detach().clone())
-    return torch.stack(path)
-
-
-def with_fused_op(f, start, lr, steps):
-    """The private fused update behind torch.optim.SGD, called directly."""
-    p = start.clone().requires_grad_(True)
-    path = [p.detach().clone()]
-    for _ in range(steps):
-        f(p).backward()
-        with torch.no_grad():
-            torch._fused_sgd_([p], [p.grad], [], weight_decay=0.0, momentum=0.0, lr=lr,
-                              dampening=0.0, nesterov=False, maximize=False,
-                              is_first_step=True)
-        p.grad = None
-        path.append(p.detach().clone())
-    return torch.stack(path)
-
-
-def moves_start(f, start, lr, steps):
-    """Walks the caller's own tensor."""
-    path = [start.clone()]
-    for _ in range(steps):
-        p = start.detach().requires_grad_(True)
-        (g,) = torch.autograd.grad(f(p), p)
-        start -= lr * g
-        path.append(start.clone())
-    return torch.stack(path)
-
-
-def ascent(f, start, lr, steps):
-    return gradient_descent(lambda p: -f(p), start, lr, steps)
-
-
-def no_start(f, start, lr, steps):
-    return gradient_descent(f, start, lr, steps)[1:]
-
-
-def accumulates(f, start, lr, steps):
-    p = start.clone().requires_grad_(True)
-    path = [p.detach().clone()]
-    for _ in range(steps):
-        f(p).backward()
-        with torch.no_grad():
-            p -= lr * p.grad
-        path.append(p.detach().clone())
-    return torch.stack(path)
-
-
-def changes_start(f, start, lr, steps):
-    p = start.requires_grad_(True)
-    path = [p.detach().clone()]
-    for _ in range(steps):
-        f(p).backward()
-        with torch.no_grad():
-            p -= lr * p.grad
-        p.grad = None
-        path.append(p.detach().clone())
+        path.append(x.detach().clone())
     return torch.stack(path)
 
 
@@ -419,16 +427,17 @@ CASES = [
     ], raising=[
         ({"MySigmoid": SigmoidSummed}, "invalid gradient"),
     ]),
-    Case(GradientDescent, right={"gradient_descent": gradient_descent}, wrong=[
-        ({"gradient_descent": ascent}, "steps=25)[1]`"),
-        ({"gradient_descent": no_start}, "the shape of"),
-        ({"gradient_descent": accumulates}, "reset `p.grad`"),
-        ({"gradient_descent": changes_start},
-         "changed its argument `start` in place"),
-        ({"gradient_descent": with_sgd}, "`torch.optim.sgd.SGD`, from `torch.optim`"),
-        ({"gradient_descent": with_captured_sgd}, "`torch.optim.sgd.SGD`"),
-        ({"gradient_descent": with_fused_op}, "`torch.ops.aten._fused_sgd_`"),
-        ({"gradient_descent": moves_start}, "changed its argument `start` in place"),
+    Case(Newton, right={"newton": newton}, wrong=[
+        ({"newton": gradient_step}, "steps=2)[1]`"),
+        ({"newton": upside_down}, "steps=2)[1]`"),
+        ({"newton": lambda f, x0, steps: newton(f, x0, steps)[1:]}, "the shape of"),
+        ({"newton": lambda f, x0, steps: newton(f, x0, steps).float()}, "the dtype of"),
+        ({"newton": derivatives_at_start}, "current point only"),
+        ({"newton": moves_x0}, "changed its argument `x0` in place"),
+        ({"newton": newton_with_optim}, "`torch.optim.sgd.SGD`, from `torch.optim`"),
+    ], raising=[
+        ({"newton": no_create_graph}, "RuntimeError"),
+        ({"newton": grads_accumulate}, "backward through the graph a second time"),
     ]),
 ]
 
@@ -453,7 +462,8 @@ def test_other_fixes_are_right():
     """Are other correct answers accepted (zero_ before backward, autograd.grad)?"""
     for seed in (0, 1):
         assert _outcome(TrainSteps, {"train_steps": train_steps_zero_first}, seed).passed
-        assert _outcome(GradientDescent, {"gradient_descent": with_autograd_grad}, seed).passed
+        assert _outcome(Newton, {"newton": newton_by_backward}, seed).passed
+        assert _outcome(Newton, {"newton": newton_by_hessian}, seed).passed
         assert _outcome(RoundSte, {"round_ste": lambda x: x.round() + x - x.detach()},
                         seed).passed
 

@@ -1,8 +1,8 @@
 """Exercises of chapter 00, Setup, in notebook order."""
 
 from labkit.exercises.ch00_setup.device import Device, pretend_machine
-from labkit.exercises.ch00_setup.seeded_noise import SeededNoise
+from labkit.exercises.ch00_setup.split_indices import SplitIndices
 
-EXERCISES = [Device, SeededNoise]
+EXERCISES = [Device, SplitIndices]
 
-__all__ = ["EXERCISES", "Device", "SeededNoise", "pretend_machine"]
+__all__ = ["EXERCISES", "Device", "SplitIndices", "pretend_machine"]
