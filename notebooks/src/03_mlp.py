@@ -32,8 +32,6 @@
 # The data pipeline and the loss are used here as they come; chapter 03b opens them up.
 
 # %%
-import copy
-
 import matplotlib.pyplot as plt
 import torch
 import torchvision
@@ -378,12 +376,6 @@ q.mnist_mlp.expect("error in your code", "mat1 and mat2",
 q.mnist_mlp.expect("passed")
 
 # %% [markdown]
-# The parameter count the check expects, by the formula `(n + 1)·m` per layer:
-
-# %%
-print("MnistMLP parameters:", (784 + 1) * 128 + (128 + 1) * 64 + (64 + 1) * 10)  # i18n
-
-# %% [markdown]
 # ## 5. A 2-D classification problem, and the right loss
 #
 # Small 2-D datasets are perfect for watching a network learn, because we can draw what it
@@ -599,25 +591,8 @@ plt.show()
 #
 # `labkit.train.fit` runs exactly the loop above, plus bookkeeping: average loss and
 # accuracy per epoch, an optional validation pass, a progress bar and live curves. It returns
-# a `History`. Run `fit??` in a cell to read its source: it is the same loop. As a first use,
-# train a single neuron, `nn.Linear(2, 1)`, on the moons and compare it with the MLP:
-
-# %%
-torch.manual_seed(0)
-neuron = nn.Linear(2, 1)  # one neuron: the loss applies the sigmoid
-neuron_history = fit(neuron, moons_loader, loss_fn=bce,
-                     optimizer=torch.optim.Adam(neuron.parameters(), lr=0.05), epochs=20)
-print(f"one neuron: accuracy {neuron_history.last()['train_acc']:.2f} in the last epoch")  # i18n
-
-# %%
-fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), layout="constrained")
-plot.plot_decision_boundary(neuron, X_moons, y_moons, ax=axes[0], steps=100)
-axes[0].set_title("one neuron: a straight line")  # i18n
-plot.plot_decision_boundary(moons_model, X_moons, y_moons, ax=axes[1], steps=100)
-axes[1].set_title("MLP with 10 hidden units")  # i18n
-plt.show()
-
-# %% [markdown]
+# a `History`. Run `fit??` in a cell to read its source: it is the same loop.
+#
 # **Train, validation, test.** Accuracy on the training data says how well a model has
 # *memorised*; we care about new data. So we hold some data back: a *validation* set to
 # compare models and settings during development, and a *test* set used once, at the very
@@ -713,37 +688,16 @@ print(f"{name:18s}  train accuracy {last['train_acc']:.2f}   validation loss "  
 # Dropout lowers the final validation loss too, less than weight decay does on this small
 # problem; it shines in larger networks, and the two are often combined.
 #
-# **Early stopping** is the last classic cure: keep the weights from the epoch with the
-# lowest validation loss, and stop when it has not improved for `patience` epochs. Where was
-# that epoch in the run without weight decay?
+# **Early stopping** is the last classic cure: after each epoch, measure the validation
+# loss; when it improves, keep a copy of the weights (`copy.deepcopy(model.state_dict())`,
+# since `state_dict()` returns the live tensors); when it has not improved for `patience`
+# epochs, stop and load the best copy back with `model.load_state_dict(...)`. Where was
+# the best epoch in the run without weight decay?
 
 # %%
 best = big_history.best("val_loss")
 print(f"lowest validation loss {best['val_loss']:.3f} at epoch {best['epoch']}; "  # i18n
       f"after epoch {len(big_history)} it is {big_history.last()['val_loss']:.3f}")  # i18n
-
-# %% [markdown]
-# Written out, early stopping is a few lines around the training loop. `state_dict()`
-# returns references to the live weights, so we store a deep copy:
-
-# %%
-stopped = big_mlp()  # the same start as `big`
-optimizer = torch.optim.SGD(stopped.parameters(), lr=0.1, momentum=0.9)
-best_loss, best_epoch, best_state, patience, waited = float("inf"), 0, None, 20, 0
-for epoch in range(1, 301):
-    fit(stopped, full_batch, loss_fn=bce, optimizer=optimizer, epochs=1, live=False,
-        progress=False)
-    val_loss = evaluate(stopped, val_batch, loss_fn=bce)["loss"]
-    if val_loss < best_loss:
-        best_loss, best_epoch, waited = val_loss, epoch, 0
-        best_state = copy.deepcopy(stopped.state_dict())
-    else:
-        waited += 1
-        if waited == patience:
-            break
-stopped.load_state_dict(best_state)
-print(f"stopped after epoch {epoch}; restored the weights of epoch {best_epoch} "  # i18n
-      f"(validation loss {best_loss:.3f})")  # i18n
 
 # %% [markdown]
 # ## 8. An MLP for handwritten digits
@@ -845,7 +799,7 @@ print(f"test accuracy {test_result['accuracy']:.3f} on {test_result['examples']}
       f"(test loss {test_result['loss']:.3f})")  # i18n
 
 # %% [markdown]
-# ### Exercise 6: the accuracy of each digit
+# ### Exercise 6: the accuracy of each class
 # One number hides which digits the model finds hard. Write
 # `per_class_accuracy(logits, labels, num_classes)`: `logits` has shape `(B, K)` (one row
 # of class scores per example), `labels` shape `(B,)` (the true classes), and the result is
