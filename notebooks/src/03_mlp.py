@@ -747,6 +747,8 @@ plot.image_grid(images[:16], labels[:16])
 #
 # $$\ell(\mathbf{z}, y) = -\log \frac{e^{z_y}}{\sum_{k} e^{z_k}}
 # = -z_y + \log \sum_{k} e^{z_k}$$
+#
+# Chapter 03b writes this loss from scratch, and shows how to compute it without overflow.
 
 # %%
 torch.manual_seed(0)
