@@ -320,6 +320,53 @@ print(f"normalised training pixels: mean {X_train_n.mean().item():.3f}, "  # i18
       f"std {X_train_n.std().item():.3f}")
 
 # %% [markdown]
+# ### Exercise 3: the mean and standard deviation of a dataset, batch by batch
+# The whole training set fitted in memory here; a real dataset often does not, and its
+# statistics are gathered batch by batch. Write `pixel_stats(loader)`: `loader` yields
+# `(images, labels)` batches (any shape, any float dtype, batches of different sizes), and
+# the result is the pair `(mean, std)` of every pixel value of every batch, as two Python
+# numbers, the same as if all the images were stacked into one tensor. (With or without
+# Bessel's correction: over thousands of pixels the two agree within the check's tolerance.)
+
+# %%
+def pixel_stats(loader):
+    ### BEGIN SOLUTION
+    n, total, total_sq = 0, 0.0, 0.0
+    for images, _ in loader:  # images (B, C, H, W)
+        x = images.double()  # float64: long sums of float32 lose digits
+        n += x.numel()
+        total += x.sum().item()
+        total_sq += (x**2).sum().item()
+    mean = total / n
+    return mean, (total_sq / n - mean**2) ** 0.5
+    ### END SOLUTION
+
+
+# %%
+q.pixel_stats.check()
+
+# %% tags=["author-test"]
+def mean_of_batch_means(loader):
+    means = [images.mean().item() for images, _ in loader]
+    stds = [images.std().item() for images, _ in loader]
+    return sum(means) / len(means), sum(stds) / len(stds)
+
+
+q.pixel_stats.expect("incorrect", "the mean from `pixel_stats(loader)`",
+                     pixel_stats=mean_of_batch_means)
+q.pixel_stats.expect("passed")
+
+# %% [markdown]
+# On the MNIST training images, served 500 at a time:
+
+# %%
+try:
+    batch_mean, batch_std = pixel_stats(DataLoader(TensorDataset(X_train, y_train), batch_size=500))
+    print(f"pixel_stats: mean {batch_mean:.4f}, std {batch_std:.4f}")  # i18n
+except NotImplementedError:
+    print("Solve exercise 3 to see the statistics, batch by batch.")  # i18n
+
+# %% [markdown]
 # Does it help? One epoch of plain SGD (learning rate 0.01) on each version of the same
 # images, from the same initial weights:
 
@@ -380,7 +427,7 @@ print("stable softmax:  ", torch.exp(z - log_sum_exp))  # i18n
 print("log-sum-exp:     ", log_sum_exp.item(), "  torch.logsumexp:", torch.logsumexp(z, dim=0).item())
 
 # %% [markdown]
-# ### Exercise 3: cross-entropy from scratch
+# ### Exercise 4: cross-entropy from scratch
 # Write `my_cross_entropy(logits, labels)` for logits of shape `(B, K)` and class indices
 # `labels` of shape `(B,)`: the mean over the batch of `log Σⱼ e^{zⱼ} − z_y`, as a 0-d
 # tensor of the logits' dtype, equal to `F.cross_entropy(logits, labels)`. Use the
@@ -472,7 +519,7 @@ ax.legend()
 plt.show()
 
 # %% [markdown]
-# ### Exercise 4: spot the bug, "gradient = output − label"
+# ### Exercise 5: spot the bug, "gradient = output − label"
 # `sigmoid_mse_grad(z, t)` should return `∂ℓ/∂z` for `ℓ = ½ Σ (σ(z) − t)²`, element-wise,
 # for any shape. The given body applies the seed text's rule. Fix it with the chain rule,
 # without autograd (the check runs it under `torch.no_grad()`).
@@ -499,7 +546,7 @@ q.sigmoid_mse_grad.expect("incorrect", "the values of `sigmoid_mse_grad(z, t)`",
 q.sigmoid_mse_grad.expect("passed")
 
 # %% [markdown]
-# ### Exercise 5: spot the bug, a loss function that does not exist
+# ### Exercise 6: spot the bug, a loss function that does not exist
 # One seed text computes the loss, in two of its examples, with
 # `nn.functional.cross_entropy_loss(outputs, labels)`. Run it and read the error:
 
@@ -681,7 +728,7 @@ print("our MNIST training batches per epoch:", len(train_loader))  # i18n
 # `i` never reaches 1999, so nothing is ever printed: training runs silently, and a learner
 # may think it hangs.
 #
-# ### Exercise 6: spot the bug, the print that never fires
+# ### Exercise 7: spot the bug, the print that never fires
 # Here is that loop as a function that also returns the averages it prints. Fix it so that
 # it logs (appends to `logged` and prints) the average loss of the last `every` batches
 # after every `every` batches, whatever the number of batches. Batches left over at the end
@@ -726,7 +773,7 @@ def train_epoch(model, loader, loss_fn, optimizer, every=100):
 q.train_epoch.check()
 
 # %% tags=["author-test"]
-# ruff: noqa: F811 - the stub region of exercise 6 redefines train_epoch on purpose
+# ruff: noqa: F811 - the stub region of exercise 7 redefines train_epoch on purpose
 def logs_from_first_batch(model, loader, loss_fn, optimizer, every=100):
     logged, running_loss = [], 0.0
     for i, (inputs, labels) in enumerate(loader):

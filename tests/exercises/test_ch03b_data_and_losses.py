@@ -16,6 +16,7 @@ from labkit.exercises.ch03b_data_and_losses import (
     BatchLoss,
     CrossEntropy,
     MnistTransform,
+    PixelStats,
     SigmoidMseGrad,
     TrainEpoch,
     WindowDataset,
@@ -111,6 +112,63 @@ def pixels_by_numpy(image):
     """Also right: through NumPy, by hand."""
     import numpy as np
     return torch.from_numpy(np.array(image)).float().div(255).unsqueeze(0)
+
+
+# --- pixel_stats -----------------------------------------------------------------------
+
+
+def pixel_stats(loader):
+    n, total, total_sq = 0, 0.0, 0.0
+    for images, _labels in loader:
+        x = images.double()
+        n += x.numel()
+        total += x.sum().item()
+        total_sq += (x**2).sum().item()
+    mean = total / n
+    return mean, (total_sq / n - mean**2) ** 0.5
+
+
+def stats_by_stacking(loader):
+    pixels = torch.cat([images.flatten() for images, _labels in loader])
+    return pixels.mean().item(), pixels.std().item()
+
+
+def stats_without_bessel(loader):
+    pixels = torch.cat([images.flatten() for images, _labels in loader])
+    return pixels.mean().item(), pixels.std(correction=0).item()
+
+
+def stats_as_tensors(loader):
+    pixels = torch.cat([images.flatten() for images, _labels in loader])
+    return pixels.mean(), pixels.std()
+
+
+def stats_of_batch_means(loader):
+    means = [images.mean().item() for images, _labels in loader]
+    stds = [images.std().item() for images, _labels in loader]
+    return sum(means) / len(means), sum(stds) / len(stds)
+
+
+def stats_of_first_batch(loader):
+    images, _labels = next(iter(loader))
+    return images.mean().item(), images.std().item()
+
+
+def stats_with_variance(loader):
+    pixels = torch.cat([images.flatten() for images, _labels in loader])
+    return pixels.mean().item(), pixels.var().item()
+
+
+def stats_centring_in_place(loader):
+    """Centres each batch in place on the way: the caller's images change."""
+    for images, _labels in loader:
+        images.sub_(images.mean())
+    return stats_by_stacking(loader)
+
+
+def stats_as_dict(loader):
+    mean, std = pixel_stats(loader)
+    return {"mean": mean, "std": std}
 
 
 # --- train_epoch ---------------------------------------------------------------------
@@ -470,6 +528,17 @@ CASES = [
         ({"train_epoch": epoch_prints_twice}, "the lines `train_epoch("),
         ({"train_epoch": _epoch(lambda i, every: (i + 1) % 3 == 0)}, "how many averages"),
     ]),
+    Case(PixelStats, right={"pixel_stats": pixel_stats}, wrong=[
+        ({"pixel_stats": stats_of_batch_means}, "the mean from `pixel_stats(loader)`"),
+        ({"pixel_stats": stats_of_first_batch}, "the mean from `pixel_stats(loader)`"),
+        ({"pixel_stats": stats_with_variance}, "the standard deviation from"),
+        ({"pixel_stats": stats_centring_in_place}, "changed its argument"),
+        ({"pixel_stats": stats_as_dict}, "pixel_stats(loader)"),
+        ({"pixel_stats": lambda loader: (0.1307, 0.3081)}, "the mean from"),
+        ({"pixel_stats": lambda loader: pixel_stats(loader)[0]}, "pixel_stats(loader)"),
+    ], raising=[
+        ({"pixel_stats": lambda loader: stats_by_stacking(loader.dataset)}, "AttributeError"),
+    ]),
     Case(CrossEntropy, right={"my_cross_entropy": cross_entropy}, wrong=[
         ({"my_cross_entropy": ce_naive}, "the values of `my_cross_entropy(logits, labels)`"),
         # Log-sum-exp under other names: a distribution's log_prob, logaddexp folded over.
@@ -595,6 +664,9 @@ def test_correct_alternatives_pass():
         (MnistTransform, {"mnist_transform": v2.Compose([
             v2.PILToTensor(), v2.ToDtype(torch.float32, scale=True)])}),
         (MnistTransform, {"mnist_transform": pixels_by_numpy}),
+        (PixelStats, {"pixel_stats": stats_by_stacking}),
+        (PixelStats, {"pixel_stats": stats_without_bessel}),
+        (PixelStats, {"pixel_stats": stats_as_tensors}),
         (TrainEpoch, {"train_epoch": _epoch(lambda i, every: i % every == every - 1)}),
         (TrainEpoch, {"train_epoch": epoch_prints_its_own_way}),
         (CrossEntropy, {"my_cross_entropy": ce_gather}),
