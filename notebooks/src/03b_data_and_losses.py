@@ -319,6 +319,16 @@ X_train_n, X_val_n, X_test_n = [(x - mean) / std for x in (X_train, X_val, X_tes
 print(f"normalised training pixels: mean {X_train_n.mean().item():.3f}, "  # i18n
       f"std {X_train_n.std().item():.3f}")
 
+fig, axes = plt.subplots(1, 2, figsize=(9, 2.8), layout="constrained")
+axes[0].hist(X_train.flatten(), bins=50, color="tab:blue")
+axes[0].set_title("pixels in [0, 1]: mostly 0 (background)")  # i18n
+axes[1].hist(X_train_n.flatten(), bins=50, color="tab:green")
+axes[1].set_title("normalised: mean 0, std 1")  # i18n
+for ax in axes:
+    ax.set_yscale("log")  # a log scale, or the background hides every other bar
+    ax.set_xlabel("pixel value")  # i18n
+plt.show()
+
 # %% [markdown]
 # ### Exercise 3: the mean and standard deviation of a dataset, batch by batch
 # The whole training set fitted in memory here; a real dataset often does not, and its
