@@ -7,6 +7,7 @@ from labkit.plot.boundary import decision_grid, plot_decision_boundary
 from labkit.plot.confusion import confusion_matrix, most_confused, plot_confusion_matrix
 from labkit.plot.conv import feature_maps, plot_feature_maps, plot_filters
 from labkit.plot.curves import plot_history
+from labkit.plot.diagrams import mlp_layout, plot_mlp, plot_neuron
 from labkit.plot.graph import autograd_graph, plot_autograd_graph
 from labkit.plot.images import image_grid, mistakes
 from labkit.plot.live import LivePlot
@@ -20,6 +21,7 @@ __all__ = [
     "feature_maps",
     "image_grid",
     "mistakes",
+    "mlp_layout",
     "most_confused",
     "plot_activations",
     "plot_autograd_graph",
@@ -28,4 +30,6 @@ __all__ = [
     "plot_feature_maps",
     "plot_filters",
     "plot_history",
+    "plot_mlp",
+    "plot_neuron",
 ]

@@ -53,6 +53,13 @@ SOLVE = {
         "def mlp_forward(x, W1, b1, W2, b2):\n"
         "    return (x @ W1.T + b1) @ W2.T + b2  # no ReLU between the layers\n",
         "values of", "的值"),
+    "03b_data_and_losses": Solve(
+        "cross_entropy",
+        "def my_cross_entropy(logits, labels):\n"
+        "    m = logits.max()  # one maximum for the whole batch, not one per row\n"
+        "    lse = m + (logits - m).exp().sum(dim=1).log()\n"
+        "    return (lse - logits[torch.arange(len(labels)), labels]).mean()\n",
+        "values of", "的值"),
     "04_cnn": Solve(
         "conv_params",
         "def conv_params(in_channels, out_channels, kernel_size, bias=True):\n"

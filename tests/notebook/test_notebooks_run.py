@@ -20,7 +20,8 @@ from labkit.site.execute import execute
 REPO = Path(__file__).resolve().parents[2]
 EXECUTED = REPO / "build" / "executed"
 # Longest first: the two test workers finish together.
-ORDER = ["06_deployment", "05_gpu_and_ddp", "04b_optimizers", "04_cnn", "03_mlp",
+ORDER = ["06_deployment", "05_gpu_and_ddp", "04b_optimizers", "04_cnn", "03b_data_and_losses",
+         "03_mlp",
          "02_autograd", "01_tensors", "00_setup"]
 
 
