@@ -160,8 +160,8 @@ def to_device_float(batch, device):
 
 def time_it(fn, device, *, warmup=2, repeats=5):
     def sync():
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
+        if device.type != "cpu":
+            torch.accelerator.synchronize(device)
 
     for _ in range(warmup):
         fn()
@@ -171,6 +171,36 @@ def time_it(fn, device, *, warmup=2, repeats=5):
         start = time.perf_counter()
         fn()
         sync()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def time_it_cuda_spelling(fn, device, *, warmup=2, repeats=5):
+    """Correct too: the CUDA-only spelling of the synchronisation."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        start = time.perf_counter()
+        fn()
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def time_it_always_sync_accelerator(fn, device, *, warmup=2, repeats=5):
+    """Synchronises the accelerator even on the CPU: fails on a machine without one."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        torch.accelerator.synchronize()
+        start = time.perf_counter()
+        fn()
+        torch.accelerator.synchronize()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
@@ -632,6 +662,7 @@ CASES = [
         ({"time_it": time_it_total_over_repeats}, "the mean"),
     ], raising=[
         ({"time_it": time_it_always_sync}, "RuntimeError"),
+        ({"time_it": time_it_always_sync_accelerator}, "RuntimeError"),
     ]),
     Case(AmpStep, right={"amp_step": amp_step}, wrong=[
         ({"amp_step": amp_clip_before_unscale}, "clipped before `scaler.unscale_"),
@@ -690,6 +721,7 @@ def test_alternatives_pass():
     """Do correct answers written differently pass too?"""
     for exercise, answers in [(ToDevice, {"to_device": to_device_with_match}),
                               (TimeIt, {"time_it": time_it_alternative}),
+                              (TimeIt, {"time_it": time_it_cuda_spelling}),
                               (AmpStep, {"amp_step": amp_step_alternative}),
                               (ShardIndices, {"shard_indices": shard_indices_tensor}),
                               (ShardIndices, {"shard_indices": shard_indices_range_modulo}),
