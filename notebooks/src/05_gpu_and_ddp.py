@@ -58,6 +58,7 @@ from torch.utils import benchmark
 from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 
 from labkit import data, exercises, settings
+from labkit.measure import latencies
 
 q = exercises.bind("05_gpu_and_ddp", globals())
 torch.manual_seed(0)
@@ -119,8 +120,8 @@ print("output:", model(x_dev).shape, "on", model(x_dev).device)  # i18n
 # ordinary memory the copy still blocks). A copy that runs *at the same time as* the
 # GPU's computation needs more: pinned memory and a second CUDA stream (a side queue of
 # work), because everything on one stream runs in order. Both switches only matter with
-# CUDA, so turn them on there only; `num_workers` and `pin_memory` of the `DataLoader`
-# come back in section 2.
+# CUDA, so turn them on there only; the `DataLoader`'s `num_workers` and `pin_memory`
+# come back at the end of section 2.
 
 # %%
 dataset = TensorDataset(torch.randn(64, 4), torch.randint(0, 2, (64,)))
@@ -439,6 +440,113 @@ for label, values in speeds.items():
 # why GPUs want large batches, and why several threads help only for large enough
 # matrices.
 #
+# ### Where the time goes: CUDA events and `torch.profiler`
+#
+# On a GPU there is a second clock: **CUDA events** are markers put in the GPU's queue,
+# and `start.elapsed_time(end)` reads the GPU time between two of them, without making
+# the CPU wait in between (CUDA only; the cell says so on a CPU). To see *which
+# operations* take the time, on the CPU and the GPU alike, use `torch.profiler`: it
+# records every operation while a block runs, and `key_averages()` sums them by name.
+
+# %%
+if device.type == "cuda":
+    start_event = torch.cuda.Event(enable_timing=True)
+    end_event = torch.cuda.Event(enable_timing=True)
+    start_event.record()
+    a_gpu @ b_gpu
+    end_event.record()
+    end_event.synchronize()  # wait until the GPU has passed the end marker
+    print(f"a @ b by CUDA events: {start_event.elapsed_time(end_event):.3f} ms")  # i18n
+else:
+    print("No CUDA GPU here: CUDA events need one.")  # i18n
+
+torch.manual_seed(0)
+probe_model = nn.Sequential(nn.Linear(512, 1024), nn.ReLU(), nn.Linear(1024, 512)).to(device)
+probe_batch = torch.randn(256, 512, device=device)  # (B, 512)
+probe_model(probe_batch).sum().backward()  # a warm-up step, outside the profile
+os.environ.setdefault("KINETO_LOG_LEVEL", "5")  # keeps the profiler's own log quiet
+activities = [torch.profiler.ProfilerActivity.CPU]
+if device.type == "cuda":
+    activities.append(torch.profiler.ProfilerActivity.CUDA)
+with torch.profiler.profile(activities=activities) as profiler:
+    for _ in range(5):
+        probe_model(probe_batch).sum().backward()
+busiest = sorted(profiler.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)
+for event in busiest[:5]:
+    print(f"{event.key:28s} {event.count:3d} calls {event.self_cpu_time_total / 1000:7.2f} ms")  # i18n
+
+# %% [markdown]
+# The matrix multiplications (`aten::addmm` forward, `aten::mm` backward) lead: that is
+# where the arithmetic is. In a real model, a list led by copies, `item` or
+# data loading says the device is waiting for the rest of the program.
+# `profiler.export_chrome_trace("trace.json")` saves a timeline to open in
+# [Perfetto](https://ui.perfetto.dev).
+#
+# ### `torch.compile`: fewer, fused operations
+#
+# Each operation of an eager model is one call through Python and, on a GPU, one kernel
+# launch, and each reads and writes memory. `torch.compile(model)` captures the model as
+# a graph (with the same machinery as `torch.export`, chapter 06) and generates fused
+# kernels for it: C++ on a CPU, Triton on a GPU. The first call compiles, which takes
+# seconds to minutes; later calls reuse the code. It works on a CPU too, but the
+# compilation takes longer than this quick test run allows, so the cell runs it only
+# in a normal run.
+
+# %%
+if settings.fast():
+    print("torch.compile: skipped in the quick test run (compiling takes tens of seconds).")  # i18n
+else:
+    torch.manual_seed(0)
+    mlp = nn.Sequential(nn.Linear(256, 512), nn.GELU(), nn.Linear(512, 512), nn.GELU(),
+                        nn.Linear(512, 10))
+    compiled = torch.compile(mlp)   # nothing compiled yet: that happens at the first call
+    inputs256 = torch.randn(256, 256)  # (B, 256)
+    with torch.inference_mode():
+        difference = (compiled(inputs256) - mlp(inputs256)).abs().max().item()
+    found = latencies({"eager": (mlp, inputs256), "compiled": (compiled, inputs256)},
+                      threads=1)
+    eager_ms, compiled_ms = found["eager"].median_ms, found["compiled"].median_ms
+    print(f"largest difference from the eager model: {difference:.1e}")  # i18n
+    print(f"eager {eager_ms:.3f} ms, compiled {compiled_ms:.3f} ms per batch "  # i18n
+          "(median, 1 thread)")  # i18n
+
+# %% [markdown]
+# The outputs agree to float32 rounding; the speed-up depends on the model and the
+# hardware (small on a CPU for matrix-heavy models, often large on a GPU for models
+# with many small element-wise operations). Measure before you keep it.
+#
+# ### Feeding the device: `num_workers` and `pin_memory`
+#
+# A fast GPU waits if batches come too slowly. `DataLoader(num_workers=n)` prepares
+# batches in `n` worker processes (decoding images, augmenting) while the main process
+# trains; `persistent_workers=True` keeps them alive between epochs. Workers pay off
+# when preparing a batch takes real work; for tensors already in memory, as here, they
+# only add the cost of sending batches between processes. Two traps: a `Dataset` class
+# defined in the notebook cannot be sent to workers started with *spawn* or
+# *forkserver* (the default on Windows and macOS, and on Linux from Python 3.14):
+# define it in a `.py` file and import it. And `pin_memory=True` makes the loader put
+# each batch in pinned memory, which the `non_blocking=True` copies of section 1 need;
+# with CUDA only.
+
+# %%
+images = TensorDataset(torch.randn(256, 1, 28, 28), torch.randint(0, 10, (256,)))
+
+
+def label_batches(workers):
+    loader = DataLoader(images, batch_size=64, shuffle=True, num_workers=workers,
+                        pin_memory=device.type == "cuda",
+                        generator=torch.Generator().manual_seed(0))
+    return [labels for _inputs, labels in loader]
+
+
+same = all(torch.equal(a, b) for a, b in zip(label_batches(0), label_batches(2), strict=True))
+print("the same batches, in the same order, with 0 and 2 workers:", same)  # i18n
+
+# %% [markdown]
+# The shuffle comes from the loader's generator, not from the workers, so the batches
+# are the same. Start with `num_workers=0`, and raise it when the profiler shows the
+# model waiting for data.
+#
 # ## 3. Mixed precision
 #
 # ### What the 16-bit formats can hold
@@ -474,6 +582,39 @@ for dtype in (torch.float16, torch.bfloat16):
           f"{torch.tensor(1 + 1 / 256).to(dtype).item():.6f}")
 
 # %% [markdown]
+# ### TF32: float32 matrix products with fewer bits
+#
+# GPUs from Ampere on have a fourth format, **TF32**, for matrix products only: float32's
+# 8 exponent bits with float16's 10 mantissa bits. The inputs are rounded to it, the
+# products are summed in float32, and the tensor cores that do it are several times
+# faster than true float32. PyTorch uses it for convolutions by default but not for
+# matrix multiplications, whose default precision is `"highest"`;
+# `torch.set_float32_matmul_precision("high")` allows TF32 (and `"medium"` even
+# bfloat16). Your tensors stay float32 either way. What does the rounding cost? On a CPU
+# we can round the inputs to TF32's 10 bits ourselves and compare with float64:
+
+# %%
+def round_to_tf32(t):
+    """float32 values rounded to 10 mantissa bits, as TF32 keeps them."""
+    bits = t.view(torch.int32)  # the float32's bits as an integer (sign, exponent, mantissa)
+    return ((bits + 0x1000) & ~0x1FFF).view(torch.float32)  # round off the last 13 bits
+
+
+torch.manual_seed(0)
+a, b = torch.randn(512, 512), torch.randn(512, 512)  # (512, 512) each
+exact = a.double() @ b.double()
+for words, product in [("float32", a @ b),  # i18n
+                       ("TF32 inputs", round_to_tf32(a) @ round_to_tf32(b))]:  # i18n
+    error = ((product.double() - exact).abs().max() / exact.abs().max()).item()
+    print(f"{words:12s} largest error, relative to the largest entry: {error:.1e}")  # i18n
+print("matmul precision now:", torch.get_float32_matmul_precision())  # i18n
+
+# %% [markdown]
+# About a thousand times less precise than float32, and still a few $10^{-4}$: plenty
+# for training most networks, which is why many training scripts start with
+# `torch.set_float32_matmul_precision("high")`. Leave it at `"highest"` where you need
+# float32's precision (a numerical check, a scientific computation).
+#
 # ### `autocast`: low precision where it is safe
 #
 # Under `torch.autocast(device_type, dtype)` every operation falls in one of three
@@ -733,6 +874,38 @@ for where, words, dev, amp_dtype in runs:
 # the CPU at all. Mixed precision pays off where the large matrix multiplications
 # dominate, as in the GFLOP/s plot above, and it also halves the memory of activations.
 #
+# ### GPU memory, and running out of it
+#
+# Training keeps four things per parameter: the weight, its gradient and, with Adam, two
+# running averages; in float32 that is $4 \times 4 = 16$ bytes per parameter before a
+# single activation is stored. The activations of every layer are kept from the forward
+# pass for the backward pass, and they grow with the batch size. The numbers for our MLP
+# and for a model of one billion parameters:
+
+# %%
+mlp_parameters = sum(p.numel() for p in mnist_mlp().parameters())
+for words, count in [("the MNIST MLP", mlp_parameters),  # i18n
+                     ("a 1-billion-parameter model", 10**9)]:  # i18n
+    print(f"{words:28s} {count:>13,} parameters -> {16 * count / 2**30:8.3f} GiB "  # i18n
+          "for weights, gradients and Adam")  # i18n
+if device.type == "cuda":
+    print(f"allocated now {torch.cuda.memory_allocated(device) / 2**20:.1f} MiB, at most "  # i18n
+          f"{torch.cuda.max_memory_allocated(device) / 2**20:.1f} MiB so far")  # i18n
+else:
+    print("No CUDA GPU here: torch.cuda.memory_allocated() needs one.")  # i18n
+
+# %% [markdown]
+# When a GPU runs out, PyTorch raises `torch.cuda.OutOfMemoryError` (a `RuntimeError`),
+# and the message says how much was asked for and how much is in use. The remedies, in
+# the order to try them: a smaller batch (with gradient accumulation, section 5, to keep
+# the effective batch size); mixed precision; *activation checkpointing*
+# (`torch.utils.checkpoint`), which recomputes activations during the backward pass
+# instead of storing them; and, beyond one GPU, FSDP (section 5). Two things that do
+# not help: `torch.cuda.empty_cache()` only hands memory that no tensor uses back to
+# the driver, and memory stays in use as long as a variable (a stored loss with its
+# graph, a list of outputs) still refers to it. `torch.cuda.memory_summary()` says
+# where the memory went.
+#
 # ## 4. Data parallelism
 #
 # With $W$ devices, **data parallelism** runs one *process* per device, each with a full
@@ -941,12 +1114,23 @@ def main(out_dir):
     loss = F.cross_entropy(ddp(x.to(device)), y.to(device))
     loss.backward()  # computes this rank's gradient, then all-reduces (averages) it
     ddp_grads = [p.grad.detach().clone() for p in model.parameters()]
+
+    # Gradient accumulation: the same batch in two halves, one all-reduce. Inside
+    # no_sync() backward only adds to the local .grad; the next backward all-reduces.
+    half = len(x) // 2
+    optimizer.zero_grad()
+    with ddp.no_sync():
+        (F.cross_entropy(ddp(x[:half].to(device)), y[:half].to(device)) / 2).backward()
+    (F.cross_entropy(ddp(x[half:].to(device)), y[half:].to(device)) / 2).backward()
+    accumulation_difference = max((p.grad - g).abs().max().item()
+                                  for p, g in zip(model.parameters(), ddp_grads))
     optimizer.step()
 
     everyone = [None] * world_size
     dist.all_gather_object(everyone, my_indices)  # which indices each rank used
     report = {"rank": rank, "world_size": world_size, "backend": dist.get_backend(),
-              "device": str(device), "indices": my_indices, "local_loss": loss.item()}
+              "device": str(device), "indices": my_indices, "local_loss": loss.item(),
+              "accumulation_difference": accumulation_difference}
     if rank == 0:  # one ordinary step on the union of the shards, in this one process
         union = torch.tensor([i for shard in everyone for i in shard])
         single_opt = torch.optim.SGD(single.parameters(), lr=0.5)
@@ -970,6 +1154,26 @@ def main(out_dir):
         dist.all_reduce(total)  # sum over ranks
         losses.append(total.item() / (len(loader) * world_size))
     report["epoch_losses"] = losses
+
+    # Evaluation on 63 examples. DistributedSampler pads them to a multiple of the world
+    # size, so some are counted twice; dealing range(rank, 63, W) counts each once.
+    held_x, held_y = torch.randn(63, 10), torch.randint(0, 3, (63,))
+    padded = list(DistributedSampler(TensorDataset(held_x, held_y), shuffle=False))
+    exact = list(range(rank, len(held_y), world_size))
+    for name, indices in (("eval_padded", padded), ("eval_exact", exact)):
+        with torch.no_grad():
+            predicted = ddp.module(held_x[indices].to(device)).argmax(dim=1).cpu()
+        counts = torch.tensor([(predicted == held_y[indices]).sum().item(), len(indices)],
+                              dtype=torch.float64, device=device)  # (correct, seen)
+        dist.all_reduce(counts)  # sums over ranks
+        report[name] = counts.tolist()
+
+    # Save once, on rank 0, the model without its DDP wrapper (ddp.module): its keys
+    # lack the "module." prefix, so a script without DDP can load the file.
+    report["ddp_key"], report["module_key"] = next(iter(ddp.state_dict())), \
+        next(iter(ddp.module.state_dict()))
+    if rank == 0:
+        torch.save(ddp.module.state_dict(), os.path.join(out_dir, "model.pt"))
     with open(os.path.join(out_dir, f"rank{rank}.json"), "w") as f:
         json.dump(report, f)
     dist.barrier()  # leave together: no rank tears down while another still talks to it
@@ -1031,6 +1235,7 @@ print("mean loss per epoch:",  # i18n
       " ".join(f"{v:.3f}" for v in first["epoch_losses"]))
 ddp_grad_difference = first["grad_difference"]
 assert ddp_grad_difference < 1e-5 and first["weight_difference"] < 1e-5
+assert first["accumulation_difference"] < 1e-5
 
 # %% [markdown]
 # Each rank saw different examples, the loss on each shard differs, and yet after the
@@ -1043,6 +1248,55 @@ assert ddp_grad_difference < 1e-5 and first["weight_difference"] < 1e-5
 # it). Keep in mind what changes with $W$: the effective batch size grows, so learning
 # rates are often scaled up with it.
 #
+# ### What else a real DDP script does
+#
+# The script did three more things, each a classic source of bugs:
+# - **Gradient accumulation with `no_sync`.** To reach a large effective batch with
+#   little memory, a rank runs several micro-batches before each optimizer step. An
+#   all-reduce after every micro-batch would be wasted: inside `with ddp.no_sync():`
+#   the backward pass only adds to the local `.grad`, and the next backward outside it
+#   all-reduces the sum once. The script split its batch in two halves this way (each
+#   loss divided by 2, so the sum is the mean) and compared with the one-step gradient.
+# - **Evaluation without double counting.** `DistributedSampler` pads the data so every
+#   rank gets the same number of examples. For training that is harmless; for a test
+#   score it counts some examples twice. The script evaluated 63 examples both ways:
+#   with the sampler, and with the unpadded deal `range(rank, n, W)` (the shards may
+#   differ by one, which is fine: evaluation all-reduces only once, at the end).
+# - **Saving once, from rank 0, through `ddp.module`.** Every rank holds the same
+#   weights, so one rank writes the file (the others must not write the same path at the
+#   same time); `dist.barrier()` makes them wait until it is written. Save
+#   `ddp.module.state_dict()`: the wrapper's own `state_dict()` puts `module.` in
+#   front of every key, and a model without DDP cannot load that.
+
+# %%
+print(f"no_sync: two half batches vs one batch, gradients differ by at most "  # i18n
+      f"{first['accumulation_difference']:.1e}")  # i18n
+for key, label in [("eval_padded",
+                    "with DistributedSampler:"),  # i18n
+                   ("eval_exact",
+                    "dealt without padding:  ")]:  # i18n
+    correct, seen = first[key]
+    print(label, f"{seen:.0f} examples counted for 63, accuracy {correct / seen:.3f}")  # i18n
+print(f"first key of ddp.state_dict(): {first['ddp_key']!r}, "  # i18n
+      f"of ddp.module.state_dict(): {first['module_key']!r}")  # i18n
+saved = torch.load(work / "model.pt", weights_only=True)
+plain = nn.Sequential(nn.Linear(10, 32), nn.ReLU(), nn.Linear(32, 3))
+print("a model without DDP loads the file:", plain.load_state_dict(saved))  # i18n
+
+# %% [markdown]
+# **Batch normalization across ranks.** A `BatchNorm` layer normalizes with the mean and
+# variance of *its* batch, so under DDP each rank uses its own shard's statistics: with
+# small per-rank batches they are noisy. `nn.SyncBatchNorm` computes them over all
+# ranks instead (one more all-reduce per layer). Convert the model before wrapping it
+# in DDP; `SyncBatchNorm` needs GPUs to run in a process group, so here we only show the
+# conversion:
+
+# %%
+with_norm = nn.Sequential(nn.Linear(10, 32), nn.BatchNorm1d(32), nn.ReLU(), nn.Linear(32, 3))
+synced = nn.SyncBatchNorm.convert_sync_batchnorm(with_norm)  # then DDP(synced, ...)
+print([type(layer).__name__ for layer in synced])
+
+# %% [markdown]
 # ### On several machines
 #
 # Nothing in the script changes. `torchrun` runs once on **every** machine (a *node*),
