@@ -57,7 +57,7 @@ from torch import nn
 from torch.utils import benchmark
 from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 
-from labkit import data, exercises, settings
+from labkit import data, exercises, plot, settings
 from labkit.measure import latencies
 
 q = exercises.bind("05_gpu_and_ddp", globals())
@@ -556,7 +556,11 @@ print("the same batches, in the same order, with 0 and 2 workers:", same)  # i18
 # **bfloat16** ("brain float") keeps float32's range (8 exponent bits) and gives up
 # precision (7 mantissa bits). Below the smallest *normal* number each format still has
 # a few *subnormal* ones, with fewer significant bits, down to the smallest subnormal;
-# anything smaller rounds to 0.
+# anything smaller rounds to 0. Each box below is one bit; the exponent bits set the
+# range, the mantissa bits the precision:
+
+# %%
+plot.plot_float_layouts()
 
 # %%
 print("dtype          largest  smallest normal  smallest subnormal  eps (1 + eps > 1)")  # i18n
@@ -916,7 +920,11 @@ else:
 # 2. an **all-reduce** sums the gradients across ranks and gives every rank the result;
 #    dividing by $W$ gives the average $\bar g = \frac{1}{W}\sum_r g_r$;
 # 3. every rank takes the same optimizer step with $\bar g$, so the copies stay identical.
-#
+
+# %%
+plot.plot_all_reduce(world_size=3)
+
+# %% [markdown]
 # With equal shards, the average of the shard means **is** the mean over the whole
 # batch, so $\bar g$ is exactly the gradient of one process on the full batch of
 # $B$ examples (the *effective batch size*). Checked here in one process, two shards

@@ -67,7 +67,7 @@ from torch import nn
 from torch.nn.utils import prune
 from torch.utils.data import DataLoader, TensorDataset
 
-from labkit import data, exercises, settings
+from labkit import data, exercises, plot, settings
 from labkit.measure import all_threads, file_bytes, latencies
 from labkit.train import evaluate
 
@@ -524,7 +524,13 @@ except NotImplementedError:
 #
 # A state_dict still needs the Python class to run. To run a model *without its Python
 # code* (from C++, on a phone, in another runtime, or just in a program that should not
-# import your training code), you capture the computation itself as a graph.
+# import your training code), you capture the computation itself as a graph. The rest of
+# the chapter follows this road, each form needing less at run time than the one before:
+
+# %%
+plot.plot_export_path()
+
+# %% [markdown]
 #
 # ### TorchScript (legacy)
 #
