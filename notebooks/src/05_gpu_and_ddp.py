@@ -670,18 +670,35 @@ for name in columns["CPU, bfloat16"]:
 # type autocast supports best.
 
 # %%
-def pick_amp_dtype(device):
-    """bfloat16 where the hardware has it natively, float16 on older CUDA GPUs."""
-    if device.type != "cuda":
-        return torch.bfloat16  # the CPU's autocast type
-    if torch.cuda.is_bf16_supported(including_emulation=False):  # (major, minor) >= (8, 0)
-        return torch.bfloat16
-    return torch.float16  # needs a GradScaler
-
-
 capability = torch.cuda.get_device_capability(device) if device.type == "cuda" else None
 print("compute capability:", capability or "no CUDA GPU")  # i18n
-print("16-bit type for autocast here:", pick_amp_dtype(device))  # i18n
+
+# %% [markdown]
+# ### Exercise 3: which 16-bit type, and does it need a scaler?
+# Write `amp_plan(device_type, capability)` that returns the pair `(dtype, needs_scaler)`
+# for autocast on that machine: `device_type` is `"cpu"` or `"cuda"`, and `capability`
+# is the GPU's compute capability as a `(major, minor)` tuple, such as `(7, 5)` for a T4
+# (`None` on a CPU). Decide from these two arguments alone, without asking the machine
+# you run on: the check asks about GPUs you do not have.
+
+# %%
+def amp_plan(device_type, capability):
+    ### BEGIN SOLUTION
+    if device_type == "cuda" and capability < (8, 0):   # before Ampere: no native bfloat16
+        return torch.float16, True                       # float16 needs a GradScaler
+    return torch.bfloat16, False
+    ### END SOLUTION
+
+
+# %%
+q.amp_plan.check()
+
+# %% tags=["author-test"]
+q.amp_plan.expect("incorrect", "emulated",
+                  amp_plan=lambda device_type, capability: (torch.bfloat16, False))
+q.amp_plan.expect("incorrect", "no scaler",
+                  amp_plan=lambda device_type, capability: (torch.bfloat16, True))
+q.amp_plan.expect("passed")
 
 # %% [markdown]
 # The spelling `torch.cuda.amp.autocast(...)` and `torch.cuda.amp.GradScaler()` is
@@ -739,7 +756,7 @@ for words, inputs in [("ordinary batch", features), ("batch that overflows", fea
 # gradient norm) must come after `scaler.unscale_(optimizer)`, or it sees gradients
 # that are still multiplied by $S$.
 #
-# ### Exercise 3: a mixed-precision training step
+# ### Exercise 4: a mixed-precision training step
 # Write `amp_step(model, x, y, optimizer, scaler, *, amp_dtype, max_norm)` doing one
 # training step with cross-entropy loss, in this order: zero the gradients; forward pass
 # and loss under `torch.autocast(device_type=x.device.type, dtype=amp_dtype)`; backward
@@ -976,7 +993,7 @@ print(f"{len(dealt)} indices dealt for {len(numbers)} examples; appearing twice:
 # them. (`drop_last=True` drops the tail instead.) Forgetting `set_epoch` is a classic bug: every epoch then repeats the same
 # order.
 #
-# ### Exercise 4: the sampler's arithmetic
+# ### Exercise 5: the sampler's arithmetic
 # Write `shard_indices(n, rank, world_size)` returning the list of indices rank `rank`
 # receives for a dataset of `n` examples, exactly as
 # `list(DistributedSampler(range(n), num_replicas=world_size, rank=rank, shuffle=False))`:
@@ -1003,7 +1020,7 @@ q.shard_indices.expect("incorrect", "padding repeats",
 q.shard_indices.expect("passed")
 
 # %% [markdown]
-# ### Exercise 5: average the gradients yourself
+# ### Exercise 6: average the gradients yourself
 # `DistributedDataParallel` does step 2 for you, overlapped with the backward pass. Here
 # you write it by hand. `average_gradients(model)` is called on every rank right after
 # `loss.backward()`; afterwards each parameter's `.grad` must hold the average over all

@@ -11,6 +11,7 @@ from exercise_harness import Case, chinese_test, solution_names, standard_tests
 
 from labkit.check import Outcome, run_check
 from labkit.exercises.ch05_gpu_and_ddp import (
+    AmpPlan,
     AmpStep,
     AverageGradients,
     ShardIndices,
@@ -153,6 +154,55 @@ def to_device_float(batch, device):
     if isinstance(batch, tuple):
         return type(batch)(*(to_device_float(v, device) for v in batch))
     return batch
+
+
+# --- amp_plan --------------------------------------------------------------------------
+
+
+def amp_plan(device_type, capability):
+    if device_type == "cuda" and capability < (8, 0):
+        return torch.float16, True
+    return torch.bfloat16, False
+
+
+def amp_plan_major_only(device_type, capability):
+    """Correct too: the major version decides, since Ampere starts at 8.0."""
+    if device_type != "cpu" and capability[0] < 8:
+        return (torch.float16, True)
+    return (torch.bfloat16, False)
+
+
+def amp_plan_greater_than_8(device_type, capability):
+    """Misses the A100 (8.0): `> 8` where `>= 8` is meant."""
+    if device_type == "cuda" and capability[0] > 8:
+        return torch.bfloat16, False
+    if device_type == "cuda":
+        return torch.float16, True
+    return torch.bfloat16, False
+
+
+def amp_plan_float16_without_scaler(device_type, capability):
+    if device_type == "cuda" and capability < (8, 0):
+        return torch.float16, False
+    return torch.bfloat16, False
+
+
+def amp_plan_float16_on_cpu(device_type, capability):
+    if device_type == "cpu" or capability < (8, 0):
+        return torch.float16, True
+    return torch.bfloat16, False
+
+
+def amp_plan_names(device_type, capability):
+    dtype, scaler = amp_plan(device_type, capability)
+    return str(dtype).removeprefix("torch."), scaler
+
+
+def amp_plan_asks_the_machine(device_type, capability):
+    """Asks this machine instead of reading the arguments (a CPU here: never bfloat16)."""
+    if device_type == "cuda" and not torch.cuda.is_available():
+        return torch.float16, True
+    return torch.bfloat16, False
 
 
 # --- time_it ---------------------------------------------------------------------------
@@ -648,6 +698,15 @@ CASES = [
     ], raising=[
         ({"to_device": to_device_generator_for_namedtuples}, "missing 1 required positional"),
     ]),
+    Case(AmpPlan, right={"amp_plan": amp_plan}, wrong=[
+        ({"amp_plan": lambda device_type, capability: (torch.bfloat16, False)}, "emulated"),
+        ({"amp_plan": lambda device_type, capability: (torch.bfloat16, True)}, "no scaler"),
+        ({"amp_plan": amp_plan_greater_than_8}, "capability 8.0 or more"),
+        ({"amp_plan": amp_plan_float16_without_scaler}, "(float16, True)"),
+        ({"amp_plan": amp_plan_float16_on_cpu}, "(bfloat16, False)"),
+        ({"amp_plan": amp_plan_names}, "a pair (dtype, needs a scaler)"),
+        ({"amp_plan": amp_plan_asks_the_machine}, "capability 8.0 or more"),
+    ]),
     Case(TimeIt, right={"time_it": time_it}, wrong=[
         ({"time_it": time_it_no_warmup}, "warm-up"),
         ({"time_it": time_it_mean}, "the mean"),
@@ -720,6 +779,7 @@ test_chinese = chinese_test(CASES)
 def test_alternatives_pass():
     """Do correct answers written differently pass too?"""
     for exercise, answers in [(ToDevice, {"to_device": to_device_with_match}),
+                              (AmpPlan, {"amp_plan": amp_plan_major_only}),
                               (TimeIt, {"time_it": time_it_alternative}),
                               (TimeIt, {"time_it": time_it_cuda_spelling}),
                               (AmpStep, {"amp_step": amp_step_alternative}),
