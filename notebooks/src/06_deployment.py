@@ -6,7 +6,7 @@
 #       format_name: percent
 #   labkit:
 #     teaches: "saving with `weights_only` loading, `torch.export`, ONNX with `dynamo=True`"
-#     extras: [onnx, onnxruntime, onnxscript]
+#     extras: [onnx, onnxruntime, onnxscript, safetensors]
 # ---
 
 # %% [markdown]
@@ -63,6 +63,7 @@ import torch.nn.functional as F
 import torchvision
 from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 from PIL import Image
+from safetensors.torch import load_file, save_file
 from torch import nn
 from torch.nn.utils import prune
 from torch.utils.data import DataLoader, TensorDataset
@@ -261,6 +262,30 @@ except pickle.UnpicklingError as err:  # the line of the long message that says 
 # file that holds other types, allow exactly those with
 # `torch.serialization.add_safe_globals([...])` (or, for one load, the context manager
 # `torch.serialization.safe_globals([...])`) rather than `weights_only=False`.
+#
+# ### safetensors: a file with no code in it
+#
+# `weights_only=True` makes pickle safe by refusing most of it. The **safetensors**
+# format (from Hugging Face, now the usual way to share weights) has no pickle at all:
+# a small JSON header with each tensor's name, dtype and shape, then the raw bytes.
+# Loading it can only ever produce tensors, and it can map the file into memory without
+# copying. It holds a flat dictionary of tensors, which is exactly what a `state_dict` is:
+
+# %%
+safetensors_path = workdir / "cnn.safetensors"
+save_file(net.state_dict(), safetensors_path)
+tensors = load_file(safetensors_path)  # a dict of tensors; nothing is unpickled
+fresh = CNN()
+fresh.load_state_dict(tensors)
+with torch.no_grad():
+    same = torch.equal(fresh.eval()(x_test[:8]), net(x_test[:8]))
+print("same outputs after the round trip:", same)  # i18n
+print(f"{file_bytes(safetensors_path):,} bytes, torch.save: {file_bytes(weights_path):,} bytes")  # i18n
+
+# %% [markdown]
+# Like a `state_dict` saved by `torch.save`, it still needs the model's class to be
+# useful; an optimizer's state or an epoch number (section 3) do not fit in it, so a
+# training checkpoint stays a `torch.save` file.
 #
 # ### Exercise 1: spot the bug, a model file that runs code
 # The code below saves the whole model, and its loader unpickles whatever the file
