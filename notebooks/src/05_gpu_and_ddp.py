@@ -1420,20 +1420,30 @@ for technique, measured, cost in rows:
 # %% [markdown]
 # ## Summary
 # - Pick the device once (`torch.accelerator`), move the model before building the
-#   optimizer, move every batch inside the loop; mixed devices raise an error. Pinned
-#   memory and `non_blocking=True` speed up copies to CUDA.
-# - GPUs run asynchronously: synchronise before reading a clock, warm up, take the
-#   median, or let `torch.utils.benchmark.Timer` do it. Avoid `.item()` inside the loop.
-# - Matrix multiplication speed grows with size until the hardware is saturated.
+#   optimizer, move every batch inside the loop; mixed devices raise an error.
+#   `non_blocking=True` from pinned memory frees the CPU; overlapping a copy with
+#   computation also needs a second CUDA stream.
+# - GPUs run asynchronously: synchronise (`torch.accelerator.synchronize()`) before
+#   reading a clock, warm up, take the median, or let `torch.utils.benchmark.Timer` do
+#   it; CUDA events time the GPU itself, `torch.profiler` says which operations take the
+#   time. Avoid `.item()` inside the loop. `torch.compile` fuses operations, on a CPU too.
+# - Matrix multiplication speed grows with size until the hardware is saturated. Feed the
+#   device with `num_workers` (a dataset class in a `.py` file) and `pin_memory`.
 # - `torch.autocast` runs matrix work in float16 or bfloat16 and keeps sensitive
 #   operations in float32. float16 has a small range: use `torch.amp.GradScaler`, in
-#   the order scale, backward, unscale, clip, step, update. bfloat16 needs no scaler.
+#   the order scale, backward, unscale, clip, step, update. bfloat16 needs no scaler and
+#   runs natively from compute capability 8.0 (`including_emulation=False`). TF32
+#   (`torch.set_float32_matmul_precision("high")`) speeds up float32 matrix products.
 #   `torch.cuda.amp.*` is the legacy spelling.
+# - Training memory: 16 bytes per parameter with Adam, plus activations; out of memory,
+#   try a smaller batch with accumulation, mixed precision, activation checkpointing.
 # - Data parallelism: one process per device, each on its own shard
 #   (`DistributedSampler`, with `set_epoch`), gradients averaged by an all-reduce, so one
 #   step equals one step on the whole batch. Use `DistributedDataParallel` with
-#   `torchrun` (`nccl` on GPUs, `gloo` on CPUs), not `DataParallel`; FSDP's `fully_shard`
-#   when the model does not fit.
+#   `torchrun` (`nccl` on GPUs, `gloo` on CPUs), not `DataParallel`; `no_sync` for
+#   accumulation, evaluation without the sampler's padding, `SyncBatchNorm` for small
+#   per-rank batches, and save `ddp.module` on rank 0. FSDP's `fully_shard` when the
+#   model does not fit.
 #
 # **Next:** chapter 06, deployment: saving models safely and exporting them.
 

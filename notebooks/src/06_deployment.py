@@ -1244,19 +1244,25 @@ for name, purpose, needs, path, _ in formats:
 # - Save `model.state_dict()`, and load it into freshly built code with
 #   `torch.load(path, weights_only=True)` (the default since PyTorch 2.6). Pickled whole
 #   models break when code moves, and unpickling an untrusted file runs its code.
+#   safetensors files hold tensors only, with no pickle at all.
 # - A checkpoint that resumes exactly holds the model, optimizer and scheduler
 #   state_dicts, the epoch and the random generator's state.
 # - TorchScript (`trace`, `script`) is legacy; tracing silently freezes data-dependent
 #   branches. `torch.export` captures a sound graph, refuses what it cannot capture, and
-#   takes `Dim`s for dynamic sizes; `.pt2` files load with `torch.export.load`.
+#   takes `Dim`s for dynamic sizes, given per positional argument
+#   (`dynamic_shapes=({0: batch},)`); `.pt2` files load with `torch.export.load`.
 # - `torch.onnx.export(..., dynamo=True)` writes ONNX for other runtimes such as ONNX
 #   Runtime; check parity with `atol + rtol * |reference|` and time with warm-up,
 #   repeats and medians, at the thread count you will deploy with.
 # - Dynamic int8 quantization shrinks `Linear` weights about 4 times and speeds up the
-#   layers it converts; unstructured pruning keeps accuracy surprisingly long but, on its
+#   layers it converts; static quantization (ONNX Runtime's `quantize_static`, or PT2E
+#   in torchao) calibrates activations and covers convolutions too; the eager
+#   `torch.ao.quantization` APIs are deprecated. Unstructured pruning keeps accuracy surprisingly long but, on its
 #   own, makes a dense model neither faster nor smaller.
-# - A service is a `predict` function around a saved model, reachable from a script or
-#   over HTTP.
+# - A service is a `predict` function around a saved model, run under
+#   `torch.inference_mode()`, reachable from a script or over HTTP; batching requests
+#   multiplies its throughput. Serve with maintained tools (Triton, Ray Serve, KServe,
+#   FastAPI around ONNX Runtime), not TorchServe, which no longer gets fixes.
 #
 # **Next:** this is the last chapter so far. If you skipped them, chapter 04b builds
 # SGD, momentum and Adam from their formulas, and chapter 05 runs training on GPUs with
