@@ -512,8 +512,9 @@ else:
 
 # %% [markdown]
 # The outputs agree to float32 rounding; the speed-up depends on the model and the
-# hardware (small on a CPU for matrix-heavy models, often large on a GPU for models
-# with many small element-wise operations). Measure before you keep it.
+# hardware (little or none on a CPU for a model made of large matrix products, like
+# this one; often large on a GPU for models with many small element-wise operations).
+# Measure before you keep it.
 #
 # ### Feeding the device: `num_workers` and `pin_memory`
 #
