@@ -11,6 +11,12 @@ from labkit.plot.diagrams import mlp_layout, plot_mlp, plot_neuron
 from labkit.plot.graph import autograd_graph, plot_autograd_graph
 from labkit.plot.images import image_grid, mistakes
 from labkit.plot.live import LivePlot
+from labkit.plot.systems import (
+    float_layouts,
+    plot_all_reduce,
+    plot_export_path,
+    plot_float_layouts,
+)
 
 __all__ = [
     "LivePlot",
@@ -19,16 +25,20 @@ __all__ = [
     "confusion_matrix",
     "decision_grid",
     "feature_maps",
+    "float_layouts",
     "image_grid",
     "mistakes",
     "mlp_layout",
     "most_confused",
     "plot_activations",
+    "plot_all_reduce",
     "plot_autograd_graph",
     "plot_confusion_matrix",
     "plot_decision_boundary",
+    "plot_export_path",
     "plot_feature_maps",
     "plot_filters",
+    "plot_float_layouts",
     "plot_history",
     "plot_mlp",
     "plot_neuron",

@@ -57,7 +57,8 @@ from torch import nn
 from torch.utils import benchmark
 from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 
-from labkit import data, exercises, settings
+from labkit import data, exercises, plot, settings
+from labkit.measure import latencies
 
 q = exercises.bind("05_gpu_and_ddp", globals())
 torch.manual_seed(0)
@@ -113,9 +114,14 @@ print("output:", model(x_dev).shape, "on", model(x_dev).device)  # i18n
 
 # %% [markdown]
 # **Batches from a `DataLoader`.** Copies from the CPU to a CUDA GPU are faster from
-# *pinned* (page-locked) memory, and from pinned memory `non_blocking=True` lets the copy
-# run while the GPU is still busy with earlier work. Both only help with CUDA, so switch
-# them on there only:
+# *pinned* (page-locked) memory: the GPU reads it directly, without a staging copy.
+# `non_blocking=True` makes `.to(device)` return before the copy is done, which frees the
+# CPU to prepare the next batch; it is asynchronous only from pinned memory (from
+# ordinary memory the copy still blocks). A copy that runs *at the same time as* the
+# GPU's computation needs more: pinned memory and a second CUDA stream (a side queue of
+# work), because everything on one stream runs in order. Both switches only matter with
+# CUDA, so turn them on there only; the `DataLoader`'s `num_workers` and `pin_memory`
+# come back at the end of section 2.
 
 # %%
 dataset = TensorDataset(torch.randn(64, 4), torch.randint(0, 2, (64,)))
@@ -252,8 +258,8 @@ q.to_device.expect("passed")
 # A CUDA GPU works **asynchronously**: `c = a @ b` only puts the multiplication in a
 # queue and returns at once, long before the result exists. A stopwatch around that line
 # measures the queueing, not the work. Three rules give honest numbers:
-# 1. **synchronise** before reading the clock: `torch.cuda.synchronize()` waits until the
-#    queue is empty;
+# 1. **synchronise** before reading the clock: `torch.accelerator.synchronize()` waits
+#    until the queue is empty (`torch.cuda.synchronize()` is the CUDA-only spelling);
 # 2. **warm up** first: the first calls pay one-time costs (loading kernels, allocating
 #    memory, choosing algorithms);
 # 3. report the **median** of several runs: other programs disturb some runs, and one
@@ -267,11 +273,11 @@ if device.type == "cuda":
     a_gpu = torch.randn(4096, 4096, device=device)
     b_gpu = torch.randn(4096, 4096, device=device)
     a_gpu @ b_gpu  # warm-up
-    torch.cuda.synchronize(device)
+    torch.accelerator.synchronize(device)
     start = time.perf_counter()
     c_gpu = a_gpu @ b_gpu                      # only queued
     returned = time.perf_counter() - start
-    torch.cuda.synchronize(device)             # wait until the queue is empty
+    torch.accelerator.synchronize(device)      # wait until the queue is empty
     finished = time.perf_counter() - start
     print(f"`a @ b` returned after {returned * 1e6:8.1f} µs")  # i18n
     print(f"the product existed after {finished * 1e6:8.1f} µs")  # i18n
@@ -324,9 +330,9 @@ print(f"median {measurement.median * 1e6:.1f} µs per call, {spread}")  # i18n
 # ### Exercise 2: a timing function that is right on a GPU
 # Write `time_it(fn, device, *, warmup=2, repeats=5)`: call `fn()` `warmup` times
 # without timing; then time `repeats` single calls with `time.perf_counter()`,
-# synchronising with `torch.cuda.synchronize(device)` before each clock reading when
-# `device.type == "cuda"` (and only then: on a CPU-only machine it raises); return the
-# median in seconds.
+# synchronising with `torch.accelerator.synchronize(device)` before each clock reading
+# when `device.type != "cpu"` (and only then: on a machine without an accelerator it
+# raises); return the median in seconds.
 #
 # The check runs your function on a *simulated* GPU, where `fn()` returns at once and the
 # work is done only when you synchronise, with a simulated clock, so it can tell whether
@@ -336,8 +342,8 @@ print(f"median {measurement.median * 1e6:.1f} µs per call, {spread}")  # i18n
 def time_it(fn, device, *, warmup=2, repeats=5):
     ### BEGIN SOLUTION
     def sync():
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
+        if device.type != "cpu":  # an accelerator: wait for the work queued on it
+            torch.accelerator.synchronize(device)
 
     for _ in range(warmup):
         fn()
@@ -372,12 +378,12 @@ def time_it_mean(fn, device, *, warmup=2, repeats=5):
         fn()
     times = []
     for _ in range(repeats):
-        if device.type == "cuda":
-            torch.cuda.synchronize()
+        if device.type != "cpu":
+            torch.accelerator.synchronize()
         start = time.perf_counter()
         fn()
-        if device.type == "cuda":
-            torch.cuda.synchronize()
+        if device.type != "cpu":
+            torch.accelerator.synchronize()
         times.append(time.perf_counter() - start)
     return sum(times) / len(times)
 
@@ -434,6 +440,114 @@ for label, values in speeds.items():
 # why GPUs want large batches, and why several threads help only for large enough
 # matrices.
 #
+# ### Where the time goes: CUDA events and `torch.profiler`
+#
+# On a GPU there is a second clock: **CUDA events** are markers put in the GPU's queue,
+# and `start.elapsed_time(end)` reads the GPU time between two of them, without making
+# the CPU wait in between (CUDA only; the cell says so on a CPU). To see *which
+# operations* take the time, on the CPU and the GPU alike, use `torch.profiler`: it
+# records every operation while a block runs, and `key_averages()` sums them by name.
+
+# %%
+if device.type == "cuda":
+    start_event = torch.cuda.Event(enable_timing=True)
+    end_event = torch.cuda.Event(enable_timing=True)
+    start_event.record()
+    a_gpu @ b_gpu
+    end_event.record()
+    end_event.synchronize()  # wait until the GPU has passed the end marker
+    print(f"a @ b by CUDA events: {start_event.elapsed_time(end_event):.3f} ms")  # i18n
+else:
+    print("No CUDA GPU here: CUDA events need one.")  # i18n
+
+torch.manual_seed(0)
+probe_model = nn.Sequential(nn.Linear(512, 1024), nn.ReLU(), nn.Linear(1024, 512)).to(device)
+probe_batch = torch.randn(256, 512, device=device)  # (B, 512)
+probe_model(probe_batch).sum().backward()  # a warm-up step, outside the profile
+os.environ.setdefault("KINETO_LOG_LEVEL", "5")  # keeps the profiler's own log quiet
+activities = [torch.profiler.ProfilerActivity.CPU]
+if device.type == "cuda":
+    activities.append(torch.profiler.ProfilerActivity.CUDA)
+with torch.profiler.profile(activities=activities) as profiler:
+    for _ in range(5):
+        probe_model(probe_batch).sum().backward()
+busiest = sorted(profiler.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)
+for event in busiest[:5]:
+    print(f"{event.key:28s} {event.count:3d} calls {event.self_cpu_time_total / 1000:7.2f} ms")  # i18n
+
+# %% [markdown]
+# The matrix multiplications (`aten::addmm` forward, `aten::mm` backward) lead: that is
+# where the arithmetic is. In a real model, a list led by copies, `item` or
+# data loading says the device is waiting for the rest of the program.
+# `profiler.export_chrome_trace("trace.json")` saves a timeline to open in
+# [Perfetto](https://ui.perfetto.dev).
+#
+# ### `torch.compile`: fewer, fused operations
+#
+# Each operation of an eager model is one call through Python and, on a GPU, one kernel
+# launch, and each reads and writes memory. `torch.compile(model)` captures the model as
+# a graph (with the same machinery as `torch.export`, chapter 06) and generates fused
+# kernels for it: C++ on a CPU, Triton on a GPU. The first call compiles, which takes
+# seconds to minutes; later calls reuse the code. It works on a CPU too, but the
+# compilation takes longer than this quick test run allows, so the cell runs it only
+# in a normal run.
+
+# %%
+if settings.fast():
+    print("torch.compile: skipped in the quick test run (compiling takes tens of seconds).")  # i18n
+else:
+    torch.manual_seed(0)
+    mlp = nn.Sequential(nn.Linear(256, 512), nn.GELU(), nn.Linear(512, 512), nn.GELU(),
+                        nn.Linear(512, 10))
+    compiled = torch.compile(mlp)   # nothing compiled yet: that happens at the first call
+    inputs256 = torch.randn(256, 256)  # (B, 256)
+    with torch.inference_mode():
+        difference = (compiled(inputs256) - mlp(inputs256)).abs().max().item()
+    found = latencies({"eager": (mlp, inputs256), "compiled": (compiled, inputs256)},
+                      threads=1)
+    eager_ms, compiled_ms = found["eager"].median_ms, found["compiled"].median_ms
+    print(f"largest difference from the eager model: {difference:.1e}")  # i18n
+    print(f"eager {eager_ms:.3f} ms, compiled {compiled_ms:.3f} ms per batch "  # i18n
+          "(median, 1 thread)")  # i18n
+
+# %% [markdown]
+# The outputs agree to float32 rounding; the speed-up depends on the model and the
+# hardware (little or none on a CPU for a model made of large matrix products, like
+# this one; often large on a GPU for models with many small element-wise operations).
+# Measure before you keep it.
+#
+# ### Feeding the device: `num_workers` and `pin_memory`
+#
+# A fast GPU waits if batches come too slowly. `DataLoader(num_workers=n)` prepares
+# batches in `n` worker processes (decoding images, augmenting) while the main process
+# trains; `persistent_workers=True` keeps them alive between epochs. Workers pay off
+# when preparing a batch takes real work; for tensors already in memory, as here, they
+# only add the cost of sending batches between processes. Two traps: a `Dataset` class
+# defined in the notebook cannot be sent to workers started with *spawn* or
+# *forkserver* (the default on Windows and macOS, and on Linux from Python 3.14):
+# define it in a `.py` file and import it. And `pin_memory=True` makes the loader put
+# each batch in pinned memory, which the `non_blocking=True` copies of section 1 need;
+# with CUDA only.
+
+# %%
+images = TensorDataset(torch.randn(256, 1, 28, 28), torch.randint(0, 10, (256,)))
+
+
+def label_batches(workers):
+    loader = DataLoader(images, batch_size=64, shuffle=True, num_workers=workers,
+                        pin_memory=device.type == "cuda",
+                        generator=torch.Generator().manual_seed(0))
+    return [labels for _inputs, labels in loader]
+
+
+same = all(torch.equal(a, b) for a, b in zip(label_batches(0), label_batches(2), strict=True))
+print("the same batches, in the same order, with 0 and 2 workers:", same)  # i18n
+
+# %% [markdown]
+# The shuffle comes from the loader's generator, not from the workers, so the batches
+# are the same. Start with `num_workers=0`, and raise it when the profiler shows the
+# model waiting for data.
+#
 # ## 3. Mixed precision
 #
 # ### What the 16-bit formats can hold
@@ -443,7 +557,11 @@ for label, values in speeds.items():
 # **bfloat16** ("brain float") keeps float32's range (8 exponent bits) and gives up
 # precision (7 mantissa bits). Below the smallest *normal* number each format still has
 # a few *subnormal* ones, with fewer significant bits, down to the smallest subnormal;
-# anything smaller rounds to 0.
+# anything smaller rounds to 0. Each box below is one bit; the exponent bits set the
+# range, the mantissa bits the precision:
+
+# %%
+plot.plot_float_layouts()
 
 # %%
 print("dtype          largest  smallest normal  smallest subnormal  eps (1 + eps > 1)")  # i18n
@@ -469,6 +587,39 @@ for dtype in (torch.float16, torch.bfloat16):
           f"{torch.tensor(1 + 1 / 256).to(dtype).item():.6f}")
 
 # %% [markdown]
+# ### TF32: float32 matrix products with fewer bits
+#
+# GPUs from Ampere on have a fourth format, **TF32**, for matrix products only: float32's
+# 8 exponent bits with float16's 10 mantissa bits. The inputs are rounded to it, the
+# products are summed in float32, and the tensor cores that do it are several times
+# faster than true float32. PyTorch uses it for convolutions by default but not for
+# matrix multiplications, whose default precision is `"highest"`;
+# `torch.set_float32_matmul_precision("high")` allows TF32 (and `"medium"` even
+# bfloat16). Your tensors stay float32 either way. What does the rounding cost? On a CPU
+# we can round the inputs to TF32's 10 bits ourselves and compare with float64:
+
+# %%
+def round_to_tf32(t):
+    """float32 values rounded to 10 mantissa bits, as TF32 keeps them."""
+    bits = t.view(torch.int32)  # the float32's bits as an integer (sign, exponent, mantissa)
+    return ((bits + 0x1000) & ~0x1FFF).view(torch.float32)  # round off the last 13 bits
+
+
+torch.manual_seed(0)
+a, b = torch.randn(512, 512), torch.randn(512, 512)  # (512, 512) each
+exact = a.double() @ b.double()
+for words, product in [("float32", a @ b),  # i18n
+                       ("TF32 inputs", round_to_tf32(a) @ round_to_tf32(b))]:  # i18n
+    error = ((product.double() - exact).abs().max() / exact.abs().max()).item()
+    print(f"{words:12s} largest error, relative to the largest entry: {error:.1e}")  # i18n
+print("matmul precision now:", torch.get_float32_matmul_precision())  # i18n
+
+# %% [markdown]
+# About a thousand times less precise than float32, and still a few $10^{-4}$: plenty
+# for training most networks, which is why many training scripts start with
+# `torch.set_float32_matmul_precision("high")`. Leave it at `"highest"` where you need
+# float32's precision (a numerical check, a scientific computation).
+#
 # ### `autocast`: low precision where it is safe
 #
 # Under `torch.autocast(device_type, dtype)` every operation falls in one of three
@@ -511,11 +662,47 @@ for name in columns["CPU, bfloat16"]:
     print(f"{name:20s}" + "".join(f"{column[name]:>16s}" for column in columns.values()))
 
 # %% [markdown]
-# Which 16-bit type? On NVIDIA GPUs from Ampere on (A100, RTX 30xx and newer;
-# `torch.cuda.is_bf16_supported()` tells you) bfloat16 is the usual choice: it has
-# float32's range and needs no scaler. Older GPUs (V100, T4) have fast float16 only, and
-# float16 needs the `GradScaler` below. On CPUs bfloat16 is the type autocast supports
-# best. The spelling `torch.cuda.amp.autocast(...)` and `torch.cuda.amp.GradScaler()` is
+# Which 16-bit type? On NVIDIA GPUs from Ampere on (compute capability 8.0 or more:
+# A100, RTX 30xx and newer) bfloat16 is the usual choice: it has float32's range and
+# needs no scaler. Older GPUs (V100, T4) have fast float16 only, and float16 needs the
+# `GradScaler` below. Careful: `torch.cuda.is_bf16_supported()` says `True` on a V100 or
+# T4 too, because bfloat16 *runs* there, emulated and slow; ask for native support with
+# `including_emulation=False`, or read the compute capability. On CPUs bfloat16 is the
+# type autocast supports best.
+
+# %%
+capability = torch.cuda.get_device_capability(device) if device.type == "cuda" else None
+print("compute capability:", capability or "no CUDA GPU")  # i18n
+
+# %% [markdown]
+# ### Exercise 3: which 16-bit type, and does it need a scaler?
+# Write `amp_plan(device_type, capability)` that returns the pair `(dtype, needs_scaler)`
+# for autocast on that machine: `device_type` is `"cpu"` or `"cuda"`, and `capability`
+# is the GPU's compute capability as a `(major, minor)` tuple, such as `(7, 5)` for a T4
+# (`None` on a CPU). Decide from these two arguments alone, without asking the machine
+# you run on: the check asks about GPUs you do not have.
+
+# %%
+def amp_plan(device_type, capability):
+    ### BEGIN SOLUTION
+    if device_type == "cuda" and capability < (8, 0):   # before Ampere: no native bfloat16
+        return torch.float16, True                       # float16 needs a GradScaler
+    return torch.bfloat16, False
+    ### END SOLUTION
+
+
+# %%
+q.amp_plan.check()
+
+# %% tags=["author-test"]
+q.amp_plan.expect("incorrect", "emulated",
+                  amp_plan=lambda device_type, capability: (torch.bfloat16, False))
+q.amp_plan.expect("incorrect", "no scaler",
+                  amp_plan=lambda device_type, capability: (torch.bfloat16, True))
+q.amp_plan.expect("passed")
+
+# %% [markdown]
+# The spelling `torch.cuda.amp.autocast(...)` and `torch.cuda.amp.GradScaler()` is
 # **legacy**: use `torch.amp.autocast("cuda", ...)` (or `torch.autocast`) and
 # `torch.amp.GradScaler("cuda")`.
 #
@@ -570,7 +757,7 @@ for words, inputs in [("ordinary batch", features), ("batch that overflows", fea
 # gradient norm) must come after `scaler.unscale_(optimizer)`, or it sees gradients
 # that are still multiplied by $S$.
 #
-# ### Exercise 3: a mixed-precision training step
+# ### Exercise 4: a mixed-precision training step
 # Write `amp_step(model, x, y, optimizer, scaler, *, amp_dtype, max_norm)` doing one
 # training step with cross-entropy loss, in this order: zero the gradients; forward pass
 # and loss under `torch.autocast(device_type=x.device.type, dtype=amp_dtype)`; backward
@@ -661,8 +848,8 @@ def train_mixed(device, amp_dtype=None, *, epochs, batch_size=128):
     xs, ys = train_x.to(device), train_y.to(device)
     epoch_times = []
     for epoch in range(epochs):
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
+        if device.type != "cpu":
+            torch.accelerator.synchronize(device)
         start = time.perf_counter()
         order = torch.randperm(len(ys), generator=torch.Generator().manual_seed(epoch))
         for i in range(0, len(ys), batch_size):
@@ -674,8 +861,8 @@ def train_mixed(device, amp_dtype=None, *, epochs, batch_size=128):
             scaler.scale(loss).backward()  # without a scaler (enabled=False): loss.backward()
             scaler.step(optimizer)
             scaler.update()
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
+        if device.type != "cpu":
+            torch.accelerator.synchronize(device)
         epoch_times.append(time.perf_counter() - start)
     model.eval()
     with torch.no_grad(), torch.autocast(device.type, dtype=amp_dtype or torch.float32,
@@ -709,6 +896,38 @@ for where, words, dev, amp_dtype in runs:
 # the CPU at all. Mixed precision pays off where the large matrix multiplications
 # dominate, as in the GFLOP/s plot above, and it also halves the memory of activations.
 #
+# ### GPU memory, and running out of it
+#
+# Training keeps four things per parameter: the weight, its gradient and, with Adam, two
+# running averages; in float32 that is $4 \times 4 = 16$ bytes per parameter before a
+# single activation is stored. The activations of every layer are kept from the forward
+# pass for the backward pass, and they grow with the batch size. The numbers for our MLP
+# and for a model of one billion parameters:
+
+# %%
+mlp_parameters = sum(p.numel() for p in mnist_mlp().parameters())
+for words, count in [("the MNIST MLP", mlp_parameters),  # i18n
+                     ("a 1-billion-parameter model", 10**9)]:  # i18n
+    print(f"{words:28s} {count:>13,} parameters -> {16 * count / 2**30:8.3f} GiB "  # i18n
+          "for weights, gradients and Adam")  # i18n
+if device.type == "cuda":
+    print(f"allocated now {torch.cuda.memory_allocated(device) / 2**20:.1f} MiB, at most "  # i18n
+          f"{torch.cuda.max_memory_allocated(device) / 2**20:.1f} MiB so far")  # i18n
+else:
+    print("No CUDA GPU here: torch.cuda.memory_allocated() needs one.")  # i18n
+
+# %% [markdown]
+# When a GPU runs out, PyTorch raises `torch.cuda.OutOfMemoryError` (a `RuntimeError`),
+# and the message says how much was asked for and how much is in use. The remedies, in
+# the order to try them: a smaller batch (with gradient accumulation, section 5, to keep
+# the effective batch size); mixed precision; *activation checkpointing*
+# (`torch.utils.checkpoint`), which recomputes activations during the backward pass
+# instead of storing them; and, beyond one GPU, FSDP (section 5). Two things that do
+# not help: `torch.cuda.empty_cache()` only hands memory that no tensor uses back to
+# the driver, and memory stays in use as long as a variable (a stored loss with its
+# graph, a list of outputs) still refers to it. `torch.cuda.memory_summary()` says
+# where the memory went.
+#
 # ## 4. Data parallelism
 #
 # With $W$ devices, **data parallelism** runs one *process* per device, each with a full
@@ -719,7 +938,11 @@ for where, words, dev, amp_dtype in runs:
 # 2. an **all-reduce** sums the gradients across ranks and gives every rank the result;
 #    dividing by $W$ gives the average $\bar g = \frac{1}{W}\sum_r g_r$;
 # 3. every rank takes the same optimizer step with $\bar g$, so the copies stay identical.
-#
+
+# %%
+plot.plot_all_reduce(world_size=3)
+
+# %% [markdown]
 # With equal shards, the average of the shard means **is** the mean over the whole
 # batch, so $\bar g$ is exactly the gradient of one process on the full batch of
 # $B$ examples (the *effective batch size*). Checked here in one process, two shards
@@ -771,7 +994,7 @@ print(f"{len(dealt)} indices dealt for {len(numbers)} examples; appearing twice:
 # them. (`drop_last=True` drops the tail instead.) Forgetting `set_epoch` is a classic bug: every epoch then repeats the same
 # order.
 #
-# ### Exercise 4: the sampler's arithmetic
+# ### Exercise 5: the sampler's arithmetic
 # Write `shard_indices(n, rank, world_size)` returning the list of indices rank `rank`
 # receives for a dataset of `n` examples, exactly as
 # `list(DistributedSampler(range(n), num_replicas=world_size, rank=rank, shuffle=False))`:
@@ -798,7 +1021,7 @@ q.shard_indices.expect("incorrect", "padding repeats",
 q.shard_indices.expect("passed")
 
 # %% [markdown]
-# ### Exercise 5: average the gradients yourself
+# ### Exercise 6: average the gradients yourself
 # `DistributedDataParallel` does step 2 for you, overlapped with the backward pass. Here
 # you write it by hand. `average_gradients(model)` is called on every rank right after
 # `loss.backward()`; afterwards each parameter's `.grad` must hold the average over all
@@ -860,8 +1083,9 @@ q.average_gradients.expect("passed")
 # this machine, which picks its GPU), `WORLD_SIZE` ($W$), `LOCAL_WORLD_SIZE` (processes
 # on this machine) and a place to meet (`MASTER_ADDR`, `MASTER_PORT`). The script then:
 # 1. on GPUs, `torch.cuda.set_device(local_rank)`, so each process has its own GPU; then
-#    `dist.init_process_group(backend)`: **`nccl`** between NVIDIA GPUs, **`gloo`** on
-#    CPUs;
+#    `dist.init_process_group(backend, device_id=...)`: **`nccl`** between NVIDIA GPUs,
+#    **`gloo`** on CPUs; `device_id` (a GPU, or `None` on a CPU) binds the group to this
+#    process's GPU, so `nccl` connects at once instead of at the first collective;
 # 2. wraps the model: `DDP(model, device_ids=[local_rank])` on GPUs, `DDP(model)` on CPU;
 # 3. feeds each rank its shard with a `DistributedSampler`;
 # 4. trains as usual: `loss.backward()` now also averages the gradients across ranks.
@@ -895,7 +1119,8 @@ def main(out_dir):
     device = torch.device("cuda", local_rank) if use_cuda else torch.device("cpu")
     if use_cuda:
         torch.cuda.set_device(device)  # before the group: each process its own GPU
-    dist.init_process_group("nccl" if use_cuda else "gloo")
+    dist.init_process_group("nccl" if use_cuda else "gloo",
+                            device_id=device if use_cuda else None)
     rank, world_size = dist.get_rank(), dist.get_world_size()
 
     torch.manual_seed(0)  # the same data and initial weights on every rank
@@ -915,12 +1140,23 @@ def main(out_dir):
     loss = F.cross_entropy(ddp(x.to(device)), y.to(device))
     loss.backward()  # computes this rank's gradient, then all-reduces (averages) it
     ddp_grads = [p.grad.detach().clone() for p in model.parameters()]
+
+    # Gradient accumulation: the same batch in two halves, one all-reduce. Inside
+    # no_sync() backward only adds to the local .grad; the next backward all-reduces.
+    half = len(x) // 2
+    optimizer.zero_grad()
+    with ddp.no_sync():
+        (F.cross_entropy(ddp(x[:half].to(device)), y[:half].to(device)) / 2).backward()
+    (F.cross_entropy(ddp(x[half:].to(device)), y[half:].to(device)) / 2).backward()
+    accumulation_difference = max((p.grad - g).abs().max().item()
+                                  for p, g in zip(model.parameters(), ddp_grads))
     optimizer.step()
 
     everyone = [None] * world_size
     dist.all_gather_object(everyone, my_indices)  # which indices each rank used
     report = {"rank": rank, "world_size": world_size, "backend": dist.get_backend(),
-              "device": str(device), "indices": my_indices, "local_loss": loss.item()}
+              "device": str(device), "indices": my_indices, "local_loss": loss.item(),
+              "accumulation_difference": accumulation_difference}
     if rank == 0:  # one ordinary step on the union of the shards, in this one process
         union = torch.tensor([i for shard in everyone for i in shard])
         single_opt = torch.optim.SGD(single.parameters(), lr=0.5)
@@ -944,6 +1180,26 @@ def main(out_dir):
         dist.all_reduce(total)  # sum over ranks
         losses.append(total.item() / (len(loader) * world_size))
     report["epoch_losses"] = losses
+
+    # Evaluation on 63 examples. DistributedSampler pads them to a multiple of the world
+    # size, so some are counted twice; dealing range(rank, 63, W) counts each once.
+    held_x, held_y = torch.randn(63, 10), torch.randint(0, 3, (63,))
+    padded = list(DistributedSampler(TensorDataset(held_x, held_y), shuffle=False))
+    exact = list(range(rank, len(held_y), world_size))
+    for name, indices in (("eval_padded", padded), ("eval_exact", exact)):
+        with torch.no_grad():
+            predicted = ddp.module(held_x[indices].to(device)).argmax(dim=1).cpu()
+        counts = torch.tensor([(predicted == held_y[indices]).sum().item(), len(indices)],
+                              dtype=torch.float64, device=device)  # (correct, seen)
+        dist.all_reduce(counts)  # sums over ranks
+        report[name] = counts.tolist()
+
+    # Save once, on rank 0, the model without its DDP wrapper (ddp.module): its keys
+    # lack the "module." prefix, so a script without DDP can load the file.
+    report["ddp_key"], report["module_key"] = next(iter(ddp.state_dict())), \
+        next(iter(ddp.module.state_dict()))
+    if rank == 0:
+        torch.save(ddp.module.state_dict(), os.path.join(out_dir, "model.pt"))
     with open(os.path.join(out_dir, f"rank{rank}.json"), "w") as f:
         json.dump(report, f)
     dist.barrier()  # leave together: no rank tears down while another still talks to it
@@ -1005,15 +1261,68 @@ print("mean loss per epoch:",  # i18n
       " ".join(f"{v:.3f}" for v in first["epoch_losses"]))
 ddp_grad_difference = first["grad_difference"]
 assert ddp_grad_difference < 1e-5 and first["weight_difference"] < 1e-5
+assert first["accumulation_difference"] < 1e-5
 
 # %% [markdown]
 # Each rank saw different examples, the loss on each shard differs, and yet after the
 # all-reduce the gradients match one process working on all 16 examples, to float32
-# rounding. That is the whole promise of data parallelism: up to $W$ times the
-# throughput (a little less, since the all-reduce takes time), with the same mathematics
-# as one large batch. (Keep in mind what changes with $W$: the effective
-# batch size grows, so learning rates are often scaled up with it.)
+# rounding: the same mathematics as one large batch. That is what this demo shows,
+# **correctness, not speed**: both processes share this machine's CPU, so they are no
+# faster than one. With $W$ GPUs, each computes its shard at the same time, and the
+# throughput approaches $W$ times one GPU's, minus the time the all-reduce is not
+# hidden behind the backward pass (a fast interconnect such as NVLink hides most of
+# it). Keep in mind what changes with $W$: the effective batch size grows, so learning
+# rates are often scaled up with it.
 #
+# ### What else a real DDP script does
+#
+# The script did three more things, each a classic source of bugs:
+# - **Gradient accumulation with `no_sync`.** To reach a large effective batch with
+#   little memory, a rank runs several micro-batches before each optimizer step. An
+#   all-reduce after every micro-batch would be wasted: inside `with ddp.no_sync():`
+#   the backward pass only adds to the local `.grad`, and the next backward outside it
+#   all-reduces the sum once. The script split its batch in two halves this way (each
+#   loss divided by 2, so the sum is the mean) and compared with the one-step gradient.
+# - **Evaluation without double counting.** `DistributedSampler` pads the data so every
+#   rank gets the same number of examples. For training that is harmless; for a test
+#   score it counts some examples twice. The script evaluated 63 examples both ways:
+#   with the sampler, and with the unpadded deal `range(rank, n, W)` (the shards may
+#   differ by one, which is fine: evaluation all-reduces only once, at the end).
+# - **Saving once, from rank 0, through `ddp.module`.** Every rank holds the same
+#   weights, so one rank writes the file (the others must not write the same path at the
+#   same time); `dist.barrier()` makes them wait until it is written. Save
+#   `ddp.module.state_dict()`: the wrapper's own `state_dict()` puts `module.` in
+#   front of every key, and a model without DDP cannot load that.
+
+# %%
+print(f"no_sync: two half batches vs one batch, gradients differ by at most "  # i18n
+      f"{first['accumulation_difference']:.1e}")  # i18n
+for key, label in [("eval_padded",
+                    "with DistributedSampler:"),  # i18n
+                   ("eval_exact",
+                    "dealt without padding:  ")]:  # i18n
+    correct, seen = first[key]
+    print(label, f"{seen:.0f} examples counted for 63, accuracy {correct / seen:.3f}")  # i18n
+print(f"first key of ddp.state_dict(): {first['ddp_key']!r}, "  # i18n
+      f"of ddp.module.state_dict(): {first['module_key']!r}")  # i18n
+saved = torch.load(work / "model.pt", weights_only=True)
+plain = nn.Sequential(nn.Linear(10, 32), nn.ReLU(), nn.Linear(32, 3))
+print("a model without DDP loads the file:", plain.load_state_dict(saved))  # i18n
+
+# %% [markdown]
+# **Batch normalization across ranks.** A `BatchNorm` layer normalizes with the mean and
+# variance of *its* batch, so under DDP each rank uses its own shard's statistics: with
+# small per-rank batches they are noisy. `nn.SyncBatchNorm` computes them over all
+# ranks instead (one more all-reduce per layer). Convert the model before wrapping it
+# in DDP; `SyncBatchNorm` needs GPUs to run in a process group, so here we only show the
+# conversion:
+
+# %%
+with_norm = nn.Sequential(nn.Linear(10, 32), nn.BatchNorm1d(32), nn.ReLU(), nn.Linear(32, 3))
+synced = nn.SyncBatchNorm.convert_sync_batchnorm(with_norm)  # then DDP(synced, ...)
+print([type(layer).__name__ for layer in synced])
+
+# %% [markdown]
 # ### On several machines
 #
 # Nothing in the script changes. `torchrun` runs once on **every** machine (a *node*),
@@ -1079,18 +1388,20 @@ print(SBATCH_SCRIPT)
 # %%
 cpu32, cpu16 = amp_results[("CPU", "float32")], amp_results[("CPU", "bfloat16 autocast")]
 rows = []
-cpu_best = max(max(v) for k, v in speeds.items() if k.startswith("CPU"))
-rows.append(("matmul on the CPU", f"{cpu_best:.1f} GFLOP/s at best", "-"))  # i18n
+# Each speed is already a median; compare them at one size, the largest measured.
+cpu_top = speeds["CPU, 1 thread"][-1]  # i18n
+rows.append(("matmul on the CPU, 1 thread", f"{cpu_top:.1f} GFLOP/s at n = {sizes[-1]}",  # i18n
+             "-"))
 if len(cpu_threads) > 1:
     one, every = speeds["CPU, 1 thread"][-1], speeds[f"CPU, {cpu_threads[-1]} threads"][-1]  # i18n
     rows.append((f"{cpu_threads[-1]} CPU threads instead of 1", f"{every / one:.1f} x at n = "  # i18n
                  f"{sizes[-1]}", "every core busy"))  # i18n
-if "GPU, float32" in speeds:  # like with like: the best of each, float32 against float32 # i18n
-    gpu32_best, gpu16_best = max(speeds["GPU, float32"]), max(speeds["GPU, bfloat16"])  # i18n
-    rows.append(("float32 matmul on the GPU", f"{gpu32_best / cpu_best:.0f} x the CPU at best",  # i18n
-                 "copies to the GPU; async timing"))  # i18n
-    rows.append(("bfloat16 matmul on the GPU", f"{gpu16_best / gpu32_best:.1f} x GPU float32 "  # i18n
-                 "at best", "7 mantissa bits"))  # i18n
+if "GPU, float32" in speeds:  # like with like: float32 against float32, at one size # i18n
+    gpu32_top, gpu16_top = speeds["GPU, float32"][-1], speeds["GPU, bfloat16"][-1]  # i18n
+    rows.append(("float32 matmul on the GPU", f"{gpu32_top / cpu_top:.0f} x the CPU "  # i18n
+                 f"at n = {sizes[-1]}", "copies to the GPU; async timing"))  # i18n
+    rows.append(("bfloat16 matmul on the GPU", f"{gpu16_top / gpu32_top:.1f} x GPU float32 "  # i18n
+                 f"at n = {sizes[-1]}", "7 mantissa bits"))  # i18n
 rows.append(("bfloat16 autocast, CPU (MNIST MLP)",  # i18n
              f"{cpu16[0] / cpu32[0]:.2f} x the time, accuracy {cpu16[1]:.3f} vs {cpu32[1]:.3f}",  # i18n
              "rounding; casts"))  # i18n
@@ -1110,20 +1421,30 @@ for technique, measured, cost in rows:
 # %% [markdown]
 # ## Summary
 # - Pick the device once (`torch.accelerator`), move the model before building the
-#   optimizer, move every batch inside the loop; mixed devices raise an error. Pinned
-#   memory and `non_blocking=True` speed up copies to CUDA.
-# - GPUs run asynchronously: synchronise before reading a clock, warm up, take the
-#   median, or let `torch.utils.benchmark.Timer` do it. Avoid `.item()` inside the loop.
-# - Matrix multiplication speed grows with size until the hardware is saturated.
+#   optimizer, move every batch inside the loop; mixed devices raise an error.
+#   `non_blocking=True` from pinned memory frees the CPU; overlapping a copy with
+#   computation also needs a second CUDA stream.
+# - GPUs run asynchronously: synchronise (`torch.accelerator.synchronize()`) before
+#   reading a clock, warm up, take the median, or let `torch.utils.benchmark.Timer` do
+#   it; CUDA events time the GPU itself, `torch.profiler` says which operations take the
+#   time. Avoid `.item()` inside the loop. `torch.compile` fuses operations, on a CPU too.
+# - Matrix multiplication speed grows with size until the hardware is saturated. Feed the
+#   device with `num_workers` (a dataset class in a `.py` file) and `pin_memory`.
 # - `torch.autocast` runs matrix work in float16 or bfloat16 and keeps sensitive
 #   operations in float32. float16 has a small range: use `torch.amp.GradScaler`, in
-#   the order scale, backward, unscale, clip, step, update. bfloat16 needs no scaler.
+#   the order scale, backward, unscale, clip, step, update. bfloat16 needs no scaler and
+#   runs natively from compute capability 8.0 (`including_emulation=False`). TF32
+#   (`torch.set_float32_matmul_precision("high")`) speeds up float32 matrix products.
 #   `torch.cuda.amp.*` is the legacy spelling.
+# - Training memory: 16 bytes per parameter with Adam, plus activations; out of memory,
+#   try a smaller batch with accumulation, mixed precision, activation checkpointing.
 # - Data parallelism: one process per device, each on its own shard
 #   (`DistributedSampler`, with `set_epoch`), gradients averaged by an all-reduce, so one
 #   step equals one step on the whole batch. Use `DistributedDataParallel` with
-#   `torchrun` (`nccl` on GPUs, `gloo` on CPUs), not `DataParallel`; FSDP's `fully_shard`
-#   when the model does not fit.
+#   `torchrun` (`nccl` on GPUs, `gloo` on CPUs), not `DataParallel`; `no_sync` for
+#   accumulation, evaluation without the sampler's padding, `SyncBatchNorm` for small
+#   per-rank batches, and save `ddp.module` on rank 0. FSDP's `fully_shard` when the
+#   model does not fit.
 #
 # **Next:** chapter 06, deployment: saving models safely and exporting them.
 

@@ -6,7 +6,7 @@
 #       format_name: percent
 #   labkit:
 #     teaches: "saving with `weights_only` loading, `torch.export`, ONNX with `dynamo=True`"
-#     extras: [onnx, onnxruntime, onnxscript]
+#     extras: [onnx, onnxruntime, onnxscript, safetensors]
 # ---
 
 # %% [markdown]
@@ -61,12 +61,14 @@ import onnxscript  # noqa: F401 - torch.onnx.export needs it
 import torch
 import torch.nn.functional as F
 import torchvision
+from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 from PIL import Image
+from safetensors.torch import load_file, save_file
 from torch import nn
 from torch.nn.utils import prune
 from torch.utils.data import DataLoader, TensorDataset
 
-from labkit import data, exercises, settings
+from labkit import data, exercises, plot, settings
 from labkit.measure import all_threads, file_bytes, latencies
 from labkit.train import evaluate
 
@@ -260,6 +262,30 @@ except pickle.UnpicklingError as err:  # the line of the long message that says 
 # file that holds other types, allow exactly those with
 # `torch.serialization.add_safe_globals([...])` (or, for one load, the context manager
 # `torch.serialization.safe_globals([...])`) rather than `weights_only=False`.
+#
+# ### safetensors: a file with no code in it
+#
+# `weights_only=True` makes pickle safe by refusing most of it. The **safetensors**
+# format (from Hugging Face, now the usual way to share weights) has no pickle at all:
+# a small JSON header with each tensor's name, dtype and shape, then the raw bytes.
+# Loading it can only ever produce tensors, and it can map the file into memory without
+# copying. It holds a flat dictionary of tensors, which is exactly what a `state_dict` is:
+
+# %%
+safetensors_path = workdir / "cnn.safetensors"
+save_file(net.state_dict(), safetensors_path)
+tensors = load_file(safetensors_path)  # a dict of tensors; nothing is unpickled
+fresh = CNN()
+fresh.load_state_dict(tensors)
+with torch.no_grad():
+    same = torch.equal(fresh.eval()(x_test[:8]), net(x_test[:8]))
+print("same outputs after the round trip:", same)  # i18n
+print(f"{file_bytes(safetensors_path):,} bytes, torch.save: {file_bytes(weights_path):,} bytes")  # i18n
+
+# %% [markdown]
+# Like a `state_dict` saved by `torch.save`, it still needs the model's class to be
+# useful; an optimizer's state or an epoch number (section 3) do not fit in it, so a
+# training checkpoint stays a `torch.save` file.
 #
 # ### Exercise 1: spot the bug, a model file that runs code
 # The code below saves the whole model, and its loader unpickles whatever the file
@@ -523,7 +549,13 @@ except NotImplementedError:
 #
 # A state_dict still needs the Python class to run. To run a model *without its Python
 # code* (from C++, on a phone, in another runtime, or just in a program that should not
-# import your training code), you capture the computation itself as a graph.
+# import your training code), you capture the computation itself as a graph. The rest of
+# the chapter follows this road, each form needing less at run time than the one before:
+
+# %%
+plot.plot_export_path()
+
+# %% [markdown]
 #
 # ### TorchScript (legacy)
 #
@@ -619,15 +651,19 @@ except Exception as err:
 # Write `export_dynamic_batch(model, example)` that exports `model` for inputs like
 # `example` but with **any batch size** (dimension 0), and returns the
 # `ExportedProgram`. Name the dimension with `torch.export.Dim("batch")` and pass it
-# through the `dynamic_shapes` argument of `torch.export.export`: a dictionary from
-# the name of `forward`'s argument (`"x"` for our models) to `{dimension: Dim}`. The
-# check exports a small model of its own and runs your program on batches of 1 and 7.
+# through the `dynamic_shapes` argument of `torch.export.export`, which mirrors the
+# arguments: a tuple with one `{dimension: Dim}` per positional argument, like
+# `(example,)`. (A dict keyed by the names of `forward`'s arguments works too, but the
+# names differ between models: `CNN.forward` calls its argument `x`, an
+# `nn.Sequential` calls it `input`, and a wrong name is an error.) The check exports an
+# `nn.Sequential` of its own and runs your program on batches of 1, 7 and more.
 
 # %%
 def export_dynamic_batch(model, example):
     ### BEGIN SOLUTION
     batch = torch.export.Dim("batch")
-    return torch.export.export(model.eval(), (example,), dynamic_shapes={"x": {0: batch}})
+    # one entry per positional argument, whatever forward() calls it
+    return torch.export.export(model.eval(), (example,), dynamic_shapes=({0: batch},))
     ### END SOLUTION
 
 
@@ -648,7 +684,7 @@ q.export_dynamic_batch.expect("passed")
 
 # %%
 batch = torch.export.Dim("batch")
-program = torch.export.export(net, (example,), dynamic_shapes={"x": {0: batch}})
+program = torch.export.export(net, (example,), dynamic_shapes=({0: batch},))
 program_path = workdir / "cnn.pt2"
 torch.export.save(program, program_path)
 
@@ -676,7 +712,7 @@ print(f"{file_bytes(program_path):,} bytes on disk")  # i18n
 # %%
 onnx_path = workdir / "cnn.onnx"
 torch.onnx.export(net, (example,), onnx_path, dynamo=True, external_data=False, verbose=False,
-                  dynamic_shapes={"x": {0: batch}}, input_names=["x"], output_names=["logits"])
+                  dynamic_shapes=({0: batch},), input_names=["x"], output_names=["logits"])
 print(f"{file_bytes(onnx_path):,} bytes on disk")  # i18n
 
 
@@ -855,8 +891,54 @@ print(f"the dense layers hold {dense_weights / sum(p.numel() for p in net.parame
 # hardly does: the dense layers are only a small part of its time (last line), since in
 # a CNN the convolutions do most of the arithmetic, and they were not quantized. Dynamic
 # quantization pays off for models made mostly of `Linear` layers, like MLPs and
-# transformers. For convolutions, *static* quantization (which calibrates the input
-# scales on sample data beforehand) is the tool.
+# transformers. For convolutions, *static* quantization is the tool: it also stores
+# each layer's input scale, calibrated beforehand on sample data, so that convolutions
+# run in int8 too.
+#
+# ### Static quantization with ONNX Runtime
+#
+# PyTorch's eager static quantization (`torch.ao.quantization`'s `QuantStub`,
+# `prepare` and `convert`) is **deprecated** like the dynamic one. Its successors work
+# on a captured graph: *PT2E* quantization (export the model, then `prepare_pt2e`, run
+# calibration data, `convert_pt2e`), now in the `torchao` package, and, for a model
+# already in ONNX, ONNX Runtime's `quantize_static`. The second runs here: it reads
+# calibration batches from a small reader object, records each tensor's range, and
+# writes a new ONNX file with int8 weights and activations (`QDQ` format: quantize and
+# dequantize nodes around each operation, which the runtime fuses into int8 kernels).
+
+# %%
+class Calibration(CalibrationDataReader):
+    """Hands ONNX Runtime one batch of training images at a time, then None."""
+
+    def __init__(self, batches):
+        self.batches = iter(batches)
+
+    def get_next(self):
+        batch = next(self.batches, None)
+        return None if batch is None else {"x": batch.numpy()}
+
+
+calibration = [x_train[i:i + 64] for i in range(0, 256, 64)]  # 4 batches of (64, 1, 28, 28)
+static_path = workdir / "cnn_int8_static.onnx"
+logging.disable(logging.WARNING)  # ONNX Runtime's advice to preprocess the graph first
+try:
+    quantize_static(onnx_path, static_path, Calibration(calibration),
+                    quant_format=QuantFormat.QDQ, per_channel=True,
+                    weight_type=QuantType.QInt8, activation_type=QuantType.QUInt8)
+finally:
+    logging.disable(logging.NOTSET)
+static_session = ort_session(static_path, threads=1)
+static_logits = np.concatenate([static_session.run(None, {"x": xb.numpy()})[0]
+                                for xb, _yb in test_loader])
+static_accuracy = (static_logits.argmax(axis=1) == y_test.numpy()).mean()
+print(f"float32 ONNX: {file_bytes(onnx_path):9,} bytes, accuracy {accuracy:.2%}")  # i18n
+print(f"int8 static:  {file_bytes(static_path):9,} bytes, accuracy {static_accuracy:.2%}")  # i18n
+
+# %% [markdown]
+# Convolutions included, every weight is now 8 bits: the file is several times smaller
+# (not quite 4, since the scales, zero points and quantize nodes take room too), and
+# the accuracy barely moves. Calibrate on training data, never on the test set, and
+# check the accuracy after quantizing, as here.
 #
 # ### Magnitude pruning
 #
@@ -915,7 +997,11 @@ for name, path in [("dense", weights_path), ("90% zeros", sparse_path)]:  # i18n
 #
 # Time to use the exported model. First a `predict` function: it takes images as they
 # arrive (PIL images or a uint8 tensor of 28 x 28 pixels), prepares them exactly as in
-# training, and returns a label and a probability for each.
+# training, and returns a label and a probability for each. It runs the model under
+# `torch.inference_mode()` rather than `torch.no_grad()`: both skip the graph for
+# gradients, and inference mode also skips the version counters that autograd keeps on
+# every tensor, so it is a little faster. Its tensors can never enter autograd later,
+# which is exactly right for a service and wrong inside training code.
 
 # %%
 service_model = torch.export.load(program_path).module()  # needs torch only, not `CNN`
@@ -926,7 +1012,7 @@ def predict(images):
     if not isinstance(images, torch.Tensor):
         images = torch.stack([torch.from_numpy(np.array(im.convert("L").resize((28, 28))))
                               for im in images])  # (N, 28, 28) uint8
-    with torch.no_grad():
+    with torch.inference_mode():  # no graph, no version counters: serving only
         probabilities = service_model(to_input(images)).softmax(dim=1)  # (N, 10)
     best = probabilities.max(dim=1)
     return [(int(d), round(float(p), 4))
@@ -934,6 +1020,26 @@ def predict(images):
 
 
 print(predict(raw_test.data[:5]), "true:", raw_test.targets[:5].tolist())  # i18n
+
+# %% [markdown]
+# **Why services batch requests.** A model call has a fixed cost (Python, checks, one
+# launch per layer) that a batch shares. Compare 32 requests answered one at a time with
+# the same 32 answered as one batch:
+
+# %%
+requests = raw_test.data[:32]  # (32, 28, 28) uint8: 32 requests of one image each
+found = latencies({"single": (lambda: [predict(r[None]) for r in requests],),
+                   "batch": (lambda: predict(requests),)}, **timing, threads=1)
+one_by_one, one_batch = found["single"].median_ms, found["batch"].median_ms
+print(f"one by one: {one_by_one:8.2f} ms for 32 requests")  # i18n
+print(f"one batch:  {one_batch:8.2f} ms for 32 requests, {one_by_one / one_batch:.1f} x faster")  # i18n
+
+# %% [markdown]
+# A busy service therefore *batches dynamically*: requests that arrive within a few
+# milliseconds of each other wait in a queue, one worker runs them through `predict`
+# together, and each caller gets its own row of the result. The wait adds a little
+# latency to each request and multiplies the throughput. Serving tools do this for you
+# (Triton's `dynamic_batching` setting, for one).
 
 # %% [markdown]
 # ### A command-line script
@@ -1068,9 +1174,14 @@ print("after the block, the server thread is still running:", server_thread.is_a
 
 # %% [markdown]
 # A production service adds what this one leaves out: batching of concurrent requests,
-# limits on request size, authentication, logging, several worker processes. Packages
-# such as FastAPI, TorchServe or NVIDIA Triton provide them; the core stays a `predict`
-# function around a saved model.
+# limits on request size, authentication, logging, several worker processes. Maintained
+# tools provide them: NVIDIA Triton Inference Server (ONNX, TensorRT and PyTorch models,
+# with batching built in), Ray Serve, KServe on Kubernetes, or a web framework such as
+# FastAPI around ONNX Runtime or an exported program (vLLM and similar servers for large
+# language models). **TorchServe**, which older tutorials use, is in *limited
+# maintenance*: its releases stay available, but it gets no updates, bug fixes or
+# security patches, so do not start a new service on it. Whatever the tool, the core
+# stays a `predict` function around a saved model.
 #
 # ## 8. All the formats, side by side
 #
@@ -1133,19 +1244,25 @@ for name, purpose, needs, path, _ in formats:
 # - Save `model.state_dict()`, and load it into freshly built code with
 #   `torch.load(path, weights_only=True)` (the default since PyTorch 2.6). Pickled whole
 #   models break when code moves, and unpickling an untrusted file runs its code.
+#   safetensors files hold tensors only, with no pickle at all.
 # - A checkpoint that resumes exactly holds the model, optimizer and scheduler
 #   state_dicts, the epoch and the random generator's state.
 # - TorchScript (`trace`, `script`) is legacy; tracing silently freezes data-dependent
 #   branches. `torch.export` captures a sound graph, refuses what it cannot capture, and
-#   takes `Dim`s for dynamic sizes; `.pt2` files load with `torch.export.load`.
+#   takes `Dim`s for dynamic sizes, given per positional argument
+#   (`dynamic_shapes=({0: batch},)`); `.pt2` files load with `torch.export.load`.
 # - `torch.onnx.export(..., dynamo=True)` writes ONNX for other runtimes such as ONNX
 #   Runtime; check parity with `atol + rtol * |reference|` and time with warm-up,
 #   repeats and medians, at the thread count you will deploy with.
 # - Dynamic int8 quantization shrinks `Linear` weights about 4 times and speeds up the
-#   layers it converts; unstructured pruning keeps accuracy surprisingly long but, on its
+#   layers it converts; static quantization (ONNX Runtime's `quantize_static`, or PT2E
+#   in torchao) calibrates activations and covers convolutions too; the eager
+#   `torch.ao.quantization` APIs are deprecated. Unstructured pruning keeps accuracy surprisingly long but, on its
 #   own, makes a dense model neither faster nor smaller.
-# - A service is a `predict` function around a saved model, reachable from a script or
-#   over HTTP.
+# - A service is a `predict` function around a saved model, run under
+#   `torch.inference_mode()`, reachable from a script or over HTTP; batching requests
+#   multiplies its throughput. Serve with maintained tools (Triton, Ray Serve, KServe,
+#   FastAPI around ONNX Runtime), not TorchServe, which no longer gets fixes.
 #
 # **Next:** this is the last chapter so far. If you skipped them, chapter 04b builds
 # SGD, momentum and Adam from their formulas, and chapter 05 runs training on GPUs with

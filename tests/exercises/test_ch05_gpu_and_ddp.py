@@ -11,6 +11,7 @@ from exercise_harness import Case, chinese_test, solution_names, standard_tests
 
 from labkit.check import Outcome, run_check
 from labkit.exercises.ch05_gpu_and_ddp import (
+    AmpPlan,
     AmpStep,
     AverageGradients,
     ShardIndices,
@@ -155,13 +156,62 @@ def to_device_float(batch, device):
     return batch
 
 
+# --- amp_plan --------------------------------------------------------------------------
+
+
+def amp_plan(device_type, capability):
+    if device_type == "cuda" and capability < (8, 0):
+        return torch.float16, True
+    return torch.bfloat16, False
+
+
+def amp_plan_major_only(device_type, capability):
+    """Correct too: the major version decides, since Ampere starts at 8.0."""
+    if device_type != "cpu" and capability[0] < 8:
+        return (torch.float16, True)
+    return (torch.bfloat16, False)
+
+
+def amp_plan_greater_than_8(device_type, capability):
+    """Misses the A100 (8.0): `> 8` where `>= 8` is meant."""
+    if device_type == "cuda" and capability[0] > 8:
+        return torch.bfloat16, False
+    if device_type == "cuda":
+        return torch.float16, True
+    return torch.bfloat16, False
+
+
+def amp_plan_float16_without_scaler(device_type, capability):
+    if device_type == "cuda" and capability < (8, 0):
+        return torch.float16, False
+    return torch.bfloat16, False
+
+
+def amp_plan_float16_on_cpu(device_type, capability):
+    if device_type == "cpu" or capability < (8, 0):
+        return torch.float16, True
+    return torch.bfloat16, False
+
+
+def amp_plan_names(device_type, capability):
+    dtype, scaler = amp_plan(device_type, capability)
+    return str(dtype).removeprefix("torch."), scaler
+
+
+def amp_plan_asks_the_machine(device_type, capability):
+    """Asks this machine instead of reading the arguments (a CPU here: never bfloat16)."""
+    if device_type == "cuda" and not torch.cuda.is_available():
+        return torch.float16, True
+    return torch.bfloat16, False
+
+
 # --- time_it ---------------------------------------------------------------------------
 
 
 def time_it(fn, device, *, warmup=2, repeats=5):
     def sync():
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
+        if device.type != "cpu":
+            torch.accelerator.synchronize(device)
 
     for _ in range(warmup):
         fn()
@@ -171,6 +221,36 @@ def time_it(fn, device, *, warmup=2, repeats=5):
         start = time.perf_counter()
         fn()
         sync()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def time_it_cuda_spelling(fn, device, *, warmup=2, repeats=5):
+    """Correct too: the CUDA-only spelling of the synchronisation."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        start = time.perf_counter()
+        fn()
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def time_it_always_sync_accelerator(fn, device, *, warmup=2, repeats=5):
+    """Synchronises the accelerator even on the CPU: fails on a machine without one."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        torch.accelerator.synchronize()
+        start = time.perf_counter()
+        fn()
+        torch.accelerator.synchronize()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
@@ -618,6 +698,15 @@ CASES = [
     ], raising=[
         ({"to_device": to_device_generator_for_namedtuples}, "missing 1 required positional"),
     ]),
+    Case(AmpPlan, right={"amp_plan": amp_plan}, wrong=[
+        ({"amp_plan": lambda device_type, capability: (torch.bfloat16, False)}, "emulated"),
+        ({"amp_plan": lambda device_type, capability: (torch.bfloat16, True)}, "no scaler"),
+        ({"amp_plan": amp_plan_greater_than_8}, "capability 8.0 or more"),
+        ({"amp_plan": amp_plan_float16_without_scaler}, "(float16, True)"),
+        ({"amp_plan": amp_plan_float16_on_cpu}, "(bfloat16, False)"),
+        ({"amp_plan": amp_plan_names}, "a pair (dtype, needs a scaler)"),
+        ({"amp_plan": amp_plan_asks_the_machine}, "capability 8.0 or more"),
+    ]),
     Case(TimeIt, right={"time_it": time_it}, wrong=[
         ({"time_it": time_it_no_warmup}, "warm-up"),
         ({"time_it": time_it_mean}, "the mean"),
@@ -632,6 +721,7 @@ CASES = [
         ({"time_it": time_it_total_over_repeats}, "the mean"),
     ], raising=[
         ({"time_it": time_it_always_sync}, "RuntimeError"),
+        ({"time_it": time_it_always_sync_accelerator}, "RuntimeError"),
     ]),
     Case(AmpStep, right={"amp_step": amp_step}, wrong=[
         ({"amp_step": amp_clip_before_unscale}, "clipped before `scaler.unscale_"),
@@ -689,7 +779,9 @@ test_chinese = chinese_test(CASES)
 def test_alternatives_pass():
     """Do correct answers written differently pass too?"""
     for exercise, answers in [(ToDevice, {"to_device": to_device_with_match}),
+                              (AmpPlan, {"amp_plan": amp_plan_major_only}),
                               (TimeIt, {"time_it": time_it_alternative}),
+                              (TimeIt, {"time_it": time_it_cuda_spelling}),
                               (AmpStep, {"amp_step": amp_step_alternative}),
                               (ShardIndices, {"shard_indices": shard_indices_tensor}),
                               (ShardIndices, {"shard_indices": shard_indices_range_modulo}),

@@ -230,6 +230,12 @@ def load_model_of_a_pickle(model, path):
 
 def export_dynamic_batch(model, example):
     batch = torch.export.Dim("batch")
+    return torch.export.export(model, (example,), dynamic_shapes=({0: batch},))
+
+
+def export_keyed_x(model, example):
+    """The dict form with the name `x`: an nn.Sequential calls its argument `input`."""
+    batch = torch.export.Dim("batch")
     return torch.export.export(model, (example,), dynamic_shapes={"x": {0: batch}})
 
 
@@ -243,7 +249,7 @@ def export_in_train_mode(model, example):
 
 def export_at_most_6(model, example):
     batch = torch.export.Dim("batch", max=6)
-    return torch.export.export(model, (example,), dynamic_shapes={"x": {0: batch}})
+    return torch.export.export(model, (example,), dynamic_shapes=({0: batch},))
 
 
 def export_module(model, example):
@@ -363,13 +369,13 @@ def save_model_in_half(model, path):
 
 def export_at_most_64(model, example):
     batch = torch.export.Dim("batch", max=64)
-    return torch.export.export(model, (example,), dynamic_shapes={"x": {0: batch}})
+    return torch.export.export(model, (example,), dynamic_shapes=({0: batch},))
 
 
 def export_fused(model, example):
     """Folds the batch norm into the convolution first, in the caller's model."""
-    model.conv = torch.nn.utils.fusion.fuse_conv_bn_eval(model.conv, model.norm)
-    model.norm = torch.nn.Identity()
+    model[0] = torch.nn.utils.fusion.fuse_conv_bn_eval(model[0], model[1])
+    model[1] = torch.nn.Identity()
     return export_dynamic_batch(model, example)
 
 
@@ -463,6 +469,8 @@ CASES = [
         ({"export_dynamic_batch": export_at_most_6}, "dynamic but bounded"),
         ({"export_dynamic_batch": export_at_most_64}, "dynamic but bounded"),
         ({"export_dynamic_batch": export_fused}, "changed its argument `model"),
+    ], raising=[
+        ({"export_dynamic_batch": export_keyed_x}, "arg names ['input']"),
     ]),
     Case(Parity, right={"compare_outputs": compare_outputs}, wrong=[
         ({"compare_outputs": compare_only_atol}, "relative tolerance"),
@@ -525,11 +533,11 @@ def test_other_right_answers_pass():
         (ExportDynamic(), {"export_dynamic_batch": lambda m, x: torch.export.export(
             m, (x,), dynamic_shapes=({0: static_dim},))}),
         (ExportDynamic(), {"export_dynamic_batch": lambda m, x: torch.export.export(
-            m, (x,), dynamic_shapes={"x": {0: torch.export.Dim("n", min=1, max=4096)}})}),
+            m, (x,), dynamic_shapes={"input": {0: torch.export.Dim("n", min=1, max=4096)}})}),
         (Parity(), {"compare_outputs": compare_allclose}),
         (Parity(), {"compare_outputs": compare_numpy}),
         (ExportDynamic(), {"export_dynamic_batch": lambda m, x: torch.export.export(
-            m, (x,), dynamic_shapes={"x": {0: torch.export.Dim.AUTO}})}),
+            m, (x,), dynamic_shapes=[{0: torch.export.Dim.AUTO}])}),
         (ModelSize(), {"model_size_bytes": lambda m: sum(
             t.nbytes for t in [*m.parameters(), *m.buffers()])}),
         (ModelSize(), {"model_size_bytes": lambda m: sum({  # each storage once

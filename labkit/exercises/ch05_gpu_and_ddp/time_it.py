@@ -7,9 +7,9 @@ import statistics
 
 import torch
 
-from labkit import timing
 from labkit.check import Exercise, expect, probes
 from labkit.check.contract import Contract
+from labkit.exercises.ch05_gpu_and_ddp import simulated_device
 from labkit.i18n import N_, _
 
 CONTRACT = Contract(returns=float)  # "return the median in seconds"
@@ -19,7 +19,7 @@ def simulated_run(time_it, device_type: str, durations: list[float], warmup: int
           spec: dict) -> dict:
     """``time_it(fn, device, warmup=..., repeats=...)`` on the simulated device, guarded;
     the reply and every event the simulation saw (calls, syncs, clock readings)."""
-    with timing.simulation(time_it, device_type, durations) as sim:
+    with simulated_device.simulation(time_it, device_type, durations) as sim:
         reply, _args, _value = probes.guarded(
             time_it, (sim.fn, torch.device(device_type)),
             {"warmup": warmup, "repeats": repeats}, spec)
@@ -34,15 +34,15 @@ class TimeIt(Exercise):
         N_("Three parts: call `fn()` `warmup` times without timing; then, `repeats` times: "
            "synchronise, read the clock, call `fn()`, synchronise, read the clock; return "
            "the median of the differences. Synchronise only when "
-           "`device.type == \"cuda\"`."),
+           "`device.type != \"cpu\"`."),
         N_("`statistics.median(times)` gives the median; `time.perf_counter()` is the "
            "clock."),
     )
     solution = '''\
 def time_it(fn, device, *, warmup=2, repeats=5):
     def sync():
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
+        if device.type != "cpu":  # an accelerator: wait for the work queued on it
+            torch.accelerator.synchronize(device)
 
     for _ in range(warmup):
         fn()
@@ -74,7 +74,7 @@ def time_it(fn, device, *, warmup=2, repeats=5):
             call = f"time_it(fn, torch.device({device_type!r}), warmup={warmup}, " \
                    f"repeats={repeats})"
             during = (_("`{call}` on a simulated GPU, where `fn()` returns at once and the "
-                        "work runs until the next `torch.cuda.synchronize()`")
+                        "work runs until the next `torch.accelerator.synchronize()`")
                       if device_type == "cuda" else _("`{call}` on the CPU")).format(call=call)
             reply = self.probe(simulated_run, time_it, device_type, durations, warmup, repeats,
                                CONTRACT.spec(), during=during)
@@ -126,8 +126,8 @@ def time_it(fn, device, *, warmup=2, repeats=5):
                 pending = False
             elif event == "clock" and pending:
                 expect.that(False, checked=_("the order of calls in `{call}`").format(call=call),
-                            expected=_("`torch.cuda.synchronize()` between every `fn()` and "
-                                       "the next clock reading"),
+                            expected=_("`torch.accelerator.synchronize()` between every `fn()` "
+                                       "and the next clock reading"),
                             found=_("a clock reading while the GPU was still working"),
                             hint=_("On a GPU `fn()` only queues work; synchronise before each "
                                    "clock reading so the time includes that work."))

@@ -7,7 +7,7 @@ import torch
 from labkit.check import Exercise, expect, probes
 from labkit.check.contract import Contract
 from labkit.check.describe import cut, describe
-from labkit.exercises.ch06_deployment.models import ConvNet
+from labkit.exercises.ch06_deployment.models import conv_net
 from labkit.i18n import N_, _
 
 RUN = Contract()  # the exported program only reads its input
@@ -35,24 +35,27 @@ class ExportDynamic(Exercise):
         N_("Without `dynamic_shapes`, `torch.export` fixes every size to the example's: the "
            "program then refuses any other batch size."),
         N_("`batch = torch.export.Dim('batch')`, then `torch.export.export(model, (example,), "
-           "dynamic_shapes={'x': {0: batch}})`: the key is the name of the argument of "
-           "`forward`. `dynamic_shapes=({0: batch},)` works too."),
+           "dynamic_shapes=({0: batch},))`: a tuple with one entry per argument, like "
+           "`(example,)`. A dict must use the name of `forward`'s argument, which is "
+           "`input` for an `nn.Sequential`, not `x`."),
     )
     solution = '''\
 def export_dynamic_batch(model, example):
     batch = torch.export.Dim("batch")
-    return torch.export.export(model.eval(), (example,), dynamic_shapes={"x": {0: batch}})'''
+    # one entry per positional argument, whatever forward() calls it
+    return torch.export.export(model.eval(), (example,), dynamic_shapes=({0: batch},))'''
 
     def check(self, export_dynamic_batch):
         channels, side = int(self.randint(1, 4)), 2 * int(self.randint(3, 6))
         torch.manual_seed(int(self.randint(0, 10_000)))
-        model = ConvNet(channels, side, int(self.randint(2, 6))).eval()
+        model = conv_net(channels, side, int(self.randint(2, 6))).eval()
         example = self.randn(int(self.randint(2, 6)), channels, side, side)
         # torch.export traces the model itself: a plain guarded call (no tool ruled out,
         # so no dispatch mode in the way), the model and the example watched.
         program = self.call(export_dynamic_batch, model, example,
-                            during=_("`export_dynamic_batch(model, example)` with an example "
-                                     "of shape {shape}").format(shape=tuple(example.shape)))
+                            during=_("`export_dynamic_batch(model, example)` with an "
+                                     "`nn.Sequential` model and an example of shape "
+                                     "{shape}").format(shape=tuple(example.shape)))
         expect.that(self.is_instance(program, torch.export.ExportedProgram),
                     checked=_("what `export_dynamic_batch` returns"),
                     expected=_("a `torch.export.ExportedProgram`"), found=describe(program),

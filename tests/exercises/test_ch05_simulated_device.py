@@ -5,7 +5,7 @@ import time
 
 import torch
 
-from labkit.timing import SimulatedDevice, simulated_timing
+from labkit.exercises.ch05_gpu_and_ddp.simulated_device import SimulatedDevice, simulated_timing
 
 
 def test_gpu_work_takes_time_only_when_synchronised():
@@ -52,7 +52,7 @@ def test_a_cpu_simulation_has_no_gpu():
     """On "cpu", does torch.cuda.synchronize raise, as on a laptop, whatever the machine?"""
     import pytest
 
-    from labkit.timing import simulation
+    from labkit.exercises.ch05_gpu_and_ddp.simulated_device import simulation
 
     no_gpu = pytest.raises(RuntimeError, match="needs a CUDA GPU")
     with simulation(naive_time_it, "cpu", [0.1]) as sim, no_gpu:

@@ -1,13 +1,15 @@
-"""A simulated asynchronous device and clock, to test timing code without a GPU.
+"""Chapter 05's simulated asynchronous device and clock, to check timing code without a GPU.
 
-On a CUDA GPU, ``fn()`` only queues work and returns at once; the time passes while
-``torch.cuda.synchronize()`` waits for the queue. ``SimulatedDevice`` behaves the same
-way with a clock that moves only when work is done, and records every call, so a
-check can tell whether timing code warmed up, synchronised before reading the clock,
-and reported the median. ``simulation`` replaces ``time.perf_counter`` (and friends) and
-``torch.cuda.synchronize`` by the simulation while a learner's timing function runs;
-``simulated_timing`` runs one call inside it. On "cpu" the simulation is a machine
-without a GPU, wherever it runs: ``torch.cuda.synchronize`` raises there.
+Only the `time_it` exercise uses it; the course's one timing helper for real work is
+``labkit.measure``. On a GPU, ``fn()`` only queues work and returns at once; the time
+passes while ``torch.accelerator.synchronize()`` (or ``torch.cuda.synchronize()``) waits
+for the queue. ``SimulatedDevice`` behaves the same way with a clock that moves only
+when work is done, and records every call, so a check can tell whether timing code
+warmed up, synchronised before reading the clock, and reported the median.
+``simulation`` replaces ``time.perf_counter`` (and friends) and both synchronize
+functions by the simulation while a learner's timing function runs; ``simulated_timing``
+runs one call inside it. On "cpu" the simulation is a machine without a GPU, wherever
+it runs: both synchronize functions raise there.
 """
 
 from __future__ import annotations
@@ -51,8 +53,8 @@ class SimulatedDevice:
 
 
 def _no_gpu(*args, **kwargs):
-    """``torch.cuda.synchronize`` on a machine without a GPU (a RuntimeError, as torch's)."""
-    raise RuntimeError("torch.cuda.synchronize() needs a CUDA GPU, and this machine has none")
+    """Synchronising on a machine without a GPU (a RuntimeError, as torch's)."""
+    raise RuntimeError("synchronize() needs a CUDA GPU, and this machine has none")
 
 
 @contextlib.contextmanager
@@ -72,7 +74,9 @@ def simulation(time_it, device_type: str, durations: list[float]):
                     (torch.accelerator, "is_available", lambda: True)]
     else:  # the same answer on a laptop and on a machine with a GPU
         patches += [(torch.cuda, "synchronize", _no_gpu),
-                    (torch.cuda, "is_available", lambda: False)]
+                    (torch.cuda, "is_available", lambda: False),
+                    (torch.accelerator, "synchronize", _no_gpu),
+                    (torch.accelerator, "is_available", lambda: False)]
     # Names the learner imported directly (`from time import perf_counter`).
     originals = {id(getattr(obj, name)): fake for obj, name, fake in patches}
     namespace = getattr(time_it, "__globals__", {})
