@@ -80,6 +80,7 @@ cap = 50
 
 [points]
 one_hot = 2
+bilinear = 0  # left out of this assignment
 
 [written.{QUESTION}]
 points = 3

@@ -91,8 +91,8 @@ def test_the_practice_package_does_hold_them(tmp_path):
     """The same search finds the solutions in a practice package (the test can fail)."""
     from labkit.grade.student_wheel import package_folder
 
-    text = (package_folder() / "exercises" / "ch03_mlp" / "accuracy.py").read_text()
-    assert _leaks(text) == ["03_mlp/accuracy"]
+    text = (package_folder() / "exercises" / "ch03_mlp" / "per_class_accuracy.py").read_text()
+    assert _leaks(text) == ["03_mlp/per_class_accuracy"]
 
 
 def test_the_setup_cell_installs_the_graded_wheel_written_beside_it(handout):
@@ -119,7 +119,7 @@ def test_solution_and_hint_say_they_are_withheld(installed):
         "from labkit.exercises import exercises_of, bind\n"
         "assert all(e.solution is None for e in exercises_of('03_mlp'))\n"
         "q = bind('03_mlp', {})\n"
-        "q.accuracy.solution(); q.accuracy.hint()\n")
+        "q.per_class_accuracy.solution(); q.per_class_accuracy.hint()\n")
     env = {**os.environ, "PYTHONPATH": str(installed), "LABKIT_OFFLINE": "1"}
     done = subprocess.run([sys.executable, "-c", script], env=env, cwd=installed,
                           capture_output=True, text=True, timeout=120)
@@ -172,8 +172,8 @@ def test_no_hint_in_the_package_of_a_release_without_hints(installed):
     """--no-hints: neither the hints nor their translations ship."""
     from labkit.exercises import exercises_of
 
-    hint = exercises_of("03_mlp")[5].hints[0]  # accuracy's first hint, a sentence
-    assert "argmax" in hint
+    hint = exercises_of("03_mlp")[5].hints[0]  # per_class_accuracy's first hint, a sentence
+    assert "labels == k" in hint
     from labkit.grade.student_wheel import package_folder
     from labkit.i18n import finished_entries
 
@@ -181,5 +181,5 @@ def test_no_hint_in_the_package_of_a_release_without_hints(installed):
     assert hint in finished_entries(package_folder() / relative)  # there to withhold
     shipped = finished_entries(installed / "labkit" / relative)
     assert shipped and hint not in shipped
-    source = (installed / "labkit" / "exercises" / "ch03_mlp" / "accuracy.py").read_text()
+    source = (installed / "labkit" / "exercises" / "ch03_mlp" / "per_class_accuracy.py").read_text()
     assert hint not in source
