@@ -16,12 +16,12 @@ import pytest
 from labkit.cli import main
 from labkit.grade.verify import problems
 
+# One worker runs this module: its verify run is made once.
+pytestmark = pytest.mark.xdist_group("verify")
+
 HIDDEN = '''
 import torch
 from labkit.check import Exercise, expect
-
-# One worker runs this module: its graded batch is built once.
-pytestmark = pytest.mark.xdist_group("verify")
 
 CHAPTER = "01_tensors"
 
