@@ -155,13 +155,9 @@ def serve(side, config: dict, applied: dict) -> None:
 
 def _answer(learner, body: bytes) -> bytes:
     from labkit.check import plain
-    from labkit.i18n import _
 
-    try:
+    try:  # a value that cannot travel is answered by LearnerSide.handle itself
         return learner.handle(body)
-    except plain.Refused as refused:  # the learner's value cannot travel: their answer
-        return plain.encode(("incorrect", _("the value your code gave back"),
-                             refused.reason, _("a value a check cannot receive"), None))
     except Exception as err:  # noqa: BLE001 - reported as the check's failure
         return plain.encode(("probe_error", type(err).__name__, str(err)[:300]))
 
