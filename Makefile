@@ -62,12 +62,14 @@ test: $(VENV)/.installed-test lint $(COLAB_ENV)
 	@$(MAKE) --no-print-directory test-browser
 	@$(TIMED) --summary
 
-# The site's pages and every learner notebook in JupyterLab in a real browser (see README).
+# The site's pages and every learner notebook in JupyterLab in a real browser (see README);
+# each test worker has its own JupyterLab and Chromium.
 test-browser: $(VENV)/.installed-test
 ifeq ($(CHROMIUM),)
 	@echo "Browser tests skipped: no Chromium found (apt-get install chromium, or set LABKIT_CHROMIUM=/path/to/chromium)."
 else
-	@LABKIT_CHROMIUM=$(CHROMIUM) $(TIMED) "browser" -- $(PY) -m pytest tests/browser
+	@LABKIT_CHROMIUM=$(CHROMIUM) $(TIMED) "browser" -- $(PY) -m pytest -n $(WORKERS) \
+	    --dist loadgroup tests/browser
 endif
 
 # The course site in build/site: every chapter run top to bottom (runs kept in

@@ -1,4 +1,5 @@
-"""Fixtures for the browser tests: one JupyterLab server and one Chromium per session.
+"""Fixtures for the browser tests: one JupyterLab server and one Chromium per test
+process (`make test` runs two, `pytest -n 2`; each has its own server and browser).
 
 The tests run only where a Chromium is found (LABKIT_CHROMIUM=/path, or the system's
 /usr/bin/chromium) and Playwright is installed; elsewhere they are skipped with a line
@@ -9,6 +10,7 @@ ever downloaded.
 from __future__ import annotations
 
 import atexit
+import json
 import signal
 import time
 
@@ -66,20 +68,50 @@ def timer(request):
     TIMES[request.node.name] = time.monotonic() - start
 
 
+STARTED = time.time()
+
+
+def _process(config) -> str:
+    return getattr(config, "workerinput", {}).get("workerid", "main")
+
+
+def pytest_sessionfinish(session):
+    """Each test process leaves its times beside the pictures, for the summary."""
+    if TIMES or PHASES:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        part = SHOTS / f"times-{_process(session.config)}.json"
+        part.write_text(json.dumps({"times": TIMES, "phases": PHASES}))
+
+
+def _gather() -> tuple[dict, dict]:
+    """The times every test process of this run left (older leftovers are ignored)."""
+    times, phases = {}, {}
+    for part in sorted(SHOTS.glob("times-*.json")):
+        if part.stat().st_mtime >= STARTED:
+            found = json.loads(part.read_text())
+            times.update(found["times"])
+            phases.update(found["phases"])
+        part.unlink()
+    return times, phases
+
+
 def pytest_terminal_summary(terminalreporter):
-    if not TIMES:
+    if _process(terminalreporter.config) != "main":
+        return
+    times, phases_of = _gather()
+    if not times:
         return
     write = terminalreporter.write_line
     terminalreporter.section("browser test times")
-    for name, seconds in TIMES.items():
+    for name, seconds in sorted(times.items(), key=lambda item: -item[1]):
         write(f"{seconds:7.1f} s  {name}")
     details = [f"{notebook}: " + ", ".join(
         f"{k} {v:.1f} s" if isinstance(v, float) else f"{k}: {v}" for k, v in phases.items())
-        for notebook, phases in PHASES.items()]
+        for notebook, phases in sorted(phases_of.items())]
     for line in details:
         write(f"          {line}")
     SHOTS.mkdir(parents=True, exist_ok=True)
     (SHOTS / "times.txt").write_text(
-        "".join(f"{s:.1f}\t{n}\n" for n, s in TIMES.items()) + "".join(
+        "".join(f"{s:.1f}\t{n}\n" for n, s in times.items()) + "".join(
             f"\t{line}\n" for line in details))
 

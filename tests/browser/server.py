@@ -21,6 +21,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from labkit.site.warm_kernel import WarmKernels
+
 REPO = Path(__file__).resolve().parents[2]
 
 # The network is closed here: without these flags Chromium keeps trying to reach
@@ -112,6 +114,7 @@ class LabServer:
         self.token = secrets.token_hex(16)
         self.port = None
         self.proc = None
+        self.warm = None
 
     # -- set-up -------------------------------------------------------------------------
     def _prepare(self) -> None:
@@ -143,6 +146,7 @@ class LabServer:
                                if p]),
             JUPYTER_CONFIG_DIR=str(jupyter / "config"),
             JUPYTER_DATA_DIR=str(jupyter / "data"),
+            JUPYTER_PATH=str(jupyter / "path"),  # first in the search: our "python3" kernel
             JUPYTER_RUNTIME_DIR=str(jupyter / "runtime"),
             JUPYTERLAB_SETTINGS_DIR=str(jupyter / "lab-settings"),
             JUPYTERLAB_WORKSPACES_DIR=str(jupyter / "workspaces"),
@@ -165,8 +169,13 @@ class LabServer:
         ]
         if hasattr(os, "getuid") and os.getuid() == 0:
             command.append("--allow-root")
+        env = self._env()
+        # Its kernels are forked from a process that has imported torch: each notebook
+        # still gets a kernel of its own, without ~5 s of imports (labkit/site/warm_kernel.py).
+        self.warm = WarmKernels(self.workdir / "jupyter" / "path", name="python3", env=env)
+        self.warm.start()
         self._log = open(self.log_path, "w")  # noqa: SIM115 (closed in stop)
-        self.proc = subprocess.Popen(command, cwd=self.workdir, env=self._env(),
+        self.proc = subprocess.Popen(command, cwd=self.workdir, env=env,
                                      stdout=self._log, stderr=subprocess.STDOUT,
                                      start_new_session=True,  # its own process group
                                      preexec_fn=_die_with_parent if sys.platform == "linux"
@@ -245,6 +254,8 @@ class LabServer:
         self.proc.wait(timeout=10)
         self._log.close()
         self.proc = None
+        if self.warm is not None:
+            self.warm.stop()
 
     def __enter__(self) -> LabServer:
         return self.start()

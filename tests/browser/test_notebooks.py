@@ -35,7 +35,8 @@ chromium_or_skip()
 
 RUN_ALL_TIMEOUT = float(os.environ.get("LABKIT_BROWSER_TIMEOUT", "480"))
 RUN_ALL = {"00_setup.ipynb"}  # the notebooks opened with JupyterLab's Run All
-NOTEBOOKS = learner_notebooks()
+# The longest first (six explorers to operate), so that the two test processes end together.
+NOTEBOOKS = sorted(learner_notebooks(), key=lambda path: path.stem != "04b_optimizers")
 
 
 def _id(path):
@@ -63,6 +64,7 @@ def own_cells(notebook: Path, exercise: str, every_check: bool = False) -> list[
     return [code[k][0] for k in sorted(chosen)]
 
 
+@pytest.mark.notebook  # each notebook is its own group: the test processes share them out
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[_id(p) for p in NOTEBOOKS])
 def test_notebook_in_jupyterlab(lab, jupyterlab, notebook, timer):
     path = _id(notebook)

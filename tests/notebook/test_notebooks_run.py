@@ -9,13 +9,19 @@ messages of a pass in Chinese are tested with the exercises, so it runs in Engli
 
 Every check in a learner notebook must say "not attempted" and every check in a solved
 one "passed": the notebook's harness (LABKIT_EXPECT, see conftest.py) raises otherwise.
+
+The kernels are forked from one that has imported torch and torchvision (see
+labkit/site/warm_kernel.py): each notebook still gets a kernel of its own, with an empty
+namespace, and 27 runs skip about 5 s of imports each.
 """
 
+import os
 from pathlib import Path
 
 import pytest
 
 from labkit.site.execute import execute
+from labkit.site.warm_kernel import WarmKernels
 
 REPO = Path(__file__).resolve().parents[2]
 EXECUTED = REPO / "build" / "executed"
@@ -50,11 +56,25 @@ def test_every_chapter_is_run():
             f"{kind} notebooks missing: run `labkit build --solved-only` first")
 
 
+@pytest.fixture(scope="session")
+def warm_kernel(tmp_path_factory):
+    """The name of a kernel spec whose kernels start warm (one zygote per test worker)."""
+    root = tmp_path_factory.mktemp("warm-kernels")
+    before = os.environ.get("JUPYTER_PATH")
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(root), before]))
+    with WarmKernels(root) as warm:
+        yield warm.name
+    if before is None:
+        os.environ.pop("JUPYTER_PATH", None)
+    else:
+        os.environ["JUPYTER_PATH"] = before
+
+
 @pytest.mark.notebook
 @pytest.mark.parametrize("kind, notebook, executed", RUNS,
                          ids=[f"{k}:{p.stem}" for k, p, _ in RUNS])
-def test_notebook_runs_top_to_bottom(kind, notebook, executed):
-    nb = execute(notebook, executed)
+def test_notebook_runs_top_to_bottom(kind, notebook, executed, warm_kernel):
+    nb = execute(notebook, executed, kernel_name=warm_kernel)
     checks = [c for c in nb.cells if c.cell_type == "code" and ".check()" in c.source]
     assert checks, f"{notebook.name} has no exercise checks"
     for cell in checks:  # every check showed its result (a rendered HTML block)
