@@ -40,6 +40,10 @@ SLOW_FILES = {
     "tests/exercises/test_ch06_deployment.py": 0.3,
 }
 
+# Tests that spend most of their time waiting (timeouts that must expire): first, so that
+# the other worker's work fills their wait.
+WAITING_FIRST = ("tests/browser/test_selftest.py",)
+
 
 def pytest_collection_modifyitems(config, items):
     """Spread the work over the test workers (`pytest -n 2 --dist loadgroup`).
@@ -60,6 +64,8 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.xdist_group(group))
 
     def rank(item):
+        if item.nodeid.startswith(WAITING_FIRST):
+            return -1, 0.0
         if is_notebook(item):
             return 0, 0.0
         return 1, -SLOW_FILES.get(item.nodeid.split("::")[0], 0.0)

@@ -141,6 +141,8 @@ def _kernel(conn: socket.socket, request: dict, fds: list[int]) -> None:
     except BaseException:  # noqa: BLE001 - a child that cannot start must not return
         os._exit(1)
     threading.Thread(target=_exit_with, args=(stand_in,), daemon=True).start()
+    for name in [m for m in sys.modules if m == "labkit" or m.startswith("labkit.")]:
+        del sys.modules[name]  # the zygote's own import: the kernel imports labkit afresh
     random.seed()  # a fresh process would have its own random state
     sys.modules["numpy"].random.seed()
     from ipykernel import kernelapp
