@@ -132,6 +132,25 @@ def render(page: Page, links: dict, out: Path, html_exporter=None) -> tuple[Path
     return folder / f"{page.stem}.html", title_of(nb)
 
 
+_EXPORTER = None  # one per process: its template is compiled once
+
+
+def _render_in_worker(job: tuple) -> tuple[Path, str]:
+    global _EXPORTER
+    _EXPORTER = _EXPORTER or exporter()
+    return render(*job, html_exporter=_EXPORTER)
+
+
+def _render_all(work: list[tuple], jobs: int) -> list[tuple[Path, str]]:
+    """Render the pages, ``jobs`` processes at a time (nbconvert is single-threaded)."""
+    if jobs <= 1 or len(work) <= 1:
+        return [_render_in_worker(job) for job in work]
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(_render_in_worker, work))
+
+
 def index_page(lang: str, entries: list[tuple[str, str]], every_lang: list[str],
                course_version: str) -> str:
     """The chapter list of one language, with links to the other languages' lists."""
@@ -164,10 +183,8 @@ def build_site(root: Path, out: Path, *, executed: Path, jobs: int | None = None
     out.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(TEMPLATES / "course.css", out / "course.css")
     entries: dict[str, list[tuple[str, str]]] = {}
-    html_exporter = exporter()
-    for page in every:
-        path, title = render(page, _links(page, every, url, course_version), out,
-                             html_exporter)
+    work = [(page, _links(page, every, url, course_version), out) for page in every]
+    for page, (path, title) in zip(every, _render_all(work, jobs), strict=True):
         entries.setdefault(page.lang, []).append((page.stem, title))
         echo(f"wrote {path.relative_to(out)}")
     for lang, rows in entries.items():
