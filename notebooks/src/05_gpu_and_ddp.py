@@ -1253,7 +1253,8 @@ per_rank = len(first["indices"])
 for r in reports:
     print(f"rank {r['rank']}: indices {r['indices']}, loss on its shard {r['local_loss']:.4f}")  # i18n
 overlap = set(reports[0]["indices"]) & set(reports[1]["indices"])
-print(f"shards overlap: {sorted(overlap) or 'no'} | effective batch size: "  # i18n
+shared = sorted(overlap) if overlap else "none"  # i18n
+print(f"indices in both shards: {shared} | effective batch size: "  # i18n
       f"{per_rank} per rank x {first['world_size']} ranks = {per_rank * first['world_size']}")  # i18n
 print(f"DDP vs one process on the whole batch: gradients differ by at most "  # i18n
       f"{first['grad_difference']:.1e}, weights after the step by {first['weight_difference']:.1e}")  # i18n
