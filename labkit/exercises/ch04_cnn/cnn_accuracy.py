@@ -132,8 +132,8 @@ def block(c_in, c_out):
             nn.ReLU(), nn.MaxPool2d(2)]
 
 
-model = nn.Sequential(*block(1, 16), *block(16, 32), *block(32, 64),  # (B, 64, 3, 3)
-                      nn.Flatten(), nn.Linear(64 * 3 * 3, 10))
+model = nn.Sequential(*block(1, 8), *block(8, 16), *block(16, 32),  # (B, 32, 3, 3)
+                      nn.Flatten(), nn.Linear(32 * 3 * 3, 10))
 fit(model, train_loader, loss_fn=nn.CrossEntropyLoss(),
     optimizer=torch.optim.Adam(model.parameters(), lr=2e-3), epochs=15, val_loader=val_loader)
 print(f"validation accuracy: {evaluate(model, val_loader)['accuracy']:.2%}")'''
