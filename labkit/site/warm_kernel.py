@@ -14,7 +14,7 @@ The kernel spec's command is this module: it hands the zygote its argv, environm
 folder and standard streams, then stands in for the kernel, passing signals on (an
 interrupt is a SIGINT) and exiting when it ends. The kernel exits when that stand-in
 dies, taking its own subprocesses with it. Without a zygote (it died, or its socket is
-gone) the command falls back to an ordinary kernel.
+gone), or when a fork cannot become a kernel, the command starts an ordinary kernel.
 """
 
 from __future__ import annotations
@@ -139,6 +139,9 @@ def _kernel(conn: socket.socket, request: dict, fds: list[int]) -> None:
         conn.sendall(str(os.getpid()).encode())
         conn.close()
     except BaseException:  # noqa: BLE001 - a child that cannot start must not return
+        import traceback
+
+        traceback.print_exc()  # the stand-in then starts an ordinary kernel
         os._exit(1)
     threading.Thread(target=_exit_with, args=(stand_in,), daemon=True).start()
     for name in [m for m in sys.modules if m == "labkit" or m.startswith("labkit.")]:
@@ -183,9 +186,8 @@ def stand_in(argv: list[str]) -> int:
                "cwd": os.getcwd(), "path": sys.path, "pid": os.getpid()}
     socket.send_fds(link, [json.dumps(request).encode()], [0, 1, 2])
     reply = link.recv(64)
-    if not reply:
-        print("the warm-kernel zygote could not start a kernel", file=sys.stderr)
-        return 1
+    if not reply:  # the fork failed to become a kernel (its reason is on stderr)
+        os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", *argv])
     kernel = int(reply)
     for number in _FORWARDED:
         signal.signal(number, lambda signum, frame: _pass_on(kernel, signum))

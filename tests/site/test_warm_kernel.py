@@ -149,3 +149,36 @@ def test_without_a_zygote_the_spec_starts_an_ordinary_kernel(warm, tmp_path):
     parent, torch_loaded = seen["out"].split()
     assert torch_loaded == "False"  # a cold kernel: nothing preloaded
     assert int(parent) == os.getpid()  # the stand-in became the kernel itself
+
+
+def test_a_fork_that_cannot_become_a_kernel_leaves_an_ordinary_kernel(warm, tmp_path):
+    """A zygote that answers nothing (its fork failed): the stand-in starts a cold kernel."""
+    import socket
+    import threading
+
+    path = tmp_path / "mute.sock"
+    mute = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    mute.bind(str(path))
+    mute.listen(1)
+
+    def hang_up():
+        conn, _ = mute.accept()
+        _, fds, _, _ = socket.recv_fds(conn, 1 << 20, 3)  # the request, its descriptors
+        for fd in fds:
+            os.close(fd)
+        conn.close()  # and no answer
+
+    threading.Thread(target=hang_up, daemon=True).start()
+    manager = KernelManager(kernel_name=warm.name)
+    manager.kernel_spec.env[SOCKET_VARIABLE] = str(path)
+    manager.start_kernel(cwd=str(tmp_path))
+    client = manager.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=90)
+        seen = _run(client, "import sys\nprint('torch' in sys.modules)")
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+        mute.close()
+    assert seen["out"].strip() == "False"
