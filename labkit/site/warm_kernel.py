@@ -79,9 +79,11 @@ class WarmKernels:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        if self.socket is not None:
+        self.proc = None
+        if self.socket is not None:  # a second stop finds nothing left to do
             self.socket.unlink(missing_ok=True)
             self.socket.parent.rmdir()
+            self.socket = None
 
     def __enter__(self) -> WarmKernels:
         return self.start()

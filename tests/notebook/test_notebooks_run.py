@@ -60,14 +60,10 @@ def test_every_chapter_is_run():
 def warm_kernel(tmp_path_factory):
     """The name of a kernel spec whose kernels start warm (one zygote per test worker)."""
     root = tmp_path_factory.mktemp("warm-kernels")
-    before = os.environ.get("JUPYTER_PATH")
-    os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(root), before]))
-    with WarmKernels(root) as warm:
-        yield warm.name
-    if before is None:
-        os.environ.pop("JUPYTER_PATH", None)
-    else:
-        os.environ["JUPYTER_PATH"] = before
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("JUPYTER_PATH", str(root), prepend=os.pathsep)
+        with WarmKernels(root) as warm:
+            yield warm.name
 
 
 @pytest.mark.notebook

@@ -19,14 +19,10 @@ pytestmark = pytest.mark.xdist_group("warm_kernel")
 @pytest.fixture(scope="module")
 def warm(tmp_path_factory):
     root = tmp_path_factory.mktemp("warm")
-    before = os.environ.get("JUPYTER_PATH")
-    os.environ["JUPYTER_PATH"] = str(root)
-    with WarmKernels(root, name="labkit-warm-test") as kernels:
-        yield kernels
-    if before is None:
-        os.environ.pop("JUPYTER_PATH", None)
-    else:
-        os.environ["JUPYTER_PATH"] = before
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("JUPYTER_PATH", str(root), prepend=os.pathsep)
+        with WarmKernels(root, name="labkit-warm-test") as kernels:
+            yield kernels
 
 
 def _run(client, code: str, timeout: float = 60) -> dict:
@@ -46,13 +42,26 @@ def _run(client, code: str, timeout: float = 60) -> dict:
             return {"out": out, "error": error}
 
 
-def _start(warm, folder, **env):
+def _start(warm, folder, socket_path=None, **env):
+    """A kernel of the warm spec in ``folder``; ``socket_path`` replaces its zygote's."""
     manager = KernelManager(kernel_name=warm.name)
+    if socket_path is not None:
+        manager.kernel_spec.env[SOCKET_VARIABLE] = str(socket_path)
     manager.start_kernel(cwd=str(folder), env={**os.environ, **env})
     client = manager.client()
     client.start_channels()
-    client.wait_for_ready(timeout=60)
+    client.wait_for_ready(timeout=90)
     return manager, client
+
+
+def _ask(warm, folder, code: str, socket_path=None, **env) -> dict:
+    """Start a kernel, run ``code`` in it, shut it down; what `_run` saw."""
+    manager, client = _start(warm, folder, socket_path, **env)
+    try:
+        return _run(client, code)
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
 
 
 def _alive(pid: int) -> bool:
@@ -71,16 +80,12 @@ def test_each_kernel_is_its_own_fresh_process(warm, tmp_path):
     for n in range(2):
         folder = tmp_path / f"k{n}"
         folder.mkdir()
-        manager, client = _start(warm, folder, CHOSEN=f"value-{n}")
-        try:
-            seen = _run(client, "import os, sys\nprint(os.getpid(), os.getcwd(), "
-                                "os.environ.get('CHOSEN'), 'torch' in sys.modules, "
-                                "'matplotlib' in sys.modules, 'labkit' in sys.modules, "
-                                f"{SOCKET_VARIABLE!r} in os.environ)\n"
-                                "print('leftover' in globals())\nleftover = 1")
-        finally:
-            client.stop_channels()
-            manager.shutdown_kernel()
+        seen = _ask(warm, folder, "import os, sys\nprint(os.getpid(), os.getcwd(), "
+                                  "os.environ.get('CHOSEN'), 'torch' in sys.modules, "
+                                  "'matplotlib' in sys.modules, 'labkit' in sys.modules, "
+                                  f"{SOCKET_VARIABLE!r} in os.environ)\n"
+                                  "print('leftover' in globals())\nleftover = 1",
+                    CHOSEN=f"value-{n}")
         assert seen["error"] is None, seen
         first, second = seen["out"].splitlines()
         pid, cwd, chosen, torch_loaded, mpl_loaded, labkit_loaded, socket_seen = first.split()
@@ -134,18 +139,9 @@ def test_killing_the_stand_in_ends_the_kernel_and_its_children(warm, tmp_path):
 
 
 def test_without_a_zygote_the_spec_starts_an_ordinary_kernel(warm, tmp_path):
-    manager = KernelManager(kernel_name=warm.name)
     # The spec names the zygote's socket; point it at nothing.
-    manager.kernel_spec.env[SOCKET_VARIABLE] = str(tmp_path / "no-such-socket")
-    manager.start_kernel(cwd=str(tmp_path))
-    client = manager.client()
-    client.start_channels()
-    try:
-        client.wait_for_ready(timeout=90)
-        seen = _run(client, "import os, sys\nprint(os.getppid(), 'torch' in sys.modules)")
-    finally:
-        client.stop_channels()
-        manager.shutdown_kernel(now=True)
+    seen = _ask(warm, tmp_path, "import os, sys\nprint(os.getppid(), 'torch' in sys.modules)",
+                socket_path=tmp_path / "no-such-socket")
     parent, torch_loaded = seen["out"].split()
     assert torch_loaded == "False"  # a cold kernel: nothing preloaded
     assert int(parent) == os.getpid()  # the stand-in became the kernel itself
@@ -169,16 +165,9 @@ def test_a_fork_that_cannot_become_a_kernel_leaves_an_ordinary_kernel(warm, tmp_
         conn.close()  # and no answer
 
     threading.Thread(target=hang_up, daemon=True).start()
-    manager = KernelManager(kernel_name=warm.name)
-    manager.kernel_spec.env[SOCKET_VARIABLE] = str(path)
-    manager.start_kernel(cwd=str(tmp_path))
-    client = manager.client()
-    client.start_channels()
     try:
-        client.wait_for_ready(timeout=90)
-        seen = _run(client, "import sys\nprint('torch' in sys.modules)")
+        seen = _ask(warm, tmp_path, "import sys\nprint('torch' in sys.modules)",
+                    socket_path=path)
     finally:
-        client.stop_channels()
-        manager.shutdown_kernel(now=True)
         mute.close()
     assert seen["out"].strip() == "False"
