@@ -8,6 +8,8 @@ data folder inside build/ that the tests own.
 import os
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent
 
 os.environ["LABKIT_OFFLINE"] = "1"
@@ -45,6 +47,7 @@ SLOW_FILES = {
 WAITING_FIRST = ("tests/browser/test_selftest.py",)
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups
 def pytest_collection_modifyitems(config, items):
     """Spread the work over the test workers (`pytest -n 2 --dist loadgroup`).
 
@@ -53,8 +56,6 @@ def pytest_collection_modifyitems(config, items):
     longest groups go first (notebooks in their own order, longest chapter first, then
     the slow files), so that the two workers finish together.
     """
-    import pytest
-
     def is_notebook(item):
         return item.get_closest_marker("notebook") is not None
 

@@ -54,6 +54,26 @@ HELPERS_JS = r"""
                 p.sessionContext.session.kernel &&
                 p.sessionContext.session.kernel.status === 'idle');
     },
+    // How many times this notebook's kernel has gone busy (counted from the first call).
+    busyCount(path) {
+      const p = panel(path);
+      if (p.__lkBusy === undefined) {
+        p.__lkBusy = 0;
+        p.sessionContext.statusChanged.connect((_, status) => {
+          if (status === 'busy') p.__lkBusy += 1;
+        });
+      }
+      return p.__lkBusy;
+    },
+    // What a control of an explorer holds now: a slider's readout, the option, the text.
+    controlValue(id, j) {
+      const c = document.querySelector(
+          '[data-lk-explorer="' + id + '"] [data-lk-control="' + j + '"]');
+      if (!c) return null;
+      const field = c.querySelector('.widget-readout, select, input');
+      return field ? (field.value !== undefined && field.tagName !== 'DIV'
+                      ? field.value : field.textContent) : null;
+    },
     kernelStatus(path) {
       const p = panel(path);
       const k = p && p.sessionContext.session && p.sessionContext.session.kernel;
@@ -435,8 +455,10 @@ class NotebookPage:
         return [(cell, explorer) for cell in self.cells() if cell["type"] == "code"
                 for explorer in cell.get("explorers", [])]
 
-    def operate_explorers(self, timeout: float = 60) -> tuple[list[str], list[str]]:
-        """Operate every control of every explorer; (problems, what was done)."""
+    def operate_explorers(self, timeout: float = 60,
+                          first_only: bool = False) -> tuple[list[str], list[str]]:
+        """Operate every control of every explorer (or, with ``first_only``, the first of
+        each, every control's width still checked); (problems, what was done)."""
         problems, done = [], []
         for n, (cell, explorer) in enumerate(self.explorers(), start=1):
             node = self.page.locator(f'[data-lk-explorer="{explorer["id"]}"]')
@@ -455,11 +477,22 @@ class NotebookPage:
                         f"{where}: the {control['kind']}{label} is {control['width']:.0f} px "
                         f"wide, too narrow to operate (at least {narrow} px) in a "
                         f"{self.viewport_width()}-pixel window with the file browser open")
+                if first_only and control is not explorer["controls"][0]:
+                    continue
                 before = self.page.evaluate("(id) => window.__lk.view(id)", explorer["id"])
+                value = [explorer["id"], control["index"]]
+                held = self.page.evaluate("([id, j]) => window.__lk.controlValue(id, j)", value)
+                busy = self.page.evaluate("(p) => window.__lk.busyCount(p)", self.path)
                 widget = node.locator(f'[data-lk-control="{control["index"]}"]')
                 widget.scroll_into_view_if_needed()
                 getattr(self, f"_operate_{control['kind']}")(widget)
-                changed = self._wait_view_change(explorer["id"], _digest(before), timeout)
+                time.sleep(0.2)
+                if self.page.evaluate("([id, j]) => window.__lk.controlValue(id, j)",
+                                      value) == held:
+                    problems.append(f"{where}: {action} left its value at {held!r}")
+                    done.append(f"{where}: {action}")
+                    continue
+                changed = self._wait_view_change(explorer["id"], _digest(before), timeout, busy)
                 if not changed:
                     seen = _short((before or {}).get("text", ""), 160)
                     problems.append(f"{where}: {action} did not change the output "
@@ -475,14 +508,26 @@ class NotebookPage:
     def left_area(self) -> dict:
         return self.page.evaluate("() => window.__lk.leftArea()")
 
-    def _wait_view_change(self, explorer_id: str, before: str, timeout: float) -> bool:
+    def _wait_view_change(self, explorer_id: str, before: str, timeout: float,
+                          busy: int) -> bool:
+        """Did the explorer's view change? Waits until it does, or until the kernel has
+        taken up the change (gone busy since `busy`) and been idle for 1.5 s without
+        one, or until `timeout`."""
         deadline = time.monotonic() + timeout
+        quiet_since = None
         while time.monotonic() < deadline:
             if _digest(self.page.evaluate("(id) => window.__lk.view(id)", explorer_id)) != before:
                 # It changed; let the redraw finish, then compare the settled view.
                 self.wait_idle(max(5.0, deadline - time.monotonic()), settle=0.75)
                 view = self.page.evaluate("(id) => window.__lk.view(id)", explorer_id)
                 return _digest(view) != before
+            answered = self.page.evaluate("(p) => window.__lk.busyCount(p)", self.path) > busy
+            if not answered or self.page.evaluate("(p) => window.__lk.busy(p)", self.path):
+                quiet_since = None
+            elif quiet_since is None:
+                quiet_since = time.monotonic()
+            elif time.monotonic() - quiet_since >= 1.5:
+                return False
             time.sleep(0.25)
         return False
 
