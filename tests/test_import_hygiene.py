@@ -1,5 +1,6 @@
 """Does `import labkit` do nothing: no network, no disk writes, no matplotlib changes?"""
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -49,21 +50,50 @@ def test_plain_import_does_not_load_submodules():
     assert out.strip() == "['labkit']"
 
 
-def _labkit_modules_after(statement: str) -> set[str]:
-    code = (f"import sys; {statement}; "
-            "print(' '.join(m for m in sys.modules if m.startswith('labkit')))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout
-    return set(out.split())
+# Each statement runs in a fresh fork of one interpreter that has imported torch (and no
+# labkit module): one torch import instead of one per statement.
+FORKS = textwrap.dedent("""
+    import json, os, sys
+    import torch
+    found = []
+    for statement in json.loads(sys.argv[1]):
+        read, write = os.pipe()
+        if os.fork() == 0:
+            os.close(read)
+            try:
+                exec(statement, {})
+                names = " ".join(m for m in sys.modules if m.startswith("labkit"))
+                os.write(write, names.encode())
+                os._exit(0)
+            except BaseException as error:
+                os.write(write, f"!{type(error).__name__}: {error}".encode())
+                os._exit(1)
+        os.close(write)
+        with os.fdopen(read) as pipe:
+            found.append(pipe.read())
+        os.wait()
+    print(json.dumps(found))
+""")
+
+
+def _labkit_modules_after(*statements: str) -> list[set[str]]:
+    """The labkit modules loaded after each statement, each run on its own."""
+    out = subprocess.run([sys.executable, "-c", FORKS, json.dumps(statements)],
+                         capture_output=True, text=True, check=True).stdout
+    found = json.loads(out)
+    failed = [f"{s}: {f[1:]}" for s, f in zip(statements, found, strict=True) if f.startswith("!")]
+    assert not failed, failed
+    return [set(f.split()) for f in found]
 
 
 def test_shared_model_helpers_are_a_leaf():
     """Does labkit.models import no other labkit module, and do train and plot not import
     each other at import time (no cycle train -> plot.live -> plot -> train)?"""
-    assert _labkit_modules_after("import labkit.models") == {"labkit", "labkit.models"}
-    after_train = _labkit_modules_after("import labkit.train")
-    assert not any(m.startswith("labkit.plot") for m in after_train)
-    assert "labkit.train" not in _labkit_modules_after("import labkit.plot, labkit.widgets")
+    models, train, plot = _labkit_modules_after(
+        "import labkit.models", "import labkit.train", "import labkit.plot, labkit.widgets")
+    assert models == {"labkit", "labkit.models"}
+    assert not any(m.startswith("labkit.plot") for m in train)
+    assert "labkit.train" not in plot
 
 
 def test_no_module_imports_another_packages_private_module():

@@ -29,8 +29,10 @@ import sys
 import time
 from pathlib import Path
 
-# What the zygote imports before it forks: the slow imports every chapter makes.
-PRELOAD = ("torch", "torchvision", "numpy", "PIL.Image")
+# What the zygote imports before it forks: the slow imports every chapter makes, and the
+# kernel's own (none of them makes a choice at import time that a kernel would make later).
+PRELOAD = ("torch", "torchvision", "numpy", "PIL.Image", "ipykernel.kernelapp",
+           "ipykernel.ipkernel", "ipykernel.zmqshell")
 SOCKET_VARIABLE = "LABKIT_WARM_KERNEL_SOCKET"
 _FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT,
               signal.SIGUSR1, signal.SIGUSR2)
