@@ -487,8 +487,8 @@ class NotebookPage:
                 widget.scroll_into_view_if_needed()
                 getattr(self, f"_operate_{control['kind']}")(widget)
                 time.sleep(0.2)
-                if self.page.evaluate("([id, j]) => window.__lk.controlValue(id, j)",
-                                      value) == held:
+                if held is not None and self.page.evaluate(
+                        "([id, j]) => window.__lk.controlValue(id, j)", value) == held:
                     problems.append(f"{where}: {action} left its value at {held!r}")
                     done.append(f"{where}: {action}")
                     continue

@@ -52,6 +52,15 @@ for s in sliders:
     s.observe(total, names="value")
 widgets.VBox([widgets.HBox(sliders), readout])'''
 
+# A slider that a learner cannot move: nothing reaches the kernel, so the explorer's
+# check must not wait for a change that cannot come.
+FROZEN = '''\
+import ipywidgets as widgets
+frozen = widgets.IntSlider(value=3, min=0, max=10, description="frozen", disabled=True)
+frozen_label = widgets.Label("3")
+frozen.observe(lambda change: setattr(frozen_label, "value", str(change.new)), names="value")
+widgets.VBox([frozen, frozen_label])'''
+
 CHECKS = '''\
 from labkit.check.result import Outcome, Result
 class Demo:
@@ -92,9 +101,11 @@ FAULTS = [
     ("controls too narrow to operate", CRAMPED,
      ["cell 11 `import ipywidgets as widgets`: the slider 'knob 0' is",
       "too narrow to operate (at least 120 px) in a 1366-pixel window"]),
+    ("control that does not move", FROZEN,
+     ["cell 12 `import ipywidgets as widgets`: moving the slider 'frozen' left its value at"]),
     ("error cell", "raise ValueError('planted fault')",
-     ["cell 12 `raise ValueError('planted fault')`: error output ValueError: planted fault"]),
-    ("unrun cell", "after_the_error = 1", ["cell 13 `after_the_error = 1`: not run"]),
+     ["cell 13 `raise ValueError('planted fault')`: error output ValueError: planted fault"]),
+    ("unrun cell", "after_the_error = 1", ["cell 14 `after_the_error = 1`: not run"]),
 ]
 
 
