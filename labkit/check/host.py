@@ -14,6 +14,7 @@ check's side, so a check behaves the same in a notebook and in the grader.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import itertools
 import pickle
@@ -209,6 +210,14 @@ def _classify(err: BaseException, during: str, learner_objects=()):
 
 # --- the check's side ---------------------------------------------------------------
 
+def probe_seed(seed: int, number: int) -> int:
+    """The global seed a probe's call runs under: fixed by the check's seed and the
+    probe's number, but one-way, so learner code that reads ``torch.initial_seed()``
+    learns nothing of the seed the check draws its hidden inputs from."""
+    digest = hashlib.sha256(f"labkit-probe:{seed}:{number}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % 2**63
+
+
 class Host:
     """The check's side of the door: ``lookup`` a variable, ``run`` a probe."""
 
@@ -229,7 +238,7 @@ class Host:
     def run(self, probe, args: tuple, kwargs: dict, *, during: str):
         request = {"op": "probe", "probe": probe_name(probe), "args": _refs(args),
                    "kwargs": _refs(kwargs), "during": during,
-                   "seed": self.seed + next(self._requests),
+                   "seed": probe_seed(self.seed, next(self._requests)),
                    # messages made on the learner's side speak the check's language
                    "language": i18n.current()}
         reply = self._ask(request)

@@ -184,3 +184,28 @@ def test_terminal_colour_codes_never_reach_a_message():
 
     assert cut("\x1b[1mWeights only load failed\x1b[0m: see below") == (
         "Weights only load failed: see below")
+
+
+class SeedSeen(Exercise):
+    """Calls the learner's `f` three times; each call's global seed is kept."""
+    name, title = "seed_seen", "What a call sees of the seed"
+
+    def check(self, f):
+        self.seen = [self.call(f, during="`f()`") for _ in range(3)]
+
+
+def test_a_call_cannot_read_the_checks_seed():
+    """torch.initial_seed() inside a call tells learner code nothing it could use to
+    rebuild the check's hidden inputs (drawn from the check's seed), yet the same check
+    seed gives the same calls, so a re-run grades alike."""
+    seen = {}
+    for seed in (0, 1, 12345, 2**31 - 1):
+        exercise = SeedSeen()
+        assert run_check(exercise, {"f": torch.initial_seed}, seed=seed).passed
+        seen[seed] = exercise.seen
+        near = set(range(seed - 16, seed + 17))
+        assert not near & set(exercise.seen), (seed, exercise.seen)
+        assert len(set(exercise.seen)) == 3  # each call its own seed
+    again = SeedSeen()
+    run_check(again, {"f": torch.initial_seed}, seed=12345)
+    assert again.seen == seen[12345]
