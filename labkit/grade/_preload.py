@@ -3,14 +3,10 @@
 The fork server also asks to be killed when the grader dies (its children in turn die
 with it), so a grader ended by ``kill -9`` leaves nothing running."""
 
-import ctypes
 import os
-import signal
 
 from labkit.grade.child import preload
+from labkit.lifetime import die_with_parent
 
-_parent = os.getppid()
-ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-if os.getppid() != _parent:
-    os._exit(0)
+die_with_parent(os.getppid(), code=0)
 preload()

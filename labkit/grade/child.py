@@ -22,11 +22,9 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import sys
 import time
 
-_PR_SET_PDEATHSIG = 1
 # The allocators' own words, at the start of their errors (torch's CPU allocator prefixes
 # the place it failed).
 OUT_OF_MEMORY = re.compile(r"(\[enforce fail at alloc_cpu\.cpp:\d+\] err == 0\. )?"
@@ -36,6 +34,7 @@ OUT_OF_MEMORY = re.compile(r"(\[enforce fail at alloc_cpu\.cpp:\d+\] err == 0\. 
 def main(sock, config: dict) -> None:
     """The child's whole life; ``sock`` is its end of the channel."""
     from labkit.grade.channel import ChildSide
+    from labkit.lifetime import die_with_parent
 
     parent = os.getppid()
     _only_the_channel(sock.fileno())
@@ -56,14 +55,6 @@ def main(sock, config: dict) -> None:
         os._exit(3)
     serve(side, config, applied)
     os._exit(0)
-
-
-def die_with_parent(parent: int) -> None:
-    import ctypes
-
-    ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != parent:  # the parent died before we asked
-        os._exit(1)
 
 
 def _only_the_channel(keep: int) -> None:

@@ -4,8 +4,9 @@ Importing torch and torchvision costs a kernel about 5 s of CPU on a small machi
 a test run or a site build starts dozens of kernels. Here one process (the zygote)
 imports them once, and each kernel is a fork of it: its own process, connection file,
 environment, working folder and empty namespace, so a notebook still meets a fresh
-kernel; only the module cache is inherited. Nothing else is imported before the fork
-(no matplotlib, no labkit), so their import-time choices are the kernel's own.
+kernel; only the module cache is inherited. Besides ipykernel's own modules, nothing
+else is imported before the fork (no matplotlib; labkit's modules are dropped in the
+fork), so their import-time choices are the kernel's own.
 
     with WarmKernels(root) as warm:      # root/kernels/<name>/kernel.json is written
         ...                               # kernels named warm.name start from the zygote
@@ -36,7 +37,6 @@ PRELOAD = ("torch", "torchvision", "numpy", "PIL.Image", "ipykernel.kernelapp",
 SOCKET_VARIABLE = "LABKIT_WARM_KERNEL_SOCKET"
 _FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT,
               signal.SIGUSR1, signal.SIGUSR2)
-_PR_SET_PDEATHSIG = 1
 
 
 class WarmKernels:
@@ -97,10 +97,11 @@ class WarmKernels:
 # -- the zygote ------------------------------------------------------------------------
 def serve(path: str) -> None:
     """Import PRELOAD, then fork a kernel for each request on the socket at ``path``."""
-    import ctypes
     import importlib
 
-    ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)  # die with the tests
+    from labkit.lifetime import die_with_parent
+
+    die_with_parent(os.getppid(), signal.SIGTERM)  # die with the tests
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     listener.bind(path)
     listener.listen(64)
