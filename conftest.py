@@ -42,8 +42,8 @@ SLOW_FILES = {
     "tests/exercises/test_ch06_deployment.py": 0.3,
 }
 
-# Tests that spend most of their time waiting (timeouts that must expire): first, so that
-# the other worker's work fills their wait.
+# Long groups that partly wait (the browser self-test waits for widgets and the kernel
+# between its faults): first, so that the other worker's work fills their waits.
 WAITING_FIRST = ("tests/browser/test_selftest.py",)
 
 
